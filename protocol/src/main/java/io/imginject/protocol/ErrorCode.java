@@ -1,0 +1,67 @@
+package io.imginject.protocol;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
+
+/**
+ * Every failure the worker reports, in a reply's {@code error.code}, an item's {@code code} or an attempt's
+ * {@code code}. On the wire a code is its lower-case name, e.g. {@code image_not_found}.
+ *
+ * <p>{@link #isTransient()} says whether the same request may succeed if tried again unchanged: the handler
+ * chain retries transient failures, and a reply's {@code error.retryable} carries the same flag.
+ */
+public enum ErrorCode {
+    MALFORMED_MESSAGE(false, "the message body is not a JSON object encoded in UTF-8"),
+    INVALID_REQUEST(false, "the request breaks the v1 schema; error.problems lists every problem with its JSON path"),
+    UNSUPPORTED_VERSION(false, "the request's \"v\" is not a protocol version this worker speaks"),
+    MISSING_CORRELATION_ID(false, "the request names a reply_to queue but carries no correlation_id"),
+    IMAGE_NOT_FOUND(false, "no file exists at the image path"),
+    IMAGE_OUTSIDE_ROOTS(false, "the image path, after following symlinks, is not under one of the worker's image roots"),
+    IMAGE_NOT_REGULAR_FILE(false, "the image path names a directory, device, socket or other non-regular file"),
+    IMAGE_BUSY(true, "another job on this host held the image for longer than the worker waits; trying again later may succeed"),
+    UNSUPPORTED_FORMAT(false, "the image format is unknown, or no enabled handler reads it"),
+    IMAGE_CORRUPT(false, "the image, its partition table or its filesystem cannot be read"),
+    PARTITION_NOT_FOUND(false, "the image has no partition with the requested number"),
+    ROOT_NOT_FOUND(false, "partition -1 was requested and no filesystem on the image holds an operating system root"),
+    AMBIGUOUS_ROOT(false, "partition -1 was requested and more than one filesystem holds an operating system root"),
+    UNSUPPORTED_FILESYSTEM(false, "the filesystem type is not on the allow-list (ext2, ext3, ext4, xfs, btrfs)"),
+    HANDLER_UNAVAILABLE(false, "this handler cannot take this image on this host (see the attempt's message)"),
+    NO_HANDLER(false, "no handler could open the image; the reply's attempts say why for each"),
+    DEVICE_BUSY(true, "no free device, or the device was busy; trying again later may succeed"),
+    TOOL_FAILED(false, "a host tool (losetup, mount, qemu-img, ...) failed; the message quotes its error"),
+    UNSAFE_PATH(false, "a guest path escapes the guest, crosses a symlink where none is allowed, or is otherwise unsafe"),
+    GUEST_CONTENT_INVALID(false, "a guest file the item depends on is missing or malformed"),
+    GUEST_IO_ERROR(false, "reading or writing inside the guest filesystem failed (full, read-only, ...)"),
+    MANDATORY_ITEM_FAILED(false, "an item named in \"mandatory\" failed; items says which and why"),
+    CLEANUP_FAILED(false, "the injection ran but unmounting or detaching failed; an operator should look at the host"),
+    INTERNAL_ERROR(false, "an unexpected error inside the worker; its log has the details");
+
+    private final boolean isTransient;
+    private final String meaning;
+
+    ErrorCode(boolean isTransient, String meaning) {
+        this.isTransient = isTransient;
+        this.meaning = meaning;
+    }
+
+    /** Whether trying the same thing again, unchanged, may succeed. */
+    public boolean isTransient() {
+        return isTransient;
+    }
+
+    /** What the code means, for documentation and command-line help. */
+    public String meaning() {
+        return meaning;
+    }
+
+    @JsonValue
+    public String wireName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    @JsonCreator
+    public static ErrorCode fromWireName(String wireName) {
+        return valueOf(wireName.toUpperCase(Locale.ROOT));
+    }
+}

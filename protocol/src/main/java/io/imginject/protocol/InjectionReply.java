@@ -1,0 +1,47 @@
+package io.imginject.protocol;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The worker's answer to a request, published to its {@code reply_to} with its {@code correlation_id}.
+ *
+ * @param v the protocol version, 1
+ * @param status ok, or error when the job failed (then {@code error} says why)
+ * @param jobId the job id (the request's message_id, else its correlation_id)
+ * @param host the worker host that ran the job
+ * @param handler the handler that opened the image; null if none did
+ * @param items the result of each requested item, by item name
+ * @param attempts every handler attempt, in order
+ * @param error why the job failed; null when ok
+ * @param durationMs how long the job took on the worker
+ */
+public record InjectionReply(int v, Status status, String jobId, String host, String handler,
+        Map<String, ItemResult> items, List<Attempt> attempts, ErrorInfo error, long durationMs) {
+
+    public InjectionReply {
+        items = items == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(items));
+        attempts = attempts == null ? List.of() : List.copyOf(attempts);
+    }
+
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean isOk() {
+        return status == Status.OK;
+    }
+
+    /** Whether the job as a whole succeeded. */
+    public enum Status {
+        OK, ERROR;
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static Status fromWireName(String name) {
+            return valueOf(name.toUpperCase(java.util.Locale.ROOT));
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.imginject.protocol;
+
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What to put into the guest. Every part is optional, but a request carries at least one.
+ *
+ * @param key an SSH public key for root's {@code authorized_keys}
+ * @param adminPassword root's new password
+ * @param files files to write
+ * @param metadata written as JSON to {@code /meta.js}
+ * @param net written to {@code /etc/network/interfaces}
+ */
+public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassword, List<FileInjection> files,
+        Optional<Map<String, String>> metadata, Optional<String> net) {
+
+    public Injections {
+        files = List.copyOf(files);
+        metadata = metadata.map(m -> java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m)));
+    }
+
+    public static Injections none() {
+        return new Injections(Optional.empty(), Optional.empty(), List.of(), Optional.empty(), Optional.empty());
+    }
+
+    public Injections withKey(SshPublicKey newKey) {
+        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net);
+    }
+
+    public Injections withAdminPassword(Secret password) {
+        return new Injections(key, Optional.of(password), files, metadata, net);
+    }
+
+    public Injections withFiles(List<FileInjection> newFiles) {
+        return new Injections(key, adminPassword, newFiles, metadata, net);
+    }
+
+    public Injections withMetadata(Map<String, String> newMetadata) {
+        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net);
+    }
+
+    public Injections withNet(String newNet) {
+        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet));
+    }
+
+    /** The items this request asks for, in {@link ItemName} order. */
+    public Set<ItemName> requested() {
+        Set<ItemName> items = EnumSet.noneOf(ItemName.class);
+        key.ifPresent(k -> items.add(ItemName.KEY));
+        net.ifPresent(n -> items.add(ItemName.NET));
+        metadata.ifPresent(m -> items.add(ItemName.METADATA));
+        adminPassword.ifPresent(p -> items.add(ItemName.ADMIN_PASSWORD));
+        if (!files.isEmpty()) {
+            items.add(ItemName.FILES);
+        }
+        return items;
+    }
+}

@@ -1,0 +1,394 @@
+package io.imginject.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Turns a message body into an {@link InjectionRequest}, or rejects it with every problem found, each at its
+ * JSON path. A rejection never quotes a password or file content.
+ */
+public final class RequestDecoder {
+    static final int PROTOCOL_VERSION = 1;
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    private static final Set<String> TOP_FIELDS = Set.of("v", "image", "inject", "mandatory", "handlers");
+    private static final Set<String> IMAGE_FIELDS = Set.of("path", "format", "partition");
+    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net");
+    private static final Set<String> FILE_FIELDS = Set.of("path", "content_b64", "mode", "uid", "gid");
+    private static final Pattern WHITESPACE = Pattern.compile("\\s");
+    private static final long MAX_ID = 4_294_967_294L;
+    private static final int MAX_PASSWORD_CHARS = 1024;
+    private static final Map<String, ItemName> PATHS_OWNED_BY_ITEMS = Map.of(
+            "/root/.ssh/authorized_keys", ItemName.KEY,
+            "/etc/shadow", ItemName.ADMIN_PASSWORD,
+            "/meta.js", ItemName.METADATA,
+            "/etc/network/interfaces", ItemName.NET);
+
+    private final List<Problem> problems = new ArrayList<>();
+
+    private RequestDecoder() {
+    }
+
+    /**
+     * Decodes and validates a v1 request body.
+     *
+     * @throws RequestRejectedException {@link ErrorCode#MALFORMED_MESSAGE} when the body is not a JSON object,
+     *     {@link ErrorCode#UNSUPPORTED_VERSION} for another {@code v}, {@link ErrorCode#INVALID_REQUEST} with
+     *     every problem otherwise
+     */
+    public static InjectionRequest decode(byte[] body) throws RequestRejectedException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body could not be read as JSON: " + e.getMessage());
+        }
+        if (root == null || root.isMissingNode()) {
+            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body is empty");
+        }
+        if (!root.isObject()) {
+            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE,
+                    "the body is JSON but not an object (it is " + describe(root) + ")");
+        }
+        JsonNode version = root.get("v");
+        if (version != null && version.canConvertToExactIntegral() && version.asLong() != PROTOCOL_VERSION) {
+            throw new RequestRejectedException(ErrorCode.UNSUPPORTED_VERSION,
+                    "protocol version " + version.asText() + " is not supported; this worker speaks v" + PROTOCOL_VERSION);
+        }
+        return new RequestDecoder().request(root);
+    }
+
+    private InjectionRequest request(JsonNode root) throws RequestRejectedException {
+        unknownFields(root, "$", TOP_FIELDS);
+        JsonNode version = root.get("v");
+        if (version == null) {
+            problem("$.v", "is required; set it to " + PROTOCOL_VERSION);
+        } else if (!version.canConvertToExactIntegral()) {
+            problem("$.v", "must be the number " + PROTOCOL_VERSION + ", not " + describe(version));
+        }
+        ImageRef image = image(required(root, "image", "$.image"));
+        Injections inject = inject(required(root, "inject", "$.inject"));
+        Set<ItemName> mandatory = mandatory(root.get("mandatory"));
+        List<HandlerName> handlers = handlers(root.get("handlers"));
+        if (!problems.isEmpty()) {
+            throw new RequestRejectedException(ErrorCode.INVALID_REQUEST,
+                    problems.size() == 1 ? "the request has a problem: " + problems.get(0)
+                            : "the request has " + problems.size() + " problems: " + problems,
+                    problems);
+        }
+        return new InjectionRequest(image, inject, mandatory, handlers);
+    }
+
+    private ImageRef image(JsonNode node) {
+        if (!isObject(node, "$.image")) {
+            return null;
+        }
+        unknownFields(node, "$.image", IMAGE_FIELDS);
+        String path = string(required(node, "path", "$.image.path"), "$.image.path");
+        if (path != null && (!path.startsWith("/") || path.indexOf('\0') >= 0)) {
+            problem("$.image.path", "must be an absolute path on the worker's host");
+        }
+        Optional<ImageFormat> format = Optional.empty();
+        JsonNode formatNode = node.get("format");
+        if (formatNode != null && !formatNode.isNull()) {
+            String name = string(formatNode, "$.image.format");
+            if (name != null) {
+                format = ImageFormat.fromQemuName(name);
+                if (format.isEmpty()) {
+                    problem("$.image.format", "\"" + name + "\" is not a known format; use one of " + ImageFormat.allNames()
+                            + ", or leave it out to have the worker detect it");
+                }
+            }
+        }
+        PartitionSelector partition = new PartitionSelector.FindRoot();
+        JsonNode partitionNode = node.get("partition");
+        if (partitionNode != null && !partitionNode.isNull()) {
+            if (partitionNode.canConvertToExactIntegral() && partitionNode.asLong() >= -1 && partitionNode.asLong() <= Integer.MAX_VALUE) {
+                partition = PartitionSelector.fromWireValue(partitionNode.asInt());
+            } else {
+                problem("$.image.partition", "must be null or 0 (whole disk), a partition number from 1, or -1 (find the "
+                        + "root filesystem), not " + describe(partitionNode));
+            }
+        } else if (partitionNode != null) {
+            partition = new PartitionSelector.WholeDisk();
+        }
+        return new ImageRef(path, format, partition);
+    }
+
+    private Injections inject(JsonNode node) {
+        if (!isObject(node, "$.inject")) {
+            return null;
+        }
+        unknownFields(node, "$.inject", INJECT_FIELDS);
+        Injections inject = Injections.none();
+        JsonNode key = node.get("key");
+        if (key != null && !key.isNull()) {
+            String text = string(key, "$.inject.key");
+            if (text != null) {
+                try {
+                    inject = inject.withKey(SshPublicKey.parse(text));
+                } catch (IllegalArgumentException e) {
+                    problem("$.inject.key", e.getMessage());
+                }
+            }
+        }
+        JsonNode password = node.get("admin_password");
+        if (password != null && !password.isNull()) {
+            String text = string(password, "$.inject.admin_password");
+            if (text != null) {
+                if (text.isEmpty() || text.length() > MAX_PASSWORD_CHARS || text.indexOf('\0') >= 0) {
+                    problem("$.inject.admin_password", "must be 1 to " + MAX_PASSWORD_CHARS + " characters with no NUL");
+                } else {
+                    inject = inject.withAdminPassword(Secret.of(text));
+                }
+            }
+        }
+        JsonNode files = node.get("files");
+        if (files != null && !files.isNull()) {
+            inject = inject.withFiles(files(files));
+        }
+        JsonNode metadata = node.get("metadata");
+        if (metadata != null && !metadata.isNull()) {
+            inject = inject.withMetadata(metadata(metadata));
+        }
+        JsonNode net = node.get("net");
+        if (net != null && !net.isNull()) {
+            String text = string(net, "$.inject.net");
+            if (text != null) {
+                inject = inject.withNet(text);
+            }
+        }
+        if (inject.requested().isEmpty() && problemsUnder("$.inject") == 0) {
+            problem("$.inject", "names nothing to inject; give at least one of " + String.join(", ", INJECT_FIELDS.stream().sorted().toList()));
+        }
+        fileConflicts(inject);
+        return inject;
+    }
+
+    private List<FileInjection> files(JsonNode node) {
+        List<FileInjection> files = new ArrayList<>();
+        if (!node.isArray()) {
+            problem("$.inject.files", "must be an array of {path, content_b64[, mode, uid, gid]}, not " + describe(node));
+            return files;
+        }
+        Map<String, String> firstByPath = new HashMap<>();
+        for (int i = 0; i < node.size(); i++) {
+            String at = "$.inject.files[" + i + "]";
+            FileInjection file = file(node.get(i), at);
+            if (file == null) {
+                continue;
+            }
+            String earlier = firstByPath.putIfAbsent(file.path(), at);
+            if (earlier != null) {
+                problem(at + ".path", "repeats the path of " + earlier);
+            }
+            files.add(file);
+        }
+        return files;
+    }
+
+    private FileInjection file(JsonNode node, String at) {
+        if (!isObject(node, at)) {
+            return null;
+        }
+        unknownFields(node, at, FILE_FIELDS);
+        int before = problems.size();
+        String path = string(required(node, "path", at + ".path"), at + ".path");
+        if (path != null) {
+            GuestPaths.problemWith(path).ifPresent(p -> problem(at + ".path", p));
+        }
+        String base64 = string(required(node, "content_b64", at + ".content_b64"), at + ".content_b64");
+        byte[] content = null;
+        if (base64 != null) {
+            try {
+                content = Base64.getDecoder().decode(WHITESPACE.matcher(base64).replaceAll(""));
+            } catch (IllegalArgumentException e) {
+                problem(at + ".content_b64", "is not valid base64");
+            }
+        }
+        Optional<Integer> mode = Optional.empty();
+        JsonNode modeNode = node.get("mode");
+        if (modeNode != null && !modeNode.isNull()) {
+            String text = modeNode.isTextual() ? modeNode.asText() : null;
+            if (text == null || !text.matches("0?[0-7]{3,4}") || Integer.parseInt(text, 8) > 07777) {
+                problem(at + ".mode", "must be an octal string such as \"0644\", not "
+                        + (text == null ? describe(modeNode) : "\"" + text + "\""));
+            } else {
+                mode = Optional.of(Integer.parseInt(text, 8));
+            }
+        }
+        Optional<Long> uid = id(node.get("uid"), at + ".uid");
+        Optional<Long> gid = id(node.get("gid"), at + ".gid");
+        if (problems.size() > before) {
+            return null;
+        }
+        return new FileInjection(path, Secret.of(content), mode, uid, gid);
+    }
+
+    private Map<String, String> metadata(JsonNode node) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        if (!node.isObject()) {
+            problem("$.inject.metadata", "must be an object of string values, not " + describe(node));
+            return metadata;
+        }
+        node.fields().forEachRemaining(entry -> {
+            if (entry.getValue().isTextual()) {
+                metadata.put(entry.getKey(), entry.getValue().asText());
+            } else {
+                problem("$.inject.metadata." + entry.getKey(), "must be a string, not " + describe(entry.getValue()));
+            }
+        });
+        return metadata;
+    }
+
+    private void fileConflicts(Injections inject) {
+        Set<ItemName> requested = inject.requested();
+        for (int i = 0; i < inject.files().size(); i++) {
+            ItemName owner = PATHS_OWNED_BY_ITEMS.get(inject.files().get(i).path());
+            if (owner != null && requested.contains(owner)) {
+                problem("$.inject.files[" + i + "].path", "is also written by the \"" + owner + "\" item; send one or the other");
+            }
+        }
+    }
+
+    private Set<ItemName> mandatory(JsonNode node) {
+        Set<ItemName> mandatory = EnumSet.noneOf(ItemName.class);
+        if (node == null || node.isNull()) {
+            return mandatory;
+        }
+        if (!node.isArray()) {
+            problem("$.mandatory", "must be an array of item names (" + ItemName.allNames() + "), not " + describe(node));
+            return mandatory;
+        }
+        for (int i = 0; i < node.size(); i++) {
+            String at = "$.mandatory[" + i + "]";
+            String name = string(node.get(i), at);
+            if (name == null) {
+                continue;
+            }
+            Optional<ItemName> item = ItemName.fromWireName(name);
+            if (item.isEmpty()) {
+                problem(at, "\"" + name + "\" is not an item; use one of " + ItemName.allNames());
+            } else if (!mandatory.add(item.get())) {
+                problem(at, "repeats \"" + name + "\"");
+            }
+        }
+        return mandatory;
+    }
+
+    private List<HandlerName> handlers(JsonNode node) {
+        List<HandlerName> handlers = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return handlers;
+        }
+        if (!node.isArray() || node.isEmpty()) {
+            problem("$.handlers", "must be a non-empty array of handler names (" + HandlerName.allNames()
+                    + "), or left out to use the worker's order");
+            return handlers;
+        }
+        for (int i = 0; i < node.size(); i++) {
+            String at = "$.handlers[" + i + "]";
+            String name = string(node.get(i), at);
+            if (name == null) {
+                continue;
+            }
+            Optional<HandlerName> handler = HandlerName.fromWireName(name);
+            if (handler.isEmpty()) {
+                problem(at, "\"" + name + "\" is not a handler; use one of " + HandlerName.allNames());
+            } else if (handlers.contains(handler.get())) {
+                problem(at, "repeats \"" + name + "\"");
+            } else {
+                handlers.add(handler.get());
+            }
+        }
+        return handlers;
+    }
+
+    private Optional<Long> id(JsonNode node, String at) {
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.canConvertToExactIntegral() || node.asLong() < 0 || node.asLong() > MAX_ID) {
+            problem(at, "must be a number from 0 to " + MAX_ID + ", not " + describe(node));
+            return Optional.empty();
+        }
+        return Optional.of(node.asLong());
+    }
+
+    private JsonNode required(JsonNode parent, String field, String at) {
+        JsonNode node = parent.get(field);
+        if (node == null || node.isNull()) {
+            problem(at, "is required");
+            return null;
+        }
+        return node;
+    }
+
+    private boolean isObject(JsonNode node, String at) {
+        if (node == null) {
+            return false;
+        }
+        if (!node.isObject()) {
+            problem(at, "must be an object, not " + describe(node));
+            return false;
+        }
+        return true;
+    }
+
+    private String string(JsonNode node, String at) {
+        if (node == null) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            problem(at, "must be a string, not " + describe(node));
+            return null;
+        }
+        return node.asText();
+    }
+
+    private void unknownFields(JsonNode node, String at, Set<String> known) {
+        node.fieldNames().forEachRemaining(name -> {
+            if (!known.contains(name)) {
+                problem(at + "." + name, "is not a v1 field; known fields here: " + String.join(", ", known.stream().sorted().toList()));
+            }
+        });
+    }
+
+    private void problem(String path, String message) {
+        problems.add(new Problem(path, message));
+    }
+
+    private long problemsUnder(String prefix) {
+        return problems.stream().filter(p -> p.path().startsWith(prefix)).count();
+    }
+
+    private static String describe(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case STRING -> "a string";
+            case NUMBER -> "the number " + node.asText();
+            case BOOLEAN -> node.asText();
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case NULL -> "null";
+            default -> node.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+}

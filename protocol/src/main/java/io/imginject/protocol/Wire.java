@@ -1,0 +1,39 @@
+package io.imginject.protocol;
+
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/** Names on the broker that the v1 protocol fixes. */
+public final class Wire {
+    /** Durable topic exchange that requests are published to. */
+    public static final String EXCHANGE = "imginject";
+    /** Exchange that failed and malformed requests are dead-lettered to. */
+    public static final String DEAD_LETTER_EXCHANGE = "imginject.dlx";
+    /** Queue that holds dead-lettered requests until an operator replays or purges them. */
+    public static final String DEAD_LETTER_QUEUE = "imginject.dead";
+    public static final String CONTENT_TYPE = "application/json";
+
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]+)*");
+
+    private Wire() {
+    }
+
+    /** The routing key that reaches the workers of {@code host}. */
+    public static String routingKey(String host) {
+        return "inject." + host;
+    }
+
+    /** The queue the workers of {@code host} consume. */
+    public static String queue(String host) {
+        return "imginject." + host;
+    }
+
+    /** What is wrong with {@code host} as a worker host name (it becomes part of a routing key), if anything. */
+    public static Optional<String> problemWithHost(String host) {
+        if (host == null || !HOST.matcher(host).matches() || host.length() > 200) {
+            return Optional.of("host \"" + host + "\" must be letters, digits, '-', '_' and dots between them"
+                    + " (it becomes the routing key inject.<host>; '*' and '#' are not allowed)");
+        }
+        return Optional.empty();
+    }
+}
