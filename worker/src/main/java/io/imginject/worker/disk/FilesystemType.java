@@ -1,0 +1,57 @@
+package io.imginject.worker.disk;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The filesystems the worker mounts on the host: an allow-list, so a hostile image can only reach these kernel
+ * drivers, and always with an explicit {@code -t}, never letting mount guess.
+ */
+public enum FilesystemType {
+    EXT2("ext2", List.of(), List.of("noload")),
+    EXT3("ext3", List.of(), List.of("noload")),
+    EXT4("ext4", List.of(), List.of("noload")),
+    /** nouuid: clones of one base image share a UUID, and XFS refuses a second mount of it otherwise. */
+    XFS("xfs", List.of("nouuid"), List.of("norecovery")),
+    BTRFS("btrfs", List.of(), List.of("rescue=nologreplay"));
+
+    private final String name;
+    private final List<String> options;
+    private final List<String> readOnlyOptions;
+
+    FilesystemType(String name, List<String> options, List<String> readOnlyOptions) {
+        this.name = name;
+        this.options = options;
+        this.readOnlyOptions = readOnlyOptions;
+    }
+
+    /** The type name for {@code mount -t} and as blkid reports it. */
+    public String typeName() {
+        return name;
+    }
+
+    /** Mount options beyond nosuid,nodev,noexec that this type needs. */
+    public List<String> options() {
+        return options;
+    }
+
+    /** Options that keep a read-only look from writing anything, such as replaying a journal. */
+    public List<String> readOnlyOptions() {
+        return readOnlyOptions;
+    }
+
+    public static Optional<FilesystemType> fromTypeName(String name) {
+        return Arrays.stream(values()).filter(t -> t.name.equals(name)).findFirst();
+    }
+
+    public static String allNames() {
+        return Arrays.stream(values()).map(FilesystemType::typeName).collect(Collectors.joining(", "));
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

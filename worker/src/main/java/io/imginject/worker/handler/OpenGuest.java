@@ -1,0 +1,17 @@
+package io.imginject.worker.handler;
+
+import io.imginject.worker.guest.GuestFs;
+
+/** An image opened by a handler: its guest filesystem, until closed. Closing releases everything it holds. */
+public interface OpenGuest extends AutoCloseable {
+
+    GuestFs fs();
+
+    /**
+     * Unmounts, detaches and stops whatever the handler started, in reverse order.
+     *
+     * @throws io.imginject.worker.InjectException with {@code CLEANUP_FAILED} if anything could not be released
+     */
+    @Override
+    void close();
+}

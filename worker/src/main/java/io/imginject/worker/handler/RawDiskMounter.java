@@ -1,0 +1,195 @@
+package io.imginject.worker.handler;
+
+import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.PartitionSelector;
+import io.imginject.worker.InjectException;
+import io.imginject.worker.disk.DiskRegion;
+import io.imginject.worker.disk.FilesystemProbe;
+import io.imginject.worker.disk.FilesystemType;
+import io.imginject.worker.disk.PartitionTable;
+import io.imginject.worker.disk.PartitionTableReader;
+import io.imginject.worker.guest.ConfinedGuestFs;
+import io.imginject.worker.guest.GuestFs;
+import io.imginject.worker.guest.OsRootCheck;
+import io.imginject.worker.host.Cleanup;
+import io.imginject.worker.host.LoopDevices;
+import io.imginject.worker.host.Mounts;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Mounts a filesystem of a raw disk file on the host: reads the partition table, picks the region the request
+ * selects, checks its filesystem type against the allow-list, attaches it to a loop device by offset and mounts
+ * it {@code nosuid,nodev,noexec} on a private directory. The loop handler uses it on the image itself, the nbd
+ * handler on the raw view qemu exports.
+ */
+public final class RawDiskMounter {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final FilesystemProbe probe;
+    private final LoopDevices loops;
+    private final Mounts mounts;
+    private final Path mountBase;
+
+    /**
+     * @param mountBase a directory only root can enter; each mount gets a fresh directory below it
+     */
+    public RawDiskMounter(FilesystemProbe probe, LoopDevices loops, Mounts mounts, Path mountBase) {
+        this.probe = probe;
+        this.loops = loops;
+        this.mounts = mounts;
+        this.mountBase = mountBase;
+    }
+
+    /** Mounts the filesystem {@code selector} picks from {@code disk}; the result must be closed. */
+    public OpenGuest mount(Path disk, PartitionSelector selector) {
+        List<Candidate> candidates = candidates(disk, selector);
+        Candidate chosen = candidates.size() == 1 ? candidates.get(0) : onlyOsRoot(disk, candidates);
+        Cleanup cleanup = new Cleanup();
+        try {
+            GuestFs guest = new ConfinedGuestFs(mountRegion(disk, chosen, false, cleanup));
+            if (selector instanceof PartitionSelector.FindRoot && candidates.size() == 1 && !OsRootCheck.isOsRoot(guest)) {
+                throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "the only filesystem on the image (" + chosen
+                        + ") holds no operating system root (/etc, /bin and /etc/fstab or /etc/hosts)");
+            }
+            return new MountedGuest(guest, cleanup.handOver());
+        } catch (RuntimeException e) {
+            releaseAfterFailure(cleanup, e);
+            throw e;
+        }
+    }
+
+    private List<Candidate> candidates(Path disk, PartitionSelector selector) {
+        PartitionTable table = PartitionTableReader.read(disk);
+        if (selector instanceof PartitionSelector.Numbered numbered) {
+            PartitionTable.Partition partition = table.partition(numbered.number()).orElseThrow(() ->
+                    new InjectException(ErrorCode.PARTITION_NOT_FOUND, table.scheme() == PartitionTable.Scheme.NONE
+                            ? "the image has no partition table, so no partition " + numbered.number() + "; use partition 0 for the whole disk"
+                            : "the image's " + table.scheme() + " table has no partition " + numbered.number() + " (it has "
+                                    + table.partitions().stream().map(p -> Integer.toString(p.number())).collect(Collectors.joining(", ")) + ")"));
+            return List.of(typed(disk, partition.region()));
+        }
+        if (selector instanceof PartitionSelector.WholeDisk || table.scheme() == PartitionTable.Scheme.NONE) {
+            return List.of(typed(disk, DiskRegion.wholeDisk(size(disk))));
+        }
+        List<Candidate> candidates = new ArrayList<>();
+        List<String> others = new ArrayList<>();
+        for (PartitionTable.Partition partition : table.partitions()) {
+            Optional<String> type = probe.typeName(disk, partition.region());
+            Optional<FilesystemType> allowed = type.flatMap(FilesystemType::fromTypeName);
+            if (allowed.isPresent()) {
+                candidates.add(new Candidate(partition.region(), allowed.get()));
+            } else {
+                others.add(partition.region() + ": " + type.orElse("no filesystem"));
+            }
+        }
+        if (candidates.isEmpty()) {
+            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "no partition holds a filesystem this handler mounts ("
+                    + FilesystemType.allNames() + "); found " + (others.isEmpty() ? "no partitions" : String.join(", ", others)));
+        }
+        return candidates;
+    }
+
+    private Candidate typed(Path disk, DiskRegion region) {
+        String type = probe.typeName(disk, region).orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
+                region + " holds no filesystem that blkid recognises"));
+        return new Candidate(region, FilesystemType.fromTypeName(type).orElseThrow(() -> new InjectException(
+                ErrorCode.UNSUPPORTED_FILESYSTEM, region + " holds " + type + "; this handler mounts only " + FilesystemType.allNames())));
+    }
+
+    /** Of several candidate filesystems, the one that holds an OS root, found by mounting each read-only. */
+    private Candidate onlyOsRoot(Path disk, List<Candidate> candidates) {
+        List<Candidate> roots = new ArrayList<>();
+        for (Candidate candidate : candidates) {
+            Cleanup cleanup = new Cleanup();
+            try {
+                if (OsRootCheck.isOsRoot(new ConfinedGuestFs(mountRegion(disk, candidate, true, cleanup)))) {
+                    roots.add(candidate);
+                }
+            } catch (RuntimeException e) {
+                releaseAfterFailure(cleanup, e);
+                throw e;
+            }
+            cleanup.close();
+        }
+        if (roots.isEmpty()) {
+            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "none of the image's filesystems ("
+                    + candidates.stream().map(Candidate::toString).collect(Collectors.joining(", ")) + ") holds an operating system root");
+        }
+        if (roots.size() > 1) {
+            throw new InjectException(ErrorCode.AMBIGUOUS_ROOT, "several filesystems hold an operating system root ("
+                    + roots.stream().map(Candidate::toString).collect(Collectors.joining(", ")) + "); name the partition to use");
+        }
+        return roots.get(0);
+    }
+
+    private Path mountRegion(Path disk, Candidate candidate, boolean readOnly, Cleanup cleanup) {
+        Path directory = mountBase.resolve("mnt-" + HexFormat.of().formatHex(randomBytes()));
+        try {
+            Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not create a mount directory under " + mountBase + ": " + e, e);
+        }
+        cleanup.push("remove " + directory, () -> Files.delete(directory));
+        String device = loops.attach(disk, candidate.region(), readOnly);
+        cleanup.push("detach " + device, () -> loops.detach(device));
+        List<String> options = new ArrayList<>(candidate.type().options());
+        if (readOnly) {
+            options.add("ro");
+            options.addAll(candidate.type().readOnlyOptions());
+        }
+        try {
+            mounts.mount(device, candidate.type().typeName(), options, directory);
+        } catch (InjectException e) {
+            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the " + candidate.type() + " filesystem on " + candidate.region()
+                    + " could not be mounted: " + e.getMessage(), e);
+        }
+        cleanup.push("unmount " + directory, () -> mounts.unmount(directory));
+        return directory;
+    }
+
+    private static void releaseAfterFailure(Cleanup cleanup, RuntimeException failure) {
+        try {
+            cleanup.close();
+        } catch (RuntimeException cleanupFailure) {
+            failure.addSuppressed(cleanupFailure);
+        }
+    }
+
+    private static long size(Path disk) {
+        try {
+            return Files.size(disk);
+        } catch (IOException e) {
+            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "could not read the image's size: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[8];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+
+    private record Candidate(DiskRegion region, FilesystemType type) {
+        @Override
+        public String toString() {
+            return type + " on " + region;
+        }
+    }
+
+    /** A filesystem mounted on the host, released by closing. */
+    private record MountedGuest(GuestFs fs, Cleanup cleanup) implements OpenGuest {
+        @Override
+        public void close() {
+            cleanup.close();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.imginject.worker.handler.loop;
+
+import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.ImageFormat;
+import io.imginject.protocol.PartitionSelector;
+import io.imginject.worker.handler.ImageHandler;
+import io.imginject.worker.handler.OpenGuest;
+import io.imginject.worker.handler.RawDiskMounter;
+import io.imginject.worker.image.DiskImage;
+import java.util.Optional;
+
+/**
+ * Opens raw images through a loop device on the host: the fastest handler (tens of milliseconds), and the one
+ * that exposes the host kernel's filesystem driver to the image's content.
+ */
+public final class LoopHandler implements ImageHandler {
+    private final RawDiskMounter mounter;
+    private final Optional<String> hostProblem;
+
+    /** @param hostProblem what keeps loop from working on this host, from {@link LoopSupport#problem()} */
+    public LoopHandler(RawDiskMounter mounter, Optional<String> hostProblem) {
+        this.mounter = mounter;
+        this.hostProblem = hostProblem;
+    }
+
+    @Override
+    public HandlerName name() {
+        return HandlerName.LOOP;
+    }
+
+    @Override
+    public Optional<String> unavailableReason(DiskImage image) {
+        if (image.format() != ImageFormat.RAW) {
+            return Optional.of("loop reads raw images only; this one is " + image.format());
+        }
+        return hostProblem;
+    }
+
+    @Override
+    public OpenGuest open(DiskImage image, PartitionSelector partition) {
+        return mounter.mount(image.path(), partition);
+    }
+}

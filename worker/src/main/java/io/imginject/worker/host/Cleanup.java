@@ -1,0 +1,59 @@
+package io.imginject.worker.host;
+
+import io.imginject.protocol.ErrorCode;
+import io.imginject.worker.InjectException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Releases acquired host resources in reverse order of acquisition. Every step runs even when an earlier one
+ * fails; the failures are reported together as {@code CLEANUP_FAILED}.
+ */
+public final class Cleanup implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Cleanup.class);
+
+    /** One release action. */
+    @FunctionalInterface
+    public interface Step {
+        void run() throws Exception;
+    }
+
+    private record Named(String what, Step step) {
+    }
+
+    private final Deque<Named> steps = new ArrayDeque<>();
+
+    /** Registers {@code step}, described as {@code what}, to run before everything registered earlier. */
+    public void push(String what, Step step) {
+        steps.push(new Named(what, step));
+    }
+
+    /** Moves every registered step into a new Cleanup, leaving this one empty: hands over ownership. */
+    public Cleanup handOver() {
+        Cleanup taker = new Cleanup();
+        taker.steps.addAll(steps);
+        steps.clear();
+        return taker;
+    }
+
+    @Override
+    public void close() {
+        List<String> failures = new ArrayList<>();
+        while (!steps.isEmpty()) {
+            Named named = steps.pop();
+            try {
+                named.step().run();
+            } catch (Exception e) {
+                log.error("cleanup failed: {}", named.what(), e);
+                failures.add(named.what() + ": " + e.getMessage());
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw new InjectException(ErrorCode.CLEANUP_FAILED, String.join("; ", failures));
+        }
+    }
+}

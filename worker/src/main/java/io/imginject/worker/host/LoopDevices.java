@@ -1,0 +1,42 @@
+package io.imginject.worker.host;
+
+import io.imginject.protocol.ErrorCode;
+import io.imginject.worker.InjectException;
+import io.imginject.worker.disk.DiskRegion;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Attaches regions of raw files to loop devices and detaches them. {@code losetup --find} picks a free device
+ * and creates more on demand; the kernel arbitrates, so two jobs never get one device.
+ */
+public final class LoopDevices {
+    private final ProcessRunner runner;
+
+    public LoopDevices(ProcessRunner runner) {
+        this.runner = runner;
+    }
+
+    /** Attaches {@code region} of {@code file}; returns the device, e.g. {@code /dev/loop3}. */
+    public String attach(Path file, DiskRegion region, boolean readOnly) {
+        List<String> argv = new ArrayList<>(List.of("losetup", "--find", "--show", "--offset", Long.toString(region.offset()),
+                "--sizelimit", Long.toString(region.size())));
+        if (readOnly) {
+            argv.add("--read-only");
+        }
+        argv.add(file.toString());
+        try {
+            return runner.run(argv).stdout().strip();
+        } catch (CommandFailedException e) {
+            if (e.stderr().contains("Device or resource busy") || e.stderr().contains("could not find any free loop device")) {
+                throw new InjectException(ErrorCode.DEVICE_BUSY, "no free loop device: " + e.stderr().strip(), e);
+            }
+            throw e;
+        }
+    }
+
+    public void detach(String device) {
+        runner.run("losetup", "--detach", device);
+    }
+}

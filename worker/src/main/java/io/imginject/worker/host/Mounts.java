@@ -1,0 +1,41 @@
+package io.imginject.worker.host;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Mounts block devices with an explicit type and {@code nosuid,nodev,noexec}, and unmounts them, retrying
+ * briefly when the kernel still reports the mount busy.
+ */
+public final class Mounts {
+    private static final List<String> SAFE_OPTIONS = List.of("nosuid", "nodev", "noexec", "noatime");
+    private static final int UNMOUNT_TRIES = 5;
+    private static final long UNMOUNT_PAUSE_MS = 100;
+
+    private final ProcessRunner runner;
+
+    public Mounts(ProcessRunner runner) {
+        this.runner = runner;
+    }
+
+    public void mount(String device, String type, List<String> extraOptions, Path directory) {
+        List<String> options = new ArrayList<>(SAFE_OPTIONS);
+        options.addAll(extraOptions);
+        runner.run("mount", "-t", type, "-o", String.join(",", options), device, directory.toString());
+    }
+
+    public void unmount(Path directory) throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            CommandResult result = runner.runAllowingFailure(List.of("umount", directory.toString()));
+            if (result.succeeded()) {
+                return;
+            }
+            if (attempt == UNMOUNT_TRIES || !result.stderr().contains("busy")) {
+                throw new CommandFailedException(result.argv(), result.exitCode(), result.stderr(),
+                        "exited with status " + result.exitCode() + " after " + attempt + " tries");
+            }
+            Thread.sleep(UNMOUNT_PAUSE_MS * attempt);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package io.imginject.worker.job;
+
+import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.ErrorInfo;
+import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.ImageFormat;
+import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.InjectionRequest;
+import io.imginject.protocol.ItemName;
+import io.imginject.protocol.ItemResult;
+import io.imginject.worker.InjectException;
+import io.imginject.worker.chain.ChainOutcome;
+import io.imginject.worker.chain.HandlerChain;
+import io.imginject.worker.image.DiskImage;
+import io.imginject.worker.image.FormatDetector;
+import io.imginject.worker.image.ImageLocator;
+import io.imginject.worker.image.ImageLocks;
+import io.imginject.worker.item.ItemRunner;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one job from start to reply: locates the image, finds its format, takes the image lock, has the chain
+ * open it and the items fill it, and turns what happened into a reply. Never throws: every failure becomes an
+ * error reply.
+ */
+public final class JobRunner {
+    private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+    private final String host;
+    private final ImageLocator locator;
+    private final FormatDetector formats;
+    private final ImageLocks locks;
+    private final HandlerChain chain;
+    private final ItemRunner items;
+
+    public JobRunner(String host, ImageLocator locator, FormatDetector formats, ImageLocks locks, HandlerChain chain, ItemRunner items) {
+        this.host = host;
+        this.locator = locator;
+        this.formats = formats;
+        this.locks = locks;
+        this.chain = chain;
+        this.items = items;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public InjectionReply run(Job job) {
+        long started = System.nanoTime();
+        InjectionRequest request = job.request();
+        try {
+            Path path = locator.locate(request.image().path());
+            ImageFormat format = request.image().format().orElseGet(() -> formats.detect(path));
+            DiskImage image = new DiskImage(path, format);
+            ChainOutcome<Map<ItemName, ItemResult>> outcome;
+            try (ImageLocks.Held lock = locks.lock(path)) {
+                outcome = chain.run(image, request.image().partition(), request.handlers(), guest -> items.run(request.inject(), guest));
+            }
+            return reply(job, outcome, started);
+        } catch (InjectException e) {
+            log.info("job failed: {} {}", e.code(), e.getMessage());
+            return failed(job, e.code(), e.getMessage(), started);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed(job, ErrorCode.INTERNAL_ERROR, "the worker was interrupted (shutting down?)", started);
+        } catch (RuntimeException e) {
+            log.error("job failed unexpectedly", e);
+            return failed(job, ErrorCode.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName() + "; see the worker log", started);
+        }
+    }
+
+    private InjectionReply reply(Job job, ChainOutcome<Map<ItemName, ItemResult>> outcome, long started) {
+        Map<ItemName, ItemResult> results = outcome.result().orElse(Map.of());
+        Optional<InjectException> failure = outcome.failure().or(() -> mandatoryFailure(job.request(), results));
+        failure.ifPresent(e -> log.info("job failed: {} {}", e.code(), e.getMessage()));
+        Map<String, ItemResult> items = new LinkedHashMap<>();
+        results.forEach((name, result) -> items.put(name.wireName(), result));
+        return new InjectionReply(1, failure.isPresent() ? InjectionReply.Status.ERROR : InjectionReply.Status.OK, job.id(), host,
+                outcome.handler().map(HandlerName::wireName).orElse(null), items, outcome.attempts(),
+                failure.map(e -> ErrorInfo.of(e.code(), e.getMessage())).orElse(null), millisSince(started));
+    }
+
+    private static Optional<InjectException> mandatoryFailure(InjectionRequest request, Map<ItemName, ItemResult> results) {
+        List<String> failed = request.mandatory().stream()
+                .filter(name -> results.containsKey(name) && results.get(name).isFailed())
+                .map(name -> name.wireName() + " (" + results.get(name).code().wireName() + ": " + results.get(name).message() + ")")
+                .toList();
+        return failed.isEmpty() ? Optional.empty() : Optional.of(new InjectException(ErrorCode.MANDATORY_ITEM_FAILED,
+                "mandatory " + (failed.size() == 1 ? "item failed: " : "items failed: ") + String.join("; ", failed)));
+    }
+
+    private InjectionReply failed(Job job, ErrorCode code, String message, long started) {
+        return new InjectionReply(1, InjectionReply.Status.ERROR, job.id(), host, null, Map.of(), List.of(),
+                ErrorInfo.of(code, message), millisSince(started));
+    }
+
+    private static long millisSince(long started) {
+        return (System.nanoTime() - started) / 1_000_000;
+    }
+}
