@@ -1,0 +1,37 @@
+package io.imginject.worker.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code imginject} command. */
+@Command(name = "imginject", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Injects SSH keys, passwords, files, metadata and network config into VM disk images before first boot.",
+        subcommands = {WorkerCommand.class, SubmitCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((e, command, parsed) -> {
+                    if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
+                            || e instanceof java.util.concurrent.TimeoutException) {
+                        command.getErr().println("imginject " + command.getCommandName() + ": " + e.getMessage());
+                        return 2;
+                    }
+                    throw e;
+                });
+    }
+
+    /** The version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"imginject " + (version == null ? "(development build)" : version)};
+        }
+    }
+}

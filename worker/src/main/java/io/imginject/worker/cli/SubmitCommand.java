@@ -1,0 +1,191 @@
+package io.imginject.worker.cli;
+
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import io.imginject.protocol.FileInjection;
+import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.ImageFormat;
+import io.imginject.protocol.ImageRef;
+import io.imginject.protocol.InjectionClient;
+import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.InjectionRequest;
+import io.imginject.protocol.Injections;
+import io.imginject.protocol.ItemName;
+import io.imginject.protocol.PartitionSelector;
+import io.imginject.protocol.ReplyCodec;
+import io.imginject.protocol.RequestDecoder;
+import io.imginject.protocol.RequestRejectedException;
+import io.imginject.protocol.Secret;
+import io.imginject.protocol.SshPublicKey;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code imginject submit}: publishes one request, waits for its reply and prints it. */
+@Command(name = "submit", mixinStandardHelpOptions = true,
+        description = {"Publishes one injection request for a worker host, waits for the reply and prints it as JSON.",
+                "Exit status: 0 the job succeeded, 1 it failed (the reply says why), 2 no reply (no worker, timeout, bad input)."})
+final class SubmitCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + WorkerCommand.DEFAULT_AMQP_URI + ", or IMGINJECT_AMQP_URI).")
+    String amqpUri;
+
+    @Option(names = "--host", description = "Worker host to send the request to (default this machine's name).")
+    String host;
+
+    @Option(names = "--request", paramLabel = "FILE", description = "A whole v1 request as JSON; the flags below build one instead.")
+    Path requestFile;
+
+    @Option(names = "--image", paramLabel = "PATH", description = "Image path on the worker's host.")
+    String image;
+
+    @Option(names = "--format", description = "Image format (raw, qcow2, ...); left out, the worker detects it.")
+    String format;
+
+    @Option(names = "--partition", paramLabel = "N", description = "0 whole disk, N partition N, -1 find the root filesystem (default).")
+    Integer partition;
+
+    @Option(names = "--key", description = "SSH public key for root.")
+    String key;
+
+    @Option(names = "--key-file", paramLabel = "FILE", description = "File holding the SSH public key for root.")
+    Path keyFile;
+
+    @Option(names = "--admin-password-file", paramLabel = "FILE", description = "File whose first line is root's new password (not a flag: flags show in ps).")
+    Path passwordFile;
+
+    @Option(names = "--file", paramLabel = "GUEST=LOCAL", description = "Write local file LOCAL to guest path GUEST; repeatable.")
+    List<String> files = new ArrayList<>();
+
+    @Option(names = "--metadata", paramLabel = "KEY=VALUE", description = "Instance metadata for /meta.js; repeatable.")
+    List<String> metadata = new ArrayList<>();
+
+    @Option(names = "--net-file", paramLabel = "FILE", description = "Network config for /etc/network/interfaces.")
+    Path netFile;
+
+    @Option(names = "--mandatory", paramLabel = "ITEMS", split = ",", description = "Items whose failure fails the job.")
+    List<String> mandatory = new ArrayList<>();
+
+    @Option(names = "--handlers", paramLabel = "LIST", split = ",", description = "Handler order for this job.")
+    List<String> handlers = new ArrayList<>();
+
+    @Option(names = "--job-id", description = "Job id (default a random UUID).")
+    String jobId;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600", description = "How long to wait for the reply (default 600).")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        InjectionRequest request;
+        try {
+            request = requestFile != null ? fromFile(requestFile) : fromFlags();
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("imginject submit: " + e.getMessage());
+            return 2;
+        }
+        String target = host != null ? host : HostName.local();
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(amqpUri != null ? amqpUri : System.getenv().getOrDefault("IMGINJECT_AMQP_URI", WorkerCommand.DEFAULT_AMQP_URI));
+        try (Connection connection = factory.newConnection("imginject-submit"); InjectionClient client = InjectionClient.open(connection)) {
+            InjectionReply reply = client.submit(target, request, jobId != null ? jobId : UUID.randomUUID().toString())
+                    .get(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS);
+            spec.commandLine().getOut().println(ReplyCodec.toPrettyJson(reply));
+            return reply.isOk() ? 0 : 1;
+        } catch (TimeoutException e) {
+            spec.commandLine().getErr().println("imginject submit: no reply from host " + target + " within " + timeoutSeconds + " s");
+            return 2;
+        } catch (java.util.concurrent.ExecutionException e) {
+            spec.commandLine().getErr().println("imginject submit: " + e.getCause().getMessage());
+            return 2;
+        }
+    }
+
+    private static InjectionRequest fromFile(Path file) throws IOException {
+        try {
+            return RequestDecoder.decode(Files.readAllBytes(file));
+        } catch (RequestRejectedException e) {
+            throw new IllegalArgumentException(file + " is not a valid request: " + e.getMessage());
+        }
+    }
+
+    private InjectionRequest fromFlags() throws IOException {
+        if (image == null) {
+            throw new IllegalArgumentException("give --image PATH, or a whole request with --request FILE");
+        }
+        ImageRef ref = ImageRef.of(image);
+        if (format != null) {
+            ref = ref.withFormat(ImageFormat.fromQemuName(format).orElseThrow(() ->
+                    new IllegalArgumentException("unknown format " + format + "; use one of " + ImageFormat.allNames())));
+        }
+        if (partition != null) {
+            if (partition < -1) {
+                throw new IllegalArgumentException("--partition must be -1, 0 or a partition number");
+            }
+            ref = ref.withPartition(PartitionSelector.fromWireValue(partition));
+        }
+        Injections inject = Injections.none();
+        String keyText = key != null ? key : keyFile != null ? Files.readString(keyFile) : null;
+        if (keyText != null) {
+            inject = inject.withKey(SshPublicKey.parse(keyText));
+        }
+        if (passwordFile != null) {
+            inject = inject.withAdminPassword(Secret.of(Files.readString(passwordFile).lines().findFirst().orElse("")));
+        }
+        List<FileInjection> fileInjections = new ArrayList<>();
+        for (String spec : files) {
+            String[] parts = pair(spec, "--file", "GUEST=LOCAL");
+            fileInjections.add(FileInjection.of(parts[0], Files.readAllBytes(Path.of(parts[1]))));
+        }
+        inject = inject.withFiles(fileInjections);
+        if (!metadata.isEmpty()) {
+            Map<String, String> map = new LinkedHashMap<>();
+            for (String spec : metadata) {
+                String[] parts = pair(spec, "--metadata", "KEY=VALUE");
+                map.put(parts[0], parts[1]);
+            }
+            inject = inject.withMetadata(map);
+        }
+        if (netFile != null) {
+            inject = inject.withNet(Files.readString(netFile, StandardCharsets.UTF_8));
+        }
+        Set<ItemName> mandatoryItems = EnumSet.noneOf(ItemName.class);
+        for (String name : mandatory) {
+            mandatoryItems.add(ItemName.fromWireName(name).orElseThrow(() ->
+                    new IllegalArgumentException("unknown item " + name + "; the items are " + ItemName.allNames())));
+        }
+        List<HandlerName> order = handlers.stream().map(name -> HandlerName.fromWireName(name).orElseThrow(() ->
+                new IllegalArgumentException("unknown handler " + name + "; the handlers are " + HandlerName.allNames()))).toList();
+        InjectionRequest request = new InjectionRequest(ref, inject, mandatoryItems, order);
+        try {
+            return RequestDecoder.decode(io.imginject.protocol.RequestEncoder.encode(request));
+        } catch (RequestRejectedException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
+    private static String[] pair(String spec, String option, String shape) {
+        String[] parts = spec.split("=", 2);
+        if (parts.length != 2 || parts[0].isEmpty()) {
+            throw new IllegalArgumentException(option + " takes " + shape + ", got " + Arrays.toString(parts));
+        }
+        return parts;
+    }
+}

@@ -1,0 +1,96 @@
+package io.imginject.worker.cli;
+
+import io.imginject.protocol.HandlerName;
+import io.imginject.worker.Worker;
+import io.imginject.worker.WorkerConfig;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code imginject worker}: takes injection requests for one host until stopped with SIGTERM or SIGINT. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+        description = {"Takes injection requests for this host from RabbitMQ until stopped (SIGTERM or SIGINT finish running jobs first).",
+                "Each setting comes from its flag, else the environment (IMGINJECT_<KEY>, e.g. IMGINJECT_IMAGE_ROOT), "
+                        + "else the config file (key=value, keys as the flag names without --), else the default."})
+final class WorkerCommand implements Callable<Integer> {
+    static final String DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/%2f";
+    static final String DEFAULT_HANDLERS = "loop";
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (default " + Settings.DEFAULT_FILE + " if present).")
+    Path config;
+
+    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + DEFAULT_AMQP_URI + ").")
+    String amqpUri;
+
+    @Option(names = "--host", description = "Host name whose requests to take: queue imginject.<host> (default this machine's name).")
+    String host;
+
+    @Option(names = "--image-root", paramLabel = "DIR", split = ",",
+            description = "Directory images may be taken from; repeat or separate with commas. Required.")
+    List<Path> imageRoots;
+
+    @Option(names = "--handlers", paramLabel = "LIST", description = "Enabled handlers in the default order (default " + DEFAULT_HANDLERS + ").")
+    String handlers;
+
+    @Option(names = "--concurrency", paramLabel = "N", description = "Jobs run at once, and the prefetch (default 2).")
+    Integer concurrency;
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "Private directory for mounts and locks, shared by the workers of a host (default /run/imginject).")
+    Path runDir;
+
+    @Option(names = "--lock-wait", paramLabel = "SECONDS", description = "How long a job waits for another job on the same image (default 600).")
+    Integer lockWaitSeconds;
+
+    @Option(names = "--command-timeout", paramLabel = "SECONDS", description = "How long one host tool may run (default 120).")
+    Integer commandTimeoutSeconds;
+
+    @Option(names = "--shutdown-grace", paramLabel = "SECONDS", description = "How long stopping waits for running jobs (default 120).")
+    Integer shutdownGraceSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        WorkerConfig workerConfig = config();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Worker worker = Worker.start(workerConfig);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                worker.close();
+            } catch (Exception e) {
+                System.err.println("stopping the worker failed: " + e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    WorkerConfig config() {
+        Settings settings = Settings.load(config, System.getenv());
+        String roots = settings.get("image-root", imageRoots == null ? null : String.join(",", imageRoots.stream().map(Path::toString).toList()))
+                .orElseThrow(() -> new IllegalArgumentException("no image root: give --image-root DIR, IMGINJECT_IMAGE_ROOT or image-root in the config file"));
+        return new WorkerConfig(
+                URI.create(settings.get("amqp-uri", amqpUri, DEFAULT_AMQP_URI)),
+                settings.get("host", host, HostName.local()),
+                Arrays.stream(roots.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Path::of).toList(),
+                handlerList(settings.get("handlers", handlers, DEFAULT_HANDLERS)),
+                Integer.parseInt(settings.get("concurrency", concurrency, "2")),
+                Path.of(settings.get("run-dir", runDir, "/run/imginject")),
+                Duration.ofSeconds(Long.parseLong(settings.get("lock-wait", lockWaitSeconds, "600"))),
+                Duration.ofSeconds(Long.parseLong(settings.get("command-timeout", commandTimeoutSeconds, "120"))),
+                Duration.ofSeconds(Long.parseLong(settings.get("shutdown-grace", shutdownGraceSeconds, "120"))));
+    }
+
+    static List<HandlerName> handlerList(String names) {
+        return Arrays.stream(names.split(",")).map(String::strip).filter(s -> !s.isEmpty())
+                .map(name -> HandlerName.fromWireName(name).orElseThrow(() -> new IllegalArgumentException(
+                        "unknown handler \"" + name + "\"; the handlers are " + HandlerName.allNames())))
+                .toList();
+    }
+}

@@ -1,0 +1,171 @@
+package io.imginject.worker.testing;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.GetResponse;
+import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.InjectionClient;
+import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.InjectionRequest;
+import io.imginject.protocol.ReplyCodec;
+import io.imginject.protocol.Wire;
+import io.imginject.worker.Worker;
+import io.imginject.worker.WorkerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real worker on the real broker, serving a host name of its own, with an image root and run directory under
+ * a test directory; plus a client, a raw channel for hand-made messages, and a queue that catches whatever the
+ * worker dead-letters for its host.
+ */
+public final class WorkerFixture implements AutoCloseable {
+    private final String host;
+    private final Path images;
+    private final Worker worker;
+    private final Connection connection;
+    private final InjectionClient client;
+    private final Channel raw;
+    private final String rawReplies;
+    private final BlockingQueue<RawReply> rawReplyQueue = new LinkedBlockingQueue<>();
+    private final String deadLetterCatcher;
+
+    /** A reply as it arrived on the wire: its AMQP properties and decoded body. */
+    public record RawReply(AMQP.BasicProperties properties, InjectionReply reply) {
+    }
+
+    /** A dead-lettered message. */
+    public record DeadLetter(AMQP.BasicProperties properties, byte[] body) {
+        public Object header(String name) {
+            Object value = properties.getHeaders() == null ? null : properties.getHeaders().get(name);
+            return value == null ? null : value.toString();
+        }
+    }
+
+    private WorkerFixture(String host, Path images, Worker worker, Connection connection) throws IOException {
+        this.host = host;
+        this.images = images;
+        this.worker = worker;
+        this.connection = connection;
+        this.client = InjectionClient.open(connection);
+        this.raw = connection.createChannel();
+        this.rawReplies = raw.queueDeclare().getQueue();
+        raw.basicConsume(rawReplies, true, (tag, delivery) -> rawReplyQueue.add(
+                new RawReply(delivery.getProperties(), ReplyCodec.decode(delivery.getBody()))), tag -> { });
+        this.deadLetterCatcher = raw.queueDeclare().getQueue();
+        raw.queueBind(deadLetterCatcher, Wire.DEAD_LETTER_EXCHANGE, Wire.routingKey(host));
+    }
+
+    public static WorkerFixture start(Path directory, List<HandlerName> handlers, int concurrency) throws Exception {
+        String host = "test-" + UUID.randomUUID().toString().substring(0, 8);
+        Path images = Files.createDirectories(directory.resolve("images"));
+        WorkerConfig config = new WorkerConfig(TestBroker.uri(), host, List.of(images), handlers, concurrency,
+                directory.resolve("run"), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(30));
+        Connection connection = TestBroker.connect("test-client-" + host);
+        Worker worker;
+        try {
+            worker = Worker.start(config);
+        } catch (Exception e) {
+            connection.close();
+            throw e;
+        }
+        return new WorkerFixture(host, images, worker, connection);
+    }
+
+    public String host() {
+        return host;
+    }
+
+    /** The worker's image root. */
+    public Path images() {
+        return images;
+    }
+
+    public InjectionClient client() {
+        return client;
+    }
+
+    /** Sends {@code request} and waits up to two minutes for its reply. */
+    public InjectionReply call(InjectionRequest request) throws Exception {
+        return client.call(host, request, Duration.ofMinutes(2));
+    }
+
+    /** Publishes {@code body} to this host's routing key with {@code properties}. */
+    public void publishRaw(AMQP.BasicProperties properties, byte[] body) throws IOException {
+        raw.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), properties, body);
+    }
+
+    /** Properties that ask for a reply on this fixture's raw reply queue. */
+    public AMQP.BasicProperties.Builder replyingProperties(String correlationId) {
+        return new AMQP.BasicProperties.Builder().contentType(Wire.CONTENT_TYPE).correlationId(correlationId).replyTo(rawReplies);
+    }
+
+    public RawReply nextRawReply() throws InterruptedException {
+        RawReply reply = rawReplyQueue.poll(2, TimeUnit.MINUTES);
+        if (reply == null) {
+            throw new AssertionError("no reply on the raw reply queue within 2 minutes");
+        }
+        return reply;
+    }
+
+    /** The next message the worker dead-lettered for this host, waiting up to 30 s. */
+    public DeadLetter nextDeadLetter() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            GetResponse response = raw.basicGet(deadLetterCatcher, true);
+            if (response != null) {
+                return new DeadLetter(response.getProps(), response.getBody());
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("nothing was dead-lettered for " + host + " within 30 s");
+    }
+
+    /** How many messages are waiting in the catcher right now. */
+    public long deadLettersWaiting() throws IOException {
+        return raw.messageCount(deadLetterCatcher);
+    }
+
+    @Override
+    public void close() throws Exception {
+        worker.close();
+        removeOwnDeadLetters();
+        try (Channel channel = connection.createChannel()) {
+            channel.queueDelete(Wire.queue(host));
+        }
+        client.close();
+        connection.close();
+    }
+
+    /** Takes this host's messages out of the shared dead-letter queue, leaving everyone else's. */
+    private void removeOwnDeadLetters() throws Exception {
+        try (Channel channel = connection.createChannel()) {
+            long count = channel.messageCount(Wire.DEAD_LETTER_QUEUE);
+            List<Long> others = new ArrayList<>();
+            for (long i = 0; i < count; i++) {
+                GetResponse response = channel.basicGet(Wire.DEAD_LETTER_QUEUE, false);
+                if (response == null) {
+                    break;
+                }
+                Object owner = response.getProps().getHeaders() == null ? null : response.getProps().getHeaders().get("x-imginject-host");
+                if (owner != null && owner.toString().equals(host)) {
+                    channel.basicAck(response.getEnvelope().getDeliveryTag(), false);
+                } else {
+                    others.add(response.getEnvelope().getDeliveryTag());
+                }
+            }
+            for (long tag : others) {
+                channel.basicNack(tag, false, true);
+            }
+        }
+    }
+}
