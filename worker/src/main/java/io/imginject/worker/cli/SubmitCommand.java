@@ -118,15 +118,15 @@ final class SubmitCommand implements Callable<Integer> {
         }
     }
 
-    private static InjectionRequest fromFile(Path file) throws IOException {
+    private static InjectionRequest fromFile(Path file) {
         try {
-            return RequestDecoder.decode(Files.readAllBytes(file));
+            return RequestDecoder.decode(readLocal(file));
         } catch (RequestRejectedException e) {
             throw new IllegalArgumentException(file + " is not a valid request: " + e.getMessage());
         }
     }
 
-    private InjectionRequest fromFlags() throws IOException {
+    private InjectionRequest fromFlags() {
         if (image == null) {
             throw new IllegalArgumentException("give --image PATH, or a whole request with --request FILE");
         }
@@ -142,17 +142,17 @@ final class SubmitCommand implements Callable<Integer> {
             ref = ref.withPartition(PartitionSelector.fromWireValue(partition));
         }
         Injections inject = Injections.none();
-        String keyText = key != null ? key : keyFile != null ? Files.readString(keyFile) : null;
+        String keyText = key != null ? key : keyFile != null ? new String(readLocal(keyFile), StandardCharsets.UTF_8) : null;
         if (keyText != null) {
             inject = inject.withKey(SshPublicKey.parse(keyText));
         }
         if (passwordFile != null) {
-            inject = inject.withAdminPassword(Secret.of(Files.readString(passwordFile).lines().findFirst().orElse("")));
+            inject = inject.withAdminPassword(Secret.of(new String(readLocal(passwordFile), StandardCharsets.UTF_8).lines().findFirst().orElse("")));
         }
         List<FileInjection> fileInjections = new ArrayList<>();
         for (String spec : files) {
             String[] parts = pair(spec, "--file", "GUEST=LOCAL");
-            fileInjections.add(FileInjection.of(parts[0], Files.readAllBytes(Path.of(parts[1]))));
+            fileInjections.add(FileInjection.of(parts[0], readLocal(Path.of(parts[1]))));
         }
         inject = inject.withFiles(fileInjections);
         if (!metadata.isEmpty()) {
@@ -164,7 +164,7 @@ final class SubmitCommand implements Callable<Integer> {
             inject = inject.withMetadata(map);
         }
         if (netFile != null) {
-            inject = inject.withNet(Files.readString(netFile, StandardCharsets.UTF_8));
+            inject = inject.withNet(new String(readLocal(netFile), StandardCharsets.UTF_8));
         }
         Set<ItemName> mandatoryItems = EnumSet.noneOf(ItemName.class);
         for (String name : mandatory) {
@@ -178,6 +178,14 @@ final class SubmitCommand implements Callable<Integer> {
             return RequestDecoder.decode(io.imginject.protocol.RequestEncoder.encode(request));
         } catch (RequestRejectedException e) {
             throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
+    private static byte[] readLocal(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 

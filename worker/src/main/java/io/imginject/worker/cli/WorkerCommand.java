@@ -55,7 +55,7 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        WorkerConfig workerConfig = config();
+        WorkerConfig workerConfig = config(Settings.load(config, System.getenv()));
         CountDownLatch stopped = new CountDownLatch(1);
         Worker worker = Worker.start(workerConfig);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -71,8 +71,7 @@ final class WorkerCommand implements Callable<Integer> {
         return 0;
     }
 
-    WorkerConfig config() {
-        Settings settings = Settings.load(config, System.getenv());
+    WorkerConfig config(Settings settings) {
         String roots = settings.get("image-root", imageRoots == null ? null : String.join(",", imageRoots.stream().map(Path::toString).toList()))
                 .orElseThrow(() -> new IllegalArgumentException("no image root: give --image-root DIR, IMGINJECT_IMAGE_ROOT or image-root in the config file"));
         return new WorkerConfig(

@@ -100,6 +100,14 @@ class FailureRepliesTest {
     }
 
     @Test
+    void a_block_device_node_inside_the_roots() throws Exception {
+        Path device = worker.images().resolve("device.img");
+        Commands.run("mknod", device.toString(), "b", "7", "200");
+
+        assertError(netInto(device), ErrorCode.IMAGE_NOT_REGULAR_FILE, "device");
+    }
+
+    @Test
     void an_image_in_a_format_the_worker_does_not_know() throws Exception {
         Path parallels = worker.images().resolve("disk.hdd");
         Commands.run("qemu-img", "create", "-q", "-f", "parallels", parallels.toString(), "16M");

@@ -1,0 +1,135 @@
+package io.imginject.worker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.imginject.protocol.HandlerName;
+import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.testing.GuestTree;
+import io.imginject.worker.testing.HostRequirements;
+import io.imginject.worker.testing.ImageReader;
+import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.TestBroker;
+import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.WorkerFixture;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The imginject command line, run in-process. */
+@ExtendWith(NoHostLeaks.class)
+class CommandLineTest {
+    @TempDir
+    Path directory;
+
+    record Run(int status, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = Main.commandLine();
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        int status = commandLine.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    @Test
+    void submit_builds_a_request_from_flags_and_prints_the_reply() throws Exception {
+        HostRequirements.root();
+        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
+            TestImages.Built image = TestImages.build(worker.images(), "cli.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+            Path motd = Files.writeString(directory.resolve("motd"), "from the cli\n");
+            Path password = Files.writeString(directory.resolve("pw"), "secret\n");
+
+            Run result = run("submit", "--amqp-uri", TestBroker.uri().toString(), "--host", worker.host(),
+                    "--image", image.path().toString(), "--file", "/etc/motd=" + motd, "--metadata", "role=web",
+                    "--admin-password-file", password.toString(), "--mandatory", "files,metadata", "--job-id", "cli-1");
+
+            assertThat(result.status()).as(result.err()).isZero();
+            assertThat(result.out()).contains("\"status\" : \"ok\"").contains("\"job_id\" : \"cli-1\"").doesNotContain("secret");
+            try (ImageReader guest = ImageReader.open(image)) {
+                assertThat(guest.read("/etc/motd")).isEqualTo("from the cli\n");
+                assertThat(guest.read("/meta.js")).isEqualTo("{\"role\":\"web\"}");
+            }
+        }
+    }
+
+    @Test
+    void submit_exits_1_when_the_job_fails_and_2_when_no_worker_has_the_host() throws Exception {
+        HostRequirements.root();
+        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
+            Run failed = run("submit", "--amqp-uri", TestBroker.uri().toString(), "--host", worker.host(),
+                    "--image", worker.images().resolve("missing.img").toString(), "--metadata", "a=b");
+            Run unroutable = run("submit", "--amqp-uri", TestBroker.uri().toString(), "--host", "nobody-serves-this-host",
+                    "--image", "/x.img", "--metadata", "a=b");
+
+            assertThat(failed.status()).isEqualTo(1);
+            assertThat(failed.out()).contains("image_not_found");
+            assertThat(unroutable.status()).isEqualTo(2);
+            assertThat(unroutable.err()).contains("no queue is bound for host \"nobody-serves-this-host\"");
+        }
+    }
+
+    @Test
+    void submit_refuses_bad_flags_before_sending_anything() throws Exception {
+        Path local = Files.writeString(directory.resolve("local"), "x");
+
+        Run climbing = run("submit", "--image", "/x.img", "--file", "/etc/../x=" + local, "--host", "h");
+        Run unreadable = run("submit", "--image", "/x.img", "--file", "/etc/x=" + directory, "--host", "h");
+
+        assertThat(climbing.status()).isEqualTo(2);
+        assertThat(climbing.err()).contains("$.inject.files[0].path");
+        assertThat(unreadable.status()).isEqualTo(2);
+        assertThat(unreadable.err()).contains("cannot read " + directory);
+    }
+
+    @Test
+    void doctor_reports_each_handler_and_the_broker() {
+        Run result = run("doctor", "--amqp-uri", TestBroker.uri().toString());
+
+        assertThat(result.out()).containsPattern("(?m)^loop +(ok|NO)").containsPattern("(?m)^broker +ok$");
+    }
+
+    @Test
+    void doctor_says_why_the_broker_is_unreachable_without_showing_the_password() {
+        Run result = run("doctor", "--amqp-uri", "amqp://user:topsecret@127.0.0.1:1/%2f");
+
+        assertThat(result.status()).isEqualTo(1);
+        assertThat(result.out()).contains("broker   NO   cannot connect to amqp://user:***@127.0.0.1:1").doesNotContain("topsecret");
+    }
+
+    @Test
+    void worker_settings_come_from_flags_then_environment_then_the_config_file() throws Exception {
+        Path file = Files.writeString(directory.resolve("imginject.properties"),
+                "host = from-file\nimage-root = /srv/a,/srv/b\nconcurrency = 7\nhandlers = loop\n");
+        WorkerCommand command = new WorkerCommand();
+        new CommandLine(command).parseArgs("--config", file.toString(), "--concurrency", "3");
+
+        WorkerConfig config = command.config(Settings.load(file, Map.of("IMGINJECT_HOST", "from-env")));
+
+        assertThat(config.host()).isEqualTo("from-env");
+        assertThat(config.concurrency()).isEqualTo(3);
+        assertThat(config.imageRoots()).containsExactly(Path.of("/srv/a"), Path.of("/srv/b"));
+        assertThat(config.runDir()).isEqualTo(Path.of("/run/imginject"));
+        assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(120));
+    }
+
+    @Test
+    void worker_names_a_missing_image_root_and_an_unknown_handler() {
+        WorkerCommand command = new WorkerCommand();
+        new CommandLine(command).parseArgs("--handlers", "loop,floppy", "--image-root", "/srv");
+
+        assertThatThrownBy(() -> command.config(Settings.load(null, Map.of()))).hasMessageContaining("unknown handler \"floppy\"");
+        assertThatThrownBy(() -> new WorkerCommand().config(Settings.load(null, Map.of()))).hasMessageContaining("no image root");
+    }
+}
