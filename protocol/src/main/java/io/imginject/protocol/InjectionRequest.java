@@ -30,6 +30,10 @@ public record InjectionRequest(ImageRef image, Injections inject, Set<ItemName> 
         return new InjectionRequest(image, inject, newMandatory, handlers);
     }
 
+    public InjectionRequest withImage(ImageRef newImage) {
+        return new InjectionRequest(newImage, inject, mandatory, handlers);
+    }
+
     public InjectionRequest withHandlers(List<HandlerName> newHandlers) {
         return new InjectionRequest(image, inject, mandatory, newHandlers);
     }

@@ -7,15 +7,10 @@ import io.imginject.worker.amqp.ConfirmedPublisher;
 import io.imginject.worker.amqp.DeadLetterPublisher;
 import io.imginject.worker.amqp.NativeFrontDoor;
 import io.imginject.worker.chain.HandlerChain;
-import io.imginject.worker.disk.FilesystemProbe;
+import io.imginject.worker.handler.Handlers;
 import io.imginject.worker.handler.ImageHandler;
-import io.imginject.worker.handler.RawDiskMounter;
-import io.imginject.worker.handler.loop.LoopHandler;
-import io.imginject.worker.handler.loop.LoopSupport;
-import io.imginject.worker.host.LoopDevices;
-import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
-import io.imginject.worker.image.FormatDetector;
+import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageLocks;
 import io.imginject.worker.item.ItemRunner;
@@ -34,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +57,15 @@ public final class Worker implements AutoCloseable {
 
     /** Builds the worker, connects, declares the host's topology and starts consuming. */
     public static Worker start(WorkerConfig config) throws IOException, TimeoutException {
-        JobRunner runner = jobRunner(config);
+        return start(config, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #start(WorkerConfig)}, with every handler passed through {@code decorate} first: the seam through
+     * which tests put a fault in front of a real handler.
+     */
+    public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate) throws IOException, TimeoutException {
+        JobRunner runner = jobRunner(config, decorate);
         ConnectionFactory factory = connectionFactory(config);
         Connection consuming = factory.newConnection("imginject-worker-" + config.host() + "-consume");
         Connection publishing = null;
@@ -84,21 +88,15 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    /** The job runner a worker with {@code config} uses; tests and the CLI's one-shot paths use it directly. */
-    public static JobRunner jobRunner(WorkerConfig config) throws IOException {
-        Path mountBase = privateDirectory(config.runDir().resolve("mnt"));
+    private static JobRunner jobRunner(WorkerConfig config, UnaryOperator<ImageHandler> decorate) throws IOException {
+        Path workBase = privateDirectory(config.runDir().resolve("work"));
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
         ProcessRunner processes = new ProcessRunner(config.commandTimeout());
-        RawDiskMounter mounter = new RawDiskMounter(new FilesystemProbe(processes), new LoopDevices(processes), new Mounts(processes), mountBase);
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
-        for (HandlerName name : config.handlers()) {
-            handlers.put(name, switch (name) {
-                case LOOP -> new LoopHandler(mounter, LoopSupport.problem());
-                case NBD, GUESTFS -> throw new IllegalArgumentException("the " + name + " handler is not available in this build");
-            });
-        }
-        return new JobRunner(config.host(), new ImageLocator(config.imageRoots()), new FormatDetector(processes),
-                new ImageLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers()),
+        Handlers.enabled(config, processes, workBase).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
+        ImageLocator locator = new ImageLocator(config.imageRoots());
+        return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
+                new ImageLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),
                 new ItemRunner(Clock.systemUTC()));
     }
 

@@ -1,6 +1,9 @@
 package io.imginject.worker;
 
 import io.imginject.protocol.HandlerName;
+import io.imginject.worker.chain.RetrySettings;
+import io.imginject.worker.handler.guestfs.GuestfsSettings;
+import io.imginject.worker.handler.nbd.NbdSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,9 +21,39 @@ import java.util.List;
  * @param lockWait how long a job waits for another job on the same image
  * @param commandTimeout how long one host tool may run
  * @param shutdownGrace how long stopping waits for running jobs
+ * @param retry how the handler chain retries transient failures
+ * @param nbd how the nbd handler reaches images
+ * @param guestfs how the guestfs appliance starts
  */
 public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers, int concurrency,
-        Path runDir, Duration lockWait, Duration commandTimeout, Duration shutdownGrace) {
+        Path runDir, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, RetrySettings retry, NbdSettings nbd,
+        GuestfsSettings guestfs) {
+
+    /** A config with the defaults for everything but where the broker, the host, the images and the handlers are. */
+    public static WorkerConfig of(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers) {
+        return new WorkerConfig(amqpUri, host, imageRoots, handlers, 2, Path.of("/run/imginject"), Duration.ofMinutes(10),
+                Duration.ofMinutes(2), Duration.ofMinutes(2), RetrySettings.DEFAULT, NbdSettings.DEFAULT, GuestfsSettings.DEFAULT);
+    }
+
+    public WorkerConfig withConcurrency(int newConcurrency) {
+        return new WorkerConfig(amqpUri, host, imageRoots, handlers, newConcurrency, runDir, lockWait, commandTimeout, shutdownGrace, retry, nbd, guestfs);
+    }
+
+    public WorkerConfig withRunDir(Path newRunDir) {
+        return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, newRunDir, lockWait, commandTimeout, shutdownGrace, retry, nbd, guestfs);
+    }
+
+    public WorkerConfig withRetry(RetrySettings newRetry) {
+        return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace, newRetry, nbd, guestfs);
+    }
+
+    public WorkerConfig withNbd(NbdSettings newNbd) {
+        return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace, retry, newNbd, guestfs);
+    }
+
+    public WorkerConfig withGuestfs(GuestfsSettings newGuestfs) {
+        return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace, retry, nbd, newGuestfs);
+    }
 
     public WorkerConfig {
         imageRoots = List.copyOf(imageRoots);

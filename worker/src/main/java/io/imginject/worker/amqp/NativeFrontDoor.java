@@ -99,7 +99,11 @@ public final class NativeFrontDoor {
             }
             log.info("job started: image {}", request.image().path());
             InjectionReply reply = runner.run(new Job(jobId, request));
-            log.info("job finished: {} via {} in {} ms", reply.status(), reply.handler(), reply.durationMs());
+            if (reply.isOk()) {
+                log.info("job finished: ok via {} in {} ms", reply.handler(), reply.durationMs());
+            } else {
+                log.info("job finished: {} in {} ms", reply.error().code().wireName(), reply.durationMs());
+            }
             if (properties.getReplyTo() != null) {
                 publishReply(properties, reply);
             }

@@ -2,10 +2,15 @@ package io.imginject.worker.cli;
 
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import io.imginject.protocol.HandlerName;
+import io.imginject.worker.handler.guestfs.GuestfsSettings;
+import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.loop.LoopSupport;
+import io.imginject.worker.handler.nbd.NbdSettings;
+import io.imginject.worker.handler.nbd.NbdSupport;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -21,20 +26,36 @@ final class DoctorCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + WorkerCommand.DEFAULT_AMQP_URI + ", or IMGINJECT_AMQP_URI).")
+    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + WorkerCommand.DEFAULT_AMQP_URI_IN_HELP + ", or IMGINJECT_AMQP_URI).")
     String amqpUri;
+
+    @Option(names = "--nbd-transport", paramLabel = "auto|kernel|userspace", defaultValue = "auto", description = "The nbd transport to check (default auto).")
+    String nbdTransport;
+
+    @Option(names = "--deep", description = "Also launch a libguestfs appliance, the only full proof that guestfs works (20-30 s without KVM).")
+    boolean deep;
+
+    @Option(names = "--guestfs-force-tcg", description = "With --deep: launch without KVM.")
+    boolean guestfsForceTcg;
+
+    /** One check: its problem, or what works. */
+    private record Check(Optional<String> problem, String detail) {
+    }
 
     @Override
     public Integer call() {
-        Map<String, Optional<String>> checks = new LinkedHashMap<>();
-        checks.put(HandlerName.LOOP.wireName(), LoopSupport.problem());
-        checks.put(HandlerName.NBD.wireName(), Optional.of("not available in this build"));
-        checks.put(HandlerName.GUESTFS.wireName(), Optional.of("not available in this build"));
-        checks.put("broker", brokerProblem());
+        NbdSettings nbd = new NbdSettings(NbdSettings.Transport.valueOf(nbdTransport.toUpperCase(Locale.ROOT)), Duration.ofSeconds(10));
+        Map<String, Check> checks = new LinkedHashMap<>();
+        checks.put("loop", new Check(LoopSupport.problem(), "raw images, mounted on the host"));
+        checks.put("nbd", new Check(NbdSupport.problem(nbd), NbdSupport.describe(nbd)));
+        checks.put("guestfs", deep
+                ? new Check(GuestfsSupport.launchProblem(new GuestfsSettings(guestfsForceTcg, 512, 2, Duration.ofMinutes(3))), "an appliance launched and shut down")
+                : new Check(GuestfsSupport.problem(), "binding, supermin and kernel present (--deep launches an appliance)"));
+        checks.put("broker", new Check(brokerProblem(), "connected"));
         PrintWriter out = spec.commandLine().getOut();
-        checks.forEach((name, problem) -> out.printf("%-8s %s%n", name, problem.map(p -> "NO   " + p).orElse("ok")));
-        boolean handlerWorks = checks.entrySet().stream().anyMatch(e -> !e.getKey().equals("broker") && e.getValue().isEmpty());
-        return handlerWorks && checks.get("broker").isEmpty() ? 0 : 1;
+        checks.forEach((name, check) -> out.printf("%-8s %s%n", name, check.problem().map(p -> "NO   " + p).orElse("ok   " + check.detail())));
+        boolean handlerWorks = checks.entrySet().stream().anyMatch(e -> !e.getKey().equals("broker") && e.getValue().problem().isEmpty());
+        return handlerWorks && checks.get("broker").problem().isEmpty() ? 0 : 1;
     }
 
     private Optional<String> brokerProblem() {

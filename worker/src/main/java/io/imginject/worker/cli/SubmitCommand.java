@@ -44,7 +44,7 @@ final class SubmitCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + WorkerCommand.DEFAULT_AMQP_URI + ", or IMGINJECT_AMQP_URI).")
+    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + WorkerCommand.DEFAULT_AMQP_URI_IN_HELP + ", or IMGINJECT_AMQP_URI).")
     String amqpUri;
 
     @Option(names = "--host", description = "Worker host to send the request to (default this machine's name).")

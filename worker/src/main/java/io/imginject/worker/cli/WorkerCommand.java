@@ -3,6 +3,9 @@ package io.imginject.worker.cli;
 import io.imginject.protocol.HandlerName;
 import io.imginject.worker.Worker;
 import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.chain.RetrySettings;
+import io.imginject.worker.handler.guestfs.GuestfsSettings;
+import io.imginject.worker.handler.nbd.NbdSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,12 +23,14 @@ import picocli.CommandLine.Option;
                         + "else the config file (key=value, keys as the flag names without --), else the default."})
 final class WorkerCommand implements Callable<Integer> {
     static final String DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/%2f";
-    static final String DEFAULT_HANDLERS = "loop";
+    /** The default URI with its % escaped for picocli's help formatting. */
+    static final String DEFAULT_AMQP_URI_IN_HELP = "amqp://guest:guest@127.0.0.1:5672/%%2f";
+    static final String DEFAULT_HANDLERS = "loop,nbd,guestfs";
 
     @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (default " + Settings.DEFAULT_FILE + " if present).")
     Path config;
 
-    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + DEFAULT_AMQP_URI + ").")
+    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + DEFAULT_AMQP_URI_IN_HELP + ").")
     String amqpUri;
 
     @Option(names = "--host", description = "Host name whose requests to take: queue imginject.<host> (default this machine's name).")
@@ -52,6 +57,40 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Option(names = "--shutdown-grace", paramLabel = "SECONDS", description = "How long stopping waits for running jobs (default 120).")
     Integer shutdownGraceSeconds;
+
+    @Option(names = "--retry-attempts", paramLabel = "N", description = "Tries per handler for transient failures, the first included (default 3).")
+    Integer retryAttempts;
+
+    @Option(names = "--retry-initial-ms", paramLabel = "MS", description = "Wait before the first retry (default 500).")
+    Long retryInitialMs;
+
+    @Option(names = "--retry-multiplier", paramLabel = "X", description = "Growth of each wait (default 2.0).")
+    Double retryMultiplier;
+
+    @Option(names = "--retry-max-interval-ms", paramLabel = "MS", description = "Longest single wait (default 5000).")
+    Long retryMaxIntervalMs;
+
+    @Option(names = "--retry-max-total-ms", paramLabel = "MS", description = "No retry starts after this long in the chain (default 60000).")
+    Long retryMaxTotalMs;
+
+    @Option(names = "--nbd-transport", paramLabel = "auto|kernel|userspace", description = "How nbd reaches images (default auto).")
+    String nbdTransport;
+
+    @Option(names = "--nbd-ready-timeout", paramLabel = "SECONDS", description = "How long qemu-nbd and nbdfuse may take to come up (default 10).")
+    Integer nbdReadyTimeoutSeconds;
+
+    @Option(names = "--guestfs-force-tcg", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "Run the appliance without KVM (default false; set it where /dev/kvm is unusable).")
+    Boolean guestfsForceTcg;
+
+    @Option(names = "--guestfs-memory", paramLabel = "MIB", description = "Appliance memory (default 512).")
+    Integer guestfsMemoryMib;
+
+    @Option(names = "--guestfs-vcpus", paramLabel = "N", description = "Appliance vCPUs (default 2).")
+    Integer guestfsVcpus;
+
+    @Option(names = "--guestfs-launch-timeout", paramLabel = "SECONDS", description = "How long an appliance launch may take (default 180).")
+    Integer guestfsLaunchTimeoutSeconds;
 
     @Override
     public Integer call() throws Exception {
@@ -81,9 +120,35 @@ final class WorkerCommand implements Callable<Integer> {
                 handlerList(settings.get("handlers", handlers, DEFAULT_HANDLERS)),
                 Integer.parseInt(settings.get("concurrency", concurrency, "2")),
                 Path.of(settings.get("run-dir", runDir, "/run/imginject")),
-                Duration.ofSeconds(Long.parseLong(settings.get("lock-wait", lockWaitSeconds, "600"))),
-                Duration.ofSeconds(Long.parseLong(settings.get("command-timeout", commandTimeoutSeconds, "120"))),
-                Duration.ofSeconds(Long.parseLong(settings.get("shutdown-grace", shutdownGraceSeconds, "120"))));
+                seconds(settings.get("lock-wait", lockWaitSeconds, "600")),
+                seconds(settings.get("command-timeout", commandTimeoutSeconds, "120")),
+                seconds(settings.get("shutdown-grace", shutdownGraceSeconds, "120")),
+                new RetrySettings(
+                        Integer.parseInt(settings.get("retry-attempts", retryAttempts, "3")),
+                        Duration.ofMillis(Long.parseLong(settings.get("retry-initial-ms", retryInitialMs, "500"))),
+                        Double.parseDouble(settings.get("retry-multiplier", retryMultiplier, "2.0")),
+                        Duration.ofMillis(Long.parseLong(settings.get("retry-max-interval-ms", retryMaxIntervalMs, "5000"))),
+                        Duration.ofMillis(Long.parseLong(settings.get("retry-max-total-ms", retryMaxTotalMs, "60000")))),
+                new NbdSettings(
+                        transport(settings.get("nbd-transport", nbdTransport, "auto")),
+                        seconds(settings.get("nbd-ready-timeout", nbdReadyTimeoutSeconds, "10"))),
+                new GuestfsSettings(
+                        Boolean.parseBoolean(settings.get("guestfs-force-tcg", guestfsForceTcg, "false")),
+                        Integer.parseInt(settings.get("guestfs-memory", guestfsMemoryMib, "512")),
+                        Integer.parseInt(settings.get("guestfs-vcpus", guestfsVcpus, "2")),
+                        seconds(settings.get("guestfs-launch-timeout", guestfsLaunchTimeoutSeconds, "180"))));
+    }
+
+    private static Duration seconds(String value) {
+        return Duration.ofSeconds(Long.parseLong(value));
+    }
+
+    private static NbdSettings.Transport transport(String name) {
+        try {
+            return NbdSettings.Transport.valueOf(name.strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("nbd-transport is auto, kernel or userspace, not \"" + name + "\"");
+        }
     }
 
     static List<HandlerName> handlerList(String names) {

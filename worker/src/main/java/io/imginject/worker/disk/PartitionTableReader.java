@@ -31,15 +31,18 @@ public final class PartitionTableReader {
     private final FileChannel disk;
     private final long diskSize;
 
-    private PartitionTableReader(FileChannel disk) throws IOException {
+    private PartitionTableReader(FileChannel disk, long diskSize) {
         this.disk = disk;
-        this.diskSize = disk.size();
+        this.diskSize = diskSize;
     }
 
-    /** The partition table of the raw disk at {@code image}; {@link PartitionTable#none()} if it has none. */
-    public static PartitionTable read(Path image) {
+    /**
+     * The partition table of the raw disk at {@code image}, a file or a block device of {@code size} bytes;
+     * {@link PartitionTable#none()} if it has none.
+     */
+    public static PartitionTable read(Path image, long size) {
         try (FileChannel disk = FileChannel.open(image, StandardOpenOption.READ)) {
-            return new PartitionTableReader(disk).read();
+            return new PartitionTableReader(disk, size).read();
         } catch (IOException e) {
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "could not read the partition table: " + e.getMessage(), e);
         }

@@ -8,12 +8,13 @@ import io.imginject.worker.disk.FilesystemProbe;
 import io.imginject.worker.disk.FilesystemType;
 import io.imginject.worker.disk.PartitionTable;
 import io.imginject.worker.disk.PartitionTableReader;
-import io.imginject.worker.guest.ConfinedGuestFs;
+import io.imginject.worker.guest.MountedDirectory;
 import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.guest.OsRootCheck;
 import io.imginject.worker.host.Cleanup;
 import io.imginject.worker.host.LoopDevices;
 import io.imginject.worker.host.Mounts;
+import io.imginject.worker.host.ProcessRunner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +35,7 @@ import java.util.stream.Collectors;
 public final class RawDiskMounter {
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private final ProcessRunner runner;
     private final FilesystemProbe probe;
     private final LoopDevices loops;
     private final Mounts mounts;
@@ -42,33 +44,37 @@ public final class RawDiskMounter {
     /**
      * @param mountBase a directory only root can enter; each mount gets a fresh directory below it
      */
-    public RawDiskMounter(FilesystemProbe probe, LoopDevices loops, Mounts mounts, Path mountBase) {
+    public RawDiskMounter(ProcessRunner runner, FilesystemProbe probe, LoopDevices loops, Mounts mounts, Path mountBase) {
+        this.runner = runner;
         this.probe = probe;
         this.loops = loops;
         this.mounts = mounts;
         this.mountBase = mountBase;
     }
 
-    /** Mounts the filesystem {@code selector} picks from {@code disk}; the result must be closed. */
+    /**
+     * Mounts the filesystem {@code selector} picks from {@code disk}, a raw disk file or block device; the result
+     * must be closed.
+     */
     public OpenGuest mount(Path disk, PartitionSelector selector) {
         List<Candidate> candidates = candidates(disk, selector);
         Candidate chosen = candidates.size() == 1 ? candidates.get(0) : onlyOsRoot(disk, candidates);
         Cleanup cleanup = new Cleanup();
         try {
-            GuestFs guest = new ConfinedGuestFs(mountRegion(disk, chosen, false, cleanup));
+            GuestFs guest = MountedDirectory.guestAt(mountRegion(disk, chosen, false, cleanup));
             if (selector instanceof PartitionSelector.FindRoot && candidates.size() == 1 && !OsRootCheck.isOsRoot(guest)) {
                 throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "the only filesystem on the image (" + chosen
                         + ") holds no operating system root (/etc, /bin and /etc/fstab or /etc/hosts)");
             }
-            return new MountedGuest(guest, cleanup.handOver());
+            return new ReleasingGuest(guest, cleanup.handOver());
         } catch (RuntimeException e) {
-            releaseAfterFailure(cleanup, e);
-            throw e;
+            throw cleanup.releaseAfter(e);
         }
     }
 
     private List<Candidate> candidates(Path disk, PartitionSelector selector) {
-        PartitionTable table = PartitionTableReader.read(disk);
+        long size = size(disk);
+        PartitionTable table = PartitionTableReader.read(disk, size);
         if (selector instanceof PartitionSelector.Numbered numbered) {
             PartitionTable.Partition partition = table.partition(numbered.number()).orElseThrow(() ->
                     new InjectException(ErrorCode.PARTITION_NOT_FOUND, table.scheme() == PartitionTable.Scheme.NONE
@@ -78,7 +84,7 @@ public final class RawDiskMounter {
             return List.of(typed(disk, partition.region()));
         }
         if (selector instanceof PartitionSelector.WholeDisk || table.scheme() == PartitionTable.Scheme.NONE) {
-            return List.of(typed(disk, DiskRegion.wholeDisk(size(disk))));
+            return List.of(typed(disk, DiskRegion.wholeDisk(size)));
         }
         List<Candidate> candidates = new ArrayList<>();
         List<String> others = new ArrayList<>();
@@ -111,12 +117,11 @@ public final class RawDiskMounter {
         for (Candidate candidate : candidates) {
             Cleanup cleanup = new Cleanup();
             try {
-                if (OsRootCheck.isOsRoot(new ConfinedGuestFs(mountRegion(disk, candidate, true, cleanup)))) {
+                if (OsRootCheck.isOsRoot(MountedDirectory.guestAt(mountRegion(disk, candidate, true, cleanup)))) {
                     roots.add(candidate);
                 }
             } catch (RuntimeException e) {
-                releaseAfterFailure(cleanup, e);
-                throw e;
+                throw cleanup.releaseAfter(e);
             }
             cleanup.close();
         }
@@ -156,16 +161,11 @@ public final class RawDiskMounter {
         return directory;
     }
 
-    private static void releaseAfterFailure(Cleanup cleanup, RuntimeException failure) {
+    private long size(Path disk) {
         try {
-            cleanup.close();
-        } catch (RuntimeException cleanupFailure) {
-            failure.addSuppressed(cleanupFailure);
-        }
-    }
-
-    private static long size(Path disk) {
-        try {
+            if (!Files.isRegularFile(disk)) {
+                return Long.parseLong(runner.run("blockdev", "--getsize64", disk.toString()).stdout().strip());
+            }
             return Files.size(disk);
         } catch (IOException e) {
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "could not read the image's size: " + e.getMessage(), e);
@@ -182,14 +182,6 @@ public final class RawDiskMounter {
         @Override
         public String toString() {
             return type + " on " + region;
-        }
-    }
-
-    /** A filesystem mounted on the host, released by closing. */
-    private record MountedGuest(GuestFs fs, Cleanup cleanup) implements OpenGuest {
-        @Override
-        public void close() {
-            cleanup.close();
         }
     }
 }

@@ -40,6 +40,19 @@ public final class Cleanup implements AutoCloseable {
         return taker;
     }
 
+    /**
+     * Releases everything after {@code failure} happened, recording cleanup failures as suppressed on it, and
+     * returns it for the caller to throw.
+     */
+    public RuntimeException releaseAfter(RuntimeException failure) {
+        try {
+            close();
+        } catch (RuntimeException cleanupFailure) {
+            failure.addSuppressed(cleanupFailure);
+        }
+        return failure;
+    }
+
     @Override
     public void close() {
         List<String> failures = new ArrayList<>();

@@ -3,7 +3,6 @@ package io.imginject.worker.job;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ErrorInfo;
 import io.imginject.protocol.HandlerName;
-import io.imginject.protocol.ImageFormat;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.ItemName;
@@ -12,7 +11,7 @@ import io.imginject.worker.InjectException;
 import io.imginject.worker.chain.ChainOutcome;
 import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.image.DiskImage;
-import io.imginject.worker.image.FormatDetector;
+import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageLocks;
 import io.imginject.worker.item.ItemRunner;
@@ -25,8 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one job from start to reply: locates the image, finds its format, takes the image lock, has the chain
- * open it and the items fill it, and turns what happened into a reply. Never throws: every failure becomes an
+ * Runs one job from start to reply: locates the image, takes the image lock, has qemu vouch for it (format, lock,
+ * backing files), has the chain open it and the items fill it, and turns what happened into a reply. Never throws: every failure becomes an
  * error reply.
  */
 public final class JobRunner {
@@ -34,15 +33,15 @@ public final class JobRunner {
 
     private final String host;
     private final ImageLocator locator;
-    private final FormatDetector formats;
+    private final ImageInspector inspector;
     private final ImageLocks locks;
     private final HandlerChain chain;
     private final ItemRunner items;
 
-    public JobRunner(String host, ImageLocator locator, FormatDetector formats, ImageLocks locks, HandlerChain chain, ItemRunner items) {
+    public JobRunner(String host, ImageLocator locator, ImageInspector inspector, ImageLocks locks, HandlerChain chain, ItemRunner items) {
         this.host = host;
         this.locator = locator;
-        this.formats = formats;
+        this.inspector = inspector;
         this.locks = locks;
         this.chain = chain;
         this.items = items;
@@ -57,10 +56,9 @@ public final class JobRunner {
         InjectionRequest request = job.request();
         try {
             Path path = locator.locate(request.image().path());
-            ImageFormat format = request.image().format().orElseGet(() -> formats.detect(path));
-            DiskImage image = new DiskImage(path, format);
             ChainOutcome<Map<ItemName, ItemResult>> outcome;
             try (ImageLocks.Held lock = locks.lock(path)) {
+                DiskImage image = inspector.inspect(path, request.image().format());
                 outcome = chain.run(image, request.image().partition(), request.handlers(), guest -> items.run(request.inject(), guest));
             }
             return reply(job, outcome, started);

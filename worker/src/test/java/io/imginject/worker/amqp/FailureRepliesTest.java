@@ -20,40 +20,28 @@ import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
+import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A job that cannot be done gets an error reply whose code and message say why. */
 @ExtendWith(NoHostLeaks.class)
 class FailureRepliesTest {
-    @TempDir
-    static Path directory;
-    static WorkerFixture worker;
+    @RegisterExtension
+    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP), 2, "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "mkswap");
 
-    @BeforeAll
-    static void startWorker() throws Exception {
-        HostRequirements.root();
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "mkswap");
-        worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 2);
-    }
-
-    @AfterAll
-    static void stopWorker() throws Exception {
-        if (worker != null) {
-            worker.close();
-        }
+    static WorkerFixture worker() {
+        return shared.get();
     }
 
     static InjectionReply netInto(ImageRef image) throws Exception {
-        return worker.call(InjectionRequest.of(image, Injections.none().withNet("auto lo\n")));
+        return worker().call(InjectionRequest.of(image, Injections.none().withNet("auto lo\n")));
     }
 
     static InjectionReply netInto(Path image) throws Exception {
@@ -69,7 +57,7 @@ class FailureRepliesTest {
 
     @Test
     void an_image_that_does_not_exist() throws Exception {
-        assertError(netInto(worker.images().resolve("nope.img")), ErrorCode.IMAGE_NOT_FOUND, "nope.img");
+        assertError(netInto(worker().images().resolve("nope.img")), ErrorCode.IMAGE_NOT_FOUND, "nope.img");
     }
 
     @Test
@@ -79,20 +67,20 @@ class FailureRepliesTest {
 
     @Test
     void an_image_path_that_climbs_out_of_the_roots() throws Exception {
-        assertError(netInto(worker.images().resolve("../../../etc/passwd")), ErrorCode.IMAGE_OUTSIDE_ROOTS, "not under an image root");
+        assertError(netInto(worker().images().resolve("../../../etc/passwd")), ErrorCode.IMAGE_OUTSIDE_ROOTS, "not under an image root");
     }
 
     @Test
     void a_symlink_in_the_roots_that_leads_out_of_them() throws Exception {
-        Path link = Files.createSymbolicLink(worker.images().resolve("escape.img"), Path.of("/etc/hostname"));
+        Path link = Files.createSymbolicLink(worker().images().resolve("escape.img"), Path.of("/etc/hostname"));
 
         assertError(netInto(link), ErrorCode.IMAGE_OUTSIDE_ROOTS, "resolves to /etc/hostname");
     }
 
     @Test
     void a_directory_or_fifo_instead_of_an_image_file() throws Exception {
-        Path directoryImage = Files.createDirectories(worker.images().resolve("dir.img"));
-        Path fifo = worker.images().resolve("fifo.img");
+        Path directoryImage = Files.createDirectories(worker().images().resolve("dir.img"));
+        Path fifo = worker().images().resolve("fifo.img");
         Commands.run("mkfifo", fifo.toString());
 
         assertError(netInto(directoryImage), ErrorCode.IMAGE_NOT_REGULAR_FILE, "directory");
@@ -101,7 +89,7 @@ class FailureRepliesTest {
 
     @Test
     void a_block_device_node_inside_the_roots() throws Exception {
-        Path device = worker.images().resolve("device.img");
+        Path device = worker().images().resolve("device.img");
         Commands.run("mknod", device.toString(), "b", "7", "200");
 
         assertError(netInto(device), ErrorCode.IMAGE_NOT_REGULAR_FILE, "device");
@@ -109,7 +97,7 @@ class FailureRepliesTest {
 
     @Test
     void an_image_in_a_format_the_worker_does_not_know() throws Exception {
-        Path parallels = worker.images().resolve("disk.hdd");
+        Path parallels = worker().images().resolve("disk.hdd");
         Commands.run("qemu-img", "create", "-q", "-f", "parallels", parallels.toString(), "16M");
 
         assertError(netInto(parallels), ErrorCode.UNSUPPORTED_FORMAT, "\"parallels\"");
@@ -117,7 +105,7 @@ class FailureRepliesTest {
 
     @Test
     void a_qcow2_image_when_only_loop_is_enabled() throws Exception {
-        TestImages.Built raw = TestImages.build(worker.images(), "q.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built raw = TestImages.build(worker().images(), "q.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
         TestImages.Built qcow2 = TestImages.toQcow2(raw);
 
         InjectionReply reply = netInto(qcow2.path());
@@ -132,9 +120,9 @@ class FailureRepliesTest {
 
     @Test
     void a_handler_the_operator_did_not_enable() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "h.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image = TestImages.build(worker().images(), "h.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
 
-        InjectionReply reply = worker.call(InjectionRequest.of(ImageRef.of(image.path().toString()),
+        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()),
                 Injections.none().withNet("x")).withHandlers(List.of(HandlerName.GUESTFS)));
 
         assertError(reply, ErrorCode.NO_HANDLER, "guestfs is not enabled on this worker (enabled: loop)");
@@ -142,7 +130,7 @@ class FailureRepliesTest {
 
     @Test
     void a_partition_the_table_does_not_have() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "p.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image = TestImages.build(worker().images(), "p.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
         assertError(netInto(ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(5))),
                 ErrorCode.PARTITION_NOT_FOUND, "GPT table has no partition 5 (it has 1, 2)");
@@ -150,7 +138,7 @@ class FailureRepliesTest {
 
     @Test
     void a_partition_number_for_a_disk_without_a_table() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "nt.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image = TestImages.build(worker().images(), "nt.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
 
         assertError(netInto(ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(1))),
                 ErrorCode.PARTITION_NOT_FOUND, "no partition table");
@@ -158,7 +146,7 @@ class FailureRepliesTest {
 
     @Test
     void an_image_without_an_operating_system() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "data.img", Layout.GPT, Fs.EXT4,
+        TestImages.Built image = TestImages.build(worker().images(), "data.img", Layout.GPT, Fs.EXT4,
                 GuestTree.empty().file("/README", "just data", 0644, 0, 0));
 
         assertError(netInto(image.path()), ErrorCode.ROOT_NOT_FOUND, "holds an operating system root");
@@ -166,7 +154,7 @@ class FailureRepliesTest {
 
     @Test
     void a_partition_holding_something_other_than_an_allowed_filesystem() throws Exception {
-        Path image = worker.images().resolve("swap.img");
+        Path image = worker().images().resolve("swap.img");
         Commands.run("truncate", "-s", "16M", image.toString());
         Commands.run("mkswap", "-q", image.toString());
 
@@ -176,10 +164,10 @@ class FailureRepliesTest {
 
     @Test
     void a_mandatory_item_that_fails_fails_the_job_while_the_others_are_still_reported() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "noshadow.img", Layout.WHOLE_DISK, Fs.EXT4,
+        TestImages.Built image = TestImages.build(worker().images(), "noshadow.img", Layout.WHOLE_DISK, Fs.EXT4,
                 GuestTree.linuxRoot().file("/etc/shadow", "alice:!:1::::::\n", 0640, 0, 0));
 
-        InjectionReply reply = worker.call(InjectionRequest.of(ImageRef.of(image.path().toString()),
+        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()),
                         Injections.none().withAdminPassword(Secret.of("pw")).withNet("auto lo\n"))
                 .withMandatory(Set.of(ItemName.ADMIN_PASSWORD)));
 
@@ -191,10 +179,10 @@ class FailureRepliesTest {
 
     @Test
     void an_item_that_fails_without_being_mandatory_leaves_the_job_ok() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "optional.img", Layout.WHOLE_DISK, Fs.EXT4,
+        TestImages.Built image = TestImages.build(worker().images(), "optional.img", Layout.WHOLE_DISK, Fs.EXT4,
                 GuestTree.linuxRoot().file("/etc/shadow", "alice:!:1::::::\n", 0640, 0, 0));
 
-        InjectionReply reply = worker.call(InjectionRequest.of(ImageRef.of(image.path().toString()),
+        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()),
                 Injections.none().withAdminPassword(Secret.of("pw"))));
 
         assertThat(reply.status()).isEqualTo(InjectionReply.Status.OK);

@@ -20,6 +20,7 @@ import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
+import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,13 +29,13 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,26 +47,20 @@ import org.junit.jupiter.api.io.TempDir;
 class HostileImagesTest {
     static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq4gJmvYvBRrC5Jr5DmXq2sWfQw4l1XfXxD1o9mY0Gg user@example";
 
+    @RegisterExtension
+    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP), 2, "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk");
+
+    static WorkerFixture worker() {
+        return shared.get();
+    }
+
     @TempDir
-    static Path directory;
-    static WorkerFixture worker;
     static Path hostTarget;
     String hostStateBefore;
 
     @BeforeAll
-    static void startWorker() throws Exception {
-        HostRequirements.root();
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk");
-        worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 2);
-        hostTarget = Files.createDirectories(directory.resolve("host-target"));
+    static void prepare() throws Exception {
         Files.writeString(hostTarget.resolve("authorized_keys"), "host keys\n");
-    }
-
-    @AfterAll
-    static void stopWorker() throws Exception {
-        if (worker != null) {
-            worker.close();
-        }
     }
 
     @BeforeEach
@@ -96,11 +91,11 @@ class HostileImagesTest {
     }
 
     static TestImages.Built image(String name, GuestTree tree) throws Exception {
-        return TestImages.build(worker.images(), name, Layout.GPT, Fs.EXT4, tree);
+        return TestImages.build(worker().images(), name, Layout.GPT, Fs.EXT4, tree);
     }
 
     static InjectionReply inject(TestImages.Built image, Injections inject) throws Exception {
-        return worker.call(InjectionRequest.of(ImageRef.of(image.path().toString()), inject));
+        return worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()), inject));
     }
 
     static void assertItemRefused(ItemResult item, String messagePart) {
@@ -139,17 +134,17 @@ class HostileImagesTest {
     void a_file_path_with_dot_dot_is_refused_before_anything_is_opened() throws Exception {
         TestImages.Built image = image("dotdot.img", GuestTree.linuxRoot());
 
-        worker.publishRaw(worker.replyingProperties("dd").build(), ("{\"v\":1,\"image\":{\"path\":\"" + image.path()
+        worker().publishRaw(worker().replyingProperties("dd").build(), ("{\"v\":1,\"image\":{\"path\":\"" + image.path()
                 + "\"},\"inject\":{\"files\":[{\"path\":\"/etc/../../../" + hostTarget + "/x\",\"content_b64\":\"eA==\"}]}}")
                 .getBytes(StandardCharsets.UTF_8));
-        InjectionReply reply = worker.nextRawReply().reply();
+        InjectionReply reply = worker().nextRawReply().reply();
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.INVALID_REQUEST);
         assertThat(reply.error().problems()).singleElement().satisfies(p -> {
             assertThat(p.path()).isEqualTo("$.inject.files[0].path");
             assertThat(p.message()).contains("'..'");
         });
-        worker.nextDeadLetter();
+        worker().nextDeadLetter();
     }
 
     @Test

@@ -9,7 +9,6 @@ import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
 import io.imginject.protocol.ItemName;
-import io.imginject.protocol.Outcome;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.protocol.RequestEncoder;
 import io.imginject.protocol.Secret;
@@ -22,42 +21,30 @@ import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
+import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A scheduler's request travels through the real broker to a real worker, which injects into a real image. */
+/**
+ * A scheduler's request travels through the real broker to a real worker, which injects into a real image.
+ * What lands in the guest, for every handler and kind of image, is specified by {@code HandlerParityTest}.
+ */
 @ExtendWith(NoHostLeaks.class)
 class InjectionOverBrokerTest {
     static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq4gJmvYvBRrC5Jr5DmXq2sWfQw4l1XfXxD1o9mY0Gg user@example";
 
-    @TempDir
-    static Path directory;
-    static WorkerFixture worker;
+    @RegisterExtension
+    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP), 2, "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "e2fsck");
 
-    @BeforeAll
-    static void startWorker() throws Exception {
-        HostRequirements.root();
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "mkfs.xfs", "sfdisk", "qemu-img", "e2fsck", "xfs_repair");
-        worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 2);
-    }
-
-    @AfterAll
-    static void stopWorker() throws Exception {
-        if (worker != null) {
-            worker.close();
-        }
+    static WorkerFixture worker() {
+        return shared.get();
     }
 
     static InjectionRequest everything(TestImages.Built image) {
@@ -73,55 +60,24 @@ class InjectionOverBrokerTest {
 
     @Test
     void the_reply_carries_the_requests_correlation_id_and_its_message_id_as_job_id() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "corr.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image = TestImages.build(worker().images(), "corr.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
 
-        worker.publishRaw(worker.replyingProperties("corr-42").messageId("job-7").build(),
+        worker().publishRaw(worker().replyingProperties("corr-42").messageId("job-7").build(),
                 RequestEncoder.encode(InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none().withNet("auto lo\n"))));
-        WorkerFixture.RawReply reply = worker.nextRawReply();
+        WorkerFixture.RawReply reply = worker().nextRawReply();
 
         assertThat(reply.properties().getCorrelationId()).isEqualTo("corr-42");
         assertThat(reply.properties().getContentType()).isEqualTo("application/json");
         assertThat(reply.reply().jobId()).isEqualTo("job-7");
-        assertThat(reply.reply().host()).isEqualTo(worker.host());
+        assertThat(reply.reply().host()).isEqualTo(worker().host());
         assertThat(reply.reply().status()).isEqualTo(InjectionReply.Status.OK);
-    }
-
-    static List<Arguments> layouts() {
-        return List.of(
-                Arguments.of(Layout.WHOLE_DISK, Fs.EXT4), Arguments.of(Layout.MBR, Fs.EXT4), Arguments.of(Layout.GPT, Fs.EXT4),
-                Arguments.of(Layout.WHOLE_DISK, Fs.XFS), Arguments.of(Layout.MBR, Fs.XFS), Arguments.of(Layout.GPT, Fs.XFS));
-    }
-
-    @ParameterizedTest(name = "{1} on {0}")
-    @MethodSource("layouts")
-    void every_item_lands_in_the_guests_root_filesystem(Layout layout, Fs fs) throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), layout + "-" + fs + ".img", layout, fs, GuestTree.linuxRoot());
-
-        InjectionReply reply = worker.call(everything(image));
-
-        assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
-        assertThat(reply.handler()).isEqualTo("loop");
-        assertThat(reply.items().values()).allSatisfy(item -> assertThat(item.status()).isEqualTo(Outcome.OK));
-        assertThat(reply.attempts()).singleElement().satisfies(a -> assertThat(a.outcome()).isEqualTo(Outcome.OK));
-        try (ImageReader guest = ImageReader.open(image)) {
-            assertThat(guest.read("/root/.ssh/authorized_keys")).isEqualTo(KEY + "\n");
-            assertThat(guest.ownership("/root/.ssh")).hasToString("0700 0:0");
-            assertThat(guest.ownership("/root/.ssh/authorized_keys")).hasToString("0600 0:0");
-            assertThat(guest.read("/etc/shadow")).startsWith("root:$6$").contains("\nalice:!:19000:");
-            assertThat(guest.ownership("/etc/shadow")).hasToString("0640 0:42");
-            assertThat(guest.read("/etc/motd")).isEqualTo("hello\n");
-            assertThat(guest.ownership("/home/alice/notes")).hasToString("0640 1000:1000");
-            assertThat(guest.read("/meta.js")).isEqualTo("{\"role\":\"web\"}");
-            assertThat(guest.read("/etc/network/interfaces")).isEqualTo("auto eth0\niface eth0 inet dhcp\n");
-        }
-        Fsck.assertClean(image);
     }
 
     @Test
     void a_named_partition_is_used_as_is() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "named.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image = TestImages.build(worker().images(), "named.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
-        InjectionReply reply = worker.call(InjectionRequest.of(ImageRef.of(image.path().toString())
+        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString())
                 .withPartition(new PartitionSelector.Numbered(2)), Injections.none().withNet("auto lo\n")));
 
         assertThat(reply.isOk()).as("%s", reply).isTrue();
@@ -132,13 +88,13 @@ class InjectionOverBrokerTest {
 
     @Test
     void the_same_job_delivered_twice_leaves_one_key_line_and_the_same_result() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "twice.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image = TestImages.build(worker().images(), "twice.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
         byte[] body = RequestEncoder.encode(everything(image));
 
-        worker.publishRaw(worker.replyingProperties("first").messageId("same-job").build(), body);
-        worker.publishRaw(worker.replyingProperties("second").messageId("same-job").build(), body);
-        InjectionReply first = worker.nextRawReply().reply();
-        InjectionReply second = worker.nextRawReply().reply();
+        worker().publishRaw(worker().replyingProperties("first").messageId("same-job").build(), body);
+        worker().publishRaw(worker().replyingProperties("second").messageId("same-job").build(), body);
+        InjectionReply first = worker().nextRawReply().reply();
+        InjectionReply second = worker().nextRawReply().reply();
 
         assertThat(first.jobId()).isEqualTo("same-job").isEqualTo(second.jobId());
         assertThat(first.status()).isEqualTo(InjectionReply.Status.OK).isEqualTo(second.status());
@@ -151,9 +107,9 @@ class InjectionOverBrokerTest {
 
     @Test
     void a_fire_and_forget_request_without_reply_to_is_still_done() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "cast.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image = TestImages.build(worker().images(), "cast.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
 
-        worker.client().cast(worker.host(), InjectionRequest.of(ImageRef.of(image.path().toString()),
+        worker().client().cast(worker().host(), InjectionRequest.of(ImageRef.of(image.path().toString()),
                 Injections.none().withMetadata(Map.of("cast", "yes"))), "cast-job");
 
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> {

@@ -14,35 +14,24 @@ import io.imginject.protocol.Wire;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A message that is not a valid request gets an error reply where a reply is possible, is dead-lettered with
- * its reason, is never requeued, and never stops the worker.
+ * its reason, is never requeued, and never stops the worker().
  */
 class MalformedMessagesTest {
-    @TempDir
-    static Path directory;
-    static WorkerFixture worker;
+    @RegisterExtension
+    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP), 1, "losetup", "mount", "blkid", "mkfs.ext4");
 
-    @BeforeAll
-    static void startWorker() throws Exception {
-        HostRequirements.root();
-        worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1);
-    }
-
-    @AfterAll
-    static void stopWorker() throws Exception {
-        if (worker != null) {
-            worker.close();
-        }
+    static WorkerFixture worker() {
+        return shared.get();
     }
 
     static byte[] utf8(String text) {
@@ -51,18 +40,18 @@ class MalformedMessagesTest {
 
     @Test
     void a_body_that_is_not_json_is_answered_and_dead_lettered_with_its_reason() throws Exception {
-        worker.publishRaw(worker.replyingProperties("c1").messageId("junk-1").build(), utf8("this is not json"));
+        worker().publishRaw(worker().replyingProperties("c1").messageId("junk-1").build(), utf8("this is not json"));
 
-        InjectionReply reply = worker.nextRawReply().reply();
-        WorkerFixture.DeadLetter dead = worker.nextDeadLetter();
+        InjectionReply reply = worker().nextRawReply().reply();
+        WorkerFixture.DeadLetter dead = worker().nextDeadLetter();
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.MALFORMED_MESSAGE);
         assertThat(reply.jobId()).isEqualTo("junk-1");
         assertThat(dead.header("x-imginject-error-code")).isEqualTo("malformed_message");
         assertThat(dead.header("x-imginject-error-message").toString()).contains("not valid JSON");
-        assertThat(dead.header("x-imginject-host")).isEqualTo(worker.host());
+        assertThat(dead.header("x-imginject-host")).isEqualTo(worker().host());
         assertThat(dead.header("x-original-exchange")).isEqualTo(Wire.EXCHANGE);
-        assertThat(dead.header("x-original-routing-key")).isEqualTo(Wire.routingKey(worker.host()));
+        assertThat(dead.header("x-original-routing-key")).isEqualTo(Wire.routingKey(worker().host()));
         assertThat(dead.header("x-imginject-failed-at")).isNotNull();
         assertThat(dead.properties().getMessageId()).isEqualTo("junk-1");
         assertThat(new String(dead.body(), StandardCharsets.UTF_8)).isEqualTo("this is not json");
@@ -70,11 +59,11 @@ class MalformedMessagesTest {
 
     @Test
     void a_request_breaking_the_schema_is_answered_with_every_problem_and_its_path() throws Exception {
-        worker.publishRaw(worker.replyingProperties("c2").build(),
+        worker().publishRaw(worker().replyingProperties("c2").build(),
                 utf8("{'v':1,'image':{'path':'rel.img','partition':'two'},'inject':{'files':[{'path':'/a/../b'}]},'x':1}"));
 
-        InjectionReply reply = worker.nextRawReply().reply();
-        WorkerFixture.DeadLetter dead = worker.nextDeadLetter();
+        InjectionReply reply = worker().nextRawReply().reply();
+        WorkerFixture.DeadLetter dead = worker().nextDeadLetter();
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.INVALID_REQUEST);
         assertThat(reply.error().problems()).extracting(Problem::path).containsExactlyInAnyOrder(
@@ -85,49 +74,49 @@ class MalformedMessagesTest {
 
     @Test
     void an_unknown_protocol_version_is_named_in_the_reply() throws Exception {
-        worker.publishRaw(worker.replyingProperties("c3").build(), utf8("{'v':7}"));
+        worker().publishRaw(worker().replyingProperties("c3").build(), utf8("{'v':7}"));
 
-        InjectionReply reply = worker.nextRawReply().reply();
+        InjectionReply reply = worker().nextRawReply().reply();
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.UNSUPPORTED_VERSION);
         assertThat(reply.error().message()).contains("version 7");
-        assertThat(worker.nextDeadLetter().header("x-imginject-error-code")).isEqualTo("unsupported_version");
+        assertThat(worker().nextDeadLetter().header("x-imginject-error-code")).isEqualTo("unsupported_version");
     }
 
     @Test
     void a_request_with_reply_to_but_no_correlation_id_is_still_answered_and_dead_lettered() throws Exception {
-        worker.publishRaw(new AMQP.BasicProperties.Builder().replyTo(worker.replyingProperties("x").build().getReplyTo())
+        worker().publishRaw(new AMQP.BasicProperties.Builder().replyTo(worker().replyingProperties("x").build().getReplyTo())
                 .messageId("no-corr").build(), utf8("{'v':1}"));
 
-        WorkerFixture.RawReply reply = worker.nextRawReply();
+        WorkerFixture.RawReply reply = worker().nextRawReply();
 
         assertThat(reply.properties().getCorrelationId()).isNull();
         assertThat(reply.reply().error().code()).isEqualTo(ErrorCode.MISSING_CORRELATION_ID);
         assertThat(reply.reply().jobId()).isEqualTo("no-corr");
-        assertThat(worker.nextDeadLetter().header("x-imginject-error-code")).isEqualTo("missing_correlation_id");
+        assertThat(worker().nextDeadLetter().header("x-imginject-error-code")).isEqualTo("missing_correlation_id");
     }
 
     @Test
     void a_request_with_another_content_type_is_refused() throws Exception {
-        worker.publishRaw(worker.replyingProperties("c4").contentType("text/plain").build(), utf8("{'v':1}"));
+        worker().publishRaw(worker().replyingProperties("c4").contentType("text/plain").build(), utf8("{'v':1}"));
 
-        assertThat(worker.nextRawReply().reply().error().message()).contains("content_type is text/plain");
-        assertThat(worker.nextDeadLetter().header("x-imginject-error-code")).isEqualTo("malformed_message");
+        assertThat(worker().nextRawReply().reply().error().message()).contains("content_type is text/plain");
+        assertThat(worker().nextDeadLetter().header("x-imginject-error-code")).isEqualTo("malformed_message");
     }
 
     @Test
     void a_malformed_message_without_reply_to_is_dead_lettered_and_the_worker_goes_on_serving() throws Exception {
-        worker.publishRaw(new AMQP.BasicProperties.Builder().messageId("silent").expiration("600000").build(), new byte[] {(byte) 0xff, 0x00});
+        worker().publishRaw(new AMQP.BasicProperties.Builder().messageId("silent").expiration("600000").build(), new byte[] {(byte) 0xff, 0x00});
 
-        WorkerFixture.DeadLetter dead = worker.nextDeadLetter();
+        WorkerFixture.DeadLetter dead = worker().nextDeadLetter();
         assertThat(dead.properties().getMessageId()).isEqualTo("silent");
         assertThat(dead.properties().getExpiration()).as("a dead letter must not expire").isNull();
         assertThat(dead.header("x-original-expiration")).isEqualTo("600000");
 
-        TestImages.Built image = TestImages.build(worker.images(), "after.img", TestImages.Layout.WHOLE_DISK, TestImages.Fs.EXT4,
+        TestImages.Built image = TestImages.build(worker().images(), "after.img", TestImages.Layout.WHOLE_DISK, TestImages.Fs.EXT4,
                 GuestTree.linuxRoot());
-        InjectionReply next = worker.call(InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none().withNet("auto lo\n")));
+        InjectionReply next = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none().withNet("auto lo\n")));
         assertThat(next.isOk()).as("%s", next).isTrue();
-        assertThat(worker.deadLettersWaiting()).isZero();
+        assertThat(worker().deadLettersWaiting()).isZero();
     }
 }

@@ -33,15 +33,15 @@ class PartitionTableReaderTest {
     }
 
     @Test
-    void a_disk_without_a_table_has_no_partitions() {
-        assertThat(PartitionTableReader.read(disk)).isEqualTo(PartitionTable.none());
+    void a_disk_without_a_table_has_no_partitions() throws Exception {
+        assertThat(PartitionTableReader.read(disk, Files.size(disk))).isEqualTo(PartitionTable.none());
     }
 
     @Test
     void gpt_partitions_are_numbered_by_entry() throws Exception {
         sfdisk("label: gpt\nstart=2048, size=20480, type=linux\nstart=22528, size=20480, type=linux\n");
 
-        PartitionTable table = PartitionTableReader.read(disk);
+        PartitionTable table = PartitionTableReader.read(disk, Files.size(disk));
 
         assertThat(table.scheme()).isEqualTo(PartitionTable.Scheme.GPT);
         assertThat(table.partitions()).containsExactly(
@@ -54,7 +54,7 @@ class PartitionTableReaderTest {
         sfdisk("label: dos\nstart=2048, size=10240, type=83\nstart=12288, size=100000, type=5\n"
                 + "start=14336, size=10240, type=83\nstart=26624, size=10240, type=83\n");
 
-        PartitionTable table = PartitionTableReader.read(disk);
+        PartitionTable table = PartitionTableReader.read(disk, Files.size(disk));
 
         assertThat(table.scheme()).isEqualTo(PartitionTable.Scheme.MBR);
         assertThat(table.partitions()).extracting(PartitionTable.Partition::number).containsExactly(1, 5, 6);
@@ -66,7 +66,7 @@ class PartitionTableReaderTest {
         sfdisk("label: gpt\nstart=2048, size=20480, type=linux\n");
         overwrite(512 + 24, new byte[] {9, 9, 9});
 
-        assertThat(PartitionTableReader.read(disk).partitions()).hasSize(1);
+        assertThat(PartitionTableReader.read(disk, Files.size(disk)).partitions()).hasSize(1);
     }
 
     @Test
@@ -93,7 +93,7 @@ class PartitionTableReaderTest {
         byte[] linkToItself = {0, 0, 0, 0, 0x05, 0, 0, 0, /* relative start */ 0, 0, 0, 0, /* sectors */ 1, 0, 0, 0};
         overwrite(firstEbr + 446 + 16, linkToItself);
 
-        assertThat(PartitionTableReader.read(disk).partitions()).extracting(PartitionTable.Partition::number).containsExactly(5);
+        assertThat(PartitionTableReader.read(disk, Files.size(disk)).partitions()).extracting(PartitionTable.Partition::number).containsExactly(5);
     }
 
     void overwrite(long position, byte[] bytes) throws Exception {
@@ -103,8 +103,9 @@ class PartitionTableReaderTest {
         }
     }
 
-    void assertCorrupt(String messagePart) {
-        assertThatThrownBy(() -> PartitionTableReader.read(disk))
+    void assertCorrupt(String messagePart) throws Exception {
+        long size = Files.size(disk);
+        assertThatThrownBy(() -> PartitionTableReader.read(disk, size))
                 .isInstanceOf(InjectException.class)
                 .hasMessageContaining(messagePart)
                 .extracting(e -> ((InjectException) e).code()).isEqualTo(ErrorCode.IMAGE_CORRUPT);

@@ -10,7 +10,7 @@ import io.imginject.protocol.ItemResult;
 import io.imginject.protocol.Outcome;
 import io.imginject.protocol.Secret;
 import io.imginject.protocol.SshPublicKey;
-import io.imginject.worker.guest.ConfinedGuestFs;
+import io.imginject.worker.guest.MountedDirectory;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +43,7 @@ class ItemRunnerTest {
     }
 
     Map<ItemName, ItemResult> run(Injections inject) {
-        return runner.run(inject, new ConfinedGuestFs(root));
+        return runner.run(inject, MountedDirectory.guestAt(root));
     }
 
     @Test

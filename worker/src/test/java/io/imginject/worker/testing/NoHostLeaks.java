@@ -13,10 +13,12 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Fails a test that leaves a loop device attached or a filesystem mounted that was not there before it ran:
- * the product must release every device and mount in every path, errors included.
+ * Fails a test that leaves a loop device attached, a filesystem (FUSE included) mounted, or a helper process
+ * (qemu-nbd, nbdfuse, an appliance's qemu) running that was not there before it ran: the product must release
+ * every one of them in every path, errors included.
  */
 public final class NoHostLeaks implements BeforeEachCallback, AfterEachCallback {
+    private static final java.util.regex.Pattern HELPERS = java.util.regex.Pattern.compile("qemu-nbd|nbdfuse|qemu-storage-daemon|qemu-system");
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(NoHostLeaks.class);
 
     @Override
@@ -33,7 +35,7 @@ public final class NoHostLeaks implements BeforeEachCallback, AfterEachCallback 
         assertThat(after).as("loop devices and mounts this test left behind").isEmpty();
     }
 
-    /** Attached loop devices with their backing files, and mount points. */
+    /** Attached loop devices with their backing files, mount points, and helper processes. */
     public static Set<String> snapshot() throws IOException {
         Set<String> held = new HashSet<>();
         for (String line : Commands.run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE").lines().toList()) {
@@ -45,6 +47,9 @@ public final class NoHostLeaks implements BeforeEachCallback, AfterEachCallback 
         for (String line : mounts) {
             held.add("mount " + line.split(" ")[4]);
         }
+        ProcessHandle.allProcesses()
+                .filter(p -> p.info().command().map(c -> HELPERS.matcher(c).find()).orElse(false))
+                .forEach(p -> held.add("process " + p.pid() + " " + p.info().commandLine().orElse("")));
         return held;
     }
 }

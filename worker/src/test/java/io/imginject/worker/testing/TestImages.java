@@ -143,7 +143,7 @@ public final class TestImages {
         return Files.createDirectories(directory.resolve("empty-tree"));
     }
 
-    static void deleteTree(Path root) {
+    public static void deleteTree(Path root) {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

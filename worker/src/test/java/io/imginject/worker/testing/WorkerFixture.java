@@ -12,6 +12,9 @@ import io.imginject.protocol.ReplyCodec;
 import io.imginject.protocol.Wire;
 import io.imginject.worker.Worker;
 import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.chain.RetrySettings;
+import io.imginject.worker.handler.ImageHandler;
+import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +25,7 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * A real worker on the real broker, serving a host name of its own, with an image root and run directory under
@@ -66,14 +70,25 @@ public final class WorkerFixture implements AutoCloseable {
     }
 
     public static WorkerFixture start(Path directory, List<HandlerName> handlers, int concurrency) throws Exception {
+        return start(directory, handlers, config -> config.withConcurrency(concurrency), UnaryOperator.identity());
+    }
+
+    /**
+     * A worker whose config the test adjusts, and whose handlers it may wrap. Defaults for tests: the appliance
+     * runs under TCG (this project's CI has no usable KVM) and retries wait 100 ms, not 500.
+     */
+    public static WorkerFixture start(Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig> adjust,
+            UnaryOperator<ImageHandler> decorate) throws Exception {
         String host = "test-" + UUID.randomUUID().toString().substring(0, 8);
         Path images = Files.createDirectories(directory.resolve("images"));
-        WorkerConfig config = new WorkerConfig(TestBroker.uri(), host, List.of(images), handlers, concurrency,
-                directory.resolve("run"), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(30));
+        WorkerConfig config = adjust.apply(WorkerConfig.of(TestBroker.uri(), host, List.of(images), handlers)
+                .withRunDir(directory.resolve("run"))
+                .withRetry(new RetrySettings(3, Duration.ofMillis(100), 2.0, Duration.ofSeconds(1), Duration.ofMinutes(5)))
+                .withGuestfs(new GuestfsSettings(true, 512, 2, Duration.ofMinutes(3))));
         Connection connection = TestBroker.connect("test-client-" + host);
         Worker worker;
         try {
-            worker = Worker.start(config);
+            worker = Worker.start(config, decorate);
         } catch (Exception e) {
             connection.close();
             throw e;

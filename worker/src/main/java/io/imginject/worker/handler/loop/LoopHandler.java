@@ -6,6 +6,9 @@ import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.RawDiskMounter;
+import io.imginject.worker.handler.ReleasingGuest;
+import io.imginject.worker.host.Cleanup;
+import io.imginject.worker.image.QemuImageLock;
 import io.imginject.worker.image.DiskImage;
 import java.util.Optional;
 
@@ -36,8 +39,21 @@ public final class LoopHandler implements ImageHandler {
         return hostProblem;
     }
 
+    /**
+     * Takes qemu's write lock on the image first (no qemu is involved to take it), so a running VM's image is
+     * refused and no VM can start on the image while it is mounted.
+     */
     @Override
     public OpenGuest open(DiskImage image, PartitionSelector partition) {
-        return mounter.mount(image.path(), partition);
+        Cleanup cleanup = new Cleanup();
+        try {
+            QemuImageLock lock = QemuImageLock.acquire(image.path());
+            cleanup.push("release qemu's lock on " + image, lock::close);
+            OpenGuest guest = mounter.mount(image.path(), partition);
+            cleanup.push("unmount the guest", guest::close);
+            return new ReleasingGuest(guest.fs(), cleanup.handOver());
+        } catch (RuntimeException e) {
+            throw cleanup.releaseAfter(e);
+        }
     }
 }

@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Path handling inside a guest, on a plain directory standing in for a mounted guest. {@code outside} stands
+ * Path handling inside a guest (the rules every handler shares), on a plain directory standing in for a mounted guest. {@code outside} stands
  * for the host: a directory beside the guest root that nothing may ever reach.
  */
-class ConfinedGuestFsTest {
+class ResolvingGuestFsTest {
     @TempDir
     Path temp;
     Path root;
@@ -34,7 +34,7 @@ class ConfinedGuestFsTest {
         root = Files.createDirectories(temp.resolve("guest"));
         outside = Files.createDirectories(temp.resolve("host"));
         Files.writeString(outside.resolve("secret"), "host data");
-        guest = new ConfinedGuestFs(root);
+        guest = MountedDirectory.guestAt(root);
     }
 
     @Test

@@ -1,0 +1,38 @@
+package io.imginject.worker.handler;
+
+import io.imginject.protocol.HandlerName;
+import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.disk.FilesystemProbe;
+import io.imginject.worker.handler.guestfs.GuestfsHandler;
+import io.imginject.worker.handler.guestfs.GuestfsSupport;
+import io.imginject.worker.handler.loop.LoopHandler;
+import io.imginject.worker.handler.loop.LoopSupport;
+import io.imginject.worker.handler.nbd.NbdHandler;
+import io.imginject.worker.host.LoopDevices;
+import io.imginject.worker.host.Mounts;
+import io.imginject.worker.host.ProcessRunner;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+
+/** Builds the handlers a worker's config enables. */
+public final class Handlers {
+    private Handlers() {
+    }
+
+    /**
+     * @param workBase a directory only root can enter, for mount points, sockets, FUSE exports and downloads
+     */
+    public static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase) {
+        RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), workBase);
+        Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
+        for (HandlerName name : config.handlers()) {
+            handlers.put(name, switch (name) {
+                case LOOP -> new LoopHandler(mounter, LoopSupport.problem());
+                case NBD -> NbdHandler.create(config.nbd(), mounter, runner, workBase);
+                case GUESTFS -> new GuestfsHandler(config.guestfs(), workBase, GuestfsSupport.problem());
+            });
+        }
+        return handlers;
+    }
+}

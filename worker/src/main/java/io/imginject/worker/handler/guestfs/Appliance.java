@@ -1,0 +1,181 @@
+package io.imginject.worker.handler.guestfs;
+
+import com.redhat.et.libguestfs.GuestFS;
+import com.redhat.et.libguestfs.LibGuestFSException;
+import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.PartitionSelector;
+import io.imginject.worker.InjectException;
+import io.imginject.worker.image.DiskImage;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One libguestfs appliance holding one image: launched with the image's format passed explicitly, the guest's
+ * filesystems mounted inside it as nova's VFSGuestFS does, and always shut down. The image is only ever parsed
+ * by the appliance's own kernel, never the host's.
+ */
+final class Appliance {
+    private static final Logger log = LoggerFactory.getLogger(Appliance.class);
+
+    private final GuestFS handle;
+    private final DiskImage image;
+
+    private Appliance(GuestFS handle, DiskImage image) {
+        this.handle = handle;
+        this.image = image;
+    }
+
+    GuestFS handle() {
+        return handle;
+    }
+
+    /**
+     * Starts an appliance on {@code image}. A launch that outlives the settings' timeout is killed and reported
+     * as {@code HELPER_TIMEOUT}, which the chain retries.
+     */
+    static Appliance launch(GuestfsSettings settings, DiskImage image, ScheduledExecutorService watchdog) {
+        GuestFS handle;
+        try {
+            handle = new GuestFS();
+            handle.set_backend("direct");
+            if (settings.forceTcg()) {
+                handle.set_backend_settings(new String[] {"force_tcg"});
+            }
+            handle.set_memsize(settings.memoryMib());
+            handle.set_smp(settings.vcpus());
+            handle.add_drive_opts(image.path().toString(), Map.of("format", image.format().qemuName(), "readonly", false));
+        } catch (LibGuestFSException e) {
+            throw new InjectException(ErrorCode.TOOL_FAILED, "libguestfs could not be set up: " + e.getMessage(), e);
+        }
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> kill = watchdog.schedule(() -> {
+            timedOut.set(true);
+            killApplianceOf(image);
+        }, settings.launchTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        long started = System.nanoTime();
+        try {
+            handle.launch();
+            log.debug("appliance for {} up in {} ms", image, (System.nanoTime() - started) / 1_000_000);
+            return new Appliance(handle, image);
+        } catch (LibGuestFSException e) {
+            closeQuietly(handle);
+            if (timedOut.get()) {
+                throw new InjectException(ErrorCode.HELPER_TIMEOUT, "the libguestfs appliance did not start within "
+                        + settings.launchTimeout().toSeconds() + " s and was killed", e);
+            }
+            String message = String.valueOf(e.getMessage());
+            if (message.contains("lock") && message.contains("Is another process using the image")) {
+                throw new InjectException(ErrorCode.IMAGE_IN_USE, image.path() + " is in use by another process (qemu's image lock)", e);
+            }
+            throw new InjectException(ErrorCode.TOOL_FAILED, "the libguestfs appliance did not start: " + message, e);
+        } finally {
+            kill.cancel(false);
+        }
+    }
+
+    /** Kills the appliance's qemu, a child of this JVM whose command line names the image. */
+    private static void killApplianceOf(DiskImage image) {
+        String path = image.path().toString();
+        ProcessHandle.current().descendants()
+                .filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
+                .filter(p -> p.info().arguments().map(a -> Arrays.stream(a).anyMatch(arg -> arg.contains(path))).orElse(false))
+                .forEach(p -> {
+                    log.warn("killing the appliance for {} (pid {}): launch timed out", image, p.pid());
+                    p.destroyForcibly();
+                });
+    }
+
+    /** Mounts the filesystem {@code partition} selects on {@code /}, and for -1 the guest's other mountpoints too. */
+    void mount(PartitionSelector partition) {
+        try {
+            if (partition instanceof PartitionSelector.WholeDisk) {
+                mountRoot(handle.list_devices()[0], "whole disk");
+            } else if (partition instanceof PartitionSelector.Numbered numbered) {
+                mountRoot(partitionDevice(numbered.number()), "partition " + numbered.number());
+            } else {
+                mountInspected();
+            }
+        } catch (LibGuestFSException e) {
+            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "libguestfs could not read " + image + ": " + e.getMessage(), e);
+        }
+    }
+
+    private String partitionDevice(int number) throws LibGuestFSException {
+        String disk = handle.list_devices()[0];
+        List<String> partitions = Arrays.asList(handle.list_partitions());
+        String device = disk + number;
+        if (partitions.contains(device)) {
+            return device;
+        }
+        if (partitions.isEmpty()) {
+            throw new InjectException(ErrorCode.PARTITION_NOT_FOUND, "the image has no partition table, so no partition "
+                    + number + "; use partition 0 for the whole disk");
+        }
+        String scheme = handle.part_get_parttype(disk).equals("gpt") ? "GPT" : "MBR";
+        String numbers = partitions.stream().map(p -> p.substring(disk.length())).collect(Collectors.joining(", "));
+        throw new InjectException(ErrorCode.PARTITION_NOT_FOUND, "the image's " + scheme + " table has no partition " + number
+                + " (it has " + numbers + ")");
+    }
+
+    private void mountRoot(String device, String description) throws LibGuestFSException {
+        if (handle.vfs_type(device).isEmpty()) {
+            throw new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM, description + " holds no filesystem that blkid recognises");
+        }
+        try {
+            handle.mount_options("", device, "/");
+        } catch (LibGuestFSException e) {
+            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the filesystem on " + description + " could not be mounted: " + e.getMessage(), e);
+        }
+    }
+
+    /** OS inspection: exactly one root, then its mountpoints in path order, so / comes before /boot. */
+    private void mountInspected() throws LibGuestFSException {
+        String[] roots = handle.inspect_os();
+        if (roots.length == 0) {
+            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "libguestfs inspection found no operating system root on the image");
+        }
+        if (roots.length > 1) {
+            throw new InjectException(ErrorCode.AMBIGUOUS_ROOT, "several filesystems hold an operating system root ("
+                    + String.join(", ", roots) + "); name the partition to use");
+        }
+        Map<String, String> mountpoints = new TreeMap<>(handle.inspect_get_mountpoints(roots[0]));
+        mountRoot(mountpoints.getOrDefault("/", roots[0]), "the root filesystem " + roots[0]);
+        mountpoints.remove("/");
+        mountpoints.forEach((mountpoint, device) -> {
+            try {
+                handle.mount_options("", device, mountpoint);
+            } catch (LibGuestFSException e) {
+                log.info("could not mount {} on {} in the appliance; going on without it: {}", device, mountpoint, e.getMessage());
+            }
+        });
+    }
+
+    /** Unmounts everything, shuts the appliance down (flushing the image) and frees the handle. */
+    void shutdown() {
+        try {
+            handle.umount_all();
+            handle.shutdown();
+        } catch (LibGuestFSException e) {
+            throw new InjectException(ErrorCode.CLEANUP_FAILED, "the appliance for " + image + " did not shut down cleanly: " + e.getMessage(), e);
+        } finally {
+            closeQuietly(handle);
+        }
+    }
+
+    private static void closeQuietly(GuestFS handle) {
+        try {
+            handle.close();
+        } catch (LibGuestFSException e) {
+            log.warn("closing a libguestfs handle failed: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.imginject.worker.handler.guestfs;
+
+import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.PartitionSelector;
+import io.imginject.worker.guest.ResolvingGuestFs;
+import io.imginject.worker.handler.ImageHandler;
+import io.imginject.worker.handler.OpenGuest;
+import io.imginject.worker.handler.ReleasingGuest;
+import io.imginject.worker.host.Cleanup;
+import io.imginject.worker.image.DiskImage;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Opens any image qemu reads inside a libguestfs appliance, one appliance per job, always shut down. The slowest
+ * handler (an appliance launch takes seconds with KVM, 20-30 s under TCG) and the only one that never lets the
+ * host kernel parse the image's filesystems.
+ */
+public final class GuestfsHandler implements ImageHandler {
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "guestfs-launch-watchdog");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final GuestfsSettings settings;
+    private final Path downloads;
+    private final Optional<String> hostProblem;
+
+    /**
+     * @param downloads a host directory only root can enter, for files read out of the appliance
+     * @param hostProblem what keeps guestfs from working here, from {@link GuestfsSupport#problem()}
+     */
+    public GuestfsHandler(GuestfsSettings settings, Path downloads, Optional<String> hostProblem) {
+        this.settings = settings;
+        this.downloads = downloads;
+        this.hostProblem = hostProblem;
+    }
+
+    @Override
+    public HandlerName name() {
+        return HandlerName.GUESTFS;
+    }
+
+    @Override
+    public Optional<String> unavailableReason(DiskImage image) {
+        return hostProblem;
+    }
+
+    @Override
+    public OpenGuest open(DiskImage image, PartitionSelector partition) {
+        Cleanup cleanup = new Cleanup();
+        try {
+            Appliance appliance = Appliance.launch(settings, image, WATCHDOG);
+            cleanup.push("shut down the appliance for " + image, appliance::shutdown);
+            appliance.mount(partition);
+            return new ReleasingGuest(new ResolvingGuestFs(new ApplianceNodes(appliance.handle(), downloads)), cleanup.handOver());
+        } catch (RuntimeException e) {
+            throw cleanup.releaseAfter(e);
+        }
+    }
+}

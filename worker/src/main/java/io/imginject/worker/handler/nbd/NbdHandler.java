@@ -1,0 +1,70 @@
+package io.imginject.worker.handler.nbd;
+
+import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.PartitionSelector;
+import io.imginject.worker.handler.ImageHandler;
+import io.imginject.worker.handler.OpenGuest;
+import io.imginject.worker.handler.RawDiskMounter;
+import io.imginject.worker.handler.ReleasingGuest;
+import io.imginject.worker.host.Cleanup;
+import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.image.DiskImage;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Opens any image qemu reads (qcow2, raw, vmdk, vdi, vhdx, qed, vpc): qemu-nbd serves it as a raw disk (through
+ * the kernel's nbd device, or nbdfuse where the kernel has none) and the loop path mounts that. Partitions and the
+ * guest filesystem behave exactly as with loop. The host kernel's filesystem driver parses the image, as with loop.
+ */
+public final class NbdHandler implements ImageHandler {
+    private final RawDiskMounter mounter;
+    private final Optional<NbdTransport> transport;
+    private final Optional<String> hostProblem;
+
+    private NbdHandler(RawDiskMounter mounter, Optional<NbdTransport> transport, Optional<String> hostProblem) {
+        this.mounter = mounter;
+        this.transport = transport;
+        this.hostProblem = hostProblem;
+    }
+
+    /**
+     * @param workBase a directory only root can enter, for sockets, pid files, FUSE mount points and device locks
+     */
+    public static NbdHandler create(NbdSettings settings, RawDiskMounter mounter, ProcessRunner runner, Path workBase) {
+        NbdDevicePool pool = systemPool(workBase);
+        NbdSupport.Choice choice = NbdSupport.choose(settings.transport(), pool.kernelSupportsNbd());
+        Optional<NbdTransport> transport = choice.transport().map(t -> t == NbdSettings.Transport.KERNEL
+                ? new KernelNbdTransport(pool, runner, settings.readyTimeout())
+                : new UserspaceNbdTransport(runner, workBase, settings.readyTimeout()));
+        return new NbdHandler(mounter, transport, choice.problem());
+    }
+
+    static NbdDevicePool systemPool(Path workBase) {
+        return new NbdDevicePool(Path.of("/sys/block"), Path.of("/dev"), workBase.resolve("nbd-locks"));
+    }
+
+    @Override
+    public HandlerName name() {
+        return HandlerName.NBD;
+    }
+
+    @Override
+    public Optional<String> unavailableReason(DiskImage image) {
+        return hostProblem;
+    }
+
+    @Override
+    public OpenGuest open(DiskImage image, PartitionSelector partition) {
+        Cleanup cleanup = new Cleanup();
+        try {
+            ExposedDisk disk = transport.orElseThrow().expose(image);
+            cleanup.push("stop serving " + image, disk::close);
+            OpenGuest guest = mounter.mount(disk.path(), partition);
+            cleanup.push("unmount the guest", guest::close);
+            return new ReleasingGuest(guest.fs(), cleanup.handOver());
+        } catch (RuntimeException e) {
+            throw cleanup.releaseAfter(e);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.imginject.worker.handler.nbd;
+
+import io.imginject.protocol.ErrorCode;
+import io.imginject.worker.InjectException;
+import io.imginject.worker.host.Cleanup;
+import io.imginject.worker.host.CommandFailedException;
+import io.imginject.worker.host.HelperProcess;
+import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.image.DiskImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The nbd transport for hosts without the nbd kernel module: qemu-nbd serves the image on a private unix socket
+ * and libnbd's nbdfuse exposes it as a file, which the loop path then mounts. Both run as children of the JVM.
+ * Closing unmounts the FUSE file (nbdfuse exits) and stops qemu-nbd, which flushes the image as it exits.
+ */
+final class UserspaceNbdTransport implements NbdTransport {
+    private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final ProcessRunner runner;
+    private final Path workBase;
+    private final Duration readyTimeout;
+
+    /** @param workBase a directory only root can enter, for sockets, pid files and FUSE mount points */
+    UserspaceNbdTransport(ProcessRunner runner, Path workBase, Duration readyTimeout) {
+        this.runner = runner;
+        this.workBase = workBase;
+        this.readyTimeout = readyTimeout;
+    }
+
+    @Override
+    public ExposedDisk expose(DiskImage image) {
+        Cleanup cleanup = new Cleanup();
+        try {
+            Path work = privateDirectory(workBase.resolve("nbd-" + HexFormat.of().formatHex(randomBytes())));
+            cleanup.push("remove " + work, () -> deleteTree(work));
+            Path socket = work.resolve("nbd.sock");
+            HelperProcess qemuNbd;
+            try {
+                qemuNbd = HelperProcess.start("qemu-nbd", List.of("qemu-nbd", "--format=" + image.format().qemuName(),
+                        "--socket=" + socket, "--pid-file=" + work.resolve("qemu-nbd.pid"), "--persistent", "--discard=unmap",
+                        image.path().toString()), work.resolve("qemu-nbd.pid"), readyTimeout);
+            } catch (CommandFailedException e) {
+                throw QemuNbdErrors.of(image, e);
+            }
+            cleanup.push("stop qemu-nbd (pid " + qemuNbd.pid() + ")", () -> expectCleanExit("qemu-nbd", qemuNbd.stop(EXIT_TIMEOUT), qemuNbd));
+            Path mountPoint = Files.createDirectory(work.resolve("export"));
+            HelperProcess nbdfuse = HelperProcess.start("nbdfuse", List.of("nbdfuse", "-P", work.resolve("nbdfuse.pid").toString(),
+                    mountPoint.resolve("disk").toString(), "--unix", socket.toString()), work.resolve("nbdfuse.pid"), readyTimeout);
+            cleanup.push("unmount nbdfuse at " + mountPoint, () -> {
+                runner.run("fusermount3", "-u", mountPoint.toString());
+                expectCleanExit("nbdfuse", nbdfuse.awaitExit(EXIT_TIMEOUT), nbdfuse);
+            });
+            return new ExposedDisk(mountPoint.resolve("disk"), cleanup.handOver());
+        } catch (IOException e) {
+            throw cleanup.releaseAfter(new InjectException(ErrorCode.INTERNAL_ERROR, "could not prepare the nbd work directory: " + e, e));
+        } catch (RuntimeException e) {
+            throw cleanup.releaseAfter(e);
+        }
+    }
+
+    private static void expectCleanExit(String name, int status, HelperProcess helper) {
+        if (status != 0) {
+            throw new IllegalStateException(name + " exited with status " + status + ": " + helper.stderr());
+        }
+    }
+
+    private static Path privateDirectory(Path directory) throws IOException {
+        return Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+
+    private static void deleteTree(Path directory) throws IOException {
+        try (var walk = Files.walk(directory)) {
+            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[8];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+}

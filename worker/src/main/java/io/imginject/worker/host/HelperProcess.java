@@ -1,0 +1,138 @@
+package io.imginject.worker.host;
+
+import io.imginject.protocol.ErrorCode;
+import io.imginject.worker.InjectException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A long-running helper (qemu-nbd, nbdfuse) run as a child of the worker's JVM, never daemonized, so its exit is
+ * seen at once and it is reaped by the JVM. It counts as ready when it has written its pid file.
+ */
+public final class HelperProcess {
+    private static final Logger log = LoggerFactory.getLogger(HelperProcess.class);
+    private static final int MAX_STDERR_BYTES = 64 << 10;
+    private static final long POLL_MS = 5;
+
+    private final String name;
+    private final Process process;
+    private final StringBuffer stderr = new StringBuffer();
+
+    private HelperProcess(String name, Process process) {
+        this.name = name;
+        this.process = process;
+        Thread reader = new Thread(() -> drain(process.getErrorStream()), name + "-stderr");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /**
+     * Starts {@code argv} and waits until {@code readyFile} is non-empty.
+     *
+     * @throws CommandFailedException if it exits first, quoting its standard error
+     * @throws InjectException {@code HELPER_TIMEOUT} if it is not ready within {@code readyTimeout} (it is killed)
+     */
+    public static HelperProcess start(String name, List<String> argv, Path readyFile, Duration readyTimeout) {
+        ProcessBuilder builder = new ProcessBuilder(argv)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        builder.environment().put("LC_ALL", "C");
+        builder.environment().put("PATH", HostTools.searchPath());
+        HelperProcess helper;
+        try {
+            helper = new HelperProcess(name, builder.start());
+        } catch (IOException e) {
+            throw new CommandFailedException(argv, -1, "", "could not be started (" + e.getMessage() + "); is it installed?");
+        }
+        helper.awaitReady(argv, readyFile, readyTimeout);
+        log.debug("{} ready (pid {})", name, helper.process.pid());
+        return helper;
+    }
+
+    private void awaitReady(List<String> argv, Path readyFile, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (!isReady(readyFile)) {
+                if (!process.isAlive()) {
+                    process.waitFor();
+                    Thread.sleep(POLL_MS);
+                    throw new CommandFailedException(argv, process.exitValue(), stderr(), "exited with status " + process.exitValue() + " before it was ready");
+                }
+                if (System.nanoTime() > deadline) {
+                    kill();
+                    throw new InjectException(ErrorCode.HELPER_TIMEOUT, name + " was not ready within " + timeout.toMillis() + " ms");
+                }
+                Thread.sleep(POLL_MS);
+            }
+        } catch (InterruptedException e) {
+            kill();
+            Thread.currentThread().interrupt();
+            throw new InjectException(ErrorCode.INTERNAL_ERROR, "interrupted while waiting for " + name);
+        }
+    }
+
+    private static boolean isReady(Path readyFile) {
+        try {
+            return Files.exists(readyFile) && Files.size(readyFile) > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** What the helper wrote to standard error so far. */
+    public String stderr() {
+        return stderr.toString().strip();
+    }
+
+    /** Waits for the helper to exit by itself; kills it if it does not within {@code timeout}. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            log.warn("{} (pid {}) did not exit within {} ms; killing it", name, process.pid(), timeout.toMillis());
+            kill();
+        }
+        return process.exitValue();
+    }
+
+    /** Asks the helper to stop (SIGTERM), and kills it if it has not within {@code timeout}. */
+    public int stop(Duration timeout) throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+        }
+        return awaitExit(timeout);
+    }
+
+    private void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void drain(InputStream stream) {
+        try (stream) {
+            byte[] buffer = new byte[4096];
+            int read;
+            while ((read = stream.read(buffer)) >= 0) {
+                if (stderr.length() < MAX_STDERR_BYTES) {
+                    stderr.append(new String(buffer, 0, read, StandardCharsets.UTF_8));
+                }
+            }
+        } catch (IOException e) {
+            // the helper closed its standard error; nothing more to read
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.imginject.worker.image;
+
+import io.imginject.protocol.ErrorCode;
+import io.imginject.worker.InjectException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * qemu's image locking, taken part in by the handlers that write an image without qemu (loop). qemu locks byte
+ * {@code 100 + p} of an image file to say "I hold permission p" and byte {@code 200 + p} to say "nobody else may
+ * have p"; permission 1 is write. Holding both write bytes shared tells qemu the image is being written and may
+ * not be written by anyone else, so a VM cannot start on it mid-injection; failing to take them means a VM (or
+ * another qemu) already writes the image or forbids writers, and the image must not be touched. POSIX record
+ * locks, which the JVM takes, and qemu's OFD locks conflict with each other on Linux.
+ */
+public final class QemuImageLock implements AutoCloseable {
+    private static final long HOLDS_WRITE = 101;
+    private static final long FORBIDS_WRITE = 201;
+
+    private final FileChannel channel;
+
+    private QemuImageLock(FileChannel channel) {
+        this.channel = channel;
+    }
+
+    /**
+     * Declares to qemu that the caller writes {@code image} until closed.
+     *
+     * @throws InjectException {@code IMAGE_IN_USE} when another process writes the image or forbids writers
+     */
+    public static QemuImageLock acquire(Path image) {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "could not open " + image + " for writing: " + e.getMessage(), e);
+        }
+        try {
+            if (!free(channel, HOLDS_WRITE) || !free(channel, FORBIDS_WRITE)) {
+                throw new InjectException(ErrorCode.IMAGE_IN_USE, image + " is in use: qemu's image lock shows another process "
+                        + "(a running VM?) writing it or forbidding writers; it was not touched");
+            }
+            FileLock holds = channel.tryLock(HOLDS_WRITE, 1, true);
+            FileLock forbids = channel.tryLock(FORBIDS_WRITE, 1, true);
+            if (holds == null || forbids == null) {
+                throw new InjectException(ErrorCode.IMAGE_IN_USE, image + " was locked by another process while the worker took it");
+            }
+            return new QemuImageLock(channel);
+        } catch (IOException | RuntimeException e) {
+            try {
+                channel.close();
+            } catch (IOException closing) {
+                e.addSuppressed(closing);
+            }
+            if (e instanceof IOException io) {
+                throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not take qemu's lock on " + image + ": " + io, io);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    /** Whether nobody holds byte {@code offset}: an exclusive test lock there succeeds (and is dropped at once). */
+    private static boolean free(FileChannel channel, long offset) throws IOException {
+        FileLock probe = channel.tryLock(offset, 1, false);
+        if (probe == null) {
+            return false;
+        }
+        probe.release();
+        return true;
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

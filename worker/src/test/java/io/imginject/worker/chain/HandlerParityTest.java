@@ -1,0 +1,127 @@
+package io.imginject.worker.chain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.ItemResult;
+import io.imginject.worker.handler.guestfs.GuestfsSupport;
+import io.imginject.worker.testing.Fsck;
+import io.imginject.worker.testing.GuestTree;
+import io.imginject.worker.testing.HostRequirements;
+import io.imginject.worker.testing.ImageReader;
+import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.Requests;
+import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.TestImages.Fs;
+import io.imginject.worker.testing.TestImages.Layout;
+import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.WorkerFixture;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * One injection suite, three handlers: the same request into the same kinds of image (raw and qcow2; whole disk,
+ * MBR and GPT; ext4 and xfs) gives the same files, modes, owners and replies, whichever handler opens the image.
+ * Loop takes raw images only. Every handler here does real work: loop and nbd mount on this host (nbd through
+ * qemu-nbd and nbdfuse), guestfs launches a real appliance.
+ */
+@ExtendWith(NoHostLeaks.class)
+class HandlerParityTest {
+    static final Map<String, ItemResult> EXPECTED_ITEMS = Map.of(
+            "key", ItemResult.ok("key added to /root/.ssh/authorized_keys"),
+            "net", ItemResult.ok("wrote /etc/network/interfaces"),
+            "metadata", ItemResult.ok("wrote /meta.js (1 key)"),
+            "admin_password", ItemResult.ok("root password set in /etc/shadow (SHA-512 crypt)"),
+            "files", ItemResult.ok("wrote 3 of 3 files"));
+
+    static final Map<String, String> EXPECTED_GUEST = expectedGuest();
+
+    @RegisterExtension
+    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS), 2, "losetup", "mount", "blkid", "mkfs.ext4", "mkfs.xfs", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "e2fsck", "xfs_repair");
+
+    static WorkerFixture worker() {
+        return shared.get();
+    }
+
+    @BeforeAll
+    static void guestfsWorks() {
+        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (HandlerName handler : HandlerName.values()) {
+            for (String format : List.of("raw", "qcow2")) {
+                if (handler == HandlerName.LOOP && format.equals("qcow2")) {
+                    continue;
+                }
+                for (Fs fs : Fs.values()) {
+                    for (Layout layout : Layout.values()) {
+                        cases.add(Arguments.of(handler, format, layout, fs));
+                    }
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}: {3} on {2}, {1}")
+    @MethodSource("cases")
+    void every_handler_leaves_the_same_guest_and_sends_the_same_reply(HandlerName handler, String format, Layout layout, Fs fs) throws Exception {
+        TestImages.Built raw = TestImages.build(worker().images(), handler + "-" + layout + "-" + fs + ".img", layout, fs, GuestTree.linuxRoot());
+        TestImages.Built image = format.equals("qcow2") ? TestImages.toQcow2(raw) : raw;
+
+        InjectionReply reply = worker().call(Requests.everything(image.path()).withHandlers(List.of(handler)));
+
+        assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
+        assertThat(reply.handler()).isEqualTo(handler.wireName());
+        assertThat(reply.items()).isEqualTo(EXPECTED_ITEMS);
+        assertThat(guestState(image)).isEqualTo(EXPECTED_GUEST);
+        Fsck.assertClean(image);
+    }
+
+    /** Mode, owner and content of everything the request touched, with the password hash's random salt masked. */
+    static Map<String, String> guestState(TestImages.Built image) throws Exception {
+        Map<String, String> state = new LinkedHashMap<>();
+        try (ImageReader guest = ImageReader.open(image)) {
+            for (String path : EXPECTED_GUEST.keySet()) {
+                String content = java.nio.file.Files.isDirectory(guest.path(path)) ? "dir" : guest.read(path);
+                if (path.equals("/etc/shadow")) {
+                    content = content.replaceFirst("^root:\\$6\\$[./0-9A-Za-z]{16}\\$[./0-9A-Za-z]{86}:", "root:<sha512>:");
+                }
+                state.put(path, guest.ownership(path) + " " + content);
+            }
+        }
+        return state;
+    }
+
+    static Map<String, String> expectedGuest() {
+        long today = LocalDate.now(ZoneOffset.UTC).toEpochDay();
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("/root/.ssh", "0700 0:0 dir");
+        expected.put("/root/.ssh/authorized_keys", "0600 0:0 " + Requests.KEY + "\n");
+        expected.put("/etc/network", "0755 0:0 dir");
+        expected.put("/etc/network/interfaces", "0644 0:0 auto eth0\niface eth0 inet dhcp\n");
+        expected.put("/meta.js", "0644 0:0 {\"role\":\"web\"}");
+        expected.put("/etc/shadow", "0640 0:42 root:<sha512>:" + today + ":0:99999:7:::\nalice:!:19000:0:99999:7:::\n");
+        expected.put("/etc/motd", "0644 0:0 hello\n");
+        expected.put("/home/alice/notes", "0640 1000:1000 x");
+        expected.put("/opt/app", "0755 0:0 dir");
+        expected.put("/opt/app/conf", "0755 0:0 dir");
+        expected.put("/opt/app/conf/app.ini", "4750 0:0 [app]\nsetuid=yes\n");
+        return expected;
+    }
+}

@@ -1,0 +1,175 @@
+package io.imginject.worker.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.ImageFormat;
+import io.imginject.protocol.ImageRef;
+import io.imginject.protocol.InjectionReply;
+import io.imginject.worker.testing.Commands;
+import io.imginject.worker.testing.GuestTree;
+import io.imginject.worker.testing.HostRequirements;
+import io.imginject.worker.testing.ImageReader;
+import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.Requests;
+import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.TestImages.Fs;
+import io.imginject.worker.testing.TestImages.Layout;
+import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.WorkerFixture;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Images that would make qemu open other host files (backing files, external data files, vmdk extents: the
+ * CVE-2010-3851 class), and images a running VM holds (qemu's image lock), are refused before anything writes.
+ */
+@ExtendWith(NoHostLeaks.class)
+class ImageSafetyTest {
+    @RegisterExtension
+    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP, HandlerName.NBD), 1, "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "qemu-system-x86_64");
+
+    static WorkerFixture worker() {
+        return shared.get();
+    }
+
+    static InjectionReply net(Path image) throws Exception {
+        return worker().call(Requests.net(image));
+    }
+
+    static void assertRefused(InjectionReply reply, ErrorCode code, String messagePart) {
+        assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.ERROR);
+        assertThat(reply.error().code()).isEqualTo(code);
+        assertThat(reply.error().message()).contains(messagePart);
+        assertThat(reply.attempts()).as("nothing may open a refused image").isEmpty();
+    }
+
+    @Test
+    void a_qcow2_whose_backing_file_is_a_host_file_outside_the_roots() throws Exception {
+        Path evil = worker().images().resolve("evil.qcow2");
+        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", evil.toString());
+
+        assertRefused(net(evil), ErrorCode.UNSAFE_BACKING_FILE, "the backing file of " + evil + " is refused");
+    }
+
+    @Test
+    void a_raw_image_whose_guest_wrote_a_qcow2_header_is_still_refused_when_its_format_is_left_to_detection() throws Exception {
+        Path disguised = worker().images().resolve("disguised.img");
+        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/shadow", "-F", "raw", disguised.toString());
+
+        assertRefused(net(disguised), ErrorCode.UNSAFE_BACKING_FILE, "/etc/shadow");
+    }
+
+    @Test
+    void a_backing_file_of_unrecorded_format_which_qemu_would_have_to_guess() throws Exception {
+        TestImages.Built base = TestImages.build(worker().images(), "base-unfmt.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        Path overlay = worker().images().resolve("unfmt.qcow2");
+        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.path().toString(), "-F", "raw", overlay.toString());
+        forgetBackingFormat(overlay);
+
+        assertRefused(net(overlay), ErrorCode.UNSAFE_BACKING_FILE, "does not record the format of its backing file");
+    }
+
+    @Test
+    void a_qcow2_overlay_on_a_base_inside_the_roots_is_injected_and_the_base_is_left_alone() throws Exception {
+        TestImages.Built base = TestImages.build(worker().images(), "base.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        Path overlay = worker().images().resolve("overlay.qcow2");
+        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.img", "-F", "raw", overlay.toString());
+        byte[] baseBefore = Files.readAllBytes(base.path());
+
+        InjectionReply reply = net(overlay);
+
+        assertThat(reply.isOk()).as("%s", reply).isTrue();
+        assertThat(reply.handler()).isEqualTo("nbd");
+        assertThat(Files.readAllBytes(base.path())).isEqualTo(baseBefore);
+        try (ImageReader guest = ImageReader.open(new TestImages.Built(overlay, base.layout(), base.fs(), base.offset(), base.size(), 2))) {
+            assertThat(guest.read("/etc/network/interfaces")).isEqualTo("auto lo\n");
+        }
+    }
+
+    @Test
+    void a_vmdk_whose_data_lives_in_separate_extent_files() throws Exception {
+        Path vmdk = worker().images().resolve("flat.vmdk");
+        Commands.run("qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", vmdk.toString(), "16M");
+
+        assertRefused(worker().call(Requests.net(vmdk).withImage(ImageRef.of(vmdk.toString()).withFormat(ImageFormat.VMDK))),
+                ErrorCode.UNSAFE_BACKING_FILE, "create type \"monolithicFlat\"");
+    }
+
+    @Test
+    void a_qcow2_with_an_external_data_file() throws Exception {
+        Path image = worker().images().resolve("datafile.qcow2");
+        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=" + worker().images().resolve("datafile.raw"),
+                image.toString(), "16M");
+
+        assertRefused(net(image), ErrorCode.UNSAFE_BACKING_FILE, "external file");
+    }
+
+    @Test
+    void an_image_a_running_vm_holds_is_refused_by_every_handler_and_left_untouched() throws Exception {
+        TestImages.Built raw = TestImages.build(worker().images(), "busy.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built qcow2 = TestImages.toQcow2(TestImages.build(worker().images(), "busy2.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot()));
+        for (TestImages.Built image : List.of(raw, qcow2)) {
+            byte[] before = Files.readAllBytes(image.path());
+            Process vm = holdLikeARunningVm(image);
+            try {
+                InjectionReply reply = net(image.path());
+
+                assertThat(reply.error()).as("%s", reply).isNotNull();
+                assertThat(reply.error().code()).as("%s", reply.error()).isEqualTo(ErrorCode.IMAGE_IN_USE);
+                assertThat(reply.error().message()).contains("in use");
+            } finally {
+                vm.destroy();
+                vm.waitFor(10, TimeUnit.SECONDS);
+            }
+            assertThat(Files.readAllBytes(image.path())).isEqualTo(before);
+        }
+    }
+
+    @Test
+    void an_image_whose_vm_has_stopped_is_taken_again() throws Exception {
+        TestImages.Built image = TestImages.build(worker().images(), "was-busy.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        Process vm = holdLikeARunningVm(image);
+        vm.destroy();
+        vm.waitFor(10, TimeUnit.SECONDS);
+
+        assertThat(net(image.path()).isOk()).isTrue();
+    }
+
+    /** A real VM on the image: qemu with its vCPUs stopped (-S), holding the image open for writing as any VM does. */
+    static Process holdLikeARunningVm(TestImages.Built image) throws Exception {
+        Path pid = image.path().resolveSibling(image.path().getFileName() + ".vm.pid");
+        Files.deleteIfExists(pid);
+        String format = image.path().toString().endsWith(".qcow2") ? "qcow2" : "raw";
+        Process vm = new ProcessBuilder("qemu-system-x86_64", "-S", "-nodefaults", "-display", "none", "-m", "32", "-accel", "tcg",
+                "-pidfile", pid.toString(), "-drive", "file=" + image.path() + ",format=" + format + ",if=virtio")
+                .redirectErrorStream(true).start();
+        for (int i = 0; i < 500 && !(Files.exists(pid) && Files.size(pid) > 0); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(vm.isAlive()).isTrue();
+        return vm;
+    }
+
+    /** Turns a qcow2's backing-format header extension into an unknown one, as in images made by old qemu. */
+    static void forgetBackingFormat(Path qcow2) throws Exception {
+        byte[] bytes = Files.readAllBytes(qcow2);
+        byte[] magic = {(byte) 0xE2, 0x79, 0x2A, (byte) 0xCA};
+        for (int i = 72; i < 4096; i++) {
+            if (bytes[i] == magic[0] && bytes[i + 1] == magic[1] && bytes[i + 2] == magic[2] && bytes[i + 3] == magic[3]) {
+                try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(qcow2.toFile(), "rw")) {
+                    file.seek(i);
+                    file.write(new byte[] {0x12, 0x34, 0x56, 0x78});
+                }
+                return;
+            }
+        }
+        throw new AssertionError("no backing format extension in " + qcow2);
+    }
+}
