@@ -5,6 +5,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import io.imginject.protocol.HandlerName;
 import io.imginject.worker.amqp.ConfirmedPublisher;
 import io.imginject.worker.amqp.DeadLetterPublisher;
+import io.imginject.worker.amqp.FrontDoor;
 import io.imginject.worker.amqp.NativeFrontDoor;
 import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.handler.Handlers;
@@ -15,6 +16,7 @@ import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageLocks;
 import io.imginject.worker.item.ItemRunner;
 import io.imginject.worker.job.JobRunner;
+import io.imginject.worker.oslo.OsloFrontDoor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +24,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,7 +38,10 @@ import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running worker: wires the parts together from a {@link WorkerConfig}, consumes until closed. */
+/**
+ * A running worker: wires the parts together from a {@link WorkerConfig} and consumes through its front doors
+ * (native v1, oslo.messaging, or both, sharing one job runner and one pool of job threads) until closed.
+ */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
@@ -42,20 +50,22 @@ public final class Worker implements AutoCloseable {
     private final Connection consuming;
     private final Connection publishing;
     private final ExecutorService jobs;
+    private final ScheduledExecutorService heartbeats;
     private final ConfirmedPublisher publisher;
-    private final NativeFrontDoor frontDoor;
+    private final List<FrontDoor> doors;
 
     private Worker(WorkerConfig config, Connection consuming, Connection publishing, ExecutorService jobs,
-            ConfirmedPublisher publisher, NativeFrontDoor frontDoor) {
+            ScheduledExecutorService heartbeats, ConfirmedPublisher publisher, List<FrontDoor> doors) {
         this.config = config;
         this.consuming = consuming;
         this.publishing = publishing;
         this.jobs = jobs;
+        this.heartbeats = heartbeats;
         this.publisher = publisher;
-        this.frontDoor = frontDoor;
+        this.doors = doors;
     }
 
-    /** Builds the worker, connects, declares the host's topology and starts consuming. */
+    /** Builds the worker, connects, declares its topology and starts consuming. */
     public static Worker start(WorkerConfig config) throws IOException, TimeoutException {
         return start(config, UnaryOperator.identity());
     }
@@ -69,17 +79,29 @@ public final class Worker implements AutoCloseable {
         ConnectionFactory factory = connectionFactory(config);
         Connection consuming = factory.newConnection("imginject-worker-" + config.host() + "-consume");
         Connection publishing = null;
+        ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), threads("job"));
+        ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(threads("oslo-heartbeat"));
         try {
             publishing = factory.newConnection("imginject-worker-" + config.host() + "-publish");
-            ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), jobThreads());
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
-            NativeFrontDoor frontDoor = new NativeFrontDoor(consuming.createChannel(), config.host(), config.concurrency(), jobs,
-                    runner, publisher, new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC()));
-            frontDoor.start();
+            DeadLetterPublisher deadLetters = new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC());
+            List<FrontDoor> doors = new ArrayList<>();
+            if (config.nativeDoor()) {
+                doors.add(new NativeFrontDoor(consuming.createChannel(), config.host(), config.concurrency(), jobs, runner, publisher, deadLetters));
+            }
+            if (config.oslo().isPresent()) {
+                doors.add(new OsloFrontDoor(consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner, publisher,
+                        deadLetters, heartbeats));
+            }
+            for (FrontDoor door : doors) {
+                door.start();
+            }
             log.info("worker for host {} ready: handlers {}, concurrency {}, image roots {}", config.host(), config.handlers(),
                     config.concurrency(), config.imageRoots());
-            return new Worker(config, consuming, publishing, jobs, publisher, frontDoor);
+            return new Worker(config, consuming, publishing, jobs, heartbeats, publisher, doors);
         } catch (IOException | RuntimeException e) {
+            jobs.shutdownNow();
+            heartbeats.shutdownNow();
             consuming.abort();
             if (publishing != null) {
                 publishing.abort();
@@ -113,9 +135,13 @@ public final class Worker implements AutoCloseable {
         return factory;
     }
 
-    private static java.util.concurrent.ThreadFactory jobThreads() {
+    private static java.util.concurrent.ThreadFactory threads(String name) {
         AtomicInteger count = new AtomicInteger();
-        return runnable -> new Thread(runnable, "job-" + count.incrementAndGet());
+        return runnable -> {
+            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
+            thread.setDaemon(name.endsWith("heartbeat"));
+            return thread;
+        };
     }
 
     private static Path privateDirectory(Path directory) throws IOException {
@@ -127,7 +153,7 @@ public final class Worker implements AutoCloseable {
     /** Stops taking requests, lets running jobs finish within the grace period, then disconnects. */
     @Override
     public void close() throws IOException {
-        frontDoor.stop();
+        doors.forEach(FrontDoor::stop);
         jobs.shutdown();
         try {
             if (!jobs.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
@@ -138,6 +164,7 @@ public final class Worker implements AutoCloseable {
             Thread.currentThread().interrupt();
             jobs.shutdownNow();
         }
+        heartbeats.shutdownNow();
         publisher.close();
         consuming.close();
         publishing.close();

@@ -1,16 +1,19 @@
 package io.imginject.worker;
 
 import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.Wire;
 import io.imginject.worker.chain.RetrySettings;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.nbd.NbdSettings;
+import io.imginject.worker.oslo.OsloSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * Everything a worker needs to run.
+ * Everything a worker needs to run. Build one with {@link #builder}, which starts from the defaults.
  *
  * @param amqpUri the broker, e.g. {@code amqp://guest:guest@127.0.0.1:5672/%2f}
  * @param host the host name this worker serves (its queue is {@code imginject.<host>})
@@ -24,36 +27,12 @@ import java.util.List;
  * @param retry how the handler chain retries transient failures
  * @param nbd how the nbd handler reaches images
  * @param guestfs how the guestfs appliance starts
+ * @param nativeDoor whether the worker takes native v1 requests
+ * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
  */
 public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers, int concurrency,
         Path runDir, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, RetrySettings retry, NbdSettings nbd,
-        GuestfsSettings guestfs) {
-
-    /** A config with the defaults for everything but where the broker, the host, the images and the handlers are. */
-    public static WorkerConfig of(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers) {
-        return new WorkerConfig(amqpUri, host, imageRoots, handlers, 2, Path.of("/run/imginject"), Duration.ofMinutes(10),
-                Duration.ofMinutes(2), Duration.ofMinutes(2), RetrySettings.DEFAULT, NbdSettings.DEFAULT, GuestfsSettings.DEFAULT);
-    }
-
-    public WorkerConfig withConcurrency(int newConcurrency) {
-        return new WorkerConfig(amqpUri, host, imageRoots, handlers, newConcurrency, runDir, lockWait, commandTimeout, shutdownGrace, retry, nbd, guestfs);
-    }
-
-    public WorkerConfig withRunDir(Path newRunDir) {
-        return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, newRunDir, lockWait, commandTimeout, shutdownGrace, retry, nbd, guestfs);
-    }
-
-    public WorkerConfig withRetry(RetrySettings newRetry) {
-        return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace, newRetry, nbd, guestfs);
-    }
-
-    public WorkerConfig withNbd(NbdSettings newNbd) {
-        return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace, retry, newNbd, guestfs);
-    }
-
-    public WorkerConfig withGuestfs(GuestfsSettings newGuestfs) {
-        return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace, retry, nbd, newGuestfs);
-    }
+        GuestfsSettings guestfs, boolean nativeDoor, Optional<OsloSettings> oslo) {
 
     public WorkerConfig {
         imageRoots = List.copyOf(imageRoots);
@@ -67,8 +46,104 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         if (imageRoots.isEmpty()) {
             throw new IllegalArgumentException("at least one image root is needed");
         }
-        io.imginject.protocol.Wire.problemWithHost(host).ifPresent(problem -> {
+        if (!nativeDoor && oslo.isEmpty()) {
+            throw new IllegalArgumentException("neither the native nor the oslo front door is enabled; the worker would take nothing");
+        }
+        Wire.problemWithHost(host).ifPresent(problem -> {
             throw new IllegalArgumentException(problem);
         });
+    }
+
+    /** A builder holding the defaults for everything but the broker, the host, the images and the handlers. */
+    public static Builder builder(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers) {
+        return new Builder(amqpUri, host, imageRoots, handlers);
+    }
+
+    /** A builder holding this config, to change parts of it. */
+    public Builder toBuilder() {
+        return new Builder(amqpUri, host, imageRoots, handlers).concurrency(concurrency).runDir(runDir).lockWait(lockWait)
+                .commandTimeout(commandTimeout).shutdownGrace(shutdownGrace).retry(retry).nbd(nbd).guestfs(guestfs)
+                .nativeDoor(nativeDoor).oslo(oslo.orElse(null));
+    }
+
+    /** Builds a {@link WorkerConfig}; each setting starts at its default. */
+    public static final class Builder {
+        private final URI amqpUri;
+        private final String host;
+        private final List<Path> imageRoots;
+        private final List<HandlerName> handlers;
+        private int concurrency = 2;
+        private Path runDir = Path.of("/run/imginject");
+        private Duration lockWait = Duration.ofMinutes(10);
+        private Duration commandTimeout = Duration.ofMinutes(2);
+        private Duration shutdownGrace = Duration.ofMinutes(2);
+        private RetrySettings retry = RetrySettings.DEFAULT;
+        private NbdSettings nbd = NbdSettings.DEFAULT;
+        private GuestfsSettings guestfs = GuestfsSettings.DEFAULT;
+        private boolean nativeDoor = true;
+        private OsloSettings oslo;
+
+        private Builder(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers) {
+            this.amqpUri = amqpUri;
+            this.host = host;
+            this.imageRoots = imageRoots;
+            this.handlers = handlers;
+        }
+
+        public Builder concurrency(int value) {
+            concurrency = value;
+            return this;
+        }
+
+        public Builder runDir(Path value) {
+            runDir = value;
+            return this;
+        }
+
+        public Builder lockWait(Duration value) {
+            lockWait = value;
+            return this;
+        }
+
+        public Builder commandTimeout(Duration value) {
+            commandTimeout = value;
+            return this;
+        }
+
+        public Builder shutdownGrace(Duration value) {
+            shutdownGrace = value;
+            return this;
+        }
+
+        public Builder retry(RetrySettings value) {
+            retry = value;
+            return this;
+        }
+
+        public Builder nbd(NbdSettings value) {
+            nbd = value;
+            return this;
+        }
+
+        public Builder guestfs(GuestfsSettings value) {
+            guestfs = value;
+            return this;
+        }
+
+        public Builder nativeDoor(boolean value) {
+            nativeDoor = value;
+            return this;
+        }
+
+        /** Serves oslo.messaging calls as described; null for no oslo front door. */
+        public Builder oslo(OsloSettings value) {
+            oslo = value;
+            return this;
+        }
+
+        public WorkerConfig build() {
+            return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace,
+                    retry, nbd, guestfs, nativeDoor, Optional.ofNullable(oslo));
+        }
     }
 }

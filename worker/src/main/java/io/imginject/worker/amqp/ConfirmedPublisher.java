@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
  * fresh channel when the broker closed the last one.
  */
 public final class ConfirmedPublisher implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ConfirmedPublisher.class);
     private final Connection connection;
     private final Duration confirmTimeout;
     private Channel channel;
@@ -27,9 +28,18 @@ public final class ConfirmedPublisher implements AutoCloseable {
      *
      * @throws IOException if the broker nacked it, did not confirm it in time, or the channel failed
      */
-    public synchronized void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
+    public void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
+        publish(exchange, routingKey, false, properties, body);
+    }
+
+    /**
+     * As {@link #publish(String, String, AMQP.BasicProperties, byte[])}, with the mandatory flag: a message no queue
+     * takes is returned by the broker, and logged here, instead of silently dropped.
+     */
+    public synchronized void publish(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties properties, byte[] body)
+            throws IOException {
         Channel open = channel();
-        open.basicPublish(exchange, routingKey, false, properties, body);
+        open.basicPublish(exchange, routingKey, mandatory, properties, body);
         try {
             open.waitForConfirmsOrDie(confirmTimeout.toMillis());
         } catch (InterruptedException e) {
@@ -44,6 +54,8 @@ public final class ConfirmedPublisher implements AutoCloseable {
         if (channel == null || !channel.isOpen()) {
             channel = connection.createChannel();
             channel.confirmSelect();
+            channel.addReturnListener(returned -> log.warn("the broker returned a message for {} (no such queue: its consumer is gone): {}",
+                    returned.getRoutingKey(), returned.getReplyText()));
         }
         return channel;
     }

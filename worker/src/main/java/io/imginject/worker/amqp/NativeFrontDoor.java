@@ -3,9 +3,6 @@ package io.imginject.worker.amqp;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Delivery;
-import io.github.resilience4j.core.IntervalFunction;
-import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ErrorInfo;
 import io.imginject.protocol.InjectionReply;
@@ -32,7 +29,7 @@ import org.slf4j.MDC;
  * A message that is not a valid request gets an error reply where one is possible, is copied to the
  * dead-letter exchange with the reason, and is acked: it is never requeued to fail again.
  */
-public final class NativeFrontDoor {
+public final class NativeFrontDoor implements FrontDoor {
     private static final Logger log = LoggerFactory.getLogger(NativeFrontDoor.class);
 
     private final Channel channel;
@@ -42,7 +39,8 @@ public final class NativeFrontDoor {
     private final JobRunner runner;
     private final ConfirmedPublisher replies;
     private final DeadLetterPublisher deadLetters;
-    private final Retry publishRetry;
+    private final PublishRetry publishRetry = new PublishRetry();
+    private final DeliveryAcks acks;
     private volatile String consumerTag;
 
     public NativeFrontDoor(Channel channel, String host, int concurrency, ExecutorService jobs, JobRunner runner,
@@ -54,16 +52,11 @@ public final class NativeFrontDoor {
         this.runner = runner;
         this.replies = replies;
         this.deadLetters = deadLetters;
-        this.publishRetry = Retry.of("publish", RetryConfig.custom()
-                .maxAttempts(6)
-                .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 5000))
-                .retryExceptions(IOException.class)
-                .build());
-        publishRetry.getEventPublisher().onRetry(event -> log.warn("publishing failed (attempt {}), retrying: {}",
-                event.getNumberOfRetryAttempts(), String.valueOf(event.getLastThrowable())));
+        this.acks = new DeliveryAcks(channel);
     }
 
     /** Declares the host's topology and starts consuming its queue. */
+    @Override
     public void start() throws IOException {
         Topology.declare(channel, host);
         channel.basicQos(concurrency);
@@ -74,6 +67,7 @@ public final class NativeFrontDoor {
     }
 
     /** Stops taking new requests; jobs already running finish and are acked. */
+    @Override
     public void stop() {
         String tag = consumerTag;
         if (tag != null && channel.isOpen()) {
@@ -107,13 +101,13 @@ public final class NativeFrontDoor {
             if (properties.getReplyTo() != null) {
                 publishReply(properties, reply);
             }
-            ack(delivery);
+            acks.ack(delivery);
         } catch (IOException e) {
             log.error("could not publish the outcome; the request goes back to the queue to run again", e);
-            requeue(delivery);
+            acks.requeue(delivery);
         } catch (RuntimeException e) {
             log.error("unexpected failure handling a request; it goes back to the queue", e);
-            requeue(delivery);
+            acks.requeue(delivery);
         } finally {
             MDC.remove("job");
         }
@@ -143,8 +137,8 @@ public final class NativeFrontDoor {
             publishReply(delivery.getProperties(), new InjectionReply(1, InjectionReply.Status.ERROR, jobId, host, null, Map.of(),
                     List.of(), new ErrorInfo(e.code(), e.getMessage(), false, e.problems()), 0));
         }
-        publishWithRetry(() -> deadLetters.publish(delivery, e.code(), e.getMessage() + problemList(e.problems())));
-        ack(delivery);
+        publishRetry.run(() -> deadLetters.publish(delivery, e.code(), e.getMessage() + problemList(e.problems())));
+        acks.ack(delivery);
     }
 
     private void publishReply(AMQP.BasicProperties request, InjectionReply reply) throws IOException {
@@ -155,33 +149,7 @@ public final class NativeFrontDoor {
                 .deliveryMode(2)
                 .build();
         byte[] body = ReplyCodec.encode(reply);
-        publishWithRetry(() -> replies.publish("", request.getReplyTo(), properties, body));
-    }
-
-    private void publishWithRetry(io.github.resilience4j.core.functions.CheckedRunnable publish) throws IOException {
-        try {
-            Retry.decorateCheckedRunnable(publishRetry, publish).run();
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IOException(e);
-        }
-    }
-
-    private void ack(Delivery delivery) {
-        try {
-            channel.basicAck(delivery.getEnvelope().getDeliveryTag(), false);
-        } catch (IOException | com.rabbitmq.client.AlreadyClosedException e) {
-            log.warn("could not ack (the channel closed); the broker will deliver the request again: {}", e.toString());
-        }
-    }
-
-    private void requeue(Delivery delivery) {
-        try {
-            channel.basicNack(delivery.getEnvelope().getDeliveryTag(), false, true);
-        } catch (IOException | com.rabbitmq.client.AlreadyClosedException e) {
-            log.warn("could not requeue (the channel closed); the broker will deliver the request again: {}", e.toString());
-        }
+        publishRetry.run(() -> replies.publish("", request.getReplyTo(), properties, body));
     }
 
     private static String problemList(List<Problem> problems) {

@@ -6,6 +6,7 @@ import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.chain.RetrySettings;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.nbd.NbdSettings;
+import io.imginject.worker.oslo.OsloSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,6 +93,41 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--guestfs-launch-timeout", paramLabel = "SECONDS", description = "How long an appliance launch may take (default 180).")
     Integer guestfsLaunchTimeoutSeconds;
 
+    @Option(names = "--native", negatable = true, fallbackValue = "true", arity = "0..1", paramLabel = "true|false",
+            description = "Take native v1 requests on imginject.<host> (default true; --no-native for an oslo-only worker).")
+    Boolean nativeDoor;
+
+    @Option(names = "--oslo", negatable = true, fallbackValue = "true", arity = "0..1", paramLabel = "true|false",
+            description = "Also serve oslo.messaging RPC calls, as a nova-compute peer (default false).")
+    Boolean oslo;
+
+    @Option(names = "--oslo-exchange", paramLabel = "NAME", description = "The oslo control exchange (default nova).")
+    String osloExchange;
+
+    @Option(names = "--oslo-topic", paramLabel = "TOPIC", description = "The RPC topic (default compute).")
+    String osloTopic;
+
+    @Option(names = "--oslo-server", paramLabel = "NAME", description = "The RPC server name: queue <topic>.<server> (default the worker's host).")
+    String osloServer;
+
+    @Option(names = "--oslo-durable", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "amqp_durable_queues of the deployment (default false).")
+    Boolean osloDurable;
+
+    @Option(names = "--oslo-auto-delete", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "amqp_auto_delete of the deployment (default false).")
+    Boolean osloAutoDelete;
+
+    @Option(names = "--oslo-quorum", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "rabbit_quorum_queue of the deployment (default false).")
+    Boolean osloQuorum;
+
+    @Option(names = "--oslo-transient-ttl", paramLabel = "SECONDS", description = "rabbit_transient_queues_ttl: fanout queue expiry (default 1800).")
+    Integer osloTransientTtlSeconds;
+
+    @Option(names = "--oslo-version", paramLabel = "X.Y", description = "Version of the inject_data endpoint (default 1.0).")
+    String osloVersion;
+
     @Override
     public Integer call() throws Exception {
         WorkerConfig workerConfig = config(Settings.load(config, System.getenv()));
@@ -113,30 +149,44 @@ final class WorkerCommand implements Callable<Integer> {
     WorkerConfig config(Settings settings) {
         String roots = settings.get("image-root", imageRoots == null ? null : String.join(",", imageRoots.stream().map(Path::toString).toList()))
                 .orElseThrow(() -> new IllegalArgumentException("no image root: give --image-root DIR, IMGINJECT_IMAGE_ROOT or image-root in the config file"));
-        return new WorkerConfig(
-                URI.create(settings.get("amqp-uri", amqpUri, DEFAULT_AMQP_URI)),
-                settings.get("host", host, HostName.local()),
-                Arrays.stream(roots.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Path::of).toList(),
-                handlerList(settings.get("handlers", handlers, DEFAULT_HANDLERS)),
-                Integer.parseInt(settings.get("concurrency", concurrency, "2")),
-                Path.of(settings.get("run-dir", runDir, "/run/imginject")),
-                seconds(settings.get("lock-wait", lockWaitSeconds, "600")),
-                seconds(settings.get("command-timeout", commandTimeoutSeconds, "120")),
-                seconds(settings.get("shutdown-grace", shutdownGraceSeconds, "120")),
-                new RetrySettings(
+        String workerHost = settings.get("host", host, HostName.local());
+        WorkerConfig.Builder builder = WorkerConfig.builder(
+                        URI.create(settings.get("amqp-uri", amqpUri, DEFAULT_AMQP_URI)),
+                        workerHost,
+                        Arrays.stream(roots.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Path::of).toList(),
+                        handlerList(settings.get("handlers", handlers, DEFAULT_HANDLERS)))
+                .concurrency(Integer.parseInt(settings.get("concurrency", concurrency, "2")))
+                .runDir(Path.of(settings.get("run-dir", runDir, "/run/imginject")))
+                .lockWait(seconds(settings.get("lock-wait", lockWaitSeconds, "600")))
+                .commandTimeout(seconds(settings.get("command-timeout", commandTimeoutSeconds, "120")))
+                .shutdownGrace(seconds(settings.get("shutdown-grace", shutdownGraceSeconds, "120")))
+                .retry(new RetrySettings(
                         Integer.parseInt(settings.get("retry-attempts", retryAttempts, "3")),
                         Duration.ofMillis(Long.parseLong(settings.get("retry-initial-ms", retryInitialMs, "500"))),
                         Double.parseDouble(settings.get("retry-multiplier", retryMultiplier, "2.0")),
                         Duration.ofMillis(Long.parseLong(settings.get("retry-max-interval-ms", retryMaxIntervalMs, "5000"))),
-                        Duration.ofMillis(Long.parseLong(settings.get("retry-max-total-ms", retryMaxTotalMs, "60000")))),
-                new NbdSettings(
+                        Duration.ofMillis(Long.parseLong(settings.get("retry-max-total-ms", retryMaxTotalMs, "60000")))))
+                .nbd(new NbdSettings(
                         transport(settings.get("nbd-transport", nbdTransport, "auto")),
-                        seconds(settings.get("nbd-ready-timeout", nbdReadyTimeoutSeconds, "10"))),
-                new GuestfsSettings(
+                        seconds(settings.get("nbd-ready-timeout", nbdReadyTimeoutSeconds, "10"))))
+                .guestfs(new GuestfsSettings(
                         Boolean.parseBoolean(settings.get("guestfs-force-tcg", guestfsForceTcg, "false")),
                         Integer.parseInt(settings.get("guestfs-memory", guestfsMemoryMib, "512")),
                         Integer.parseInt(settings.get("guestfs-vcpus", guestfsVcpus, "2")),
-                        seconds(settings.get("guestfs-launch-timeout", guestfsLaunchTimeoutSeconds, "180"))));
+                        seconds(settings.get("guestfs-launch-timeout", guestfsLaunchTimeoutSeconds, "180"))))
+                .nativeDoor(Boolean.parseBoolean(settings.get("native", nativeDoor, "true")));
+        if (Boolean.parseBoolean(settings.get("oslo", oslo, "false"))) {
+            builder.oslo(new OsloSettings(
+                    settings.get("oslo-exchange", osloExchange, "nova"),
+                    settings.get("oslo-topic", osloTopic, "compute"),
+                    settings.get("oslo-server", osloServer, workerHost),
+                    Boolean.parseBoolean(settings.get("oslo-durable", osloDurable, "false")),
+                    Boolean.parseBoolean(settings.get("oslo-auto-delete", osloAutoDelete, "false")),
+                    Boolean.parseBoolean(settings.get("oslo-quorum", osloQuorum, "false")),
+                    seconds(settings.get("oslo-transient-ttl", osloTransientTtlSeconds, "1800")),
+                    settings.get("oslo-version", osloVersion, "1.0")));
+        }
+        return builder.build();
     }
 
     private static Duration seconds(String value) {

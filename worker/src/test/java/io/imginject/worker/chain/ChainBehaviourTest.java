@@ -89,7 +89,7 @@ class ChainBehaviourTest {
     @Test
     void with_nbd_unavailable_a_qcow2_image_falls_to_guestfs() throws Exception {
         guestfsRequired();
-        UnaryOperator<io.imginject.worker.WorkerConfig> kernelNbdOnly = config -> config.withNbd(new NbdSettings(NbdSettings.Transport.KERNEL, Duration.ofSeconds(5)));
+        UnaryOperator<io.imginject.worker.WorkerConfig.Builder> kernelNbdOnly = config -> config.nbd(new NbdSettings(NbdSettings.Transport.KERNEL, Duration.ofSeconds(5)));
         try (WorkerFixture worker = WorkerFixture.start(directory, ALL, kernelNbdOnly, UnaryOperator.identity())) {
             InjectionReply reply = worker.call(Requests.net(qcow2(worker, "g.img").path()));
 

@@ -125,6 +125,29 @@ class CommandLineTest {
     }
 
     @Test
+    void worker_serves_oslo_beside_or_instead_of_the_native_protocol() {
+        WorkerCommand both = new WorkerCommand();
+        new CommandLine(both).parseArgs("--image-root", "/srv", "--host", "h1", "--oslo");
+        WorkerCommand osloOnly = new WorkerCommand();
+        new CommandLine(osloOnly).parseArgs("--image-root", "/srv", "--oslo", "--no-native", "--oslo-exchange", "openstack",
+                "--oslo-server", "compute-7", "--oslo-quorum", "--oslo-version", "6.0");
+
+        WorkerConfig bothConfig = both.config(Settings.load(null, Map.of()));
+        WorkerConfig osloOnlyConfig = osloOnly.config(Settings.load(null, Map.of()));
+
+        assertThat(bothConfig.nativeDoor()).isTrue();
+        assertThat(bothConfig.oslo()).hasValue(new io.imginject.worker.oslo.OsloSettings("nova", "compute", "h1", false, false, false,
+                Duration.ofMinutes(30), "1.0"));
+        assertThat(osloOnlyConfig.nativeDoor()).isFalse();
+        assertThat(osloOnlyConfig.oslo()).hasValueSatisfying(oslo -> {
+            assertThat(oslo.exchange()).isEqualTo("openstack");
+            assertThat(oslo.server()).isEqualTo("compute-7");
+            assertThat(oslo.quorum()).isTrue();
+            assertThat(oslo.endpointVersion()).isEqualTo("6.0");
+        });
+    }
+
+    @Test
     void worker_names_a_missing_image_root_and_an_unknown_handler() {
         WorkerCommand command = new WorkerCommand();
         new CommandLine(command).parseArgs("--handlers", "loop,floppy", "--image-root", "/srv");

@@ -70,21 +70,24 @@ public final class WorkerFixture implements AutoCloseable {
     }
 
     public static WorkerFixture start(Path directory, List<HandlerName> handlers, int concurrency) throws Exception {
-        return start(directory, handlers, config -> config.withConcurrency(concurrency), UnaryOperator.identity());
+        return start(directory, handlers, config -> config.concurrency(concurrency), UnaryOperator.identity());
     }
 
     /**
      * A worker whose config the test adjusts, and whose handlers it may wrap. Defaults for tests: the appliance
      * runs under TCG (this project's CI has no usable KVM) and retries wait 100 ms, not 500.
      */
-    public static WorkerFixture start(Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig> adjust,
+    public static WorkerFixture start(Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig.Builder> adjust,
             UnaryOperator<ImageHandler> decorate) throws Exception {
         String host = "test-" + UUID.randomUUID().toString().substring(0, 8);
         Path images = Files.createDirectories(directory.resolve("images"));
-        WorkerConfig config = adjust.apply(WorkerConfig.of(TestBroker.uri(), host, List.of(images), handlers)
-                .withRunDir(directory.resolve("run"))
-                .withRetry(new RetrySettings(3, Duration.ofMillis(100), 2.0, Duration.ofSeconds(1), Duration.ofMinutes(5)))
-                .withGuestfs(new GuestfsSettings(true, 512, 2, Duration.ofMinutes(3))));
+        WorkerConfig config = adjust.apply(WorkerConfig.builder(TestBroker.uri(), host, List.of(images), handlers)
+                .runDir(directory.resolve("run"))
+                .lockWait(Duration.ofSeconds(60))
+                .commandTimeout(Duration.ofSeconds(60))
+                .shutdownGrace(Duration.ofSeconds(30))
+                .retry(new RetrySettings(3, Duration.ofMillis(100), 2.0, Duration.ofSeconds(1), Duration.ofMinutes(5)))
+                .guestfs(new GuestfsSettings(true, 512, 2, Duration.ofMinutes(3)))).build();
         Connection connection = TestBroker.connect("test-client-" + host);
         Worker worker;
         try {

@@ -1,0 +1,38 @@
+package io.imginject.worker.amqp;
+
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.core.functions.CheckedRunnable;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Retries a confirmed publish that failed (a nack, a missing confirm, a channel closed under it) with exponential
+ * backoff, six tries over about ten seconds, before the caller gives the request back to the queue.
+ */
+public final class PublishRetry {
+    private static final Logger log = LoggerFactory.getLogger(PublishRetry.class);
+
+    private final Retry retry = Retry.of("publish", RetryConfig.custom()
+            .maxAttempts(6)
+            .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 5000))
+            .retryExceptions(IOException.class)
+            .build());
+
+    public PublishRetry() {
+        retry.getEventPublisher().onRetry(event -> log.warn("publishing failed (try {}), retrying: {}",
+                event.getNumberOfRetryAttempts(), String.valueOf(event.getLastThrowable())));
+    }
+
+    public void run(CheckedRunnable publish) throws IOException {
+        try {
+            Retry.decorateCheckedRunnable(retry, publish).run();
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IOException(e);
+        }
+    }
+}

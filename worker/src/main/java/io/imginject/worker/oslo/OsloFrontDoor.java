@@ -1,0 +1,179 @@
+package io.imginject.worker.oslo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Delivery;
+import io.imginject.protocol.ErrorCode;
+import io.imginject.worker.amqp.DeadLetterPublisher;
+import io.imginject.worker.amqp.DeliveryAcks;
+import io.imginject.worker.amqp.FrontDoor;
+import io.imginject.worker.amqp.PublishRetry;
+import io.imginject.worker.job.JobRunner;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The oslo.messaging front door: an RPC server for {@code Target(topic, server)} that an unmodified
+ * {@code RPCClient} calls as it calls nova-compute. It serves {@code inject_data} (the endpoint version is
+ * configurable) and {@code baseapi}'s {@code ping}.
+ *
+ * <p>Unlike oslo, which acks a request before running it (at most once), this door acks only after the final reply
+ * is confirmed by the broker (at least once): a worker that dies mid-job leaves the request to be delivered again,
+ * and the job, being idempotent, runs again to the same result. A message whose {@code _unique_id} was seen
+ * recently is not run twice: a finished call gets its final reply again, a running one is dropped. A message that
+ * is not an oslo request is answered when its reply address can be read, and copied to the dead-letter exchange;
+ * a cast that fails is copied there too, since it has no caller to tell.
+ */
+public final class OsloFrontDoor implements FrontDoor {
+    private static final Logger log = LoggerFactory.getLogger(OsloFrontDoor.class);
+    private static final int REMEMBERED_MESSAGES = 1024;
+
+    private final Channel channel;
+    private final OsloSettings settings;
+    private final int concurrency;
+    private final ExecutorService jobs;
+    private final RpcDispatcher dispatcher;
+    private final OsloReplier replier;
+    private final DeadLetterPublisher deadLetters;
+    private final ScheduledExecutorService heartbeats;
+    private final PublishRetry publishRetry = new PublishRetry();
+    private final DeliveryAcks acks;
+    private final RecentMessages recent = new RecentMessages(REMEMBERED_MESSAGES);
+    private final List<String> consumerTags = new ArrayList<>();
+    private OsloTopology.Queues queues;
+
+    public OsloFrontDoor(Channel channel, OsloSettings settings, int concurrency, ExecutorService jobs, JobRunner runner,
+            io.imginject.worker.amqp.ConfirmedPublisher publisher, DeadLetterPublisher deadLetters, ScheduledExecutorService heartbeats) {
+        this.channel = channel;
+        this.settings = settings;
+        this.concurrency = concurrency;
+        this.jobs = jobs;
+        this.dispatcher = new RpcDispatcher(List.of(new InjectDataEndpoint(runner, settings.endpointVersion()),
+                new BaseApiEndpoint(settings.topic())));
+        this.replier = new OsloReplier(publisher);
+        this.deadLetters = deadLetters;
+        this.heartbeats = heartbeats;
+        this.acks = new DeliveryAcks(channel);
+    }
+
+    /** Declares the RPC server's exchanges and queues and starts consuming them. */
+    @Override
+    public synchronized void start() throws IOException {
+        queues = OsloTopology.declare(channel, settings);
+        channel.basicQos(concurrency);
+        for (String queue : List.of(queues.topic(), queues.server(), queues.fanout())) {
+            consumerTags.add(channel.basicConsume(queue, false, "imginject-oslo-" + UUID.randomUUID(),
+                    (tag, delivery) -> jobs.execute(() -> handle(delivery)),
+                    tag -> log.warn("the broker cancelled the consumer of {}; no more calls arrive there", queue)));
+        }
+        log.info("serving oslo.messaging RPC on exchange {} as {} (queues {}, {}, {})", settings.exchange(), queues.server(),
+                queues.topic(), queues.server(), queues.fanout());
+    }
+
+    /** Stops taking calls and removes this process's fanout queue, as oslo does on a clean stop. */
+    @Override
+    public synchronized void stop() {
+        try {
+            for (String tag : consumerTags) {
+                channel.basicCancel(tag);
+            }
+            if (queues != null) {
+                channel.queueDelete(queues.fanout());
+            }
+        } catch (IOException | com.rabbitmq.client.AlreadyClosedException e) {
+            log.warn("could not stop the oslo consumers cleanly: {}", e.toString());
+        }
+        consumerTags.clear();
+    }
+
+    private void handle(Delivery delivery) {
+        OsloRequest request;
+        try {
+            request = OsloEnvelope.unpack(delivery.getBody());
+        } catch (OsloEnvelope.MalformedOsloMessage e) {
+            refuseMalformed(delivery, e);
+            return;
+        }
+        String uniqueId = request.uniqueId().orElseGet(() -> UUID.randomUUID().toString().replace("-", ""));
+        MDC.put("job", request.replyTo().map(ReplyAddress::msgId).orElse(uniqueId));
+        request.contextText("request_id").ifPresent(id -> MDC.put("request", id));
+        try {
+            Optional<RecentMessages.Seen> seen = recent.start(uniqueId);
+            if (seen.isPresent()) {
+                answerDuplicate(delivery, request, seen.get());
+                return;
+            }
+            log.info("oslo {} received", request);
+            Optional<byte[]> finalReply = run(delivery, request);
+            recent.finish(uniqueId, finalReply);
+            acks.ack(delivery);
+        } catch (IOException | RuntimeException e) {
+            log.error("could not finish oslo {}; it goes back to the queue", request, e);
+            recent.forget(uniqueId);
+            acks.requeue(delivery);
+        } finally {
+            MDC.remove("job");
+            MDC.remove("request");
+        }
+    }
+
+    /** Runs the request and, for a call, publishes its final reply; returns that reply. */
+    private Optional<byte[]> run(Delivery delivery, OsloRequest request) throws IOException {
+        JsonNode result = NullNode.getInstance();
+        Optional<OsloFailure> failure = Optional.empty();
+        try (CallHeartbeat heartbeat = request.replyTo()
+                .map(to -> CallHeartbeat.start(heartbeats, replier, to, request.callMonitorTimeout())).orElse(null)) {
+            result = dispatcher.dispatch(request);
+        } catch (OsloFailure e) {
+            failure = Optional.of(e);
+        }
+        failure.ifPresentOrElse(f -> log.info("oslo {} failed: {} {}", request, f.className(), f.getMessage()),
+                () -> log.info("oslo {} done", request));
+        if (request.replyTo().isEmpty()) {
+            if (failure.isPresent()) {
+                OsloFailure f = failure.get();
+                publishRetry.run(() -> deadLetters.publish(delivery, f.code(), "cast failed: " + f.className() + ": " + f.getMessage()));
+            }
+            return Optional.empty();
+        }
+        ReplyAddress to = request.replyTo().get();
+        byte[] body = OsloReplier.finalReply(to, result, failure);
+        publishRetry.run(() -> replier.send(to, body));
+        return Optional.of(body);
+    }
+
+    private void answerDuplicate(Delivery delivery, OsloRequest request, RecentMessages.Seen seen) throws IOException {
+        if (seen instanceof RecentMessages.Finished finished && finished.finalReply().isPresent() && request.replyTo().isPresent()) {
+            log.info("oslo {} is a duplicate of a finished call; sending its reply again", request);
+            publishRetry.run(() -> replier.send(request.replyTo().get(), finished.finalReply().get()));
+        } else {
+            log.info("oslo {} is a duplicate of a message seen moments ago; dropping it, as oslo does", request);
+        }
+        acks.ack(delivery);
+    }
+
+    private void refuseMalformed(Delivery delivery, OsloEnvelope.MalformedOsloMessage e) {
+        log.warn("not an oslo request: {}", e.getMessage());
+        try {
+            if (e.replyTo().isPresent()) {
+                OsloFailure failure = OsloFailure.of(ErrorCode.MALFORMED_MESSAGE, e.getMessage(), List.of());
+                byte[] body = OsloReplier.finalReply(e.replyTo().get(), NullNode.getInstance(), Optional.of(failure));
+                publishRetry.run(() -> replier.send(e.replyTo().get(), body));
+            }
+            publishRetry.run(() -> deadLetters.publish(delivery, ErrorCode.MALFORMED_MESSAGE, "not an oslo request: " + e.getMessage()));
+            acks.ack(delivery);
+        } catch (IOException failure) {
+            log.error("could not dead-letter a malformed oslo message; it goes back to the queue", failure);
+            acks.requeue(delivery);
+        }
+    }
+}

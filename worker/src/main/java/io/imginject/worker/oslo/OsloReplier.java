@@ -1,0 +1,43 @@
+package io.imginject.worker.oslo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.rabbitmq.client.AMQP;
+import io.imginject.worker.amqp.ConfirmedPublisher;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Publishes replies exactly as oslo's client needs them: to the default exchange with the call's reply queue as
+ * routing key and the mandatory flag, {@code content_type} exactly {@code application/json} (anything else and the
+ * client drops the reply), {@code content_encoding utf-8}, persistent, priority 0, empty headers.
+ */
+final class OsloReplier {
+    private static final AMQP.BasicProperties PROPERTIES = new AMQP.BasicProperties.Builder()
+            .contentType("application/json")
+            .contentEncoding("utf-8")
+            .deliveryMode(2)
+            .priority(0)
+            .headers(Map.of())
+            .build();
+
+    private final ConfirmedPublisher publisher;
+
+    OsloReplier(ConfirmedPublisher publisher) {
+        this.publisher = publisher;
+    }
+
+    /** The final reply body: a result, or a failure, with {@code ending: true}. */
+    static byte[] finalReply(ReplyAddress to, JsonNode result, Optional<OsloFailure> failure) {
+        return OsloEnvelope.reply(to.msgId(), result, failure, true);
+    }
+
+    void send(ReplyAddress to, byte[] body) throws IOException {
+        publisher.publish("", to.queue(), true, PROPERTIES, body);
+    }
+
+    /** A call-monitor heartbeat: no result, no failure, {@code ending: false}. */
+    void heartbeat(ReplyAddress to) throws IOException {
+        send(to, OsloEnvelope.reply(to.msgId(), com.fasterxml.jackson.databind.node.NullNode.getInstance(), Optional.empty(), false));
+    }
+}

@@ -1,0 +1,36 @@
+package io.imginject.worker.oslo;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * An oslo.messaging RPC request, unpacked as oslo's AMQP listener unpacks it.
+ *
+ * @param method the endpoint method
+ * @param args the keyword arguments
+ * @param namespace the endpoint namespace, or empty for the default one
+ * @param version the requested version ("1.0" when the message has none)
+ * @param replyTo where a call's replies go; empty for a cast
+ * @param callMonitorTimeout the caller's call-monitor timeout in seconds, if it set one
+ * @param uniqueId the message's id for duplicate suppression
+ * @param context the request context ({@code _context_*} keys without the prefix)
+ */
+public record OsloRequest(String method, ObjectNode args, Optional<String> namespace, String version, Optional<ReplyAddress> replyTo,
+        Optional<Integer> callMonitorTimeout, Optional<String> uniqueId, Map<String, Object> context) {
+
+    /** Whether the caller waits for a reply. */
+    public boolean isCall() {
+        return replyTo.isPresent();
+    }
+
+    /** The context entry {@code key} as text, for logs (never the auth token). */
+    public Optional<String> contextText(String key) {
+        return Optional.ofNullable(context.get(key)).map(String::valueOf);
+    }
+
+    @Override
+    public String toString() {
+        return method + " v" + version + namespace.map(n -> " in " + n).orElse("") + replyTo.map(to -> " call " + to.msgId()).orElse(" cast");
+    }
+}

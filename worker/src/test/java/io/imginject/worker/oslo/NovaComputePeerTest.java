@@ -1,0 +1,292 @@
+package io.imginject.worker.oslo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.GetResponse;
+import io.imginject.protocol.HandlerName;
+import io.imginject.worker.handler.guestfs.GuestfsSupport;
+import io.imginject.worker.testing.GuestTree;
+import io.imginject.worker.testing.HostRequirements;
+import io.imginject.worker.testing.ImageReader;
+import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.OsloClient;
+import io.imginject.worker.testing.Requests;
+import io.imginject.worker.testing.TestBroker;
+import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.TestImages.Fs;
+import io.imginject.worker.testing.TestImages.Layout;
+import io.imginject.worker.testing.WorkerFixture;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real Python oslo.messaging {@code RPCClient}, as nova uses to call nova-compute, calls the Java worker over
+ * the real broker. The exchange is named per test run so runs do not meet; everything else is oslo's default.
+ */
+@ExtendWith(NoHostLeaks.class)
+class NovaComputePeerTest {
+    static final JsonMapper JSON = new JsonMapper();
+    static final String EXCHANGE = "nova-test-" + UUID.randomUUID().toString().substring(0, 8);
+    static final String SERVER = "compute-host-1";
+
+    @TempDir
+    static Path directory;
+    static WorkerFixture worker;
+    static OsloClient nova;
+
+    @BeforeAll
+    static void startWorker() throws Exception {
+        HostRequirements.root();
+        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse");
+        OsloClient.require();
+        OsloSettings oslo = new OsloSettings(EXCHANGE, "compute", SERVER, false, false, false, Duration.ofMinutes(30), "1.0");
+        worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS),
+                config -> config.concurrency(2).oslo(oslo), UnaryOperator.identity());
+        String amqp = TestBroker.uri().toString();
+        nova = new OsloClient(amqp.replaceFirst("^amqp://", "rabbit://").replaceFirst("/%2[fF]$", "/"), EXCHANGE, "compute", SERVER);
+    }
+
+    @AfterAll
+    static void stopWorker() throws Exception {
+        if (worker != null) {
+            worker.close();
+            try (Connection connection = TestBroker.connect("cleanup"); Channel channel = connection.createChannel()) {
+                channel.queueDelete("compute");
+                channel.queueDelete("compute." + SERVER);
+                channel.exchangeDelete(EXCHANGE);
+            }
+        }
+    }
+
+    static TestImages.Built image(String name) throws Exception {
+        return TestImages.build(worker.images(), name, Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+    }
+
+    /** inject_data's arguments as nova passes them. */
+    static ObjectNode injectArgs(Path image, String format) {
+        ObjectNode args = OsloClient.args();
+        args.putObject("image").put("path", image.toString()).put("format", format);
+        args.put("key", Requests.KEY);
+        args.put("net", "auto eth0\niface eth0 inet dhcp\n");
+        args.putObject("metadata").put("role", "web");
+        args.putNull("admin_password");
+        args.putArray("files").addArray().add("/etc/motd").add("injected by nova\n");
+        args.put("partition", -1);
+        args.putArray("mandatory").add("files");
+        return args;
+    }
+
+    static ObjectNode call(String method, ObjectNode args, String version) {
+        ObjectNode request = nova.request(method, args);
+        request.put("version", version);
+        return request;
+    }
+
+    @Test
+    void inject_data_returns_the_native_result_and_the_key_is_in_the_image() throws Exception {
+        TestImages.Built image = image("ok.img");
+
+        JsonNode outcome = nova.run(call("inject_data", injectArgs(image.path(), "raw"), "1.0"));
+
+        JsonNode result = outcome.get("result");
+        assertThat(result).as("%s", outcome).isNotNull();
+        assertThat(result.get("status").asText()).isEqualTo("ok");
+        assertThat(result.get("handler").asText()).isEqualTo("loop");
+        assertThat(result.get("host").asText()).isEqualTo(worker.host());
+        assertThat(result.at("/items/key/message").asText()).isEqualTo("key added to /root/.ssh/authorized_keys");
+        assertThat(result.at("/items/files/status").asText()).isEqualTo("ok");
+        try (ImageReader guest = ImageReader.open(image)) {
+            assertThat(guest.read("/root/.ssh/authorized_keys")).isEqualTo(Requests.KEY + "\n");
+            assertThat(guest.read("/etc/motd")).isEqualTo("injected by nova\n");
+            assertThat(guest.read("/meta.js")).isEqualTo("{\"role\":\"web\"}");
+        }
+    }
+
+    @Test
+    void a_failing_inject_data_raises_a_remote_error_with_the_class_and_message() throws Exception {
+        JsonNode outcome = nova.run(call("inject_data", injectArgs(worker.images().resolve("missing.img"), "raw"), "1.0"));
+
+        JsonNode error = outcome.get("error");
+        assertThat(error.get("type").asText()).isEqualTo("RemoteError");
+        assertThat(error.get("exc_type").asText()).isEqualTo("ImageNotFound");
+        assertThat(error.get("value").asText()).startsWith("image_not_found: no image exists at " + worker.images().resolve("missing.img"));
+    }
+
+    @Test
+    void arguments_nova_would_never_send_are_named_in_the_remote_error() throws Exception {
+        ObjectNode args = injectArgs(image("bad-args.img").path(), "raw");
+        args.putArray("files").addArray().add("/etc/../etc/motd").add("x");
+        args.put("colour", "red");
+
+        JsonNode error = nova.run(call("inject_data", args, "1.0")).get("error");
+
+        assertThat(error.get("exc_type").asText()).isEqualTo("InvalidRequest");
+        assertThat(error.get("value").asText()).contains("colour: inject_data takes no argument colour").contains("files[0][0]:");
+    }
+
+    @Test
+    void a_cast_gets_no_reply_and_is_still_done() throws Exception {
+        TestImages.Built image = image("cast.img");
+        ObjectNode request = call("inject_data", injectArgs(image.path(), "raw"), "1.0");
+        request.put("cast", true);
+
+        assertThat(nova.run(request).get("cast").asText()).isEqualTo("sent");
+
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (ImageReader guest = ImageReader.open(image)) {
+                assertThat(guest.exists("/etc/motd")).isTrue();
+            }
+        });
+    }
+
+    @Test
+    void a_fanout_cast_reaches_the_worker_too() throws Exception {
+        TestImages.Built image = image("fanout.img");
+        ObjectNode request = call("inject_data", injectArgs(image.path(), "raw"), "1.0");
+        request.put("cast", true);
+        request.put("fanout", true);
+        request.remove("server");
+
+        assertThat(nova.run(request).get("cast").asText()).isEqualTo("sent");
+
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (ImageReader guest = ImageReader.open(image)) {
+                assertThat(guest.exists("/meta.js")).isTrue();
+            }
+        });
+    }
+
+    @Test
+    void an_unknown_method_is_no_such_method() throws Exception {
+        JsonNode error = nova.run(call("reboot_instance", OsloClient.args(), "1.0")).get("error");
+
+        assertThat(error.get("exc_type").asText()).isEqualTo("NoSuchMethod");
+        assertThat(error.get("value").asText()).isEqualTo("Endpoint does not support RPC method reboot_instance");
+    }
+
+    @Test
+    void a_private_method_is_no_such_method_too() throws Exception {
+        JsonNode error = nova.run(call("_secret", OsloClient.args(), "1.0")).get("error");
+
+        assertThat(error.get("exc_type").asText()).isEqualTo("NoSuchMethod");
+    }
+
+    @Test
+    void a_newer_version_than_the_endpoint_is_unsupported() throws Exception {
+        JsonNode error = nova.run(call("inject_data", OsloClient.args(), "1.1")).get("error");
+
+        assertThat(error.get("exc_type").asText()).isEqualTo("UnsupportedVersion");
+        assertThat(error.get("value").asText()).isEqualTo("Endpoint does not support RPC version 1.1. Attempted method: inject_data");
+    }
+
+    @Test
+    void ping_in_the_baseapi_namespace_answers_like_nova() throws Exception {
+        ObjectNode args = OsloClient.args();
+        args.put("arg", "hello");
+        ObjectNode request = call("ping", args, "1.1");
+        request.put("namespace", "baseapi");
+
+        assertThat(nova.run(request).get("result")).isEqualTo(JSON.readTree("{\"service\":\"compute\",\"arg\":\"hello\"}"));
+    }
+
+    @Test
+    void a_slow_call_under_a_call_monitor_timeout_is_kept_alive_by_heartbeats() throws Exception {
+        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
+        TestImages.Built image = TestImages.toQcow2(image("slow.img"));
+        ObjectNode args = injectArgs(image.path(), "qcow2");
+        args.putArray("handlers").add("guestfs");
+        ObjectNode request = call("inject_data", args, "1.0");
+        request.put("call_monitor_timeout", 4);
+
+        long started = System.nanoTime();
+        JsonNode outcome = nova.run(request);
+
+        assertThat(outcome.path("result").path("handler").asText()).as("%s", outcome).isEqualTo("guestfs");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the call outlived its 4 s call monitor").isGreaterThan(Duration.ofSeconds(6));
+    }
+
+    @Test
+    void a_repeated_unique_id_runs_once_and_a_finished_call_gets_its_reply_again() throws Exception {
+        TestImages.Built image = image("dup.img");
+        try (Connection connection = TestBroker.connect("dup"); Channel channel = connection.createChannel()) {
+            String replies = channel.queueDeclare().getQueue();
+            ObjectNode inner = JSON.createObjectNode();
+            inner.put("method", "inject_data");
+            inner.set("args", injectArgs(image.path(), "raw"));
+            inner.put("version", "1.0");
+            inner.put("_msg_id", "m1");
+            inner.put("_reply_q", replies);
+            inner.putNull("_timeout");
+            inner.put("_unique_id", "u-" + UUID.randomUUID());
+            byte[] body = JSON.writeValueAsBytes(Map.of("oslo.version", "2.0", "oslo.message", JSON.writeValueAsString(inner)));
+            AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().contentType("application/json").contentEncoding("utf-8").build();
+
+            channel.basicPublish(EXCHANGE, "compute." + SERVER, properties, body);
+            JsonNode first = nextReply(channel, replies);
+            channel.basicPublish(EXCHANGE, "compute." + SERVER, properties, body);
+            JsonNode second = nextReply(channel, replies);
+
+            assertThat(first.get("_msg_id").asText()).isEqualTo("m1");
+            assertThat(first.get("ending").asBoolean()).isTrue();
+            assertThat(second.get("result")).isEqualTo(first.get("result"));
+            assertThat(second.get("_unique_id")).as("the very same reply, not a second run").isEqualTo(first.get("_unique_id"));
+        }
+        try (ImageReader guest = ImageReader.open(image)) {
+            assertThat(guest.read("/root/.ssh/authorized_keys").lines()).containsExactly(Requests.KEY);
+        }
+    }
+
+    @Test
+    void a_message_that_is_not_oslo_is_dead_lettered_and_the_worker_goes_on() throws Exception {
+        try (Connection connection = TestBroker.connect("junk"); Channel channel = connection.createChannel()) {
+            String catcher = channel.queueDeclare().getQueue();
+            channel.queueBind(catcher, io.imginject.protocol.Wire.DEAD_LETTER_EXCHANGE, "compute." + SERVER);
+            channel.basicPublish(EXCHANGE, "compute." + SERVER, null, "not json".getBytes(StandardCharsets.UTF_8));
+
+            GetResponse dead = null;
+            for (int i = 0; i < 600 && dead == null; i++) {
+                dead = channel.basicGet(catcher, true);
+                Thread.sleep(50);
+            }
+            assertThat(dead).as("a dead letter").isNotNull();
+            assertThat(dead.getProps().getHeaders().get("x-imginject-error-code").toString()).isEqualTo("malformed_message");
+            assertThat(dead.getProps().getHeaders().get("x-original-exchange").toString()).isEqualTo(EXCHANGE);
+        }
+        ObjectNode args = OsloClient.args();
+        args.put("arg", 1);
+        ObjectNode ping = call("ping", args, "1.0");
+        ping.put("namespace", "baseapi");
+        assertThat(nova.run(ping).get("result").get("arg").asInt()).isEqualTo(1);
+    }
+
+    static JsonNode nextReply(Channel channel, String queue) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            GetResponse response = channel.basicGet(queue, true);
+            if (response != null) {
+                assertThat(response.getProps().getContentType()).isEqualTo("application/json");
+                JsonNode outer = JSON.readTree(response.getBody());
+                return JSON.readTree(outer.get("oslo.message").asText());
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no oslo reply within 60 s");
+    }
+}
