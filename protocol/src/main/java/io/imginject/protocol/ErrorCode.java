@@ -16,6 +16,7 @@ public enum ErrorCode {
     INVALID_REQUEST(false, "the request breaks the v1 schema; error.problems lists every problem with its JSON path"),
     UNSUPPORTED_VERSION(false, "the request's \"v\" is not a protocol version this worker speaks"),
     MISSING_CORRELATION_ID(false, "the request names a reply_to queue but carries no correlation_id"),
+    DEADLINE_EXPIRED(false, "the request's deadline passed before the worker could start it; it was not run"),
     IMAGE_NOT_FOUND(false, "no file exists at the image path"),
     IMAGE_OUTSIDE_ROOTS(false, "the image path, after following symlinks, is not under one of the worker's image roots"),
     IMAGE_NOT_REGULAR_FILE(false, "the image path names a directory, device, socket or other non-regular file"),

@@ -25,6 +25,11 @@ public record InjectionReply(int v, Status status, String jobId, String host, St
         attempts = attempts == null ? List.of() : List.copyOf(attempts);
     }
 
+    /** The reply for a job that failed before any handler opened the image. */
+    public static InjectionReply failure(String jobId, String host, ErrorInfo error, long durationMs) {
+        return new InjectionReply(1, Status.ERROR, jobId, host, null, Map.of(), List.of(), error, durationMs);
+    }
+
     @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isOk() {
         return status == Status.OK;

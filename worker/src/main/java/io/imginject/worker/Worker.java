@@ -10,11 +10,15 @@ import io.imginject.worker.amqp.NativeFrontDoor;
 import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.handler.Handlers;
 import io.imginject.worker.handler.ImageHandler;
+import io.imginject.worker.host.CrashRecovery;
+import io.imginject.worker.host.HeldResource;
 import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageLocks;
 import io.imginject.worker.item.ItemRunner;
+import io.imginject.worker.job.JobResults;
 import io.imginject.worker.job.JobRunner;
 import io.imginject.worker.oslo.OsloFrontDoor;
 import java.io.IOException;
@@ -45,27 +49,33 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration RESULTS_KEPT = Duration.ofDays(1);
+    private static final Duration CLEANUP_AFTER_INTERRUPT = Duration.ofSeconds(60);
 
     private final WorkerConfig config;
     private final Connection consuming;
     private final Connection publishing;
     private final ExecutorService jobs;
-    private final ScheduledExecutorService heartbeats;
+    private final ScheduledExecutorService scheduler;
     private final ConfirmedPublisher publisher;
     private final List<FrontDoor> doors;
+    private final ResourceJournal journal;
 
     private Worker(WorkerConfig config, Connection consuming, Connection publishing, ExecutorService jobs,
-            ScheduledExecutorService heartbeats, ConfirmedPublisher publisher, List<FrontDoor> doors) {
+            ScheduledExecutorService scheduler, ConfirmedPublisher publisher, List<FrontDoor> doors, ResourceJournal journal) {
         this.config = config;
         this.consuming = consuming;
         this.publishing = publishing;
         this.jobs = jobs;
-        this.heartbeats = heartbeats;
+        this.scheduler = scheduler;
         this.publisher = publisher;
         this.doors = doors;
+        this.journal = journal;
     }
 
-    /** Builds the worker, connects, declares its topology and starts consuming. */
+    /**
+     * Cleans up after dead predecessors, builds the worker, connects, declares its topology and starts consuming.
+     */
     public static Worker start(WorkerConfig config) throws IOException, TimeoutException {
         return start(config, UnaryOperator.identity());
     }
@@ -75,33 +85,45 @@ public final class Worker implements AutoCloseable {
      * which tests put a fault in front of a real handler.
      */
     public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate) throws IOException, TimeoutException {
-        JobRunner runner = jobRunner(config, decorate);
+        ProcessRunner processes = new ProcessRunner(config.commandTimeout());
+        Path journals = privateDirectory(config.runDir().resolve("journal"));
+        List<HeldResource> recovered = new CrashRecovery(processes, config.runDir()).recover(journals);
+        if (!recovered.isEmpty()) {
+            log.warn("released {} host resources that crashed workers left behind", recovered.size());
+        }
+        ResourceJournal journal = ResourceJournal.open(journals);
+        JobRunner runner = jobRunner(config, decorate, processes, journal);
+        JobResults results = new JobResults(privateDirectory(config.runDir().resolve("results")), RESULTS_KEPT, Clock.systemUTC());
+        results.prune();
         ConnectionFactory factory = connectionFactory(config);
         Connection consuming = factory.newConnection("imginject-worker-" + config.host() + "-consume");
         Connection publishing = null;
         ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), threads("job"));
-        ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(threads("oslo-heartbeat"));
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(threads("scheduler"));
         try {
             publishing = factory.newConnection("imginject-worker-" + config.host() + "-publish");
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
             DeadLetterPublisher deadLetters = new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC());
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
-                doors.add(new NativeFrontDoor(consuming.createChannel(), config.host(), config.concurrency(), jobs, runner, publisher, deadLetters));
+                doors.add(new NativeFrontDoor(consuming.createChannel(), config.host(), config.concurrency(), jobs, runner, results, publisher,
+                        deadLetters, scheduler, Clock.systemUTC()));
             }
             if (config.oslo().isPresent()) {
                 doors.add(new OsloFrontDoor(consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner, publisher,
-                        deadLetters, heartbeats));
+                        deadLetters, scheduler));
             }
             for (FrontDoor door : doors) {
                 door.start();
             }
+            scheduler.scheduleAtFixedRate(results::prune, 1, 1, TimeUnit.HOURS);
             log.info("worker for host {} ready: handlers {}, concurrency {}, image roots {}", config.host(), config.handlers(),
                     config.concurrency(), config.imageRoots());
-            return new Worker(config, consuming, publishing, jobs, heartbeats, publisher, doors);
+            return new Worker(config, consuming, publishing, jobs, scheduler, publisher, doors, journal);
         } catch (IOException | RuntimeException e) {
+            journal.close();
             jobs.shutdownNow();
-            heartbeats.shutdownNow();
+            scheduler.shutdownNow();
             consuming.abort();
             if (publishing != null) {
                 publishing.abort();
@@ -110,12 +132,12 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    private static JobRunner jobRunner(WorkerConfig config, UnaryOperator<ImageHandler> decorate) throws IOException {
+    private static JobRunner jobRunner(WorkerConfig config, UnaryOperator<ImageHandler> decorate, ProcessRunner processes,
+            ResourceJournal journal) throws IOException {
         Path workBase = privateDirectory(config.runDir().resolve("work"));
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
-        ProcessRunner processes = new ProcessRunner(config.commandTimeout());
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
-        Handlers.enabled(config, processes, workBase).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
+        Handlers.enabled(config, processes, workBase, journal).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
         ImageLocator locator = new ImageLocator(config.imageRoots());
         return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
                 new ImageLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),
@@ -139,7 +161,7 @@ public final class Worker implements AutoCloseable {
         AtomicInteger count = new AtomicInteger();
         return runnable -> {
             Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
-            thread.setDaemon(name.endsWith("heartbeat"));
+            thread.setDaemon(name.equals("scheduler"));
             return thread;
         };
     }
@@ -150,24 +172,36 @@ public final class Worker implements AutoCloseable {
         return directory;
     }
 
-    /** Stops taking requests, lets running jobs finish within the grace period, then disconnects. */
+    /**
+     * Stops gracefully: takes no more requests (those taken but not started go back to the queue), lets running
+     * jobs finish, reply and ack within the grace period, then interrupts what still runs: such a job releases its
+     * mounts and devices, and its request goes back to the queue unanswered, to run again. Then disconnects.
+     */
     @Override
     public void close() throws IOException {
         doors.forEach(FrontDoor::stop);
         jobs.shutdown();
         try {
             if (!jobs.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn("jobs still running after {} s; their requests go back to the queue", config.shutdownGrace().toSeconds());
+                log.warn("jobs still running after {} s; interrupting them, their requests go back to the queue",
+                        config.shutdownGrace().toSeconds());
                 jobs.shutdownNow();
+                if (!jobs.awaitTermination(CLEANUP_AFTER_INTERRUPT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.error("jobs did not stop within {} s of being interrupted; the next start cleans up what they hold",
+                            CLEANUP_AFTER_INTERRUPT.toSeconds());
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             jobs.shutdownNow();
         }
-        heartbeats.shutdownNow();
+        scheduler.shutdownNow();
         publisher.close();
         consuming.close();
         publishing.close();
+        if (jobs.isTerminated()) {
+            journal.close();
+        }
         log.info("worker for host {} stopped", config.host());
     }
 }

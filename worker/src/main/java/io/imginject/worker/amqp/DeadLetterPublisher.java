@@ -2,7 +2,6 @@ package io.imginject.worker.amqp;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Delivery;
-import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.Wire;
 import java.io.IOException;
 import java.time.Clock;
@@ -29,11 +28,15 @@ public final class DeadLetterPublisher {
         this.clock = clock;
     }
 
-    public void publish(Delivery delivery, ErrorCode code, String message) throws IOException {
+    public void publish(Delivery delivery, DeadLetterReason reason) throws IOException {
         AMQP.BasicProperties original = delivery.getProperties();
         Map<String, Object> headers = new HashMap<>(original.getHeaders() == null ? Map.of() : original.getHeaders());
-        headers.put(DeadLetterHeaders.ERROR_CODE, code.wireName());
+        String message = reason.message();
+        headers.put(DeadLetterHeaders.ERROR_CODE, reason.code().wireName());
         headers.put(DeadLetterHeaders.ERROR_MESSAGE, message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "..." : message);
+        headers.remove(DeadLetterHeaders.EXCEPTION_CLASS);
+        reason.exceptionClass().ifPresent(name -> headers.put(DeadLetterHeaders.EXCEPTION_CLASS, name));
+        headers.put(DeadLetterHeaders.HANDLERS_TRIED, String.join(",", reason.handlersTried()));
         headers.put(DeadLetterHeaders.HOST, host);
         headers.put(DeadLetterHeaders.FAILED_AT, Instant.now(clock).toString());
         headers.putIfAbsent(DeadLetterHeaders.ORIGINAL_EXCHANGE, delivery.getEnvelope().getExchange());

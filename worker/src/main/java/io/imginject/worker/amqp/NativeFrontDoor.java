@@ -3,31 +3,37 @@ package io.imginject.worker.amqp;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Delivery;
+import io.imginject.protocol.Attempt;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ErrorInfo;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
-import io.imginject.protocol.Problem;
 import io.imginject.protocol.ReplyCodec;
 import io.imginject.protocol.RequestDecoder;
 import io.imginject.protocol.RequestRejectedException;
 import io.imginject.protocol.Wire;
 import io.imginject.worker.job.Job;
+import io.imginject.worker.job.JobInterruptedException;
+import io.imginject.worker.job.JobResult;
+import io.imginject.worker.job.JobResults;
 import io.imginject.worker.job.JobRunner;
 import java.io.IOException;
-import java.util.List;
-import java.util.Map;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
  * The native v1 front door: consumes the host's queue with manual acks and a prefetch equal to the worker's
- * concurrency, runs each request as a job, publishes the reply with a publisher confirm and only then acks.
- * A message that is not a valid request gets an error reply where one is possible, is copied to the
- * dead-letter exchange with the reason, and is acked: it is never requeued to fail again.
+ * concurrency, runs each request as a job, and only then acks, in this order: a failed job's copy goes to the
+ * dead-letter exchange with the reason, the reply is kept (so a redelivery gets it again without a rerun), the
+ * reply is published with a confirm, the request is acked. A message that is not a valid request, or whose
+ * deadline has passed, is answered and dead-lettered the same way and never requeued.
  */
 public final class NativeFrontDoor implements FrontDoor {
     private static final Logger log = LoggerFactory.getLogger(NativeFrontDoor.class);
@@ -37,38 +43,49 @@ public final class NativeFrontDoor implements FrontDoor {
     private final int concurrency;
     private final ExecutorService jobs;
     private final JobRunner runner;
+    private final JobResults results;
     private final ConfirmedPublisher replies;
     private final DeadLetterPublisher deadLetters;
+    private final Clock clock;
     private final PublishRetry publishRetry = new PublishRetry();
     private final DeliveryAcks acks;
+    private final Resubscriber resubscriber;
+    private volatile boolean stopping;
     private volatile String consumerTag;
 
-    public NativeFrontDoor(Channel channel, String host, int concurrency, ExecutorService jobs, JobRunner runner,
-            ConfirmedPublisher replies, DeadLetterPublisher deadLetters) {
+    public NativeFrontDoor(Channel channel, String host, int concurrency, ExecutorService jobs, JobRunner runner, JobResults results,
+            ConfirmedPublisher replies, DeadLetterPublisher deadLetters, ScheduledExecutorService scheduler, Clock clock) {
         this.channel = channel;
         this.host = host;
         this.concurrency = concurrency;
         this.jobs = jobs;
         this.runner = runner;
+        this.results = results;
         this.replies = replies;
         this.deadLetters = deadLetters;
+        this.clock = clock;
         this.acks = new DeliveryAcks(channel);
+        this.resubscriber = new Resubscriber(scheduler, Wire.queue(host), this::subscribe, () -> stopping);
     }
 
     /** Declares the host's topology and starts consuming its queue. */
     @Override
     public void start() throws IOException {
-        Topology.declare(channel, host);
         channel.basicQos(concurrency);
+        subscribe();
+    }
+
+    private void subscribe() throws IOException {
+        Topology.declare(channel, host);
         consumerTag = channel.basicConsume(Wire.queue(host), false, "imginject-" + host + "-" + UUID.randomUUID(),
-                (tag, delivery) -> jobs.execute(() -> handle(delivery)),
-                tag -> log.warn("the broker cancelled the consumer of {} (queue deleted?); no more requests arrive", Wire.queue(host)));
+                (tag, delivery) -> jobs.execute(() -> handle(delivery)), resubscriber::cancelled);
         log.info("consuming {} with prefetch {}", Wire.queue(host), concurrency);
     }
 
-    /** Stops taking new requests; jobs already running finish and are acked. */
+    /** Stops taking new requests; running jobs finish and are acked, taken ones not yet started go back to the queue. */
     @Override
     public void stop() {
+        stopping = true;
         String tag = consumerTag;
         if (tag != null && channel.isOpen()) {
             try {
@@ -80,28 +97,26 @@ public final class NativeFrontDoor implements FrontDoor {
     }
 
     private void handle(Delivery delivery) {
+        if (stopping) {
+            acks.requeue(delivery);
+            return;
+        }
         AMQP.BasicProperties properties = delivery.getProperties();
         String jobId = firstPresent(properties.getMessageId(), properties.getCorrelationId(), UUID.randomUUID().toString());
+        String key = JobResults.key(jobId, replays(properties), delivery.getBody());
         MDC.put("job", jobId);
         try {
-            InjectionRequest request;
-            try {
-                request = decode(delivery);
-            } catch (RequestRejectedException e) {
-                reject(delivery, jobId, e);
+            Optional<byte[]> kept = results.find(key);
+            if (kept.isPresent()) {
+                log.info("job delivered again after it finished; sending its reply again");
+                sendReply(properties, jobId, kept.get());
+                acks.ack(delivery);
                 return;
             }
-            log.info("job started: image {}", request.image().path());
-            InjectionReply reply = runner.run(new Job(jobId, request));
-            if (reply.isOk()) {
-                log.info("job finished: ok via {} in {} ms", reply.handler(), reply.durationMs());
-            } else {
-                log.info("job finished: {} in {} ms", reply.error().code().wireName(), reply.durationMs());
-            }
-            if (properties.getReplyTo() != null) {
-                publishReply(properties, reply);
-            }
-            acks.ack(delivery);
+            finish(delivery, key, outcome(delivery, jobId));
+        } catch (JobInterruptedException e) {
+            log.warn("job interrupted by the shutdown; it goes back to the queue");
+            acks.requeue(delivery);
         } catch (IOException e) {
             log.error("could not publish the outcome; the request goes back to the queue to run again", e);
             acks.requeue(delivery);
@@ -111,6 +126,62 @@ public final class NativeFrontDoor implements FrontDoor {
         } finally {
             MDC.remove("job");
         }
+    }
+
+    /** What became of the request: refused, too late, or run. */
+    private JobResult outcome(Delivery delivery, String jobId) {
+        InjectionRequest request;
+        Optional<Instant> deadline;
+        try {
+            request = decode(delivery);
+            deadline = Deadline.of(delivery.getProperties());
+        } catch (RequestRejectedException e) {
+            log.warn("request refused: {} {}", e.code(), e.getMessage());
+            return new JobResult(InjectionReply.failure(jobId, host, new ErrorInfo(e.code(), e.getMessage(), false, e.problems()), 0),
+                    Optional.of(e.getClass().getName()));
+        }
+        if (deadline.isPresent() && Instant.now(clock).isAfter(deadline.get())) {
+            String message = "the deadline " + deadline.get() + " passed before the job could start; it was not run";
+            log.info("job refused: {}", message);
+            return new JobResult(InjectionReply.failure(jobId, host, ErrorInfo.of(ErrorCode.DEADLINE_EXPIRED, message), 0), Optional.empty());
+        }
+        log.info("job started: image {}", request.image().path());
+        JobResult result = runner.run(new Job(jobId, request));
+        InjectionReply reply = result.reply();
+        if (reply.isOk()) {
+            log.info("job finished: ok via {} in {} ms", reply.handler(), reply.durationMs());
+        } else {
+            log.info("job finished: {} in {} ms", reply.error().code().wireName(), reply.durationMs());
+        }
+        return result;
+    }
+
+    private void finish(Delivery delivery, String key, JobResult result) throws IOException {
+        InjectionReply reply = result.reply();
+        if (!reply.isOk()) {
+            ErrorInfo error = reply.error();
+            String message = error.message() + (error.problems().isEmpty() ? "" : " " + error.problems());
+            DeadLetterReason reason = new DeadLetterReason(error.code(), message, result.failureClass(),
+                    reply.attempts().stream().map(Attempt::handler).distinct().toList());
+            publishRetry.run(() -> deadLetters.publish(delivery, reason));
+        }
+        byte[] body = ReplyCodec.encode(reply);
+        results.save(key, body);
+        sendReply(delivery.getProperties(), reply.jobId(), body);
+        acks.ack(delivery);
+    }
+
+    private void sendReply(AMQP.BasicProperties request, String jobId, byte[] body) throws IOException {
+        if (request.getReplyTo() == null) {
+            return;
+        }
+        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
+                .contentType(Wire.CONTENT_TYPE)
+                .correlationId(request.getCorrelationId())
+                .messageId(jobId)
+                .deliveryMode(2)
+                .build();
+        publishRetry.run(() -> replies.publish("", request.getReplyTo(), properties, body));
     }
 
     private static InjectionRequest decode(Delivery delivery) throws RequestRejectedException {
@@ -131,29 +202,17 @@ public final class NativeFrontDoor implements FrontDoor {
         return RequestDecoder.decode(delivery.getBody());
     }
 
-    private void reject(Delivery delivery, String jobId, RequestRejectedException e) throws IOException {
-        log.warn("request rejected: {} {}", e.code(), e.getMessage());
-        if (delivery.getProperties().getReplyTo() != null) {
-            publishReply(delivery.getProperties(), new InjectionReply(1, InjectionReply.Status.ERROR, jobId, host, null, Map.of(),
-                    List.of(), new ErrorInfo(e.code(), e.getMessage(), false, e.problems()), 0));
+    /** How often the request was replayed from the dead-letter queue, from its header. */
+    static int replays(AMQP.BasicProperties properties) {
+        Object value = properties.getHeaders() == null ? null : properties.getHeaders().get(DeadLetterHeaders.REPLAYS);
+        if (value instanceof Number number) {
+            return number.intValue();
         }
-        publishRetry.run(() -> deadLetters.publish(delivery, e.code(), e.getMessage() + problemList(e.problems())));
-        acks.ack(delivery);
-    }
-
-    private void publishReply(AMQP.BasicProperties request, InjectionReply reply) throws IOException {
-        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-                .contentType(Wire.CONTENT_TYPE)
-                .correlationId(request.getCorrelationId())
-                .messageId(reply.jobId())
-                .deliveryMode(2)
-                .build();
-        byte[] body = ReplyCodec.encode(reply);
-        publishRetry.run(() -> replies.publish("", request.getReplyTo(), properties, body));
-    }
-
-    private static String problemList(List<Problem> problems) {
-        return problems.isEmpty() ? "" : " " + problems;
+        try {
+            return value == null ? 0 : Integer.parseInt(value.toString().strip());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static String firstPresent(String... values) {

@@ -9,15 +9,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Retries a confirmed publish that failed (a nack, a missing confirm, a channel closed under it) with exponential
- * backoff, six tries over about ten seconds, before the caller gives the request back to the queue.
+ * Retries a confirmed publish that failed (a nack, a missing confirm, a channel or connection closed under it) with
+ * exponential backoff, twelve tries over about a minute, long enough to outlast a broker restart while the client
+ * library recovers the connection, before the caller gives the request back to the queue.
  */
 public final class PublishRetry {
     private static final Logger log = LoggerFactory.getLogger(PublishRetry.class);
 
     private final Retry retry = Retry.of("publish", RetryConfig.custom()
-            .maxAttempts(6)
-            .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 5000))
+            .maxAttempts(12)
+            .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000))
             .retryExceptions(IOException.class)
             .build());
 

@@ -60,6 +60,9 @@ public final class HandlerChain {
         long chainStarted = System.nanoTime();
         List<Attempt> attempts = new ArrayList<>();
         for (HandlerName name : order.isEmpty() ? defaultOrder : order) {
+            if (Thread.currentThread().isInterrupted()) {
+                break;
+            }
             ImageHandler handler = enabled.get(name);
             Optional<String> unavailable = handler == null
                     ? Optional.of(name + " is not enabled on this worker (enabled: " + enabledNames() + ")")

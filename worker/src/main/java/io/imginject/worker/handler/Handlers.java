@@ -11,6 +11,7 @@ import io.imginject.worker.handler.nbd.NbdHandler;
 import io.imginject.worker.host.LoopDevices;
 import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.host.ResourceJournal;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -22,14 +23,16 @@ public final class Handlers {
 
     /**
      * @param workBase a directory only root can enter, for mount points, sockets, FUSE exports and downloads
+     * @param journal where the handlers record the host resources they take
      */
-    public static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase) {
-        RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), workBase);
+    public static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase, ResourceJournal journal) {
+        RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), workBase,
+                journal);
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
         for (HandlerName name : config.handlers()) {
             handlers.put(name, switch (name) {
                 case LOOP -> new LoopHandler(mounter, LoopSupport.problem());
-                case NBD -> NbdHandler.create(config.nbd(), mounter, runner, workBase);
+                case NBD -> NbdHandler.create(config.nbd(), mounter, runner, workBase, journal);
                 case GUESTFS -> new GuestfsHandler(config.guestfs(), workBase, GuestfsSupport.problem());
             });
         }

@@ -12,9 +12,11 @@ import io.imginject.worker.guest.MountedDirectory;
 import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.guest.OsRootCheck;
 import io.imginject.worker.host.Cleanup;
+import io.imginject.worker.host.HeldResource;
 import io.imginject.worker.host.LoopDevices;
 import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.host.ResourceJournal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,16 +42,20 @@ public final class RawDiskMounter {
     private final LoopDevices loops;
     private final Mounts mounts;
     private final Path mountBase;
+    private final ResourceJournal journal;
 
     /**
      * @param mountBase a directory only root can enter; each mount gets a fresh directory below it
+     * @param journal where the mounts, devices and directories taken are recorded
      */
-    public RawDiskMounter(ProcessRunner runner, FilesystemProbe probe, LoopDevices loops, Mounts mounts, Path mountBase) {
+    public RawDiskMounter(ProcessRunner runner, FilesystemProbe probe, LoopDevices loops, Mounts mounts, Path mountBase,
+            ResourceJournal journal) {
         this.runner = runner;
         this.probe = probe;
         this.loops = loops;
         this.mounts = mounts;
         this.mountBase = mountBase;
+        this.journal = journal;
     }
 
     /**
@@ -138,26 +144,30 @@ public final class RawDiskMounter {
 
     private Path mountRegion(Path disk, Candidate candidate, boolean readOnly, Cleanup cleanup) {
         Path directory = mountBase.resolve("mnt-" + HexFormat.of().formatHex(randomBytes()));
+        ResourceJournal.Entry directoryEntry = journal.acquired(HeldResource.directory(directory));
         try {
             Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
+            directoryEntry.released();
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not create a mount directory under " + mountBase + ": " + e, e);
         }
-        cleanup.push("remove " + directory, () -> Files.delete(directory));
+        cleanup.push("remove " + directory, directoryEntry, () -> Files.delete(directory));
         String device = loops.attach(disk, candidate.region(), readOnly);
-        cleanup.push("detach " + device, () -> loops.detach(device));
+        cleanup.push("detach " + device, journal.acquired(HeldResource.loop(device, disk)), () -> loops.detach(device));
         List<String> options = new ArrayList<>(candidate.type().options());
         if (readOnly) {
             options.add("ro");
             options.addAll(candidate.type().readOnlyOptions());
         }
+        ResourceJournal.Entry mountEntry = journal.acquired(HeldResource.mount(directory));
         try {
             mounts.mount(device, candidate.type().typeName(), options, directory);
         } catch (InjectException e) {
+            mountEntry.released();
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the " + candidate.type() + " filesystem on " + candidate.region()
                     + " could not be mounted: " + e.getMessage(), e);
         }
-        cleanup.push("unmount " + directory, () -> mounts.unmount(directory));
+        cleanup.push("unmount " + directory, mountEntry, () -> mounts.unmount(directory));
         return directory;
     }
 

@@ -32,6 +32,17 @@ public final class Cleanup implements AutoCloseable {
         steps.push(new Named(what, step));
     }
 
+    /**
+     * Registers {@code step} for a resource recorded in the journal: once the step has released it, the journal
+     * records it given back. A step that fails leaves it recorded, for the next start's crash recovery to retry.
+     */
+    public void push(String what, ResourceJournal.Entry recorded, Step step) {
+        push(what, () -> {
+            step.run();
+            recorded.released();
+        });
+    }
+
     /** Moves every registered step into a new Cleanup, leaving this one empty: hands over ownership. */
     public Cleanup handOver() {
         Cleanup taker = new Cleanup();
@@ -53,8 +64,23 @@ public final class Cleanup implements AutoCloseable {
         return failure;
     }
 
+    /**
+     * Runs every step, newest first. An interrupt of the calling thread (a worker shutting down) is held back while
+     * the steps run, so that unmounting and detaching still happen, and set again afterwards.
+     */
     @Override
     public void close() {
+        boolean interrupted = Thread.interrupted();
+        try {
+            releaseAll();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void releaseAll() {
         List<String> failures = new ArrayList<>();
         while (!steps.isEmpty()) {
             Named named = steps.pop();

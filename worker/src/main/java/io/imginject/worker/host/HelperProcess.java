@@ -91,6 +91,10 @@ public final class HelperProcess {
         return process.pid();
     }
 
+    public ProcessHandle handle() {
+        return process.toHandle();
+    }
+
     /** What the helper wrote to standard error so far. */
     public String stderr() {
         return stderr.toString().strip();

@@ -51,7 +51,10 @@ public final class JobRunner {
         return host;
     }
 
-    public InjectionReply run(Job job) {
+    /**
+     * @throws JobInterruptedException when the worker's shutdown interrupted the job: it must not be answered
+     */
+    public JobResult run(Job job) {
         long started = System.nanoTime();
         InjectionRequest request = job.request();
         try {
@@ -61,28 +64,40 @@ public final class JobRunner {
                 DiskImage image = inspector.inspect(path, request.image().format());
                 outcome = chain.run(image, request.image().partition(), request.handlers(), guest -> items.run(request.inject(), guest));
             }
+            checkNotInterrupted();
             return reply(job, outcome, started);
         } catch (InjectException e) {
+            checkNotInterrupted();
             log.info("job failed: {} {}", e.code(), e.getMessage());
-            return failed(job, e.code(), e.getMessage(), started);
+            return new JobResult(failed(job, e.code(), e.getMessage(), started), Optional.of(e.getClass().getName()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return failed(job, ErrorCode.INTERNAL_ERROR, "the worker was interrupted (shutting down?)", started);
+            throw new JobInterruptedException();
         } catch (RuntimeException e) {
+            checkNotInterrupted();
             log.error("job failed unexpectedly", e);
-            return failed(job, ErrorCode.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName() + "; see the worker log", started);
+            return new JobResult(failed(job, ErrorCode.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName() + "; see the worker log",
+                    started), Optional.of(e.getClass().getName()));
         }
     }
 
-    private InjectionReply reply(Job job, ChainOutcome<Map<ItemName, ItemResult>> outcome, long started) {
+    /** A job whose thread was interrupted may have failed only because of it; its outcome must not be reported. */
+    private static void checkNotInterrupted() {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new JobInterruptedException();
+        }
+    }
+
+    private JobResult reply(Job job, ChainOutcome<Map<ItemName, ItemResult>> outcome, long started) {
         Map<ItemName, ItemResult> results = outcome.result().orElse(Map.of());
         Optional<InjectException> failure = outcome.failure().or(() -> mandatoryFailure(job.request(), results));
         failure.ifPresent(e -> log.info("job failed: {} {}", e.code(), e.getMessage()));
         Map<String, ItemResult> items = new LinkedHashMap<>();
         results.forEach((name, result) -> items.put(name.wireName(), result));
-        return new InjectionReply(1, failure.isPresent() ? InjectionReply.Status.ERROR : InjectionReply.Status.OK, job.id(), host,
-                outcome.handler().map(HandlerName::wireName).orElse(null), items, outcome.attempts(),
+        InjectionReply reply = new InjectionReply(1, failure.isPresent() ? InjectionReply.Status.ERROR : InjectionReply.Status.OK, job.id(),
+                host, outcome.handler().map(HandlerName::wireName).orElse(null), items, outcome.attempts(),
                 failure.map(e -> ErrorInfo.of(e.code(), e.getMessage())).orElse(null), millisSince(started));
+        return new JobResult(reply, failure.map(e -> e.getClass().getName()));
     }
 
     private static Optional<InjectException> mandatoryFailure(InjectionRequest request, Map<ItemName, ItemResult> results) {
@@ -95,8 +110,7 @@ public final class JobRunner {
     }
 
     private InjectionReply failed(Job job, ErrorCode code, String message, long started) {
-        return new InjectionReply(1, InjectionReply.Status.ERROR, job.id(), host, null, Map.of(), List.of(),
-                ErrorInfo.of(code, message), millisSince(started));
+        return InjectionReply.failure(job.id(), host, ErrorInfo.of(code, message), millisSince(started));
     }
 
     private static long millisSince(long started) {

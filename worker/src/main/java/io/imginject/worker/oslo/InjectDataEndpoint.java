@@ -47,7 +47,7 @@ final class InjectDataEndpoint implements OsloEndpoint {
     @Override
     public JsonNode invoke(OsloRequest request) throws OsloFailure {
         String jobId = request.replyTo().map(ReplyAddress::msgId).or(request::uniqueId).orElseGet(() -> UUID.randomUUID().toString());
-        InjectionReply reply = runner.run(new Job(jobId, InjectDataArgs.toRequest(request.args())));
+        InjectionReply reply = runner.run(new Job(jobId, InjectDataArgs.toRequest(request.args()))).reply();
         byte[] json = ReplyCodec.encode(reply);
         if (!reply.isOk()) {
             throw OsloFailure.of(reply.error().code(), reply.error().code().wireName() + ": " + reply.error().message(),

@@ -6,6 +6,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Delivery;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.amqp.DeadLetterPublisher;
+import io.imginject.worker.amqp.DeadLetterReason;
 import io.imginject.worker.amqp.DeliveryAcks;
 import io.imginject.worker.amqp.FrontDoor;
 import io.imginject.worker.amqp.PublishRetry;
@@ -49,10 +50,12 @@ public final class OsloFrontDoor implements FrontDoor {
     private final DeliveryAcks acks;
     private final RecentMessages recent = new RecentMessages(REMEMBERED_MESSAGES);
     private final List<String> consumerTags = new ArrayList<>();
+    private final io.imginject.worker.amqp.Resubscriber resubscriber;
+    private volatile boolean stopping;
     private OsloTopology.Queues queues;
 
     public OsloFrontDoor(Channel channel, OsloSettings settings, int concurrency, ExecutorService jobs, JobRunner runner,
-            io.imginject.worker.amqp.ConfirmedPublisher publisher, DeadLetterPublisher deadLetters, ScheduledExecutorService heartbeats) {
+            io.imginject.worker.amqp.ConfirmedPublisher publisher, DeadLetterPublisher deadLetters, ScheduledExecutorService scheduler) {
         this.channel = channel;
         this.settings = settings;
         this.concurrency = concurrency;
@@ -61,19 +64,26 @@ public final class OsloFrontDoor implements FrontDoor {
                 new BaseApiEndpoint(settings.topic())));
         this.replier = new OsloReplier(publisher);
         this.deadLetters = deadLetters;
-        this.heartbeats = heartbeats;
+        this.heartbeats = scheduler;
         this.acks = new DeliveryAcks(channel);
+        this.resubscriber = new io.imginject.worker.amqp.Resubscriber(scheduler, "the oslo queues of " + settings.topic() + "." + settings.server(),
+                this::subscribe, () -> stopping);
     }
 
     /** Declares the RPC server's exchanges and queues and starts consuming them. */
     @Override
     public synchronized void start() throws IOException {
-        queues = OsloTopology.declare(channel, settings);
         channel.basicQos(concurrency);
+        subscribe();
+    }
+
+    /** Declares the topology and consumes its three queues, first cancelling consumers left from before. */
+    private synchronized void subscribe() throws IOException {
+        cancelConsumers();
+        queues = OsloTopology.declare(channel, settings);
         for (String queue : List.of(queues.topic(), queues.server(), queues.fanout())) {
             consumerTags.add(channel.basicConsume(queue, false, "imginject-oslo-" + UUID.randomUUID(),
-                    (tag, delivery) -> jobs.execute(() -> handle(delivery)),
-                    tag -> log.warn("the broker cancelled the consumer of {}; no more calls arrive there", queue)));
+                    (tag, delivery) -> jobs.execute(() -> handle(delivery)), resubscriber::cancelled));
         }
         log.info("serving oslo.messaging RPC on exchange {} as {} (queues {}, {}, {})", settings.exchange(), queues.server(),
                 queues.topic(), queues.server(), queues.fanout());
@@ -82,20 +92,33 @@ public final class OsloFrontDoor implements FrontDoor {
     /** Stops taking calls and removes this process's fanout queue, as oslo does on a clean stop. */
     @Override
     public synchronized void stop() {
+        stopping = true;
+        cancelConsumers();
         try {
-            for (String tag : consumerTags) {
-                channel.basicCancel(tag);
-            }
             if (queues != null) {
                 channel.queueDelete(queues.fanout());
             }
         } catch (IOException | com.rabbitmq.client.AlreadyClosedException e) {
-            log.warn("could not stop the oslo consumers cleanly: {}", e.toString());
+            log.warn("could not delete the fanout queue {}: {}", queues.fanout(), e.toString());
+        }
+    }
+
+    private void cancelConsumers() {
+        for (String tag : consumerTags) {
+            try {
+                channel.basicCancel(tag);
+            } catch (IOException | com.rabbitmq.client.AlreadyClosedException e) {
+                log.debug("consumer {} was already gone: {}", tag, e.toString());
+            }
         }
         consumerTags.clear();
     }
 
     private void handle(Delivery delivery) {
+        if (stopping) {
+            acks.requeue(delivery);
+            return;
+        }
         OsloRequest request;
         try {
             request = OsloEnvelope.unpack(delivery.getBody());
@@ -116,6 +139,10 @@ public final class OsloFrontDoor implements FrontDoor {
             Optional<byte[]> finalReply = run(delivery, request);
             recent.finish(uniqueId, finalReply);
             acks.ack(delivery);
+        } catch (io.imginject.worker.job.JobInterruptedException e) {
+            log.warn("oslo {} interrupted by the shutdown; it goes back to the queue", request);
+            recent.forget(uniqueId);
+            acks.requeue(delivery);
         } catch (IOException | RuntimeException e) {
             log.error("could not finish oslo {}; it goes back to the queue", request, e);
             recent.forget(uniqueId);
@@ -141,7 +168,9 @@ public final class OsloFrontDoor implements FrontDoor {
         if (request.replyTo().isEmpty()) {
             if (failure.isPresent()) {
                 OsloFailure f = failure.get();
-                publishRetry.run(() -> deadLetters.publish(delivery, f.code(), "cast failed: " + f.className() + ": " + f.getMessage()));
+                DeadLetterReason reason = new DeadLetterReason(f.code(), "cast failed: " + f.className() + ": " + f.getMessage(),
+                        Optional.of(f.className()), List.of());
+                publishRetry.run(() -> deadLetters.publish(delivery, reason));
             }
             return Optional.empty();
         }
@@ -169,7 +198,7 @@ public final class OsloFrontDoor implements FrontDoor {
                 byte[] body = OsloReplier.finalReply(e.replyTo().get(), NullNode.getInstance(), Optional.of(failure));
                 publishRetry.run(() -> replier.send(e.replyTo().get(), body));
             }
-            publishRetry.run(() -> deadLetters.publish(delivery, ErrorCode.MALFORMED_MESSAGE, "not an oslo request: " + e.getMessage()));
+            publishRetry.run(() -> deadLetters.publish(delivery, DeadLetterReason.of(ErrorCode.MALFORMED_MESSAGE, "not an oslo request: " + e.getMessage())));
             acks.ack(delivery);
         } catch (IOException failure) {
             log.error("could not dead-letter a malformed oslo message; it goes back to the queue", failure);

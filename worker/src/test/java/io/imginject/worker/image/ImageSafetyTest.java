@@ -150,11 +150,19 @@ class ImageSafetyTest {
         Process vm = new ProcessBuilder("qemu-system-x86_64", "-S", "-nodefaults", "-display", "none", "-m", "32", "-accel", "tcg",
                 "-pidfile", pid.toString(), "-drive", "file=" + image.path() + ",format=" + format + ",if=virtio")
                 .redirectErrorStream(true).start();
-        for (int i = 0; i < 500 && !(Files.exists(pid) && Files.size(pid) > 0); i++) {
+        long inode = (Long) Files.getAttribute(image.path(), "unix:ino");
+        for (int i = 0; i < 1000 && !qemuHoldsLocksOn(inode); i++) {
             Thread.sleep(10);
         }
         assertThat(vm.isAlive()).isTrue();
+        assertThat(qemuHoldsLocksOn(inode)).as("the VM's qemu took its image locks").isTrue();
         return vm;
+    }
+
+    /** Whether /proc/locks shows qemu's open-file-description locks on the file with {@code inode}. */
+    static boolean qemuHoldsLocksOn(long inode) throws Exception {
+        return Files.readAllLines(Path.of("/proc/locks")).stream()
+                .anyMatch(line -> line.contains("OFDLCK") && line.contains(":" + inode + " "));
     }
 
     /** Turns a qcow2's backing-format header extension into an unknown one, as in images made by old qemu. */

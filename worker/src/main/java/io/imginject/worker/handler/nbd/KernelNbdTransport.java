@@ -5,6 +5,8 @@ import io.imginject.worker.InjectException;
 import io.imginject.worker.host.Cleanup;
 import io.imginject.worker.host.CommandFailedException;
 import io.imginject.worker.host.HelperProcess;
+import io.imginject.worker.host.HeldResource;
+import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.image.DiskImage;
 import java.nio.file.Files;
@@ -23,11 +25,13 @@ final class KernelNbdTransport implements NbdTransport {
     private final NbdDevicePool pool;
     private final ProcessRunner runner;
     private final Duration readyTimeout;
+    private final ResourceJournal journal;
 
-    KernelNbdTransport(NbdDevicePool pool, ProcessRunner runner, Duration readyTimeout) {
+    KernelNbdTransport(NbdDevicePool pool, ProcessRunner runner, Duration readyTimeout, ResourceJournal journal) {
         this.pool = pool;
         this.runner = runner;
         this.readyTimeout = readyTimeout;
+        this.journal = journal;
     }
 
     @Override
@@ -36,15 +40,17 @@ final class KernelNbdTransport implements NbdTransport {
         try {
             NbdDevicePool.Lease lease = pool.lease();
             cleanup.push("release " + lease.device(), lease::close);
+            ResourceJournal.Entry connection = journal.acquired(HeldResource.nbd(lease.device()));
             HelperProcess qemuNbd;
             try {
                 qemuNbd = HelperProcess.start("qemu-nbd", List.of("qemu-nbd", "--verbose", "--connect=" + lease.device(),
                         "--format=" + image.format().qemuName(), "--discard=unmap", image.path().toString()),
                         lease.serverPidFile(), readyTimeout);
             } catch (CommandFailedException e) {
+                connection.released();
                 throw QemuNbdErrors.of(image, e);
             }
-            cleanup.push("disconnect " + lease.device(), () -> {
+            cleanup.push("disconnect " + lease.device(), connection, () -> {
                 runner.run("qemu-nbd", "--disconnect", lease.device().toString());
                 qemuNbd.awaitExit(EXIT_TIMEOUT);
                 if (Files.exists(lease.serverPidFile())) {

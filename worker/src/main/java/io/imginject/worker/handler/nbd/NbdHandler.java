@@ -8,6 +8,7 @@ import io.imginject.worker.handler.RawDiskMounter;
 import io.imginject.worker.handler.ReleasingGuest;
 import io.imginject.worker.host.Cleanup;
 import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.DiskImage;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -31,12 +32,12 @@ public final class NbdHandler implements ImageHandler {
     /**
      * @param workBase a directory only root can enter, for sockets, pid files, FUSE mount points and device locks
      */
-    public static NbdHandler create(NbdSettings settings, RawDiskMounter mounter, ProcessRunner runner, Path workBase) {
+    public static NbdHandler create(NbdSettings settings, RawDiskMounter mounter, ProcessRunner runner, Path workBase, ResourceJournal journal) {
         NbdDevicePool pool = systemPool(workBase);
         NbdSupport.Choice choice = NbdSupport.choose(settings.transport(), pool.kernelSupportsNbd());
         Optional<NbdTransport> transport = choice.transport().map(t -> t == NbdSettings.Transport.KERNEL
-                ? new KernelNbdTransport(pool, runner, settings.readyTimeout())
-                : new UserspaceNbdTransport(runner, workBase, settings.readyTimeout()));
+                ? new KernelNbdTransport(pool, runner, settings.readyTimeout(), journal)
+                : new UserspaceNbdTransport(runner, workBase, settings.readyTimeout(), journal));
         return new NbdHandler(mounter, transport, choice.problem());
     }
 

@@ -5,6 +5,8 @@ import io.imginject.worker.InjectException;
 import io.imginject.worker.host.Cleanup;
 import io.imginject.worker.host.CommandFailedException;
 import io.imginject.worker.host.HelperProcess;
+import io.imginject.worker.host.HeldResource;
+import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.image.DiskImage;
 import java.io.IOException;
@@ -28,20 +30,24 @@ final class UserspaceNbdTransport implements NbdTransport {
     private final ProcessRunner runner;
     private final Path workBase;
     private final Duration readyTimeout;
+    private final ResourceJournal journal;
 
     /** @param workBase a directory only root can enter, for sockets, pid files and FUSE mount points */
-    UserspaceNbdTransport(ProcessRunner runner, Path workBase, Duration readyTimeout) {
+    UserspaceNbdTransport(ProcessRunner runner, Path workBase, Duration readyTimeout, ResourceJournal journal) {
         this.runner = runner;
         this.workBase = workBase;
         this.readyTimeout = readyTimeout;
+        this.journal = journal;
     }
 
     @Override
     public ExposedDisk expose(DiskImage image) {
         Cleanup cleanup = new Cleanup();
         try {
-            Path work = privateDirectory(workBase.resolve("nbd-" + HexFormat.of().formatHex(randomBytes())));
-            cleanup.push("remove " + work, () -> deleteTree(work));
+            Path work = workBase.resolve("nbd-" + HexFormat.of().formatHex(randomBytes()));
+            ResourceJournal.Entry workEntry = journal.acquired(HeldResource.directory(work));
+            cleanup.push("remove " + work, workEntry, () -> deleteTree(work));
+            privateDirectory(work);
             Path socket = work.resolve("nbd.sock");
             HelperProcess qemuNbd;
             try {
@@ -51,13 +57,24 @@ final class UserspaceNbdTransport implements NbdTransport {
             } catch (CommandFailedException e) {
                 throw QemuNbdErrors.of(image, e);
             }
-            cleanup.push("stop qemu-nbd (pid " + qemuNbd.pid() + ")", () -> expectCleanExit("qemu-nbd", qemuNbd.stop(EXIT_TIMEOUT), qemuNbd));
+            cleanup.push("stop qemu-nbd (pid " + qemuNbd.pid() + ")", journal.acquired(HeldResource.process("qemu-nbd", qemuNbd.handle())),
+                    () -> expectCleanExit("qemu-nbd", qemuNbd.stop(EXIT_TIMEOUT), qemuNbd));
             Path mountPoint = Files.createDirectory(work.resolve("export"));
-            HelperProcess nbdfuse = HelperProcess.start("nbdfuse", List.of("nbdfuse", "-P", work.resolve("nbdfuse.pid").toString(),
-                    mountPoint.resolve("disk").toString(), "--unix", socket.toString()), work.resolve("nbdfuse.pid"), readyTimeout);
+            ResourceJournal.Entry fuseEntry = journal.acquired(HeldResource.fuse(mountPoint));
+            HelperProcess nbdfuse;
+            try {
+                nbdfuse = HelperProcess.start("nbdfuse", List.of("nbdfuse", "-P", work.resolve("nbdfuse.pid").toString(),
+                        mountPoint.resolve("disk").toString(), "--unix", socket.toString()), work.resolve("nbdfuse.pid"), readyTimeout);
+            } catch (RuntimeException e) {
+                fuseEntry.released();
+                throw e;
+            }
+            ResourceJournal.Entry nbdfuseEntry = journal.acquired(HeldResource.process("nbdfuse", nbdfuse.handle()));
             cleanup.push("unmount nbdfuse at " + mountPoint, () -> {
                 runner.run("fusermount3", "-u", mountPoint.toString());
+                fuseEntry.released();
                 expectCleanExit("nbdfuse", nbdfuse.awaitExit(EXIT_TIMEOUT), nbdfuse);
+                nbdfuseEntry.released();
             });
             return new ExposedDisk(mountPoint.resolve("disk"), cleanup.handOver());
         } catch (IOException e) {
@@ -73,11 +90,14 @@ final class UserspaceNbdTransport implements NbdTransport {
         }
     }
 
-    private static Path privateDirectory(Path directory) throws IOException {
-        return Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    private static void privateDirectory(Path directory) throws IOException {
+        Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
 
     private static void deleteTree(Path directory) throws IOException {
+        if (!Files.exists(directory)) {
+            return;
+        }
         try (var walk = Files.walk(directory)) {
             for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);

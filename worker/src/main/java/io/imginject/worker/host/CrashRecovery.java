@@ -1,0 +1,181 @@
+package io.imginject.worker.host;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gives back what dead workers held. At start a worker reads every journal under the run directory whose owner no
+ * longer holds its lock, and releases what the journal still lists as held, newest first, each the way it is
+ * released in a job: unmount, detach the loop device (only if it still points at the recorded file), unmount the
+ * FUSE export, disconnect the nbd device, stop the helper (only if the pid still belongs to the process that was
+ * recorded), remove the work directory. Living siblings' journals are left alone.
+ */
+public final class CrashRecovery {
+    private static final Logger log = LoggerFactory.getLogger(CrashRecovery.class);
+    private static final JsonMapper JSON = new JsonMapper();
+
+    private final ProcessRunner runner;
+    private final Path runDir;
+
+    /** @param runDir the run directory; only paths under it are ever removed */
+    public CrashRecovery(ProcessRunner runner, Path runDir) {
+        this.runner = runner;
+        this.runDir = runDir;
+    }
+
+    /** Cleans up after every dead worker with a journal in {@code journals}; returns what was released. */
+    public List<HeldResource> recover(Path journals) throws IOException {
+        List<HeldResource> released = new ArrayList<>();
+        if (!Files.isDirectory(journals)) {
+            return released;
+        }
+        List<Path> files;
+        try (Stream<Path> list = Files.list(journals)) {
+            files = list.filter(p -> p.getFileName().toString().endsWith(ResourceJournal.SUFFIX)).toList();
+        }
+        for (Path file : files) {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                FileLock lock;
+                try {
+                    lock = channel.tryLock();
+                } catch (OverlappingFileLockException e) {
+                    continue;
+                }
+                if (lock == null) {
+                    continue;
+                }
+                List<HeldResource> held = stillHeld(file);
+                if (!held.isEmpty()) {
+                    log.warn("a worker died holding {} host resources (journal {}); releasing them", held.size(), file.getFileName());
+                }
+                for (HeldResource resource : held) {
+                    release(resource);
+                    released.add(resource);
+                }
+                Files.delete(file);
+            }
+        }
+        return released;
+    }
+
+    /** What the journal lists as taken and not given back, newest first. */
+    private static List<HeldResource> stillHeld(Path file) throws IOException {
+        Map<Long, HeldResource> held = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(file)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode entry;
+            try {
+                entry = JSON.readTree(line);
+            } catch (IOException torn) {
+                continue;
+            }
+            long id = entry.path("id").asLong();
+            if (entry.path("op").asText().equals("acquire")) {
+                Map<String, String> fields = new LinkedHashMap<>();
+                entry.path("fields").fields().forEachRemaining(f -> fields.put(f.getKey(), f.getValue().asText()));
+                held.put(id, new HeldResource(HeldResource.Kind.valueOf(entry.path("kind").asText()), fields));
+            } else {
+                held.remove(id);
+            }
+        }
+        List<HeldResource> newestFirst = new ArrayList<>(held.values());
+        java.util.Collections.reverse(newestFirst);
+        return newestFirst;
+    }
+
+    private void release(HeldResource resource) {
+        try {
+            switch (resource.kind()) {
+                case MOUNT -> unmount(resource.field("path"));
+                case LOOP -> detach(resource.field("device"), resource.field("file"));
+                case FUSE -> unmountFuse(resource.field("path"));
+                case NBD -> runner.runAllowingFailure(List.of("qemu-nbd", "--disconnect", resource.field("device")));
+                case PROCESS -> stop(resource);
+                case DIRECTORY -> removeDirectory(Path.of(resource.field("path")));
+            }
+            log.info("released {}", resource);
+        } catch (IOException | RuntimeException e) {
+            log.error("could not release {}: {}", resource, e.toString());
+        }
+    }
+
+    private void unmount(String path) throws IOException {
+        if (!isMountPoint(path)) {
+            return;
+        }
+        if (!runner.runAllowingFailure(List.of("umount", path)).succeeded()) {
+            runner.run("umount", "--lazy", path);
+        }
+    }
+
+    private void unmountFuse(String path) throws IOException {
+        if (isMountPoint(path)) {
+            runner.run("fusermount3", "-u", "-z", path);
+        }
+    }
+
+    private void detach(String device, String file) {
+        CommandResult backing = runner.runAllowingFailure(List.of("losetup", "--list", "--noheadings", "--output", "BACK-FILE", device));
+        if (backing.succeeded() && backing.stdout().strip().startsWith(file)) {
+            runner.run("losetup", "--detach", device);
+        }
+    }
+
+    private static void stop(HeldResource resource) {
+        Optional<ProcessHandle> process = ProcessHandle.of(Long.parseLong(resource.field("pid")));
+        if (process.isEmpty() || !process.get().info().startInstant().map(Object::toString).orElse("").equals(resource.field("started"))) {
+            return;
+        }
+        process.get().destroy();
+        try {
+            process.get().onExit().get(10, TimeUnit.SECONDS);
+        } catch (Exception timeout) {
+            process.get().destroyForcibly();
+        }
+    }
+
+    private void removeDirectory(Path directory) throws IOException {
+        if (!directory.normalize().startsWith(runDir.normalize()) || !Files.isDirectory(directory) || isMountPoint(directory.toString())) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(directory)) {
+            for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    private static boolean isMountPoint(String path) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            if (fields.length > 4 && unescape(fields[4]).equals(path)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** mountinfo writes space, tab, newline and backslash in paths as octal escapes. */
+    private static String unescape(String field) {
+        return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+    }
+}

@@ -1,0 +1,104 @@
+package io.imginject.worker.host;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host resources this worker process holds, written as they are taken and given back, one JSON line each, to a
+ * file of its own under the run directory. The process holds an OS lock on its file while it lives; the kernel drops
+ * the lock when the process dies, however it dies, which is how {@link CrashRecovery} tells a dead worker's
+ * journal from a living sibling's. A clean stop deletes the file. Writes go to the page cache, which survives the
+ * process (on /run, a tmpfs, there is nothing else); a host crash takes the mounts and devices with it anyway.
+ */
+public final class ResourceJournal implements AutoCloseable {
+    static final String SUFFIX = ".journal";
+    private static final Logger log = LoggerFactory.getLogger(ResourceJournal.class);
+    private static final JsonMapper JSON = new JsonMapper();
+
+    private final Path file;
+    private final FileChannel channel;
+    private final FileLock lock;
+    private final AtomicLong ids = new AtomicLong();
+
+    private ResourceJournal(Path file, FileChannel channel, FileLock lock) {
+        this.file = file;
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** A new journal for this process in {@code directory}. */
+    public static ResourceJournal open(Path directory) throws IOException {
+        Files.createDirectories(directory);
+        Path file = directory.resolve(ProcessHandle.current().pid() + "-" + UUID.randomUUID() + SUFFIX);
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        FileLock lock = channel.tryLock();
+        if (lock == null) {
+            channel.close();
+            throw new IOException("could not lock the new journal " + file);
+        }
+        return new ResourceJournal(file, channel, lock);
+    }
+
+    /** A taken resource's line in the journal; {@link #released()} records it given back. */
+    public final class Entry {
+        private final long id;
+
+        private Entry(long id) {
+            this.id = id;
+        }
+
+        public void released() {
+            ObjectNode line = JSON.createObjectNode();
+            line.put("op", "release");
+            line.put("id", id);
+            write(line);
+        }
+    }
+
+    /** Records that {@code resource} is now held. */
+    public Entry acquired(HeldResource resource) {
+        long id = ids.incrementAndGet();
+        ObjectNode line = JSON.createObjectNode();
+        line.put("op", "acquire");
+        line.put("id", id);
+        line.put("kind", resource.kind().name());
+        ObjectNode fields = line.putObject("fields");
+        resource.fields().forEach(fields::put);
+        write(line);
+        return new Entry(id);
+    }
+
+    private synchronized void write(ObjectNode line) {
+        try {
+            ByteBuffer buffer = ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        } catch (IOException e) {
+            log.error("could not write the resource journal {}; a crash now could leave host resources behind", file, e);
+        }
+    }
+
+    /** A clean stop: everything was given back, so the journal goes. */
+    @Override
+    public void close() throws IOException {
+        lock.release();
+        channel.close();
+        Files.deleteIfExists(file);
+    }
+}

@@ -1,0 +1,103 @@
+package io.imginject.worker.job;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replies of finished jobs, kept for a while in a directory the host's workers share, so that a request the
+ * broker delivers again (its ack was lost to a crash, a kill or a broker restart) is answered with the very same
+ * reply, without touching the image again. A reply is found by job id, replay count and a hash of the request
+ * body: a replayed request, or another request under a reused job id, runs afresh.
+ */
+public final class JobResults {
+    private static final Logger log = LoggerFactory.getLogger(JobResults.class);
+
+    private final Path directory;
+    private final Duration keep;
+    private final Clock clock;
+
+    /**
+     * @param directory where replies are kept; shared by the workers of a host
+     * @param keep how long a reply is kept
+     */
+    public JobResults(Path directory, Duration keep, Clock clock) {
+        this.directory = directory;
+        this.keep = keep;
+        this.clock = clock;
+    }
+
+    /** The key of a request: its job id, how often it was replayed, and its body. */
+    public static String key(String jobId, int replays, byte[] body) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(jobId.getBytes(StandardCharsets.UTF_8));
+            digest.update((byte) 0);
+            digest.update(Integer.toString(replays).getBytes(StandardCharsets.UTF_8));
+            digest.update((byte) 0);
+            digest.update(body);
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /** The reply kept under {@code key}, if it is still kept. */
+    public Optional<byte[]> find(String key) {
+        Path file = directory.resolve(key);
+        try {
+            if (Files.exists(file) && !expired(file)) {
+                return Optional.of(Files.readAllBytes(file));
+            }
+        } catch (IOException e) {
+            log.warn("could not read a kept reply: {}", e.toString());
+        }
+        return Optional.empty();
+    }
+
+    /** Keeps {@code reply} under {@code key}; a failure to keep it only costs a rerun on redelivery. */
+    public void save(String key, byte[] reply) {
+        Path temporary = directory.resolve(key + ".tmp");
+        try {
+            Files.write(temporary, reply);
+            try {
+                Files.move(temporary, directory.resolve(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, directory.resolve(key), StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            log.warn("could not keep a job's reply; a redelivery would run it again: {}", e.toString());
+        }
+    }
+
+    /** Deletes replies older than the keeping time. */
+    public void prune() {
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : files.toList()) {
+                if (expired(file)) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("could not prune kept replies: {}", e.toString());
+        }
+    }
+
+    private boolean expired(Path file) throws IOException {
+        Instant written = Files.getLastModifiedTime(file).toInstant();
+        return written.plus(keep).isBefore(Instant.now(clock));
+    }
+}
