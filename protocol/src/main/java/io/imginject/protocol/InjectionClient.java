@@ -31,10 +31,10 @@ public final class InjectionClient implements AutoCloseable {
     private final Map<String, CompletableFuture<InjectionReply>> pending = new ConcurrentHashMap<>();
     private final Object publishLock = new Object();
 
-    private InjectionClient(Channel channel) throws IOException {
+    private InjectionClient(Channel channel, String replyQueue) throws IOException {
         this.channel = channel;
         channel.confirmSelect();
-        this.replyQueue = channel.queueDeclare().getQueue();
+        this.replyQueue = replyQueue;
         channel.addReturnListener(returned -> {
             CompletableFuture<InjectionReply> future = pending.remove(returned.getProperties().getCorrelationId());
             if (future != null) {
@@ -55,9 +55,21 @@ public final class InjectionClient implements AutoCloseable {
         channel.basicConsume(replyQueue, true, onReply, tag -> { });
     }
 
-    /** Opens a client on its own channel of {@code connection}. */
+    /** Opens a client on its own channel of {@code connection}, with a private reply queue that lives as long as it. */
     public static InjectionClient open(Connection connection) throws IOException {
-        return new InjectionClient(connection.createChannel());
+        Channel channel = connection.createChannel();
+        return new InjectionClient(channel, channel.queueDeclare().getQueue());
+    }
+
+    /**
+     * Opens a client whose replies go to the durable quorum queue {@code replyQueue} (declared if missing), so that
+     * replies published while this client is away, or across a broker restart, wait for it. Use a name of its own
+     * per client.
+     */
+    public static InjectionClient openWithDurableReplies(Connection connection, String replyQueue) throws IOException {
+        Channel channel = connection.createChannel();
+        channel.queueDeclare(replyQueue, true, false, false, java.util.Map.of("x-queue-type", "quorum"));
+        return new InjectionClient(channel, replyQueue);
     }
 
     /** Publishes {@code request} for {@code host}; the future completes with the reply. */
@@ -70,6 +82,15 @@ public final class InjectionClient implements AutoCloseable {
      * or exceptionally with {@link UnroutableRequestException}.
      */
     public CompletableFuture<InjectionReply> submit(String host, InjectionRequest request, String jobId) throws IOException {
+        return submit(host, request, jobId, null);
+    }
+
+    /**
+     * As {@link #submit(String, InjectionRequest, String)}, with a deadline: a worker that takes the request after
+     * {@code deadline} does not run it and answers {@code deadline_expired}. Null for none.
+     */
+    public CompletableFuture<InjectionReply> submit(String host, InjectionRequest request, String jobId, java.time.Instant deadline)
+            throws IOException {
         String correlationId = UUID.randomUUID().toString();
         CompletableFuture<InjectionReply> future = new CompletableFuture<>();
         pending.put(correlationId, future);
@@ -78,6 +99,7 @@ public final class InjectionClient implements AutoCloseable {
                 .messageId(jobId)
                 .correlationId(correlationId)
                 .replyTo(replyQueue)
+                .headers(deadline == null ? null : java.util.Map.of(Wire.DEADLINE_HEADER, deadline.toEpochMilli()))
                 .build();
         try {
             publish(host, request, properties);

@@ -92,6 +92,9 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600", description = "How long to wait for the reply (default 600).")
     int timeoutSeconds;
 
+    @Option(names = "--deadline", paramLabel = "SECONDS", description = "A worker must start the job within this many seconds, or not at all.")
+    Integer deadlineSeconds;
+
     @Override
     public Integer call() throws Exception {
         InjectionRequest request;
@@ -105,7 +108,8 @@ final class SubmitCommand implements Callable<Integer> {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setUri(amqpUri != null ? amqpUri : System.getenv().getOrDefault("IMGINJECT_AMQP_URI", WorkerCommand.DEFAULT_AMQP_URI));
         try (Connection connection = factory.newConnection("imginject-submit"); InjectionClient client = InjectionClient.open(connection)) {
-            InjectionReply reply = client.submit(target, request, jobId != null ? jobId : UUID.randomUUID().toString())
+            java.time.Instant deadline = deadlineSeconds == null ? null : java.time.Instant.now().plusSeconds(deadlineSeconds);
+            InjectionReply reply = client.submit(target, request, jobId != null ? jobId : UUID.randomUUID().toString(), deadline)
                     .get(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS);
             spec.commandLine().getOut().println(ReplyCodec.toPrettyJson(reply));
             return reply.isOk() ? 0 : 1;

@@ -91,6 +91,11 @@ public final class TestImages {
         }
     }
 
+    /** Where the root filesystem of an EXT4 GPT image starts: after the 1 MiB gap and the boot partition. */
+    public static long gptRootOffset() {
+        return MIB + SIDE_FS_MIB * MIB;
+    }
+
     /** A copy of {@code image} in qcow2 format, next to it. */
     public static Built toQcow2(Built image) {
         Path qcow2 = image.path().resolveSibling(image.path().getFileName() + ".qcow2");

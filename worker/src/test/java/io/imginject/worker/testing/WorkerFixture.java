@@ -117,6 +117,22 @@ public final class WorkerFixture implements AutoCloseable {
         return client.call(host, request, Duration.ofMinutes(2));
     }
 
+    /** How many consumers {@code queue} has, or -1 if there is no such queue. */
+    public long consumerCount(String queue) throws Exception {
+        try (Channel channel = connection.createChannel()) {
+            return channel.consumerCount(queue);
+        } catch (IOException missing) {
+            return -1;
+        }
+    }
+
+    /** Deletes {@code queue}, as an operator or a broker node failure might. */
+    public void deleteQueue(String queue) throws Exception {
+        try (Channel channel = connection.createChannel()) {
+            channel.queueDelete(queue);
+        }
+    }
+
     /** Publishes {@code body} to this host's routing key with {@code properties}. */
     public void publishRaw(AMQP.BasicProperties properties, byte[] body) throws IOException {
         raw.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), properties, body);

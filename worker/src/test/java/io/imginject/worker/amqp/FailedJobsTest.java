@@ -1,0 +1,132 @@
+package io.imginject.worker.amqp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.RequestEncoder;
+import io.imginject.protocol.Wire;
+import io.imginject.worker.testing.GuestTree;
+import io.imginject.worker.testing.ImageReader;
+import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.Requests;
+import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.WorkerFixture;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * What becomes of jobs that fail, come too late, or come again: every failure is answered and dead-lettered with
+ * headers a person can act on, a late job is not run, and a job delivered again gets the very same reply.
+ */
+@ExtendWith(NoHostLeaks.class)
+class FailedJobsTest {
+    @RegisterExtension
+    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP, HandlerName.NBD), 2,
+            "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img");
+
+    static WorkerFixture worker() {
+        return shared.get();
+    }
+
+    static TestImages.Built image(String name) throws Exception {
+        return TestImages.build(worker().images(), name, TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+    }
+
+    @Test
+    void a_failed_job_is_answered_and_dead_lettered_with_headers_a_person_can_act_on() throws Exception {
+        TestImages.Built image = image("no-root-part.img");
+        byte[] body = RequestEncoder.encode(Requests.net(image.path()).withImage(io.imginject.protocol.ImageRef.of(image.path().toString())
+                .withPartition(new io.imginject.protocol.PartitionSelector.Numbered(9))));
+
+        worker().publishRaw(worker().replyingProperties("f1").messageId("failing-job").build(), body);
+        InjectionReply reply = worker().nextRawReply().reply();
+        WorkerFixture.DeadLetter dead = worker().nextDeadLetter();
+
+        assertThat(reply.error().code()).isEqualTo(ErrorCode.PARTITION_NOT_FOUND);
+        assertThat(dead.properties().getMessageId()).isEqualTo("failing-job");
+        assertThat(dead.properties().getCorrelationId()).isEqualTo("f1");
+        assertThat(dead.header("x-imginject-error-code")).isEqualTo("partition_not_found");
+        assertThat(dead.header("x-imginject-error-message").toString()).contains("no partition 9");
+        assertThat(dead.header("x-imginject-exception-class")).isEqualTo("io.imginject.worker.InjectException");
+        assertThat(dead.header("x-imginject-handlers-tried")).isEqualTo("loop,nbd");
+        assertThat(dead.header("x-imginject-host")).isEqualTo(worker().host());
+        assertThat(Instant.parse(dead.header("x-imginject-failed-at").toString())).isBefore(Instant.now().plusSeconds(1));
+        assertThat(dead.header("x-original-exchange")).isEqualTo(Wire.EXCHANGE);
+        assertThat(dead.header("x-original-routing-key")).isEqualTo(Wire.routingKey(worker().host()));
+        assertThat(dead.body()).isEqualTo(body);
+    }
+
+    @Test
+    void a_job_whose_deadline_has_passed_is_not_run_but_answered_and_dead_lettered() throws Exception {
+        TestImages.Built image = image("late.img");
+
+        worker().publishRaw(worker().replyingProperties("late").headers(Map.of(Wire.DEADLINE_HEADER,
+                Instant.now().minusSeconds(5).toEpochMilli())).build(), RequestEncoder.encode(Requests.net(image.path())));
+        InjectionReply reply = worker().nextRawReply().reply();
+
+        assertThat(reply.error().code()).isEqualTo(ErrorCode.DEADLINE_EXPIRED);
+        assertThat(reply.attempts()).isEmpty();
+        assertThat(worker().nextDeadLetter().header("x-imginject-error-code")).isEqualTo("deadline_expired");
+        try (ImageReader guest = ImageReader.open(image)) {
+            assertThat(guest.exists("/etc/network/interfaces")).isFalse();
+        }
+    }
+
+    @Test
+    void a_job_within_its_deadline_runs() throws Exception {
+        TestImages.Built image = image("in-time.img");
+
+        InjectionReply reply = worker().client().submit(worker().host(), Requests.net(image.path()), "in-time",
+                Instant.now().plusSeconds(60)).get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(reply.isOk()).as("%s", reply).isTrue();
+    }
+
+    @Test
+    void a_deadline_header_that_is_no_time_is_refused() throws Exception {
+        worker().publishRaw(worker().replyingProperties("bad-deadline").headers(Map.of(Wire.DEADLINE_HEADER, "tomorrow")).build(),
+                RequestEncoder.encode(Requests.net(worker().images().resolve("x.img"))));
+
+        InjectionReply reply = worker().nextRawReply().reply();
+
+        assertThat(reply.error().code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThat(reply.error().message()).contains("x-imginject-deadline").contains("\"tomorrow\"");
+        worker().nextDeadLetter();
+    }
+
+    @Test
+    void a_finished_job_delivered_again_gets_the_very_same_reply_without_running_again() throws Exception {
+        TestImages.Built image = image("again.img");
+        byte[] body = RequestEncoder.encode(Requests.everything(image.path()));
+
+        worker().publishRaw(worker().replyingProperties("again-1").messageId("job-again").build(), body);
+        InjectionReply first = worker().nextRawReply().reply();
+        worker().publishRaw(worker().replyingProperties("again-2").messageId("job-again").build(), body);
+        InjectionReply second = worker().nextRawReply().reply();
+
+        assertThat(first.isOk()).as("%s", first).isTrue();
+        assertThat(second).isEqualTo(first);
+        try (ImageReader guest = ImageReader.open(image)) {
+            assertThat(guest.read("/root/.ssh/authorized_keys").lines()).containsExactly(Requests.KEY);
+        }
+    }
+
+    @Test
+    void a_consumer_the_broker_cancels_comes_back_by_itself() throws Exception {
+        worker().deleteQueue(Wire.queue(worker().host()));
+        TestImages.Built image = image("after-cancel.img");
+
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                .until(() -> worker().consumerCount(Wire.queue(worker().host())) == 1);
+        assertThat(worker().call(Requests.net(image.path())).isOk()).isTrue();
+    }
+}

@@ -1,0 +1,111 @@
+package io.imginject.worker.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imginject.worker.testing.Commands;
+import io.imginject.worker.testing.GuestTree;
+import io.imginject.worker.testing.HoldingChild;
+import io.imginject.worker.testing.HostRequirements;
+import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.TestImages;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A worker killed mid-job leaves mounts, loop devices, a FUSE export and helper processes behind; the next worker to
+ * start on the host releases them from the dead one's journal, and leaves a living sibling's alone.
+ */
+@ExtendWith(NoHostLeaks.class)
+class CrashRecoveryTest {
+    @TempDir
+    Path directory;
+
+    Process holdingChild(Path runDir, TestImages.Built raw, TestImages.Built qcow2) throws Exception {
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), HoldingChild.class.getName(),
+                runDir.toString(), raw.path().toString(), qcow2.path().toString())
+                .redirectError(directory.resolve("child-" + System.nanoTime() + ".log").toFile()).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).as("the child took its resources").isEqualTo("holding");
+        return child;
+    }
+
+    @Test
+    void the_next_start_releases_what_a_killed_worker_held_and_nothing_of_a_living_one() throws Exception {
+        HostRequirements.root();
+        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
+        Path images = Files.createDirectories(directory.resolve("images"));
+        Path runDir = Files.createDirectories(directory.resolve("run"));
+        CrashRecovery recovery = new CrashRecovery(new ProcessRunner(Duration.ofMinutes(1)), runDir);
+        Set<String> before = NoHostLeaks.snapshot();
+        Process dead = null;
+        Process living = null;
+        try {
+            dead = holdingChild(runDir, images, "dead");
+            Set<String> heldByDead = difference(NoHostLeaks.snapshot(), before);
+            dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            living = holdingChild(runDir, images, "living");
+            Set<String> heldByLiving = difference(difference(NoHostLeaks.snapshot(), before), heldByDead);
+
+            assertThat(heldByDead).as("what a worker mid-job holds").anyMatch(r -> r.startsWith("loop "))
+                    .anyMatch(r -> r.startsWith("mount ")).anyMatch(r -> r.contains("qemu-nbd")).anyMatch(r -> r.contains("nbdfuse"));
+            assertThat(journals(runDir)).hasSize(2);
+
+            List<HeldResource> released = recovery.recover(runDir.resolve("journal"));
+
+            assertThat(released).extracting(HeldResource::kind).contains(HeldResource.Kind.MOUNT, HeldResource.Kind.LOOP,
+                    HeldResource.Kind.FUSE, HeldResource.Kind.PROCESS, HeldResource.Kind.DIRECTORY);
+            assertThat(difference(NoHostLeaks.snapshot(), before)).as("only the living worker's resources are left").isEqualTo(heldByLiving);
+            assertThat(journals(runDir)).as("the dead worker's journal is gone, the living one's stays").hasSize(1);
+            assertThat(living.isAlive()).isTrue();
+        } finally {
+            for (Process child : new Process[] {dead, living}) {
+                if (child != null) {
+                    child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                }
+            }
+            recovery.recover(runDir.resolve("journal"));
+        }
+        assertThat(difference(NoHostLeaks.snapshot(), before)).as("once the living one dies too and is recovered").isEmpty();
+        for (String name : List.of("dead", "living")) {
+            Commands.run("e2fsck", "-fn", images.resolve(name + ".img") + "?offset=" + TestImages.gptRootOffset());
+        }
+    }
+
+    /** Starts a {@link HoldingChild} on images of its own, named after it, and waits until it holds them. */
+    Process holdingChild(Path runDir, Path images, String name) throws Exception {
+        TestImages.Built raw = TestImages.build(images, name + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built qcow2 = TestImages.toQcow2(TestImages.build(images, name + "-q.img", TestImages.Layout.GPT, TestImages.Fs.EXT4,
+                GuestTree.linuxRoot()));
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), HoldingChild.class.getName(),
+                runDir.toString(), raw.path().toString(), qcow2.path().toString())
+                .redirectError(directory.resolve(name + ".log").toFile()).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).as("the child took its resources; see " + directory.resolve(name + ".log")).isEqualTo("holding");
+        return child;
+    }
+
+    static Set<String> difference(Set<String> a, Set<String> b) {
+        Set<String> result = new java.util.HashSet<>(a);
+        result.removeAll(b);
+        return result;
+    }
+
+    static List<Path> journals(Path runDir) throws Exception {
+        try (Stream<Path> list = Files.list(runDir.resolve("journal"))) {
+            return list.toList();
+        }
+    }
+}
