@@ -86,13 +86,14 @@ public final class Worker implements AutoCloseable {
      */
     public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate) throws IOException, TimeoutException {
         ProcessRunner processes = new ProcessRunner(config.commandTimeout());
-        Path journals = privateDirectory(config.runDir().resolve("journal"));
-        List<HeldResource> recovered = new CrashRecovery(processes, config.runDir()).recover(journals);
+        privateDirectory(CrashRecovery.journals(config.runDir()));
+        CrashRecovery recovery = new CrashRecovery(processes, config.runDir());
+        List<HeldResource> recovered = recovery.recoverDeadWorkers();
         if (!recovered.isEmpty()) {
             log.warn("released {} host resources that crashed workers left behind", recovered.size());
         }
-        ResourceJournal journal = ResourceJournal.open(journals);
-        JobRunner runner = jobRunner(config, decorate, processes, journal);
+        ResourceJournal journal = ResourceJournal.open(CrashRecovery.journals(config.runDir()));
+        JobRunner runner = jobRunner(config, decorate, processes, journal, recovery);
         JobResults results = new JobResults(privateDirectory(config.runDir().resolve("results")), RESULTS_KEPT, Clock.systemUTC());
         results.prune();
         ConnectionFactory factory = connectionFactory(config);
@@ -133,7 +134,7 @@ public final class Worker implements AutoCloseable {
     }
 
     private static JobRunner jobRunner(WorkerConfig config, UnaryOperator<ImageHandler> decorate, ProcessRunner processes,
-            ResourceJournal journal) throws IOException {
+            ResourceJournal journal, CrashRecovery recovery) throws IOException {
         Path workBase = privateDirectory(config.runDir().resolve("work"));
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
@@ -141,7 +142,7 @@ public final class Worker implements AutoCloseable {
         ImageLocator locator = new ImageLocator(config.imageRoots());
         return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
                 new ImageLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),
-                new ItemRunner(Clock.systemUTC()));
+                new ItemRunner(Clock.systemUTC()), recovery);
     }
 
     private static ConnectionFactory connectionFactory(WorkerConfig config) {

@@ -21,11 +21,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gives back what dead workers held. At start a worker reads every journal under the run directory whose owner no
- * longer holds its lock, and releases what the journal still lists as held, newest first, each the way it is
- * released in a job: unmount, detach the loop device (only if it still points at the recorded file), unmount the
- * FUSE export, disconnect the nbd device, stop the helper (only if the pid still belongs to the process that was
- * recorded), remove the work directory. Living siblings' journals are left alone.
+ * Gives back what dead workers held. It reads every journal under the run directory whose owner no longer holds its
+ * lock, and releases what the journal still lists as held, newest first, each the way it is released in a job:
+ * unmount, detach the loop device (only if it still points at the recorded file), unmount the FUSE export,
+ * disconnect the nbd device, stop the helper (only if the pid still belongs to the process that was recorded),
+ * remove the work directory. Living siblings' journals are left alone.
+ *
+ * <p>A worker recovers at start, and before every job once it holds the job's image lock: a sibling that died
+ * holding that image released its image lock with its life, but its mount of the image lives on until recovered,
+ * and the image must not be mounted twice. Recovery runs under a host-wide lock, so a job never mistakes a journal
+ * another worker is busy recovering for a living worker's.
  */
 public final class CrashRecovery {
     private static final Logger log = LoggerFactory.getLogger(CrashRecovery.class);
@@ -33,6 +38,7 @@ public final class CrashRecovery {
 
     private final ProcessRunner runner;
     private final Path runDir;
+    private final java.util.concurrent.locks.ReentrantLock localLock = new java.util.concurrent.locks.ReentrantLock();
 
     /** @param runDir the run directory; only paths under it are ever removed */
     public CrashRecovery(ProcessRunner runner, Path runDir) {
@@ -40,8 +46,30 @@ public final class CrashRecovery {
         this.runDir = runDir;
     }
 
+    /** The journals of a worker with this run directory. */
+    public static Path journals(Path runDir) {
+        return runDir.resolve("journal");
+    }
+
+    /**
+     * Cleans up after every dead worker of the host, holding the host's recovery lock meanwhile; returns what was
+     * released.
+     */
+    public List<HeldResource> recoverDeadWorkers() {
+        localLock.lock();
+        try (FileChannel hostLock = FileChannel.open(runDir.resolve("recovery.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock held = hostLock.lock()) {
+            return recover(journals(runDir));
+        } catch (IOException e) {
+            throw new io.imginject.worker.InjectException(io.imginject.protocol.ErrorCode.INTERNAL_ERROR,
+                    "could not check for host resources left by dead workers: " + e, e);
+        } finally {
+            localLock.unlock();
+        }
+    }
+
     /** Cleans up after every dead worker with a journal in {@code journals}; returns what was released. */
-    public List<HeldResource> recover(Path journals) throws IOException {
+    List<HeldResource> recover(Path journals) throws IOException {
         List<HeldResource> released = new ArrayList<>();
         if (!Files.isDirectory(journals)) {
             return released;

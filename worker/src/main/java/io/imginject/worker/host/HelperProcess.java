@@ -57,25 +57,40 @@ public final class HelperProcess {
         return helper;
     }
 
+    /**
+     * Waits for the ready file. An interrupt does not cut the wait short (a helper killed half-way up may leave a FUSE
+     * mount behind); the wait ends by its own rules and the interrupt is set again for the caller.
+     */
     private void awaitReady(List<String> argv, Path readyFile, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        boolean interrupted = false;
         try {
             while (!isReady(readyFile)) {
                 if (!process.isAlive()) {
-                    process.waitFor();
-                    Thread.sleep(POLL_MS);
+                    process.onExit().join();
+                    pause();
                     throw new CommandFailedException(argv, process.exitValue(), stderr(), "exited with status " + process.exitValue() + " before it was ready");
                 }
                 if (System.nanoTime() > deadline) {
                     kill();
                     throw new InjectException(ErrorCode.HELPER_TIMEOUT, name + " was not ready within " + timeout.toMillis() + " ms");
                 }
-                Thread.sleep(POLL_MS);
+                interrupted |= pause();
             }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Sleeps a poll interval; returns whether the sleep was interrupted. */
+    private static boolean pause() {
+        try {
+            Thread.sleep(POLL_MS);
+            return false;
         } catch (InterruptedException e) {
-            kill();
-            Thread.currentThread().interrupt();
-            throw new InjectException(ErrorCode.INTERNAL_ERROR, "interrupted while waiting for " + name);
+            return true;
         }
     }
 
@@ -119,11 +134,7 @@ public final class HelperProcess {
 
     private void kill() {
         process.destroyForcibly();
-        try {
-            process.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        process.onExit().join();
     }
 
     private void drain(InputStream stream) {

@@ -7,17 +7,17 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs short-lived host tools (losetup, mount, blkid, qemu-img, ...) to completion with a time limit, in the C
- * locale so their output parses the same everywhere. Commands never carry secrets in their arguments, so they
+ * locale so their output parses the same everywhere. An interrupt does not cut a tool short: a losetup or mount
+ * killed half-way could leave a device or mount nobody knows of. The tool runs to its end (the time limit still
+ * holds) and the interrupt is set again for the caller. Commands never carry secrets in their arguments, so they
  * are logged at debug level.
  */
 public final class ProcessRunner {
@@ -62,23 +62,29 @@ public final class ProcessRunner {
         }
         CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> drain(process.getInputStream()), STREAM_READERS);
         CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()), STREAM_READERS);
+        boolean interrupted = false;
         try {
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                process.waitFor();
-                throw new CommandFailedException(argv, -1, "", "did not finish within " + timeout.toSeconds() + " s and was killed");
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                try {
+                    if (!process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                        process.descendants().forEach(ProcessHandle::destroyForcibly);
+                        process.destroyForcibly();
+                        process.onExit().join();
+                        throw new CommandFailedException(argv, -1, "", "did not finish within " + timeout.toSeconds() + " s and was killed");
+                    }
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-            CommandResult result = new CommandResult(argv, process.exitValue(), stdout.get(timeout.toMillis(), TimeUnit.MILLISECONDS),
-                    stderr.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            CommandResult result = new CommandResult(argv, process.exitValue(), stdout.join(), stderr.join());
             log.debug("{} -> {} in {} ms", argv, result.exitCode(), (System.nanoTime() - started) / 1_000_000);
             return result;
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new CommandFailedException(argv, -1, "", "was interrupted");
-        } catch (ExecutionException | TimeoutException e) {
-            throw new CommandFailedException(argv, -1, "", "output could not be read (" + e + ")");
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

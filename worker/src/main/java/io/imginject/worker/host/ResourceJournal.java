@@ -42,13 +42,16 @@ public final class ResourceJournal implements AutoCloseable {
     /** A new journal for this process in {@code directory}. */
     public static ResourceJournal open(Path directory) throws IOException {
         Files.createDirectories(directory);
-        Path file = directory.resolve(ProcessHandle.current().pid() + "-" + UUID.randomUUID() + SUFFIX);
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        String name = ProcessHandle.current().pid() + "-" + UUID.randomUUID();
+        Path unlocked = directory.resolve(name + ".new");
+        FileChannel channel = FileChannel.open(unlocked, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         FileLock lock = channel.tryLock();
         if (lock == null) {
             channel.close();
-            throw new IOException("could not lock the new journal " + file);
+            throw new IOException("could not lock the new journal " + unlocked);
         }
+        // Only a locked journal takes the name recovery looks for, so no one takes a journal being born for a dead one.
+        Path file = Files.move(unlocked, directory.resolve(name + SUFFIX));
         return new ResourceJournal(file, channel, lock);
     }
 

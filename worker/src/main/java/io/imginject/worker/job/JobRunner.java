@@ -10,6 +10,7 @@ import io.imginject.protocol.ItemResult;
 import io.imginject.worker.InjectException;
 import io.imginject.worker.chain.ChainOutcome;
 import io.imginject.worker.chain.HandlerChain;
+import io.imginject.worker.host.CrashRecovery;
 import io.imginject.worker.image.DiskImage;
 import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
@@ -24,8 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one job from start to reply: locates the image, takes the image lock, has qemu vouch for it (format, lock,
- * backing files), has the chain open it and the items fill it, and turns what happened into a reply. Never throws: every failure becomes an
+ * Runs one job from start to reply: locates the image, takes the image lock, releases what dead workers left behind
+ * (their mounts of this image among it), has qemu vouch for the image (format, lock, backing files), has the chain
+ * open it and the items fill it, and turns what happened into a reply. Never throws: every failure becomes an
  * error reply.
  */
 public final class JobRunner {
@@ -37,14 +39,17 @@ public final class JobRunner {
     private final ImageLocks locks;
     private final HandlerChain chain;
     private final ItemRunner items;
+    private final CrashRecovery recovery;
 
-    public JobRunner(String host, ImageLocator locator, ImageInspector inspector, ImageLocks locks, HandlerChain chain, ItemRunner items) {
+    public JobRunner(String host, ImageLocator locator, ImageInspector inspector, ImageLocks locks, HandlerChain chain, ItemRunner items,
+            CrashRecovery recovery) {
         this.host = host;
         this.locator = locator;
         this.inspector = inspector;
         this.locks = locks;
         this.chain = chain;
         this.items = items;
+        this.recovery = recovery;
     }
 
     public String host() {
@@ -61,6 +66,7 @@ public final class JobRunner {
             Path path = locator.locate(request.image().path());
             ChainOutcome<Map<ItemName, ItemResult>> outcome;
             try (ImageLocks.Held lock = locks.lock(path)) {
+                recovery.recoverDeadWorkers();
                 DiskImage image = inspector.inspect(path, request.image().format());
                 outcome = chain.run(image, request.image().partition(), request.handlers(), guest -> items.run(request.inject(), guest));
             }

@@ -62,7 +62,7 @@ class CrashRecoveryTest {
                     .anyMatch(r -> r.startsWith("mount ")).anyMatch(r -> r.contains("qemu-nbd")).anyMatch(r -> r.contains("nbdfuse"));
             assertThat(journals(runDir)).hasSize(2);
 
-            List<HeldResource> released = recovery.recover(runDir.resolve("journal"));
+            List<HeldResource> released = recovery.recoverDeadWorkers();
 
             assertThat(released).extracting(HeldResource::kind).contains(HeldResource.Kind.MOUNT, HeldResource.Kind.LOOP,
                     HeldResource.Kind.FUSE, HeldResource.Kind.PROCESS, HeldResource.Kind.DIRECTORY);
@@ -75,7 +75,7 @@ class CrashRecoveryTest {
                     child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
                 }
             }
-            recovery.recover(runDir.resolve("journal"));
+            recovery.recoverDeadWorkers();
         }
         assertThat(difference(NoHostLeaks.snapshot(), before)).as("once the living one dies too and is recovered").isEmpty();
         for (String name : List.of("dead", "living")) {
