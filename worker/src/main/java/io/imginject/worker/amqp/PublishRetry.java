@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Retries a confirmed publish that failed (a nack, a missing confirm, a channel or connection closed under it) with
+ * Retries a confirmed publish that failed (a nack, a missing confirm, a channel or connection closed or down) with
  * exponential backoff, twelve tries over about a minute, long enough to outlast a broker restart while the client
  * library recovers the connection, before the caller gives the request back to the queue.
  */
@@ -19,7 +19,7 @@ public final class PublishRetry {
     private final Retry retry = Retry.of("publish", RetryConfig.custom()
             .maxAttempts(12)
             .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000))
-            .retryExceptions(IOException.class)
+            .retryExceptions(IOException.class, com.rabbitmq.client.ShutdownSignalException.class)
             .build());
 
     public PublishRetry() {

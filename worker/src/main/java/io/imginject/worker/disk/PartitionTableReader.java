@@ -2,12 +2,12 @@ package io.imginject.worker.disk;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.InjectException;
+import io.imginject.worker.host.HeldChannels;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -41,8 +41,8 @@ public final class PartitionTableReader {
      * {@link PartitionTable#none()} if it has none.
      */
     public static PartitionTable read(Path image, long size) {
-        try (FileChannel disk = FileChannel.open(image, StandardOpenOption.READ)) {
-            return new PartitionTableReader(disk, size).read();
+        try {
+            return HeldChannels.read(image, disk -> new PartitionTableReader(disk, size).read());
         } catch (IOException e) {
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "could not read the partition table: " + e.getMessage(), e);
         }

@@ -152,8 +152,15 @@ public final class RawDiskMounter {
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not create a mount directory under " + mountBase + ": " + e, e);
         }
         cleanup.push("remove " + directory, directoryEntry, () -> Files.delete(directory));
-        String device = loops.attach(disk, candidate.region(), readOnly);
-        cleanup.push("detach " + device, journal.acquired(HeldResource.loop(device, disk)), () -> loops.detach(device));
+        ResourceJournal.Entry loopEntry = journal.acquired(HeldResource.loop(disk, candidate.region().offset(), candidate.region().size()));
+        String device;
+        try {
+            device = loops.attach(disk, candidate.region(), readOnly);
+        } catch (RuntimeException e) {
+            loopEntry.released();
+            throw e;
+        }
+        cleanup.push("detach " + device, loopEntry, () -> loops.detach(device));
         List<String> options = new ArrayList<>(candidate.type().options());
         if (readOnly) {
             options.add("ro");

@@ -14,7 +14,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -23,14 +22,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Gives back what dead workers held. It reads every journal under the run directory whose owner no longer holds its
  * lock, and releases what the journal still lists as held, newest first, each the way it is released in a job:
- * unmount, detach the loop device (only if it still points at the recorded file), unmount the FUSE export,
- * disconnect the nbd device, stop the helper (only if the pid still belongs to the process that was recorded),
- * remove the work directory. Living siblings' journals are left alone.
+ * unmount, detach the loop devices on the recorded file and offset, unmount the FUSE export, disconnect the nbd
+ * device, stop the helpers that name the job's work directory, remove the work directory. Everything is recorded
+ * before it is taken, so a worker killed half-way through taking something leaves nothing unrecorded. Living
+ * siblings' journals are left alone.
  *
  * <p>A worker recovers at start, and before every job once it holds the job's image lock: a sibling that died
  * holding that image released its image lock with its life, but its mount of the image lives on until recovered,
  * and the image must not be mounted twice. Recovery runs under a host-wide lock, so a job never mistakes a journal
- * another worker is busy recovering for a living worker's.
+ * another worker is busy recovering for a living worker's. Journals of this JVM are never opened here: closing a
+ * second channel on one would drop the lock that says its worker lives.
  */
 public final class CrashRecovery {
     private static final Logger log = LoggerFactory.getLogger(CrashRecovery.class);
@@ -76,7 +77,9 @@ public final class CrashRecovery {
         }
         List<Path> files;
         try (Stream<Path> list = Files.list(journals)) {
-            files = list.filter(p -> p.getFileName().toString().endsWith(ResourceJournal.SUFFIX)).toList();
+            files = list.filter(p -> p.getFileName().toString().endsWith(ResourceJournal.SUFFIX))
+                    .filter(p -> !HeldChannels.isHeld(p))
+                    .toList();
         }
         for (Path file : files) {
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
@@ -134,10 +137,10 @@ public final class CrashRecovery {
         try {
             switch (resource.kind()) {
                 case MOUNT -> unmount(resource.field("path"));
-                case LOOP -> detach(resource.field("device"), resource.field("file"));
+                case LOOP -> detach(resource.field("file"), resource.field("offset"));
                 case FUSE -> unmountFuse(resource.field("path"));
                 case NBD -> runner.runAllowingFailure(List.of("qemu-nbd", "--disconnect", resource.field("device")));
-                case PROCESS -> stop(resource);
+                case HELPERS -> stopHelpers(resource.field("path"));
                 case DIRECTORY -> removeDirectory(Path.of(resource.field("path")));
             }
             log.info("released {}", resource);
@@ -161,23 +164,30 @@ public final class CrashRecovery {
         }
     }
 
-    private void detach(String device, String file) {
-        CommandResult backing = runner.runAllowingFailure(List.of("losetup", "--list", "--noheadings", "--output", "BACK-FILE", device));
-        if (backing.succeeded() && backing.stdout().strip().startsWith(file)) {
-            runner.run("losetup", "--detach", device);
+    /** Detaches every loop device on {@code file} at {@code offset}. */
+    private void detach(String file, String offset) {
+        CommandResult devices = runner.run("losetup", "--list", "--noheadings", "--raw", "--output", "NAME,OFFSET,BACK-FILE");
+        for (String line : devices.stdout().lines().toList()) {
+            String[] fields = line.split(" ", 3);
+            if (fields.length == 3 && fields[1].equals(offset) && unescape(fields[2]).startsWith(file)) {
+                runner.run("losetup", "--detach", fields[0]);
+            }
         }
     }
 
-    private static void stop(HeldResource resource) {
-        Optional<ProcessHandle> process = ProcessHandle.of(Long.parseLong(resource.field("pid")));
-        if (process.isEmpty() || !process.get().info().startInstant().map(Object::toString).orElse("").equals(resource.field("started"))) {
-            return;
-        }
-        process.get().destroy();
-        try {
-            process.get().onExit().get(10, TimeUnit.SECONDS);
-        } catch (Exception timeout) {
-            process.get().destroyForcibly();
+    /** Stops every process whose command line names {@code workDirectory}, never this one. */
+    private static void stopHelpers(String workDirectory) {
+        List<ProcessHandle> helpers = ProcessHandle.allProcesses()
+                .filter(p -> p.pid() != ProcessHandle.current().pid())
+                .filter(p -> p.info().commandLine().map(c -> c.contains(workDirectory)).orElse(false))
+                .toList();
+        helpers.forEach(ProcessHandle::destroy);
+        for (ProcessHandle helper : helpers) {
+            try {
+                helper.onExit().get(10, TimeUnit.SECONDS);
+            } catch (Exception timeout) {
+                helper.destroyForcibly();
+            }
         }
     }
 
@@ -202,7 +212,7 @@ public final class CrashRecovery {
         return false;
     }
 
-    /** mountinfo writes space, tab, newline and backslash in paths as octal escapes. */
+    /** mountinfo (and losetup --raw) write space, tab, newline and backslash in paths as octal escapes. */
     private static String unescape(String field) {
         return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }

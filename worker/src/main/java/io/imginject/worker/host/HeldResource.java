@@ -14,7 +14,7 @@ import java.util.Map;
 public record HeldResource(Kind kind, Map<String, String> fields) {
 
     /** The kinds of resources, each released its own way. */
-    public enum Kind { DIRECTORY, LOOP, MOUNT, PROCESS, FUSE, NBD }
+    public enum Kind { DIRECTORY, LOOP, MOUNT, HELPERS, FUSE, NBD }
 
     public HeldResource {
         fields = Map.copyOf(fields);
@@ -24,18 +24,24 @@ public record HeldResource(Kind kind, Map<String, String> fields) {
         return new HeldResource(Kind.DIRECTORY, Map.of("path", path.toString()));
     }
 
-    public static HeldResource loop(String device, Path backingFile) {
-        return new HeldResource(Kind.LOOP, Map.of("device", device, "file", backingFile.toString()));
+    /**
+     * A loop device on a region of a file, recorded before it is attached (losetup names the device only once it
+     * is), so it is found again by file and offset.
+     */
+    public static HeldResource loop(Path backingFile, long offset, long size) {
+        return new HeldResource(Kind.LOOP, Map.of("file", backingFile.toString(), "offset", Long.toString(offset), "size", Long.toString(size)));
     }
 
     public static HeldResource mount(Path mountPoint) {
         return new HeldResource(Kind.MOUNT, Map.of("path", mountPoint.toString()));
     }
 
-    /** A child process, identified by pid and start time so that a reused pid is never taken for it. */
-    public static HeldResource process(String name, ProcessHandle process) {
-        return new HeldResource(Kind.PROCESS, Map.of("name", name, "pid", Long.toString(process.pid()),
-                "started", process.info().startInstant().map(Object::toString).orElse("")));
+    /**
+     * The helper processes (qemu-nbd, nbdfuse) of one job, recorded before they start: every one of them names the
+     * job's private work directory on its command line, which is how they are found again.
+     */
+    public static HeldResource helpers(Path workDirectory) {
+        return new HeldResource(Kind.HELPERS, Map.of("path", workDirectory.toString()));
     }
 
     public static HeldResource fuse(Path mountPoint) {

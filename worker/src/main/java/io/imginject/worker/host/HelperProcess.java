@@ -106,9 +106,6 @@ public final class HelperProcess {
         return process.pid();
     }
 
-    public ProcessHandle handle() {
-        return process.toHandle();
-    }
 
     /** What the helper wrote to standard error so far. */
     public String stderr() {

@@ -3,6 +3,7 @@ package io.imginject.worker.host;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.InjectException;
 import io.imginject.worker.disk.DiskRegion;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +13,8 @@ import java.util.List;
  * and creates more on demand; the kernel arbitrates, so two jobs never get one device.
  */
 public final class LoopDevices {
+    private static final java.time.Duration DETACH_WAIT = java.time.Duration.ofSeconds(10);
+
     private final ProcessRunner runner;
 
     public LoopDevices(ProcessRunner runner) {
@@ -36,7 +39,22 @@ public final class LoopDevices {
         }
     }
 
-    public void detach(String device) {
+    /**
+     * Detaches {@code device} and waits until the kernel has let go of its backing file. When another process has
+     * the device open at that moment (losetup --find of a sibling job looks at devices), the kernel only marks it
+     * to clear on last close and returns at once; the backing file stays busy until then, and a FUSE export under it
+     * could not be unmounted yet.
+     */
+    public void detach(String device) throws InterruptedException {
         runner.run("losetup", "--detach", device);
+        Path backing = Path.of("/sys/block", Path.of(device).getFileName().toString(), "loop", "backing_file");
+        long deadline = System.nanoTime() + DETACH_WAIT.toNanos();
+        while (Files.exists(backing)) {
+            if (System.nanoTime() > deadline) {
+                throw new InjectException(ErrorCode.CLEANUP_FAILED, device + " still holds its backing file "
+                        + DETACH_WAIT.toSeconds() + " s after it was detached");
+            }
+            Thread.sleep(10);
+        }
     }
 }

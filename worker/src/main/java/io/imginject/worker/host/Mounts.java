@@ -26,8 +26,17 @@ public final class Mounts {
     }
 
     public void unmount(Path directory) throws InterruptedException {
+        unmount(List.of("umount", directory.toString()));
+    }
+
+    /** Unmounts a FUSE filesystem, such as nbdfuse's export, retrying while the kernel reports it busy. */
+    public void unmountFuse(Path directory) throws InterruptedException {
+        unmount(List.of("fusermount3", "-u", directory.toString()));
+    }
+
+    private void unmount(List<String> argv) throws InterruptedException {
         for (int attempt = 1; ; attempt++) {
-            CommandResult result = runner.runAllowingFailure(List.of("umount", directory.toString()));
+            CommandResult result = runner.runAllowingFailure(argv);
             if (result.succeeded()) {
                 return;
             }

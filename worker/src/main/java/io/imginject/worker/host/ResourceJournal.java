@@ -32,6 +32,7 @@ public final class ResourceJournal implements AutoCloseable {
     private final FileChannel channel;
     private final FileLock lock;
     private final AtomicLong ids = new AtomicLong();
+    private final java.util.Set<Long> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private ResourceJournal(Path file, FileChannel channel, FileLock lock) {
         this.file = file;
@@ -52,6 +53,7 @@ public final class ResourceJournal implements AutoCloseable {
         }
         // Only a locked journal takes the name recovery looks for, so no one takes a journal being born for a dead one.
         Path file = Files.move(unlocked, directory.resolve(name + SUFFIX));
+        HeldChannels.hold(file, channel);
         return new ResourceJournal(file, channel, lock);
     }
 
@@ -64,6 +66,7 @@ public final class ResourceJournal implements AutoCloseable {
         }
 
         public void released() {
+            held.remove(id);
             ObjectNode line = JSON.createObjectNode();
             line.put("op", "release");
             line.put("id", id);
@@ -74,6 +77,7 @@ public final class ResourceJournal implements AutoCloseable {
     /** Records that {@code resource} is now held. */
     public Entry acquired(HeldResource resource) {
         long id = ids.incrementAndGet();
+        held.add(id);
         ObjectNode line = JSON.createObjectNode();
         line.put("op", "acquire");
         line.put("id", id);
@@ -97,11 +101,19 @@ public final class ResourceJournal implements AutoCloseable {
         }
     }
 
-    /** A clean stop: everything was given back, so the journal goes. */
+    /**
+     * Stops journaling. When everything was given back the journal goes; when something could not be (a failed
+     * unmount, say), the journal stays, and the next worker to start releases what it lists.
+     */
     @Override
     public void close() throws IOException {
         lock.release();
+        HeldChannels.release(file);
         channel.close();
-        Files.deleteIfExists(file);
+        if (held.isEmpty()) {
+            Files.deleteIfExists(file);
+        } else {
+            log.error("stopping while still holding {} host resources; {} keeps them for the next worker to release", held.size(), file);
+        }
     }
 }

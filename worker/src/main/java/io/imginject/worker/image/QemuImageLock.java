@@ -2,6 +2,7 @@ package io.imginject.worker.image;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.InjectException;
+import io.imginject.worker.host.HeldChannels;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -14,15 +15,18 @@ import java.nio.file.StandardOpenOption;
  * have p"; permission 1 is write. Holding both write bytes shared tells qemu the image is being written and may
  * not be written by anyone else, so a VM cannot start on it mid-injection; failing to take them means a VM (or
  * another qemu) already writes the image or forbids writers, and the image must not be touched. POSIX record
- * locks, which the JVM takes, and qemu's OFD locks conflict with each other on Linux.
+ * locks, which the JVM takes, and qemu's OFD locks conflict with each other on Linux. The channel is registered with
+ * {@link HeldChannels}, since any other channel of this JVM closing on the image would drop the locks.
  */
 public final class QemuImageLock implements AutoCloseable {
     private static final long HOLDS_WRITE = 101;
     private static final long FORBIDS_WRITE = 201;
 
+    private final Path image;
     private final FileChannel channel;
 
-    private QemuImageLock(FileChannel channel) {
+    private QemuImageLock(Path image, FileChannel channel) {
+        this.image = image;
         this.channel = channel;
     }
 
@@ -48,7 +52,8 @@ public final class QemuImageLock implements AutoCloseable {
             if (holds == null || forbids == null) {
                 throw new InjectException(ErrorCode.IMAGE_IN_USE, image + " was locked by another process while the worker took it");
             }
-            return new QemuImageLock(channel);
+            HeldChannels.hold(image, channel);
+            return new QemuImageLock(image, channel);
         } catch (IOException | RuntimeException e) {
             try {
                 channel.close();
@@ -74,6 +79,7 @@ public final class QemuImageLock implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        HeldChannels.release(image);
         channel.close();
     }
 }

@@ -65,7 +65,7 @@ class CrashRecoveryTest {
             List<HeldResource> released = recovery.recoverDeadWorkers();
 
             assertThat(released).extracting(HeldResource::kind).contains(HeldResource.Kind.MOUNT, HeldResource.Kind.LOOP,
-                    HeldResource.Kind.FUSE, HeldResource.Kind.PROCESS, HeldResource.Kind.DIRECTORY);
+                    HeldResource.Kind.FUSE, HeldResource.Kind.HELPERS, HeldResource.Kind.DIRECTORY);
             assertThat(difference(NoHostLeaks.snapshot(), before)).as("only the living worker's resources are left").isEqualTo(heldByLiving);
             assertThat(journals(runDir)).as("the dead worker's journal is gone, the living one's stays").hasSize(1);
             assertThat(living.isAlive()).isTrue();

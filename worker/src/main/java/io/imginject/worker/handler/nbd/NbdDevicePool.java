@@ -5,7 +5,6 @@ import io.imginject.worker.InjectException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -24,6 +23,9 @@ import java.util.stream.Stream;
  */
 final class NbdDevicePool {
     private static final Pattern DEVICE = Pattern.compile("nbd[0-9]+");
+
+    /** Devices leased in this JVM: never opened again here, since closing a second channel would drop the lock. */
+    private static final java.util.Set<Path> LEASED_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Path sysBlock;
     private final Path devices;
@@ -101,13 +103,18 @@ final class NbdDevicePool {
     }
 
     private Lease tryLock(String name) {
+        Path lockFile = lockDirectory.resolve(name + ".lock").toAbsolutePath().normalize();
+        if (!LEASED_HERE.add(lockFile)) {
+            return null;
+        }
         FileChannel channel = null;
         try {
             Files.createDirectories(lockDirectory);
-            channel = FileChannel.open(lockDirectory.resolve(name + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = channel.tryLock();
             if (lock == null) {
                 channel.close();
+                LEASED_HERE.remove(lockFile);
                 return null;
             }
             FileChannel held = channel;
@@ -128,14 +135,14 @@ final class NbdDevicePool {
                         held.close();
                     } catch (IOException ignored) {
                         // closing the channel drops the lock whatever close reports
+                    } finally {
+                        LEASED_HERE.remove(lockFile);
                     }
                 }
             };
-        } catch (OverlappingFileLockException e) {
-            closeQuietly(channel);
-            return null;
         } catch (IOException e) {
             closeQuietly(channel);
+            LEASED_HERE.remove(lockFile);
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not lock nbd device " + name + " in " + lockDirectory + ": " + e, e);
         }
     }

@@ -7,6 +7,7 @@ import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.RawDiskMounter;
 import io.imginject.worker.handler.ReleasingGuest;
 import io.imginject.worker.host.Cleanup;
+import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.DiskImage;
@@ -37,7 +38,7 @@ public final class NbdHandler implements ImageHandler {
         NbdSupport.Choice choice = NbdSupport.choose(settings.transport(), pool.kernelSupportsNbd());
         Optional<NbdTransport> transport = choice.transport().map(t -> t == NbdSettings.Transport.KERNEL
                 ? new KernelNbdTransport(pool, runner, settings.readyTimeout(), journal)
-                : new UserspaceNbdTransport(runner, workBase, settings.readyTimeout(), journal));
+                : new UserspaceNbdTransport(new Mounts(runner), workBase, settings.readyTimeout(), journal));
         return new NbdHandler(mounter, transport, choice.problem());
     }
 

@@ -7,7 +7,7 @@ import io.imginject.worker.host.CommandFailedException;
 import io.imginject.worker.host.HelperProcess;
 import io.imginject.worker.host.HeldResource;
 import io.imginject.worker.host.ResourceJournal;
-import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.host.Mounts;
 import io.imginject.worker.image.DiskImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,14 +27,14 @@ final class UserspaceNbdTransport implements NbdTransport {
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final ProcessRunner runner;
+    private final Mounts mounts;
     private final Path workBase;
     private final Duration readyTimeout;
     private final ResourceJournal journal;
 
     /** @param workBase a directory only root can enter, for sockets, pid files and FUSE mount points */
-    UserspaceNbdTransport(ProcessRunner runner, Path workBase, Duration readyTimeout, ResourceJournal journal) {
-        this.runner = runner;
+    UserspaceNbdTransport(Mounts mounts, Path workBase, Duration readyTimeout, ResourceJournal journal) {
+        this.mounts = mounts;
         this.workBase = workBase;
         this.readyTimeout = readyTimeout;
         this.journal = journal;
@@ -46,7 +46,11 @@ final class UserspaceNbdTransport implements NbdTransport {
         try {
             Path work = workBase.resolve("nbd-" + HexFormat.of().formatHex(randomBytes()));
             ResourceJournal.Entry workEntry = journal.acquired(HeldResource.directory(work));
-            cleanup.push("remove " + work, workEntry, () -> deleteTree(work));
+            ResourceJournal.Entry helpers = journal.acquired(HeldResource.helpers(work));
+            cleanup.push("remove " + work, workEntry, () -> {
+                deleteTree(work);
+                helpers.released();
+            });
             privateDirectory(work);
             Path socket = work.resolve("nbd.sock");
             HelperProcess qemuNbd;
@@ -57,8 +61,7 @@ final class UserspaceNbdTransport implements NbdTransport {
             } catch (CommandFailedException e) {
                 throw QemuNbdErrors.of(image, e);
             }
-            cleanup.push("stop qemu-nbd (pid " + qemuNbd.pid() + ")", journal.acquired(HeldResource.process("qemu-nbd", qemuNbd.handle())),
-                    () -> expectCleanExit("qemu-nbd", qemuNbd.stop(EXIT_TIMEOUT), qemuNbd));
+            cleanup.push("stop qemu-nbd (pid " + qemuNbd.pid() + ")", () -> expectCleanExit("qemu-nbd", qemuNbd.stop(EXIT_TIMEOUT), qemuNbd));
             Path mountPoint = Files.createDirectory(work.resolve("export"));
             ResourceJournal.Entry fuseEntry = journal.acquired(HeldResource.fuse(mountPoint));
             HelperProcess nbdfuse;
@@ -69,12 +72,10 @@ final class UserspaceNbdTransport implements NbdTransport {
                 fuseEntry.released();
                 throw e;
             }
-            ResourceJournal.Entry nbdfuseEntry = journal.acquired(HeldResource.process("nbdfuse", nbdfuse.handle()));
             cleanup.push("unmount nbdfuse at " + mountPoint, () -> {
-                runner.run("fusermount3", "-u", mountPoint.toString());
+                mounts.unmountFuse(mountPoint);
                 fuseEntry.released();
                 expectCleanExit("nbdfuse", nbdfuse.awaitExit(EXIT_TIMEOUT), nbdfuse);
-                nbdfuseEntry.released();
             });
             return new ExposedDisk(mountPoint.resolve("disk"), cleanup.handOver());
         } catch (IOException e) {
