@@ -111,8 +111,8 @@ public final class Worker implements AutoCloseable {
                         deadLetters, scheduler, Clock.systemUTC()));
             }
             if (config.oslo().isPresent()) {
-                doors.add(new OsloFrontDoor(consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner, publisher,
-                        deadLetters, scheduler));
+                doors.add(new OsloFrontDoor(consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner, results,
+                        publisher, deadLetters, scheduler));
             }
             for (FrontDoor door : doors) {
                 door.start();

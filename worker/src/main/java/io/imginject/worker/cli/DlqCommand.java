@@ -1,7 +1,6 @@
 package io.imginject.worker.cli;
 
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import io.imginject.worker.dlq.DeadLetter;
 import io.imginject.worker.dlq.DeadLetterQueue;
 import io.imginject.worker.dlq.Selection;
@@ -28,8 +27,8 @@ final class DlqCommand {
 
     /** The broker and the filters every subcommand takes. */
     static final class Filters {
-        @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + WorkerCommand.DEFAULT_AMQP_URI_IN_HELP + ", or IMGINJECT_AMQP_URI).")
-        String amqpUri;
+        @Mixin
+        BrokerOption broker;
 
         @Option(names = "--all", description = "Select every message.")
         boolean all;
@@ -71,9 +70,7 @@ final class DlqCommand {
         }
 
         Connection connect() throws Exception {
-            ConnectionFactory factory = new ConnectionFactory();
-            factory.setUri(amqpUri != null ? amqpUri : System.getenv().getOrDefault("IMGINJECT_AMQP_URI", WorkerCommand.DEFAULT_AMQP_URI));
-            return factory.newConnection("imginject-dlq");
+            return broker.connect("imginject-dlq");
         }
 
         static Duration age(String text) {
@@ -120,6 +117,22 @@ final class DlqCommand {
             out.printf("%slooked at %d, selected %d: %d replayed, %d parked, %d purged, %d skipped%n", dryRun ? "dry run: " : "",
                     summary.scanned(), summary.matched(), summary.replayed(), summary.parked(), summary.purged(), summary.skipped());
         }
+    }
+
+    /** A pass over the queue that changes it: replay or purge. */
+    @FunctionalInterface
+    interface Pass {
+        DeadLetterQueue.Summary run(DeadLetterQueue queue, Predicate<DeadLetter> predicate, Printer printer) throws Exception;
+    }
+
+    /** Runs {@code pass} on the selected messages, printing each message's fate and the totals. */
+    static int pass(picocli.CommandLine.Model.CommandSpec spec, Filters filters, boolean dryRun, Pass pass) throws Exception {
+        Predicate<DeadLetter> predicate = filters.predicate();
+        Printer printer = new Printer(spec.commandLine().getOut(), spec.commandLine().getErr());
+        try (Connection connection = filters.connect()) {
+            printer.summary(pass.run(new DeadLetterQueue(connection), predicate, printer), dryRun);
+        }
+        return 0;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists dead letters, one line each, leaving them in the queue.")
@@ -199,13 +212,8 @@ final class DlqCommand {
 
         @Override
         public Integer call() throws Exception {
-            Predicate<DeadLetter> predicate = filters.predicate();
-            Printer printer = new Printer(spec.commandLine().getOut(), spec.commandLine().getErr());
-            try (Connection connection = filters.connect()) {
-                printer.summary(new DeadLetterQueue(connection).replay(predicate, filters.limit, Optional.ofNullable(toHost), maxReplays,
-                        dryRun, printer), dryRun);
-            }
-            return 0;
+            return pass(spec, filters, dryRun, (queue, predicate, printer) ->
+                    queue.replay(predicate, filters.limit, Optional.ofNullable(toHost), maxReplays, dryRun, printer));
         }
     }
 
@@ -222,12 +230,7 @@ final class DlqCommand {
 
         @Override
         public Integer call() throws Exception {
-            Predicate<DeadLetter> predicate = filters.predicate();
-            Printer printer = new Printer(spec.commandLine().getOut(), spec.commandLine().getErr());
-            try (Connection connection = filters.connect()) {
-                printer.summary(new DeadLetterQueue(connection).purge(predicate, filters.limit, dryRun, printer), dryRun);
-            }
-            return 0;
+            return pass(spec, filters, dryRun, (queue, predicate, printer) -> queue.purge(predicate, filters.limit, dryRun, printer));
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.imginject.worker.cli;
 
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.loop.LoopSupport;
@@ -15,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -26,8 +26,8 @@ final class DoctorCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + WorkerCommand.DEFAULT_AMQP_URI_IN_HELP + ", or IMGINJECT_AMQP_URI).")
-    String amqpUri;
+    @Mixin
+    BrokerOption broker;
 
     @Option(names = "--nbd-transport", paramLabel = "auto|kernel|userspace", defaultValue = "auto", description = "The nbd transport to check (default auto).")
     String nbdTransport;
@@ -59,20 +59,10 @@ final class DoctorCommand implements Callable<Integer> {
     }
 
     private Optional<String> brokerProblem() {
-        String uri = amqpUri != null ? amqpUri : System.getenv().getOrDefault("IMGINJECT_AMQP_URI", WorkerCommand.DEFAULT_AMQP_URI);
-        ConnectionFactory factory = new ConnectionFactory();
-        factory.setConnectionTimeout(5000);
-        try {
-            factory.setUri(uri);
-            try (Connection connection = factory.newConnection("imginject-doctor")) {
-                return Optional.empty();
-            }
+        try (Connection connection = broker.connect("imginject-doctor")) {
+            return Optional.empty();
         } catch (Exception e) {
-            return Optional.of("cannot connect to " + redacted(uri) + ": " + e.getMessage());
+            return Optional.of("cannot connect to " + broker.redactedUri() + ": " + e.getMessage());
         }
-    }
-
-    private static String redacted(String uri) {
-        return uri.replaceAll("//([^:/@]*):[^@]*@", "//$1:***@");
     }
 }

@@ -1,7 +1,6 @@
 package io.imginject.worker.cli;
 
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import io.imginject.protocol.FileInjection;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageFormat;
@@ -21,7 +20,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -33,6 +31,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -44,8 +43,8 @@ final class SubmitCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + WorkerCommand.DEFAULT_AMQP_URI_IN_HELP + ", or IMGINJECT_AMQP_URI).")
-    String amqpUri;
+    @Mixin
+    BrokerOption broker;
 
     @Option(names = "--host", description = "Worker host to send the request to (default this machine's name).")
     String host;
@@ -105,9 +104,7 @@ final class SubmitCommand implements Callable<Integer> {
             return 2;
         }
         String target = host != null ? host : HostName.local();
-        ConnectionFactory factory = new ConnectionFactory();
-        factory.setUri(amqpUri != null ? amqpUri : System.getenv().getOrDefault("IMGINJECT_AMQP_URI", WorkerCommand.DEFAULT_AMQP_URI));
-        try (Connection connection = factory.newConnection("imginject-submit"); InjectionClient client = InjectionClient.open(connection)) {
+        try (Connection connection = broker.connect("imginject-submit"); InjectionClient client = InjectionClient.open(connection)) {
             java.time.Instant deadline = deadlineSeconds == null ? null : java.time.Instant.now().plusSeconds(deadlineSeconds);
             InjectionReply reply = client.submit(target, request, jobId != null ? jobId : UUID.randomUUID().toString(), deadline)
                     .get(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS);

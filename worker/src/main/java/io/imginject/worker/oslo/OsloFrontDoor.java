@@ -10,6 +10,7 @@ import io.imginject.worker.amqp.DeadLetterReason;
 import io.imginject.worker.amqp.DeliveryAcks;
 import io.imginject.worker.amqp.FrontDoor;
 import io.imginject.worker.amqp.PublishRetry;
+import io.imginject.worker.job.JobResults;
 import io.imginject.worker.job.JobRunner;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -29,14 +30,14 @@ import org.slf4j.MDC;
  *
  * <p>Unlike oslo, which acks a request before running it (at most once), this door acks only after the final reply
  * is confirmed by the broker (at least once): a worker that dies mid-job leaves the request to be delivered again,
- * and the job, being idempotent, runs again to the same result. A message whose {@code _unique_id} was seen
- * recently is not run twice: a finished call gets its final reply again, a running one is dropped. A message that
+ * and the job, being idempotent, runs again to the same result. A message whose {@code _unique_id} this host has
+ * finished (its final reply is kept for a day, as for native jobs) is not run again: a call gets that very reply
+ * again; one still running in this process is dropped, as oslo drops duplicates. A message that
  * is not an oslo request is answered when its reply address can be read, and copied to the dead-letter exchange;
  * a cast that fails is copied there too, since it has no caller to tell.
  */
 public final class OsloFrontDoor implements FrontDoor {
     private static final Logger log = LoggerFactory.getLogger(OsloFrontDoor.class);
-    private static final int REMEMBERED_MESSAGES = 1024;
 
     private final Channel channel;
     private final OsloSettings settings;
@@ -48,13 +49,14 @@ public final class OsloFrontDoor implements FrontDoor {
     private final ScheduledExecutorService heartbeats;
     private final PublishRetry publishRetry = new PublishRetry();
     private final DeliveryAcks acks;
-    private final RecentMessages recent = new RecentMessages(REMEMBERED_MESSAGES);
+    private final RunningMessages running = new RunningMessages();
+    private final JobResults results;
     private final List<String> consumerTags = new ArrayList<>();
     private final io.imginject.worker.amqp.Resubscriber resubscriber;
     private volatile boolean stopping;
     private OsloTopology.Queues queues;
 
-    public OsloFrontDoor(Channel channel, OsloSettings settings, int concurrency, ExecutorService jobs, JobRunner runner,
+    public OsloFrontDoor(Channel channel, OsloSettings settings, int concurrency, ExecutorService jobs, JobRunner runner, JobResults results,
             io.imginject.worker.amqp.ConfirmedPublisher publisher, DeadLetterPublisher deadLetters, ScheduledExecutorService scheduler) {
         this.channel = channel;
         this.settings = settings;
@@ -65,6 +67,7 @@ public final class OsloFrontDoor implements FrontDoor {
         this.replier = new OsloReplier(publisher);
         this.deadLetters = deadLetters;
         this.heartbeats = scheduler;
+        this.results = results;
         this.acks = new DeliveryAcks(channel);
         this.resubscriber = new io.imginject.worker.amqp.Resubscriber(scheduler, "the oslo queues of " + settings.topic() + "." + settings.server(),
                 this::subscribe, () -> stopping);
@@ -129,32 +132,42 @@ public final class OsloFrontDoor implements FrontDoor {
         String uniqueId = request.uniqueId().orElseGet(() -> UUID.randomUUID().toString().replace("-", ""));
         MDC.put("job", request.replyTo().map(ReplyAddress::msgId).orElse(uniqueId));
         request.contextText("request_id").ifPresent(id -> MDC.put("request", id));
+        if (!running.start(uniqueId)) {
+            log.info("oslo {} is a duplicate of a message running now; dropping it, as oslo does", request);
+            acks.ack(delivery);
+            MDC.remove("job");
+            MDC.remove("request");
+            return;
+        }
         try {
-            Optional<RecentMessages.Seen> seen = recent.start(uniqueId);
-            if (seen.isPresent()) {
-                answerDuplicate(delivery, request, seen.get());
+            String key = JobResults.key(uniqueId, 0, delivery.getBody());
+            Optional<byte[]> kept = results.find(key);
+            if (kept.isPresent()) {
+                log.info("oslo {} was finished before; {}", request, request.isCall() ? "sending its reply again" : "not running it again");
+                if (request.isCall()) {
+                    publishRetry.run(() -> replier.send(request.replyTo().get(), kept.get()));
+                }
+                acks.ack(delivery);
                 return;
             }
             log.info("oslo {} received", request);
-            Optional<byte[]> finalReply = run(delivery, request);
-            recent.finish(uniqueId, finalReply);
+            run(delivery, request, key);
             acks.ack(delivery);
         } catch (io.imginject.worker.job.JobInterruptedException e) {
             log.warn("oslo {} interrupted by the shutdown; it goes back to the queue", request);
-            recent.forget(uniqueId);
             acks.requeue(delivery);
         } catch (IOException | RuntimeException e) {
             log.error("could not finish oslo {}; it goes back to the queue", request, e);
-            recent.forget(uniqueId);
             acks.requeue(delivery);
         } finally {
+            running.finish(uniqueId);
             MDC.remove("job");
             MDC.remove("request");
         }
     }
 
-    /** Runs the request and, for a call, publishes its final reply; returns that reply. */
-    private Optional<byte[]> run(Delivery delivery, OsloRequest request) throws IOException {
+    /** Runs the request, keeps its final reply (empty for a cast), and publishes it for a call. */
+    private void run(Delivery delivery, OsloRequest request, String key) throws IOException {
         JsonNode result = NullNode.getInstance();
         Optional<OsloFailure> failure = Optional.empty();
         try (CallHeartbeat heartbeat = request.replyTo()
@@ -172,22 +185,13 @@ public final class OsloFrontDoor implements FrontDoor {
                         Optional.of(f.className()), List.of());
                 publishRetry.run(() -> deadLetters.publish(delivery, reason));
             }
-            return Optional.empty();
+            results.save(key, new byte[0]);
+            return;
         }
         ReplyAddress to = request.replyTo().get();
         byte[] body = OsloReplier.finalReply(to, result, failure);
+        results.save(key, body);
         publishRetry.run(() -> replier.send(to, body));
-        return Optional.of(body);
-    }
-
-    private void answerDuplicate(Delivery delivery, OsloRequest request, RecentMessages.Seen seen) throws IOException {
-        if (seen instanceof RecentMessages.Finished finished && finished.finalReply().isPresent() && request.replyTo().isPresent()) {
-            log.info("oslo {} is a duplicate of a finished call; sending its reply again", request);
-            publishRetry.run(() -> replier.send(request.replyTo().get(), finished.finalReply().get()));
-        } else {
-            log.info("oslo {} is a duplicate of a message seen moments ago; dropping it, as oslo does", request);
-        }
-        acks.ack(delivery);
     }
 
     private void refuseMalformed(Delivery delivery, OsloEnvelope.MalformedOsloMessage e) {

@@ -15,7 +15,6 @@ import io.imginject.protocol.PartitionSelector;
 import io.imginject.protocol.Secret;
 import io.imginject.worker.testing.Commands;
 import io.imginject.worker.testing.GuestTree;
-import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;

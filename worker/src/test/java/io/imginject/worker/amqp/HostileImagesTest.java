@@ -14,7 +14,6 @@ import io.imginject.protocol.Outcome;
 import io.imginject.protocol.SshPublicKey;
 import io.imginject.worker.testing.Fsck;
 import io.imginject.worker.testing.GuestTree;
-import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.TestImages;

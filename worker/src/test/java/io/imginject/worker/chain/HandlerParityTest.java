@@ -17,7 +17,6 @@ import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
 import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.WorkerFixture;
-import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;

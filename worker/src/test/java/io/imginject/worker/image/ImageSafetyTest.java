@@ -9,7 +9,6 @@ import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.worker.testing.Commands;
 import io.imginject.worker.testing.GuestTree;
-import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
