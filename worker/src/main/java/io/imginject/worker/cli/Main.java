@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code imginject} command. */
 @Command(name = "imginject", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Injects SSH keys, passwords, files, metadata and network config into VM disk images before first boot.",
-        subcommands = {WorkerCommand.class, SubmitCommand.class, DoctorCommand.class, DlqCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {WorkerCommand.class, SubmitCommand.class, DoctorCommand.class, DlqCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
