@@ -85,24 +85,31 @@ public final class Worker implements AutoCloseable {
      * which tests put a fault in front of a real handler.
      */
     public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate) throws IOException, TimeoutException {
-        ProcessRunner processes = new ProcessRunner(config.commandTimeout());
-        privateDirectory(CrashRecovery.journals(config.runDir()));
-        CrashRecovery recovery = new CrashRecovery(processes, config.runDir());
-        List<HeldResource> recovered = recovery.recoverDeadWorkers();
-        if (!recovered.isEmpty()) {
-            log.warn("released {} host resources that crashed workers left behind", recovered.size());
-        }
-        ResourceJournal journal = ResourceJournal.open(CrashRecovery.journals(config.runDir()));
-        JobRunner runner = jobRunner(config, decorate, processes, journal, recovery);
-        JobResults results = new JobResults(privateDirectory(config.runDir().resolve("results")), RESULTS_KEPT, Clock.systemUTC());
-        results.prune();
         ConnectionFactory factory = connectionFactory(config);
-        Connection consuming = factory.newConnection("imginject-worker-" + config.host() + "-consume");
+        Connection consuming;
+        try {
+            consuming = factory.newConnection("imginject-worker-" + config.host() + "-consume");
+        } catch (IOException e) {
+            throw new IOException("cannot connect to the broker at " + config.amqpUri().toString().replaceAll("//([^:/@]*):[^@]*@", "//$1:***@")
+                    + ": " + e.getMessage() + " (the worker exits; run it under a supervisor that restarts it)", e);
+        }
         Connection publishing = null;
+        ResourceJournal journal = null;
         ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), threads("job"));
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(threads("scheduler"));
         try {
             publishing = factory.newConnection("imginject-worker-" + config.host() + "-publish");
+            ProcessRunner processes = new ProcessRunner(config.commandTimeout());
+            privateDirectory(CrashRecovery.journals(config.runDir()));
+            CrashRecovery recovery = new CrashRecovery(processes, config.runDir());
+            List<HeldResource> recovered = recovery.recoverDeadWorkers();
+            if (!recovered.isEmpty()) {
+                log.warn("released {} host resources that crashed workers left behind", recovered.size());
+            }
+            journal = ResourceJournal.open(CrashRecovery.journals(config.runDir()));
+            JobRunner runner = jobRunner(config, decorate, processes, journal, recovery);
+            JobResults results = new JobResults(privateDirectory(config.runDir().resolve("results")), RESULTS_KEPT, Clock.systemUTC());
+            results.prune();
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
             DeadLetterPublisher deadLetters = new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC());
             List<FrontDoor> doors = new ArrayList<>();
@@ -122,7 +129,9 @@ public final class Worker implements AutoCloseable {
                     config.concurrency(), config.imageRoots());
             return new Worker(config, consuming, publishing, jobs, scheduler, publisher, doors, journal);
         } catch (IOException | RuntimeException e) {
-            journal.close();
+            if (journal != null) {
+                journal.close();
+            }
             jobs.shutdownNow();
             scheduler.shutdownNow();
             consuming.abort();
