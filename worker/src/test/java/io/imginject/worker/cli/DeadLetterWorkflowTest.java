@@ -142,6 +142,18 @@ class DeadLetterWorkflowTest {
     }
 
     @Test
+    void a_replay_no_queue_takes_is_skipped_and_stays_in_the_dead_letter_queue() throws Exception {
+        failingJob("job-h", "h.img");
+
+        Run replay = dlq("replay", "--job-id", "job-h", "--to-host", "no-worker-" + worker.host());
+
+        assertThat(replay.status()).as(replay.err()).isZero();
+        assertThat(replay.out()).contains("job-h  skipped: no queue took the copy (NO_ROUTE for imginject inject.no-worker-")
+                .contains("; left in the dead-letter queue").contains("1 skipped");
+        assertThat(dlq("list").out()).contains("job-h").contains("1 message(s)");
+    }
+
+    @Test
     void purge_removes_only_what_is_selected_and_dry_run_removes_nothing() throws Exception {
         failingJob("job-e", "e.img");
         failingJob("job-f", "f.img");
