@@ -5,17 +5,19 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Publishes and waits for the broker's confirm, so a caller acks a request only once its reply or dead-letter
- * copy is safe. Uses a connection of its own (flow control on publishing must not stall acks) and opens a
- * fresh channel when the broker closed the last one.
+ * Publishes and waits for the broker's confirm, so a caller removes a message (acks a request, a dead letter) only
+ * once its reply or copy is safe. Opens a fresh channel when the broker closed the last one. The worker gives it a
+ * connection of its own, so that flow control on publishing cannot stall acks.
  */
 public final class ConfirmedPublisher implements AutoCloseable {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ConfirmedPublisher.class);
     private final Connection connection;
     private final Duration confirmTimeout;
+    private final AtomicReference<String> returned = new AtomicReference<>();
     private Channel channel;
 
     public ConfirmedPublisher(Connection connection, Duration confirmTimeout) {
@@ -28,19 +30,29 @@ public final class ConfirmedPublisher implements AutoCloseable {
      *
      * @throws IOException if the broker nacked it, did not confirm it in time, or the channel failed
      */
-    public void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
+    public synchronized void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
         publish(exchange, routingKey, false, properties, body);
     }
 
     /**
-     * As {@link #publish(String, String, AMQP.BasicProperties, byte[])}, with the mandatory flag: a message no queue
-     * takes is returned by the broker, and logged here, instead of silently dropped.
+     * As {@link #publish(String, String, AMQP.BasicProperties, byte[])}, but mandatory: a message no queue takes is
+     * returned by the broker instead of silently dropped.
+     *
+     * @return empty when a queue took the message, else the broker's reason ({@code NO_ROUTE for <exchange> <key>})
      */
-    public synchronized void publish(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties properties, byte[] body)
+    public synchronized Optional<String> publishMandatory(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body)
+            throws IOException {
+        returned.set(null);
+        publish(exchange, routingKey, true, properties, body);
+        return Optional.ofNullable(returned.getAndSet(null));
+    }
+
+    private synchronized void publish(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties properties, byte[] body)
             throws IOException {
         Channel open = channel();
         open.basicPublish(exchange, routingKey, mandatory, properties, body);
         try {
+            // the broker sends a return before the confirm, so once this returns the return listener has run
             open.waitForConfirmsOrDie(confirmTimeout.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -54,8 +66,7 @@ public final class ConfirmedPublisher implements AutoCloseable {
         if (channel == null || !channel.isOpen()) {
             channel = connection.createChannel();
             channel.confirmSelect();
-            channel.addReturnListener(returned -> log.warn("the broker returned a message for {} (no such queue: its consumer is gone): {}",
-                    returned.getRoutingKey(), returned.getReplyText()));
+            channel.addReturnListener(r -> returned.set(r.getReplyText() + " for " + r.getExchange() + " " + r.getRoutingKey()));
         }
         return channel;
     }

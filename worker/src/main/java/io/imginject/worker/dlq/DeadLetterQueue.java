@@ -5,15 +5,18 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import io.imginject.protocol.Wire;
+import io.imginject.worker.amqp.ConfirmedPublisher;
 import io.imginject.worker.amqp.DeadLetterHeaders;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -73,53 +76,45 @@ public final class DeadLetterQueue {
      */
     public Summary replay(Predicate<DeadLetter> filter, int limit, Optional<String> toHost, int maxReplays, boolean dryRun, Progress progress)
             throws IOException, TimeoutException {
-        return pass(filter, limit, dryRun, progress, (letter, publisher) -> {
+        return pass(filter, limit, dryRun, progress, letter -> {
             if (letter.replays() >= maxReplays) {
-                if (!dryRun) {
-                    publisher.basicPublish("", Wire.PARKING_LOT_QUEUE, true, letter.properties(), letter.body());
-                }
-                return "parked (replayed " + letter.replays() + " times already)";
+                return new Step(Outcome.PARKED, Optional.of(new Copy("", Wire.PARKING_LOT_QUEUE, letter.properties())),
+                        "parked (replayed " + letter.replays() + " times already)");
             }
             Optional<String> exchange = toHost.isPresent() ? Optional.of(Wire.EXCHANGE) : letter.originalExchange();
             Optional<String> routingKey = toHost.map(Wire::routingKey).or(letter::originalRoutingKey);
-            if (exchange.isEmpty() || routingKey.isEmpty()) {
-                return null;
+            boolean nativeRequest = letter.originalExchange().map(Wire.EXCHANGE::equals).orElse(false);
+            if (exchange.isEmpty() || routingKey.isEmpty() || toHost.isPresent() && !nativeRequest) {
+                return new Step(Outcome.SKIPPED, Optional.empty(), "no place to replay it to");
             }
-            if (toHost.isPresent() && !letter.originalExchange().map(Wire.EXCHANGE::equals).orElse(false)) {
-                return null;
-            }
-            if (!dryRun) {
-                publisher.basicPublish(exchange.get(), routingKey.get(), true, replayed(letter), letter.body());
-            }
-            return "replayed to " + (exchange.get().isEmpty() ? "(default)" : exchange.get()) + " " + routingKey.get();
+            return new Step(Outcome.REPLAYED, Optional.of(new Copy(exchange.get(), routingKey.get(), replayed(letter))),
+                    "replayed to " + (exchange.get().isEmpty() ? "(default)" : exchange.get()) + " " + routingKey.get());
         });
     }
 
     /** Removes the matching messages, at most {@code limit}. With {@code dryRun} nothing changes. */
     public Summary purge(Predicate<DeadLetter> filter, int limit, boolean dryRun, Progress progress) throws IOException, TimeoutException {
-        return pass(filter, limit, dryRun, progress, (letter, publisher) -> "purged");
+        return pass(filter, limit, dryRun, progress, letter -> new Step(Outcome.PURGED, Optional.empty(), "purged"));
     }
 
-    /** What a pass does with one matching message: publishes its copy if any, says what it did; null to leave it. */
-    private interface Action {
-        String apply(DeadLetter letter, Channel publisher) throws IOException;
+    private enum Outcome { REPLAYED, PARKED, PURGED, SKIPPED }
+
+    /** A message to publish in place of the dead letter. */
+    private record Copy(String exchange, String routingKey, AMQP.BasicProperties properties) {
     }
 
-    private Summary pass(Predicate<DeadLetter> filter, int limit, boolean dryRun, Progress progress, Action action)
+    /** What a pass does with one matching message: its outcome, the copy it publishes first if any, and what to say. */
+    private record Step(Outcome outcome, Optional<Copy> copy, String said) {
+    }
+
+    private Summary pass(Predicate<DeadLetter> filter, int limit, boolean dryRun, Progress progress, Function<DeadLetter, Step> decide)
             throws IOException, TimeoutException {
         int scanned = 0;
-        int matched = 0;
-        int replayed = 0;
-        int parked = 0;
-        int purged = 0;
-        int skipped = 0;
-        try (Channel channel = connection.createChannel(); Channel publisher = connection.createChannel()) {
-            publisher.confirmSelect();
-            java.util.concurrent.atomic.AtomicReference<String> returned = new java.util.concurrent.atomic.AtomicReference<>();
-            publisher.addReturnListener(r -> returned.set(r.getReplyText() + " for " + r.getExchange() + " " + r.getRoutingKey()));
-            publisher.queueDeclare(Wire.PARKING_LOT_QUEUE, true, false, false, Map.of("x-queue-type", "quorum"));
+        Map<Outcome, Integer> counts = new EnumMap<>(Outcome.class);
+        try (Channel channel = connection.createChannel(); ConfirmedPublisher publisher = new ConfirmedPublisher(connection, CONFIRM_TIMEOUT)) {
+            channel.queueDeclare(Wire.PARKING_LOT_QUEUE, true, false, false, Map.of("x-queue-type", "quorum"));
             long waiting = waiting(channel);
-            for (long i = 0; i < waiting && matched < limit; i++) {
+            for (long i = 0; i < waiting && matched(counts) < limit; i++) {
                 GetResponse response = channel.basicGet(Wire.DEAD_LETTER_QUEUE, false);
                 if (response == null) {
                     break;
@@ -127,34 +122,34 @@ public final class DeadLetterQueue {
                 scanned++;
                 DeadLetter letter = DeadLetter.of(response);
                 if (filter.test(letter)) {
-                    matched++;
-                    returned.set(null);
-                    String done = action.apply(letter, publisher);
-                    if (done != null && !dryRun) {
-                        confirm(publisher);
-                    }
-                    if (done == null || returned.get() != null) {
-                        skipped++;
-                        progress.taken(letter, "skipped: " + (done == null ? "no place to replay it to" : "no queue took the copy ("
-                                + returned.get() + ")") + (dryRun ? "" : "; left in the dead-letter queue"));
-                    } else {
-                        if (!dryRun) {
+                    Step step = decide.apply(letter);
+                    Optional<String> returned = Optional.empty();
+                    if (step.outcome() != Outcome.SKIPPED && !dryRun) {
+                        // the original leaves only once its copy is confirmed and a queue took it
+                        if (step.copy().isPresent()) {
+                            Copy copy = step.copy().get();
+                            returned = publisher.publishMandatory(copy.exchange(), copy.routingKey(), copy.properties(), letter.body());
+                        }
+                        if (returned.isEmpty()) {
                             channel.basicAck(letter.deliveryTag(), false);
                         }
-                        if (done.startsWith("replayed")) {
-                            replayed++;
-                        } else if (done.startsWith("parked")) {
-                            parked++;
-                        } else {
-                            purged++;
-                        }
-                        progress.taken(letter, (dryRun ? "would be " : "") + done);
                     }
+                    Outcome outcome = returned.isPresent() ? Outcome.SKIPPED : step.outcome();
+                    counts.merge(outcome, 1, Integer::sum);
+                    String said = returned.map(reason -> "no queue took the copy (" + reason + ")").orElse(step.said());
+                    progress.taken(letter, outcome == Outcome.SKIPPED
+                            ? "skipped: " + said + (dryRun ? "" : "; left in the dead-letter queue")
+                            : (dryRun ? "would be " : "") + said);
                 }
                 progress.scanned(scanned, (int) waiting);
             }
         }
-        return new Summary(scanned, matched, replayed, parked, purged, skipped);
+        return new Summary(scanned, matched(counts), counts.getOrDefault(Outcome.REPLAYED, 0), counts.getOrDefault(Outcome.PARKED, 0),
+                counts.getOrDefault(Outcome.PURGED, 0), counts.getOrDefault(Outcome.SKIPPED, 0));
+    }
+
+    private static int matched(Map<Outcome, Integer> counts) {
+        return counts.values().stream().mapToInt(Integer::intValue).sum();
     }
 
     /** The copy a replay publishes: the original, counting one more replay, without the last failure's headers. */
@@ -163,17 +158,6 @@ public final class DeadLetterQueue {
         FAILURE_HEADERS.forEach(headers::remove);
         headers.put(DeadLetterHeaders.REPLAYS, letter.replays() + 1);
         return letter.properties().builder().headers(headers).build();
-    }
-
-    private static void confirm(Channel publisher) throws IOException {
-        try {
-            publisher.waitForConfirmsOrDie(CONFIRM_TIMEOUT.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for a confirm", e);
-        } catch (TimeoutException e) {
-            throw new IOException("the broker did not confirm a copy within " + CONFIRM_TIMEOUT.toSeconds() + " s; its original stays", e);
-        }
     }
 
     private static long waiting(Channel channel) throws IOException {

@@ -6,6 +6,8 @@ import io.imginject.worker.amqp.ConfirmedPublisher;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Publishes replies exactly as oslo's client needs them: to the default exchange with the call's reply queue as
@@ -13,6 +15,7 @@ import java.util.Optional;
  * client drops the reply), {@code content_encoding utf-8}, persistent, priority 0, empty headers.
  */
 final class OsloReplier {
+    private static final Logger log = LoggerFactory.getLogger(OsloReplier.class);
     private static final AMQP.BasicProperties PROPERTIES = new AMQP.BasicProperties.Builder()
             .contentType("application/json")
             .contentEncoding("utf-8")
@@ -32,8 +35,10 @@ final class OsloReplier {
         return OsloEnvelope.reply(to.msgId(), result, failure, true);
     }
 
+    /** Sends a reply; one whose queue is gone (the caller gave up) is returned by the broker and logged. */
     void send(ReplyAddress to, byte[] body) throws IOException {
-        publisher.publish("", to.queue(), true, PROPERTIES, body);
+        publisher.publishMandatory("", to.queue(), PROPERTIES, body)
+                .ifPresent(reason -> log.warn("the caller's reply queue is gone, reply to message {} dropped: {}", to.msgId(), reason));
     }
 
     /** A call-monitor heartbeat: no result, no failure, {@code ending: false}. */
