@@ -7,6 +7,7 @@ import com.rabbitmq.client.DeliverCallback;
 import com.rabbitmq.client.MessageProperties;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -68,7 +69,7 @@ public final class InjectionClient implements AutoCloseable {
      */
     public static InjectionClient openWithDurableReplies(Connection connection, String replyQueue) throws IOException {
         Channel channel = connection.createChannel();
-        channel.queueDeclare(replyQueue, true, false, false, java.util.Map.of("x-queue-type", "quorum"));
+        channel.queueDeclare(replyQueue, true, false, false, Map.of("x-queue-type", "quorum"));
         return new InjectionClient(channel, replyQueue);
     }
 
@@ -89,7 +90,7 @@ public final class InjectionClient implements AutoCloseable {
      * As {@link #submit(String, InjectionRequest, String)}, with a deadline: a worker that takes the request after
      * {@code deadline} does not run it and answers {@code deadline_expired}. Null for none.
      */
-    public CompletableFuture<InjectionReply> submit(String host, InjectionRequest request, String jobId, java.time.Instant deadline)
+    public CompletableFuture<InjectionReply> submit(String host, InjectionRequest request, String jobId, Instant deadline)
             throws IOException {
         String correlationId = UUID.randomUUID().toString();
         CompletableFuture<InjectionReply> future = new CompletableFuture<>();
@@ -99,7 +100,7 @@ public final class InjectionClient implements AutoCloseable {
                 .messageId(jobId)
                 .correlationId(correlationId)
                 .replyTo(replyQueue)
-                .headers(deadline == null ? null : java.util.Map.of(Wire.DEADLINE_HEADER, deadline.toEpochMilli()))
+                .headers(deadline == null ? null : Map.of(Wire.DEADLINE_HEADER, deadline.toEpochMilli()))
                 .build();
         try {
             publish(host, request, properties);

@@ -1,7 +1,12 @@
 package io.imginject.protocol;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -21,7 +26,7 @@ public record InjectionReply(int v, Status status, String jobId, String host, St
         Map<String, ItemResult> items, List<Attempt> attempts, ErrorInfo error, long durationMs) {
 
     public InjectionReply {
-        items = items == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(items));
+        items = items == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(items));
         attempts = attempts == null ? List.of() : List.copyOf(attempts);
     }
 
@@ -30,7 +35,7 @@ public record InjectionReply(int v, Status status, String jobId, String host, St
         return new InjectionReply(1, Status.ERROR, jobId, host, null, Map.of(), List.of(), error, durationMs);
     }
 
-    @com.fasterxml.jackson.annotation.JsonIgnore
+    @JsonIgnore
     public boolean isOk() {
         return status == Status.OK;
     }
@@ -39,14 +44,14 @@ public record InjectionReply(int v, Status status, String jobId, String host, St
     public enum Status {
         OK, ERROR;
 
-        @com.fasterxml.jackson.annotation.JsonValue
+        @JsonValue
         public String wireName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
 
-        @com.fasterxml.jackson.annotation.JsonCreator
+        @JsonCreator
         public static Status fromWireName(String name) {
-            return valueOf(name.toUpperCase(java.util.Locale.ROOT));
+            return valueOf(name.toUpperCase(Locale.ROOT));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.imginject.protocol;
 
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +22,7 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
 
     public Injections {
         files = List.copyOf(files);
-        metadata = metadata.map(m -> java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m)));
+        metadata = metadata.map(m -> Collections.unmodifiableMap(new LinkedHashMap<>(m)));
     }
 
     public static Injections none() {

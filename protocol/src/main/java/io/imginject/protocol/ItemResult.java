@@ -1,5 +1,6 @@
 package io.imginject.protocol;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
@@ -24,7 +25,7 @@ public record ItemResult(Outcome status, ErrorCode code, String message) {
         return new ItemResult(Outcome.SKIPPED, null, message);
     }
 
-    @com.fasterxml.jackson.annotation.JsonIgnore
+    @JsonIgnore
     public boolean isFailed() {
         return status == Outcome.FAILED;
     }

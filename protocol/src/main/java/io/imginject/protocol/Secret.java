@@ -1,5 +1,6 @@
 package io.imginject.protocol;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -19,7 +20,7 @@ public final class Secret {
     }
 
     public static Secret of(String value) {
-        return new Secret(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return new Secret(value.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The value itself; call only where it is used, never to log it. */
@@ -28,7 +29,7 @@ public final class Secret {
     }
 
     public String revealAsString() {
-        return new String(value, java.nio.charset.StandardCharsets.UTF_8);
+        return new String(value, StandardCharsets.UTF_8);
     }
 
     public int length() {

@@ -1,5 +1,6 @@
 package io.imginject.protocol;
 
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -107,7 +108,7 @@ public record SshPublicKey(Optional<String> options, String type, String blob, O
             byte[] name = new byte[length];
             buffer.get(name);
             embedded = new String(name, StandardCharsets.US_ASCII);
-        } catch (java.nio.BufferUnderflowException e) {
+        } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("has a key body that is too short to be an SSH public key");
         }
         if (!embedded.equals(type)) {

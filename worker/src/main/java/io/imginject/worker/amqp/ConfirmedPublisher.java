@@ -1,6 +1,7 @@
 package io.imginject.worker.amqp;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import java.io.IOException;
@@ -76,7 +77,7 @@ public final class ConfirmedPublisher implements AutoCloseable {
         if (channel != null && channel.isOpen()) {
             try {
                 channel.close();
-            } catch (TimeoutException | com.rabbitmq.client.AlreadyClosedException e) {
+            } catch (TimeoutException | AlreadyClosedException e) {
                 // the channel is gone either way
             }
         }

@@ -1,6 +1,7 @@
 package io.imginject.worker.amqp;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Delivery;
 import io.imginject.protocol.Attempt;
@@ -20,6 +21,7 @@ import io.imginject.worker.job.JobRunner;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -90,7 +92,7 @@ public final class NativeFrontDoor implements FrontDoor {
         if (tag != null && channel.isOpen()) {
             try {
                 channel.basicCancel(tag);
-            } catch (IOException | com.rabbitmq.client.AlreadyClosedException e) {
+            } catch (IOException | AlreadyClosedException e) {
                 log.warn("could not cancel the consumer: {}", e.toString());
             }
         }
@@ -191,7 +193,7 @@ public final class NativeFrontDoor implements FrontDoor {
                     + properties.getReplyTo() + " but has no correlation_id, so its caller could not match the reply");
         }
         String contentType = properties.getContentType();
-        if (contentType != null && !contentType.toLowerCase(java.util.Locale.ROOT).startsWith(Wire.CONTENT_TYPE)) {
+        if (contentType != null && !contentType.toLowerCase(Locale.ROOT).startsWith(Wire.CONTENT_TYPE)) {
             throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "content_type is " + contentType + "; requests are "
                     + Wire.CONTENT_TYPE);
         }

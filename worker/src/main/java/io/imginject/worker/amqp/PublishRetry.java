@@ -1,5 +1,6 @@
 package io.imginject.worker.amqp;
 
+import com.rabbitmq.client.ShutdownSignalException;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.core.functions.CheckedRunnable;
 import io.github.resilience4j.retry.Retry;
@@ -19,7 +20,7 @@ public final class PublishRetry {
     private final Retry retry = Retry.of("publish", RetryConfig.custom()
             .maxAttempts(12)
             .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000))
-            .retryExceptions(IOException.class, com.rabbitmq.client.ShutdownSignalException.class)
+            .retryExceptions(IOException.class, ShutdownSignalException.class)
             .build());
 
     public PublishRetry() {

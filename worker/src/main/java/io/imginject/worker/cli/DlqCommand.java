@@ -13,8 +13,11 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -74,7 +77,7 @@ final class DlqCommand {
         }
 
         static Duration age(String text) {
-            java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("([0-9]+)([smhd])").matcher(text.strip());
+            Matcher matcher = Pattern.compile("([0-9]+)([smhd])").matcher(text.strip());
             if (!matcher.matches()) {
                 throw new IllegalArgumentException("an age is a number and a unit (s, m, h, d), such as 30m; not \"" + text + "\"");
             }
@@ -126,7 +129,7 @@ final class DlqCommand {
     }
 
     /** Runs {@code pass} on the selected messages, printing each message's fate and the totals. */
-    static int pass(picocli.CommandLine.Model.CommandSpec spec, Filters filters, boolean dryRun, Pass pass) throws Exception {
+    static int pass(CommandSpec spec, Filters filters, boolean dryRun, Pass pass) throws Exception {
         Predicate<DeadLetter> predicate = filters.predicate();
         Printer printer = new Printer(spec.commandLine().getOut(), spec.commandLine().getErr());
         try (Connection connection = filters.connect()) {
@@ -141,7 +144,7 @@ final class DlqCommand {
         Filters filters;
 
         @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
+        CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
@@ -172,7 +175,7 @@ final class DlqCommand {
         boolean revealBody;
 
         @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
+        CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
@@ -208,7 +211,7 @@ final class DlqCommand {
         boolean dryRun;
 
         @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
+        CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
@@ -226,7 +229,7 @@ final class DlqCommand {
         boolean dryRun;
 
         @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
+        CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {

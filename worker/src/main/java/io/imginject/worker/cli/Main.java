@@ -1,7 +1,9 @@
 package io.imginject.worker.cli;
 
-import picocli.CommandLine;
+import java.io.IOException;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code imginject} command. */
 @Command(name = "imginject", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -18,8 +20,8 @@ public final class Main {
         return new CommandLine(new Main())
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((e, command, parsed) -> {
-                    if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
-                            || e instanceof java.util.concurrent.TimeoutException) {
+                    if (e instanceof IllegalArgumentException || e instanceof IOException
+                            || e instanceof TimeoutException) {
                         command.getErr().println("imginject " + command.getCommandName() + ": " + e.getMessage());
                         return 2;
                     }

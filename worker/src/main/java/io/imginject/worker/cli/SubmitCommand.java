@@ -13,6 +13,7 @@ import io.imginject.protocol.ItemName;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.protocol.ReplyCodec;
 import io.imginject.protocol.RequestDecoder;
+import io.imginject.protocol.RequestEncoder;
 import io.imginject.protocol.RequestRejectedException;
 import io.imginject.protocol.Secret;
 import io.imginject.protocol.SshPublicKey;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -29,9 +31,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -41,7 +46,7 @@ import picocli.CommandLine.Spec;
                 "Exit status: 0 the job succeeded, 1 it failed (the reply says why), 2 no reply (no worker, timeout, bad input)."})
 final class SubmitCommand implements Callable<Integer> {
     @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    CommandSpec spec;
 
     @Mixin
     BrokerOption broker;
@@ -105,15 +110,15 @@ final class SubmitCommand implements Callable<Integer> {
         }
         String target = host != null ? host : HostName.local();
         try (Connection connection = broker.connect("imginject-submit"); InjectionClient client = InjectionClient.open(connection)) {
-            java.time.Instant deadline = deadlineSeconds == null ? null : java.time.Instant.now().plusSeconds(deadlineSeconds);
+            Instant deadline = deadlineSeconds == null ? null : Instant.now().plusSeconds(deadlineSeconds);
             InjectionReply reply = client.submit(target, request, jobId != null ? jobId : UUID.randomUUID().toString(), deadline)
-                    .get(timeoutSeconds, java.util.concurrent.TimeUnit.SECONDS);
+                    .get(timeoutSeconds, TimeUnit.SECONDS);
             spec.commandLine().getOut().println(ReplyCodec.toPrettyJson(reply));
             return reply.isOk() ? 0 : 1;
         } catch (TimeoutException e) {
             spec.commandLine().getErr().println("imginject submit: no reply from host " + target + " within " + timeoutSeconds + " s");
             return 2;
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             spec.commandLine().getErr().println("imginject submit: " + e.getCause().getMessage());
             return 2;
         }
@@ -176,7 +181,7 @@ final class SubmitCommand implements Callable<Integer> {
                 new IllegalArgumentException("unknown handler " + name + "; the handlers are " + HandlerName.allNames()))).toList();
         InjectionRequest request = new InjectionRequest(ref, inject, mandatoryItems, order);
         try {
-            return RequestDecoder.decode(io.imginject.protocol.RequestEncoder.encode(request));
+            return RequestDecoder.decode(RequestEncoder.encode(request));
         } catch (RequestRejectedException e) {
             throw new IllegalArgumentException(e.getMessage());
         }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -195,7 +196,7 @@ final class WorkerCommand implements Callable<Integer> {
 
     private static NbdSettings.Transport transport(String name) {
         try {
-            return NbdSettings.Transport.valueOf(name.strip().toUpperCase(java.util.Locale.ROOT));
+            return NbdSettings.Transport.valueOf(name.strip().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("nbd-transport is auto, kernel or userspace, not \"" + name + "\"");
         }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,7 +25,7 @@ public final class PartitionTableReader {
     static final int SECTOR = 512;
     private static final int MAX_LOGICAL_PARTITIONS = 128;
     private static final int MAX_GPT_ENTRIES = 1024;
-    private static final byte[] GPT_SIGNATURE = "EFI PART".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] GPT_SIGNATURE = "EFI PART".getBytes(StandardCharsets.US_ASCII);
     private static final Set<Integer> EXTENDED_TYPES = Set.of(0x05, 0x0F, 0x85);
     private static final int PROTECTIVE_TYPE = 0xEE;
 

@@ -5,6 +5,7 @@ import com.rabbitmq.client.GetResponse;
 import io.imginject.worker.amqp.DeadLetterHeaders;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -69,7 +70,7 @@ public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte
                 return Optional.empty();
             }
         }
-        return firstDeath().map(d -> d.get("time")).filter(t -> t instanceof java.util.Date).map(t -> ((java.util.Date) t).toInstant());
+        return firstDeath().map(d -> d.get("time")).filter(t -> t instanceof Date).map(t -> ((Date) t).toInstant());
     }
 
     public int replays() {

@@ -8,6 +8,7 @@ import io.imginject.protocol.RequestEncoder;
 import io.imginject.protocol.RequestRejectedException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Base64;
 
 /**
  * A dead letter's body as it may be shown: a v1 request with its password and file contents replaced by
@@ -27,7 +28,7 @@ final class RedactedBody {
                 ((ObjectNode) inject).put("admin_password", "<redacted>");
             }
             for (JsonNode file : inject.path("files")) {
-                int bytes = java.util.Base64.getDecoder().decode(file.get("content_b64").asText()).length;
+                int bytes = Base64.getDecoder().decode(file.get("content_b64").asText()).length;
                 ((ObjectNode) file).put("content_b64", "<" + bytes + " bytes redacted>");
             }
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(request);

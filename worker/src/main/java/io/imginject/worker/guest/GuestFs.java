@@ -1,5 +1,6 @@
 package io.imginject.worker.guest;
 
+import io.imginject.worker.InjectException;
 import java.util.Optional;
 
 /**
@@ -12,7 +13,7 @@ import java.util.Optional;
  * refuse it with {@link UnsafePathException}, so the worker never writes, chmods or chowns a file it did not
  * mean to.
  *
- * <p>Failures are {@link io.imginject.worker.InjectException}s: {@link UnsafePathException} for paths the worker
+ * <p>Failures are {@link InjectException}s: {@link UnsafePathException} for paths the worker
  * refuses, {@code GUEST_IO_ERROR} for I/O failures.
  */
 public interface GuestFs {

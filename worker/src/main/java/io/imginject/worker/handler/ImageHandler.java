@@ -2,6 +2,7 @@ package io.imginject.worker.handler;
 
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.PartitionSelector;
+import io.imginject.worker.InjectException;
 import io.imginject.worker.image.DiskImage;
 import java.util.Optional;
 
@@ -20,7 +21,7 @@ public interface ImageHandler {
      * Opens the filesystem {@code partition} selects. Whatever the handler acquired is released before a failure
      * is thrown; on success the caller must close the result.
      *
-     * @throws io.imginject.worker.InjectException why the image could not be opened
+     * @throws InjectException why the image could not be opened
      */
     OpenGuest open(DiskImage image, PartitionSelector partition);
 }

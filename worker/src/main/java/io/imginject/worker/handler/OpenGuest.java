@@ -1,5 +1,6 @@
 package io.imginject.worker.handler;
 
+import io.imginject.worker.InjectException;
 import io.imginject.worker.guest.GuestFs;
 
 /** An image opened by a handler: its guest filesystem, until closed. Closing releases everything it holds. */
@@ -10,7 +11,7 @@ public interface OpenGuest extends AutoCloseable {
     /**
      * Unmounts, detaches and stops whatever the handler started, in reverse order.
      *
-     * @throws io.imginject.worker.InjectException with {@code CLEANUP_FAILED} if anything could not be released
+     * @throws InjectException with {@code CLEANUP_FAILED} if anything could not be released
      */
     @Override
     void close();

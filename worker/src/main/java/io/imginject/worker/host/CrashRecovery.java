@@ -2,6 +2,8 @@ package io.imginject.worker.host;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.imginject.protocol.ErrorCode;
+import io.imginject.worker.InjectException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -10,11 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +43,7 @@ public final class CrashRecovery {
 
     private final ProcessRunner runner;
     private final Path runDir;
-    private final java.util.concurrent.locks.ReentrantLock localLock = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock localLock = new ReentrantLock();
 
     /** @param runDir the run directory; only paths under it are ever removed */
     public CrashRecovery(ProcessRunner runner, Path runDir) {
@@ -62,7 +66,7 @@ public final class CrashRecovery {
                 FileLock held = hostLock.lock()) {
             return recover(journals(runDir));
         } catch (IOException e) {
-            throw new io.imginject.worker.InjectException(io.imginject.protocol.ErrorCode.INTERNAL_ERROR,
+            throw new InjectException(ErrorCode.INTERNAL_ERROR,
                     "could not check for host resources left by dead workers: " + e, e);
         } finally {
             localLock.unlock();
@@ -129,7 +133,7 @@ public final class CrashRecovery {
             }
         }
         List<HeldResource> newestFirst = new ArrayList<>(held.values());
-        java.util.Collections.reverse(newestFirst);
+        Collections.reverse(newestFirst);
         return newestFirst;
     }
 

@@ -1,6 +1,7 @@
 package io.imginject.worker.host;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -58,6 +59,6 @@ public record HeldResource(Kind kind, Map<String, String> fields) {
 
     @Override
     public String toString() {
-        return kind.name().toLowerCase(java.util.Locale.ROOT) + " " + fields;
+        return kind.name().toLowerCase(Locale.ROOT) + " " + fields;
     }
 }

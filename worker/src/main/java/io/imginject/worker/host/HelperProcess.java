@@ -2,6 +2,7 @@ package io.imginject.worker.host;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.InjectException;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +43,7 @@ public final class HelperProcess {
      */
     public static HelperProcess start(String name, List<String> argv, Path readyFile, Duration readyTimeout) {
         ProcessBuilder builder = new ProcessBuilder(argv)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("LC_ALL", "C");
         builder.environment().put("PATH", HostTools.searchPath());

@@ -5,6 +5,7 @@ import io.imginject.worker.InjectException;
 import io.imginject.worker.disk.DiskRegion;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,7 +14,7 @@ import java.util.List;
  * and creates more on demand; the kernel arbitrates, so two jobs never get one device.
  */
 public final class LoopDevices {
-    private static final java.time.Duration DETACH_WAIT = java.time.Duration.ofSeconds(10);
+    private static final Duration DETACH_WAIT = Duration.ofSeconds(10);
 
     private final ProcessRunner runner;
 

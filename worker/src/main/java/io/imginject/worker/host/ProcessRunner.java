@@ -1,7 +1,9 @@
 package io.imginject.worker.host;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -51,7 +53,7 @@ public final class ProcessRunner {
     /** Runs {@code argv} and returns however it ended; only a failure to start or a timeout throws. */
     public CommandResult runAllowingFailure(List<String> argv) {
         long started = System.nanoTime();
-        ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         builder.environment().put("LC_ALL", "C");
         builder.environment().put("PATH", HostTools.searchPath());
         Process process;
@@ -91,7 +93,7 @@ public final class ProcessRunner {
     private static String drain(InputStream stream) {
         try (stream) {
             byte[] kept = stream.readNBytes(MAX_CAPTURED_BYTES);
-            stream.transferTo(java.io.OutputStream.nullOutputStream());
+            stream.transferTo(OutputStream.nullOutputStream());
             return new String(kept, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -8,10 +8,13 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +35,7 @@ public final class ResourceJournal implements AutoCloseable {
     private final FileChannel channel;
     private final FileLock lock;
     private final AtomicLong ids = new AtomicLong();
-    private final java.util.Set<Long> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Long> held = ConcurrentHashMap.newKeySet();
 
     private ResourceJournal(Path file, FileChannel channel, FileLock lock) {
         this.file = file;
@@ -90,7 +93,7 @@ public final class ResourceJournal implements AutoCloseable {
 
     private synchronized void write(ObjectNode line) {
         try {
-            ByteBuffer buffer = ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            ByteBuffer buffer = ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }

@@ -2,6 +2,7 @@ package io.imginject.worker.item;
 
 import io.imginject.protocol.ItemName;
 import io.imginject.protocol.ItemResult;
+import io.imginject.worker.InjectException;
 import io.imginject.worker.guest.GuestFs;
 
 /**
@@ -14,7 +15,7 @@ public interface InjectionItem {
 
     /**
      * Applies the item. Returns ok or skipped with a message; a failure is an
-     * {@link io.imginject.worker.InjectException}.
+     * {@link InjectException}.
      */
     ItemResult apply(GuestFs guest);
 }

@@ -8,6 +8,7 @@ import io.imginject.worker.job.Job;
 import io.imginject.worker.job.JobRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -51,7 +52,7 @@ final class InjectDataEndpoint implements OsloEndpoint {
         byte[] json = ReplyCodec.encode(reply);
         if (!reply.isOk()) {
             throw OsloFailure.of(reply.error().code(), reply.error().code().wireName() + ": " + reply.error().message(),
-                    List.of("imginject reply: " + new String(json, java.nio.charset.StandardCharsets.UTF_8) + "\n"));
+                    List.of("imginject reply: " + new String(json, StandardCharsets.UTF_8) + "\n"));
         }
         try {
             return JSON.readTree(json);

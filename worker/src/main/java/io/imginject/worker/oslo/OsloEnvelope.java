@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * oslo.messaging's message envelope: {@code {"oslo.version": "2.0", "oslo.message": "<JSON text>"}} around the inner
@@ -68,7 +70,7 @@ final class OsloEnvelope {
             if (!message.isTextual()) {
                 throw new MalformedOsloMessage("oslo.message must be a JSON string", Optional.empty());
             }
-            return object(parse(message.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            return object(parse(message.asText().getBytes(StandardCharsets.UTF_8)));
         }
         return object(outer);
     }
@@ -110,7 +112,7 @@ final class OsloEnvelope {
         }
         inner.put("ending", ending);
         inner.put("_msg_id", msgId);
-        inner.put("_unique_id", java.util.UUID.randomUUID().toString().replace("-", ""));
+        inner.put("_unique_id", UUID.randomUUID().toString().replace("-", ""));
         ObjectNode outer = JSON.createObjectNode();
         outer.put("oslo.version", ENVELOPE_VERSION);
         try {

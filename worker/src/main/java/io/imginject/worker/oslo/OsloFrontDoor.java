@@ -2,14 +2,18 @@ package io.imginject.worker.oslo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Delivery;
 import io.imginject.protocol.ErrorCode;
+import io.imginject.worker.amqp.ConfirmedPublisher;
 import io.imginject.worker.amqp.DeadLetterPublisher;
 import io.imginject.worker.amqp.DeadLetterReason;
 import io.imginject.worker.amqp.DeliveryAcks;
 import io.imginject.worker.amqp.FrontDoor;
 import io.imginject.worker.amqp.PublishRetry;
+import io.imginject.worker.amqp.Resubscriber;
+import io.imginject.worker.job.JobInterruptedException;
 import io.imginject.worker.job.JobResults;
 import io.imginject.worker.job.JobRunner;
 import java.io.IOException;
@@ -52,12 +56,12 @@ public final class OsloFrontDoor implements FrontDoor {
     private final RunningMessages running = new RunningMessages();
     private final JobResults results;
     private final List<String> consumerTags = new ArrayList<>();
-    private final io.imginject.worker.amqp.Resubscriber resubscriber;
+    private final Resubscriber resubscriber;
     private volatile boolean stopping;
     private OsloTopology.Queues queues;
 
     public OsloFrontDoor(Channel channel, OsloSettings settings, int concurrency, ExecutorService jobs, JobRunner runner, JobResults results,
-            io.imginject.worker.amqp.ConfirmedPublisher publisher, DeadLetterPublisher deadLetters, ScheduledExecutorService scheduler) {
+            ConfirmedPublisher publisher, DeadLetterPublisher deadLetters, ScheduledExecutorService scheduler) {
         this.channel = channel;
         this.settings = settings;
         this.concurrency = concurrency;
@@ -69,7 +73,7 @@ public final class OsloFrontDoor implements FrontDoor {
         this.heartbeats = scheduler;
         this.results = results;
         this.acks = new DeliveryAcks(channel);
-        this.resubscriber = new io.imginject.worker.amqp.Resubscriber(scheduler, "the oslo queues of " + settings.topic() + "." + settings.server(),
+        this.resubscriber = new Resubscriber(scheduler, "the oslo queues of " + settings.topic() + "." + settings.server(),
                 this::subscribe, () -> stopping);
     }
 
@@ -101,7 +105,7 @@ public final class OsloFrontDoor implements FrontDoor {
             if (queues != null) {
                 channel.queueDelete(queues.fanout());
             }
-        } catch (IOException | com.rabbitmq.client.AlreadyClosedException e) {
+        } catch (IOException | AlreadyClosedException e) {
             log.warn("could not delete the fanout queue {}: {}", queues.fanout(), e.toString());
         }
     }
@@ -110,7 +114,7 @@ public final class OsloFrontDoor implements FrontDoor {
         for (String tag : consumerTags) {
             try {
                 channel.basicCancel(tag);
-            } catch (IOException | com.rabbitmq.client.AlreadyClosedException e) {
+            } catch (IOException | AlreadyClosedException e) {
                 log.debug("consumer {} was already gone: {}", tag, e.toString());
             }
         }
@@ -153,7 +157,7 @@ public final class OsloFrontDoor implements FrontDoor {
             log.info("oslo {} received", request);
             run(delivery, request, key);
             acks.ack(delivery);
-        } catch (io.imginject.worker.job.JobInterruptedException e) {
+        } catch (JobInterruptedException e) {
             log.warn("oslo {} interrupted by the shutdown; it goes back to the queue", request);
             acks.requeue(delivery);
         } catch (IOException | RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.imginject.worker.oslo;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.rabbitmq.client.AMQP;
 import io.imginject.worker.amqp.ConfirmedPublisher;
 import java.io.IOException;
@@ -43,6 +44,6 @@ final class OsloReplier {
 
     /** A call-monitor heartbeat: no result, no failure, {@code ending: false}. */
     void heartbeat(ReplyAddress to) throws IOException {
-        send(to, OsloEnvelope.reply(to.msgId(), com.fasterxml.jackson.databind.node.NullNode.getInstance(), Optional.empty(), false));
+        send(to, OsloEnvelope.reply(to.msgId(), NullNode.getInstance(), Optional.empty(), false));
     }
 }

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.PartitionSelector;
 import io.imginject.protocol.RequestEncoder;
 import io.imginject.protocol.Wire;
 import io.imginject.worker.testing.GuestTree;
@@ -18,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -44,8 +47,8 @@ class FailedJobsTest {
     @Test
     void a_failed_job_is_answered_and_dead_lettered_with_headers_a_person_can_act_on() throws Exception {
         TestImages.Built image = image("no-root-part.img");
-        byte[] body = RequestEncoder.encode(Requests.net(image.path()).withImage(io.imginject.protocol.ImageRef.of(image.path().toString())
-                .withPartition(new io.imginject.protocol.PartitionSelector.Numbered(9))));
+        byte[] body = RequestEncoder.encode(Requests.net(image.path()).withImage(ImageRef.of(image.path().toString())
+                .withPartition(new PartitionSelector.Numbered(9))));
 
         worker().publishRaw(worker().replyingProperties("f1").messageId("failing-job").build(), body);
         InjectionReply reply = worker().nextRawReply().reply();
@@ -86,7 +89,7 @@ class FailedJobsTest {
         TestImages.Built image = image("in-time.img");
 
         InjectionReply reply = worker().client().submit(worker().host(), Requests.net(image.path()), "in-time",
-                Instant.now().plusSeconds(60)).get(60, java.util.concurrent.TimeUnit.SECONDS);
+                Instant.now().plusSeconds(60)).get(60, TimeUnit.SECONDS);
 
         assertThat(reply.isOk()).as("%s", reply).isTrue();
     }

@@ -11,15 +11,16 @@ import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
 import io.imginject.protocol.ItemResult;
 import io.imginject.protocol.Outcome;
+import io.imginject.protocol.Secret;
 import io.imginject.protocol.SshPublicKey;
 import io.imginject.worker.testing.Fsck;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
-import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
-import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +28,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -189,7 +191,7 @@ class HostileImagesTest {
     void a_fifo_where_a_file_goes_is_refused_without_hanging_the_job() throws Exception {
         TestImages.Built image = image("fifo.img", GuestTree.linuxRoot().fifo("/meta.js"));
 
-        InjectionReply reply = inject(image, Injections.none().withMetadata(java.util.Map.of("a", "b")));
+        InjectionReply reply = inject(image, Injections.none().withMetadata(Map.of("a", "b")));
 
         assertItemRefused(reply.items().get("metadata"), "/meta.js is a device, fifo or socket");
     }
@@ -204,7 +206,7 @@ class HostileImagesTest {
                 .symlink("/bin", "usr/bin")
                 .symlink("/etc/shadow", "/etc/../../etc/shadow-host"));
 
-        InjectionReply reply = inject(image, Injections.none().withAdminPassword(io.imginject.protocol.Secret.of("pw")));
+        InjectionReply reply = inject(image, Injections.none().withAdminPassword(Secret.of("pw")));
 
         assertItemRefused(reply.items().get("admin_password"), "/etc/shadow is a symlink");
     }

@@ -17,15 +17,17 @@ import io.imginject.worker.testing.Fsck;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
-import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
-import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -110,7 +112,7 @@ class InjectionOverBrokerTest {
         worker().client().cast(worker().host(), InjectionRequest.of(ImageRef.of(image.path().toString()),
                 Injections.none().withMetadata(Map.of("cast", "yes"))), "cast-job");
 
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             try (ImageReader guest = ImageReader.open(image)) {
                 assertThat(guest.exists("/meta.js")).isTrue();
             }

@@ -8,10 +8,12 @@ import ch.qos.logback.core.read.ListAppender;
 import io.imginject.protocol.Attempt;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.Outcome;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.InjectException;
+import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
@@ -21,9 +23,9 @@ import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
-import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +35,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -89,7 +92,7 @@ class ChainBehaviourTest {
     @Test
     void with_nbd_unavailable_a_qcow2_image_falls_to_guestfs() throws Exception {
         guestfsRequired();
-        UnaryOperator<io.imginject.worker.WorkerConfig.Builder> kernelNbdOnly = config -> config.nbd(new NbdSettings(NbdSettings.Transport.KERNEL, Duration.ofSeconds(5)));
+        UnaryOperator<WorkerConfig.Builder> kernelNbdOnly = config -> config.nbd(new NbdSettings(NbdSettings.Transport.KERNEL, Duration.ofSeconds(5)));
         try (WorkerFixture worker = WorkerFixture.start(directory, ALL, kernelNbdOnly, UnaryOperator.identity())) {
             InjectionReply reply = worker.call(Requests.net(qcow2(worker, "g.img").path()));
 
@@ -134,10 +137,10 @@ class ChainBehaviourTest {
 
             assertThat(reply.handler()).isEqualTo("nbd");
             assertThat(reply.attempts()).extracting(Attempt::handler, Attempt::attempt, Attempt::outcome).containsExactly(
-                    org.assertj.core.groups.Tuple.tuple("loop", 1, Outcome.FAILED),
-                    org.assertj.core.groups.Tuple.tuple("loop", 2, Outcome.FAILED),
-                    org.assertj.core.groups.Tuple.tuple("loop", 3, Outcome.FAILED),
-                    org.assertj.core.groups.Tuple.tuple("nbd", 1, Outcome.OK));
+                    Tuple.tuple("loop", 1, Outcome.FAILED),
+                    Tuple.tuple("loop", 2, Outcome.FAILED),
+                    Tuple.tuple("loop", 3, Outcome.FAILED),
+                    Tuple.tuple("nbd", 1, Outcome.OK));
         }
     }
 
@@ -148,7 +151,7 @@ class ChainBehaviourTest {
             TestImages.Built image = TestImages.build(worker.images(), "p.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
             InjectionReply reply = worker.call(Requests.net(image.path()).withImage(
-                    io.imginject.protocol.ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(7))));
+                    ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(7))));
 
             assertThat(reply.error().code()).isEqualTo(ErrorCode.PARTITION_NOT_FOUND);
             assertThat(reply.error().retryable()).isFalse();

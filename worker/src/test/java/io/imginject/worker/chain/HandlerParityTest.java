@@ -12,11 +12,12 @@ import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
-import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
-import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
+import java.nio.file.Files;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -97,7 +98,7 @@ class HandlerParityTest {
         Map<String, String> state = new LinkedHashMap<>();
         try (ImageReader guest = ImageReader.open(image)) {
             for (String path : EXPECTED_GUEST.keySet()) {
-                String content = java.nio.file.Files.isDirectory(guest.path(path)) ? "dir" : guest.read(path);
+                String content = Files.isDirectory(guest.path(path)) ? "dir" : guest.read(path);
                 if (path.equals("/etc/shadow")) {
                     content = content.replaceFirst("^root:\\$6\\$[./0-9A-Za-z]{16}\\$[./0-9A-Za-z]{86}:", "root:<sha512>:");
                 }

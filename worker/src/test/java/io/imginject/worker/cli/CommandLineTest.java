@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imginject.protocol.HandlerName;
 import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.oslo.OsloSettings;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.ImageReader;
@@ -136,7 +137,7 @@ class CommandLineTest {
         WorkerConfig osloOnlyConfig = osloOnly.config(Settings.load(null, Map.of()));
 
         assertThat(bothConfig.nativeDoor()).isTrue();
-        assertThat(bothConfig.oslo()).hasValue(new io.imginject.worker.oslo.OsloSettings("nova", "compute", "h1", false, false, false,
+        assertThat(bothConfig.oslo()).hasValue(new OsloSettings("nova", "compute", "h1", false, false, false,
                 Duration.ofMinutes(30), "1.0"));
         assertThat(osloOnlyConfig.nativeDoor()).isFalse();
         assertThat(osloOnlyConfig.oslo()).hasValueSatisfying(oslo -> {

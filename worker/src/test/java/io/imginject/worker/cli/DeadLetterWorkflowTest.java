@@ -11,6 +11,7 @@ import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.RequestEncoder;
 import io.imginject.protocol.Wire;
 import io.imginject.worker.testing.GuestTree;
+import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.TestBroker;
@@ -19,6 +20,7 @@ import io.imginject.worker.testing.WorkerFixture;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,7 +45,7 @@ class DeadLetterWorkflowTest {
 
     @BeforeEach
     void startWorker() throws Exception {
-        io.imginject.worker.testing.HostRequirements.root();
+        HostRequirements.root();
         worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 2);
     }
 
@@ -61,7 +63,7 @@ class DeadLetterWorkflowTest {
         CommandLine commandLine = Main.commandLine();
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
-        List<String> all = new java.util.ArrayList<>(List.of("dlq", subcommand, "--amqp-uri", TestBroker.uri().toString(),
+        List<String> all = new ArrayList<>(List.of("dlq", subcommand, "--amqp-uri", TestBroker.uri().toString(),
                 "--host", worker.host()));
         all.addAll(List.of(args));
         int status = commandLine.execute(all.toArray(String[]::new));

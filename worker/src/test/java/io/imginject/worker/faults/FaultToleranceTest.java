@@ -46,6 +46,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -140,7 +142,7 @@ class FaultToleranceTest {
             assertThat(replay.replayed()).isEqualTo(FIXABLE);
             for (int k = 0; k < FIXABLE; k++) {
                 String id = "fixable-" + k;
-                org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(2)).until(() -> replies.get(id).size() == 2);
+                Awaitility.await().atMost(Duration.ofMinutes(2)).until(() -> replies.get(id).size() == 2);
                 assertThat(replies.get(id).get(0).error().code()).isEqualTo(ErrorCode.IMAGE_NOT_FOUND);
                 assertThat(replies.get(id).get(1).isOk()).as("%s", replies.get(id).get(1)).isTrue();
             }
@@ -204,10 +206,10 @@ class FaultToleranceTest {
     }
 
     void awaitAnswered(int count, Duration timeout) {
-        org.awaitility.Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(100)).until(() -> replies.size() >= count);
+        Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(100)).until(() -> replies.size() >= count);
     }
 
-    static java.util.function.Predicate<DeadLetter> selectHost(String host) {
+    static Predicate<DeadLetter> selectHost(String host) {
         return new Selection(false, Optional.of(host), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())
                 .predicate(Clock.systemUTC());
     }

@@ -9,6 +9,7 @@ import io.imginject.protocol.InjectionClient;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
+import io.imginject.protocol.Wire;
 import io.imginject.worker.testing.Fsck;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
@@ -98,7 +99,7 @@ class GracefulShutdownTest {
             assertThat(reply.get().isOk()).as("%s", reply.get()).isTrue();
             assertThat(status).as("stopped by SIGTERM after a clean stop").isEqualTo(143);
             assertThat(worker.countInLog("stopped")).isEqualTo(1);
-            assertThat(connection.createChannel().messageCount(io.imginject.protocol.Wire.queue(host))).as("acked").isZero();
+            assertThat(connection.createChannel().messageCount(Wire.queue(host))).as("acked").isZero();
         } finally {
             if (worker.isAlive()) {
                 worker.kill();

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -187,7 +188,7 @@ class ResolvingGuestFsTest {
     }
 
     private static Map<String, Object> attributes(Path path) throws Exception {
-        Map<String, Object> attributes = new java.util.HashMap<>(Files.readAttributes(path, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS));
+        Map<String, Object> attributes = new HashMap<>(Files.readAttributes(path, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS));
         attributes.put("mode", (Integer) attributes.get("mode") & 07777);
         return attributes;
     }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -98,7 +99,7 @@ class CrashRecoveryTest {
     }
 
     static Set<String> difference(Set<String> a, Set<String> b) {
-        Set<String> result = new java.util.HashSet<>(a);
+        Set<String> result = new HashSet<>(a);
         result.removeAll(b);
         return result;
     }

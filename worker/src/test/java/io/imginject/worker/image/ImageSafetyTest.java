@@ -12,11 +12,12 @@ import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
-import io.imginject.worker.testing.TestImages;
+import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
-import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -170,7 +171,7 @@ class ImageSafetyTest {
         byte[] magic = {(byte) 0xE2, 0x79, 0x2A, (byte) 0xCA};
         for (int i = 72; i < 4096; i++) {
             if (bytes[i] == magic[0] && bytes[i + 1] == magic[1] && bytes[i + 2] == magic[2] && bytes[i + 3] == magic[3]) {
-                try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(qcow2.toFile(), "rw")) {
+                try (RandomAccessFile file = new RandomAccessFile(qcow2.toFile(), "rw")) {
                     file.seek(i);
                     file.write(new byte[] {0x12, 0x34, 0x56, 0x78});
                 }

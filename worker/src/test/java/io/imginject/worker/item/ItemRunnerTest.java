@@ -19,7 +19,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.codec.digest.Crypt;
@@ -119,8 +121,8 @@ class ItemRunnerTest {
         String[] rootEntry = lines.get(0).split(":", -1);
         assertThat(rootEntry[1]).startsWith("$6$").hasSize(3 + 16 + 1 + 86);
         assertThat(Crypt.crypt("s3cret", rootEntry[1])).isEqualTo(rootEntry[1]);
-        assertThat(rootEntry[2]).isEqualTo(Long.toString(java.time.LocalDate.of(2026, 11, 27).toEpochDay()));
-        assertThat(String.join(":", java.util.Arrays.copyOfRange(rootEntry, 3, 9))).isEqualTo("0:99999:7:::");
+        assertThat(rootEntry[2]).isEqualTo(Long.toString(LocalDate.of(2026, 11, 27).toEpochDay()));
+        assertThat(String.join(":", Arrays.copyOfRange(rootEntry, 3, 9))).isEqualTo("0:99999:7:::");
         assertThat(lines.get(1)).isEqualTo("alice:!:19000:0:99999:7:::");
         assertThat(modeAndOwner("etc/shadow")).isEqualTo("0640 0:42");
     }

@@ -10,6 +10,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.Wire;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
@@ -18,9 +19,9 @@ import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.OsloClient;
 import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.TestBroker;
-import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -257,7 +258,7 @@ class NovaComputePeerTest {
     void a_message_that_is_not_oslo_is_dead_lettered_and_the_worker_goes_on() throws Exception {
         try (Connection connection = TestBroker.connect("junk"); Channel channel = connection.createChannel()) {
             String catcher = channel.queueDeclare().getQueue();
-            channel.queueBind(catcher, io.imginject.protocol.Wire.DEAD_LETTER_EXCHANGE, "compute." + SERVER);
+            channel.queueBind(catcher, Wire.DEAD_LETTER_EXCHANGE, "compute." + SERVER);
             channel.basicPublish(EXCHANGE, "compute." + SERVER, null, "not json".getBytes(StandardCharsets.UTF_8));
 
             GetResponse dead = null;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * every one of them in every path, errors included.
  */
 public final class NoHostLeaks implements BeforeEachCallback, AfterEachCallback {
-    private static final java.util.regex.Pattern HELPERS = java.util.regex.Pattern.compile("qemu-nbd|nbdfuse|qemu-storage-daemon|qemu-system");
+    private static final Pattern HELPERS = Pattern.compile("qemu-nbd|nbdfuse|qemu-storage-daemon|qemu-system");
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(NoHostLeaks.class);
 
     @Override

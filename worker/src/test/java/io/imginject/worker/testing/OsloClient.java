@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +51,7 @@ public final class OsloClient {
 
     /** Runs the client; returns {@code {"result": ...}}, {@code {"cast": "sent"}} or {@code {"error": {...}}}. */
     public JsonNode run(ObjectNode request) throws IOException, InterruptedException {
-        Path script = Path.of(java.net.URI.create(OsloClient.class.getResource("/oslo/rpc_client.py").toString()));
+        Path script = Path.of(URI.create(OsloClient.class.getResource("/oslo/rpc_client.py").toString()));
         Process process = new ProcessBuilder(PYTHON.toString(), script.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         process.getOutputStream().write(JSON.writeValueAsBytes(request));
         process.getOutputStream().close();

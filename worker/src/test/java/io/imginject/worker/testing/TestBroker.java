@@ -2,6 +2,7 @@ package io.imginject.worker.testing;
 
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ public final class TestBroker {
         factory.setUri(uri());
         try {
             return factory.newConnection(name);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             HostRequirements.need(false, "no RabbitMQ at " + uri() + " (" + e.getMessage() + "); run deploy/setup-host");
             throw e;
         }

@@ -1,5 +1,7 @@
 package io.imginject.worker.handler.guestfs;
 
+import com.redhat.et.libguestfs.GuestFS;
+import com.redhat.et.libguestfs.LibGuestFSException;
 import io.imginject.worker.host.HostTools;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,7 +48,7 @@ public final class GuestfsSupport {
             return problem;
         }
         try {
-            com.redhat.et.libguestfs.GuestFS handle = new com.redhat.et.libguestfs.GuestFS();
+            GuestFS handle = new GuestFS();
             try {
                 handle.set_backend("direct");
                 if (settings.forceTcg()) {
@@ -61,7 +63,7 @@ public final class GuestfsSupport {
                 handle.close();
             }
             return Optional.empty();
-        } catch (com.redhat.et.libguestfs.LibGuestFSException e) {
+        } catch (LibGuestFSException e) {
             return Optional.of("the appliance did not start: " + e.getMessage()
                     + (settings.forceTcg() ? "" : " (where KVM is unusable, try --guestfs-force-tcg true)"));
         }

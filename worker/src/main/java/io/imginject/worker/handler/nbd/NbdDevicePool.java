@@ -11,6 +11,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -25,7 +27,7 @@ final class NbdDevicePool {
     private static final Pattern DEVICE = Pattern.compile("nbd[0-9]+");
 
     /** Devices leased in this JVM: never opened again here, since closing a second channel would drop the lock. */
-    private static final java.util.Set<Path> LEASED_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final Set<Path> LEASED_HERE = ConcurrentHashMap.newKeySet();
 
     private final Path sysBlock;
     private final Path devices;

@@ -4,10 +4,10 @@ import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.InjectException;
 import io.imginject.worker.host.Cleanup;
 import io.imginject.worker.host.CommandFailedException;
-import io.imginject.worker.host.HelperProcess;
 import io.imginject.worker.host.HeldResource;
-import io.imginject.worker.host.ResourceJournal;
+import io.imginject.worker.host.HelperProcess;
 import io.imginject.worker.host.Mounts;
+import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.DiskImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -100,7 +101,7 @@ final class UserspaceNbdTransport implements NbdTransport {
             return;
         }
         try (var walk = Files.walk(directory)) {
-            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);
             }
         }
