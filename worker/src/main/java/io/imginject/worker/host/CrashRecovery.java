@@ -1,7 +1,5 @@
 package io.imginject.worker.host;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.InjectException;
 import java.io.IOException;
@@ -11,13 +9,13 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -25,11 +23,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Gives back what dead workers held. It reads every journal under the run directory whose owner no longer holds its
- * lock, and releases what the journal still lists as held, newest first, each the way it is released in a job:
- * unmount, detach the loop devices on the recorded file and offset, unmount the FUSE export, disconnect the nbd
- * device, stop the helpers that name the job's work directory, remove the work directory. Everything is recorded
- * before it is taken, so a worker killed half-way through taking something leaves nothing unrecorded. Living
- * siblings' journals are left alone.
+ * lock. First it lets the commands the dead worker left running finish (a losetup or mount started just before the
+ * worker died completes after it, as an orphan; they carry the worker's {@link CommandEnvironment} mark), so nothing
+ * is taken after it has been released. Then it releases what the journal still lists as held, newest first, each
+ * the way it is released in a job: unmount, unmount whatever is mounted from the loop devices on the recorded file
+ * and offset and detach them, unmount the FUSE export, disconnect the nbd device, stop the helpers that name the
+ * job's work directory, remove the work directory. Everything is recorded before it is taken, so a worker killed
+ * half-way through taking something leaves nothing unrecorded. Living siblings' journals are left alone.
  *
  * <p>A worker recovers at start, and before every job once it holds the job's image lock: a sibling that died
  * holding that image released its image lock with its life, but its mount of the image lives on until recovered,
@@ -39,15 +39,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class CrashRecovery {
     private static final Logger log = LoggerFactory.getLogger(CrashRecovery.class);
-    private static final JsonMapper JSON = new JsonMapper();
+    private static final Duration STRAGGLER_WAIT = Duration.ofSeconds(30);
 
     private final ProcessRunner runner;
+    private final LoopDevices loops;
+    private final Mounts mounts;
     private final Path runDir;
     private final ReentrantLock localLock = new ReentrantLock();
 
     /** @param runDir the run directory; only paths under it are ever removed */
     public CrashRecovery(ProcessRunner runner, Path runDir) {
         this.runner = runner;
+        this.loops = new LoopDevices(runner);
+        this.mounts = new Mounts(runner);
         this.runDir = runDir;
     }
 
@@ -96,7 +100,9 @@ public final class CrashRecovery {
                 if (lock == null) {
                     continue;
                 }
-                List<HeldResource> held = stillHeld(file);
+                DeadJournal dead = DeadJournal.read(file);
+                dead.mark().ifPresent(mark -> awaitStragglers(mark, dead.helperDirectories()));
+                List<HeldResource> held = dead.stillHeld();
                 if (!held.isEmpty()) {
                     log.warn("a worker died holding {} host resources (journal {}); releasing them", held.size(), file.getFileName());
                 }
@@ -110,31 +116,31 @@ public final class CrashRecovery {
         return released;
     }
 
-    /** What the journal lists as taken and not given back, newest first. */
-    private static List<HeldResource> stillHeld(Path file) throws IOException {
-        Map<Long, HeldResource> held = new LinkedHashMap<>();
-        for (String line : Files.readAllLines(file)) {
-            if (line.isBlank()) {
-                continue;
-            }
-            JsonNode entry;
+    /**
+     * Waits until the commands that carry {@code mark} have ended, killing those still running after
+     * {@link #STRAGGLER_WAIT}; the dead worker's helpers (whose command lines name a held work directory) are left to
+     * be stopped in their turn, after what runs on them is released.
+     */
+    private static void awaitStragglers(String mark, List<String> helperDirectories) {
+        List<ProcessHandle> stragglers = CommandEnvironment.processesMarked(mark).stream()
+                .filter(p -> p.info().commandLine().map(c -> helperDirectories.stream().noneMatch(c::contains)).orElse(true))
+                .toList();
+        for (ProcessHandle straggler : stragglers) {
+            log.warn("waiting for {} (pid {}), left running by a dead worker, before releasing what that worker held",
+                    straggler.info().command().orElse("a command"), straggler.pid());
             try {
-                entry = JSON.readTree(line);
-            } catch (IOException torn) {
-                continue;
-            }
-            long id = entry.path("id").asLong();
-            if (entry.path("op").asText().equals("acquire")) {
-                Map<String, String> fields = new LinkedHashMap<>();
-                entry.path("fields").fields().forEachRemaining(f -> fields.put(f.getKey(), f.getValue().asText()));
-                held.put(id, new HeldResource(HeldResource.Kind.valueOf(entry.path("kind").asText()), fields));
-            } else {
-                held.remove(id);
+                straggler.onExit().get(STRAGGLER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                log.warn("killing pid {}: still running after {} s", straggler.pid(), STRAGGLER_WAIT.toSeconds());
+                straggler.destroyForcibly();
+                straggler.onExit().join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e);
             }
         }
-        List<HeldResource> newestFirst = new ArrayList<>(held.values());
-        Collections.reverse(newestFirst);
-        return newestFirst;
     }
 
     private void release(HeldResource resource) {
@@ -148,35 +154,50 @@ public final class CrashRecovery {
                 case DIRECTORY -> removeDirectory(Path.of(resource.field("path")));
             }
             log.info("released {}", resource);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.error("could not release {}: interrupted", resource);
         } catch (IOException | RuntimeException e) {
             log.error("could not release {}: {}", resource, e.toString());
         }
     }
 
-    private void unmount(String path) throws IOException {
-        if (!isMountPoint(path)) {
-            return;
-        }
-        if (!runner.runAllowingFailure(List.of("umount", path)).succeeded()) {
-            runner.run("umount", "--lazy", path);
-        }
-    }
-
-    private void unmountFuse(String path) throws IOException {
+    /**
+     * Unmounts {@code path}. Never lazily: a lazy unmount would hide a mount that still holds its device, and the
+     * device, and the FUSE export under it, could then never be released.
+     */
+    private void unmount(String path) throws IOException, InterruptedException {
         if (isMountPoint(path)) {
-            runner.run("fusermount3", "-u", "-z", path);
+            mounts.unmount(Path.of(path));
         }
     }
 
-    /** Detaches every loop device on {@code file} at {@code offset}. */
-    private void detach(String file, String offset) {
+    private void unmountFuse(String path) throws IOException, InterruptedException {
+        if (isMountPoint(path)) {
+            mounts.unmountFuse(Path.of(path));
+        }
+    }
+
+    /**
+     * Detaches every loop device on {@code file} at {@code offset}, once whatever is mounted from it is unmounted,
+     * and waits until each has let go of the file.
+     */
+    private void detach(String file, String offset) throws IOException, InterruptedException {
         CommandResult devices = runner.run("losetup", "--list", "--noheadings", "--raw", "--output", "NAME,OFFSET,BACK-FILE");
         for (String line : devices.stdout().lines().toList()) {
             String[] fields = line.split(" ", 3);
-            if (fields.length == 3 && fields[1].equals(offset) && unescape(fields[2]).startsWith(file)) {
-                runner.run("losetup", "--detach", fields[0]);
+            if (fields.length == 3 && fields[1].equals(offset) && isFile(unescape(fields[2]), file)) {
+                for (String mountPoint : mountPointsOf(fields[0])) {
+                    unmount(mountPoint);
+                }
+                loops.detach(fields[0]);
             }
         }
+    }
+
+    /** Whether losetup's backing file names {@code file}, which it may since have marked deleted. */
+    private static boolean isFile(String backingFile, String file) {
+        return backingFile.equals(file) || backingFile.equals(file + " (deleted)");
     }
 
     /** Stops every process whose command line names {@code workDirectory}, never this one. */
@@ -204,6 +225,19 @@ public final class CrashRecovery {
                 Files.deleteIfExists(path);
             }
         }
+    }
+
+    /** Where {@code device} is mounted: mountinfo's mount points whose source, after the " - " separator, it is. */
+    private static List<String> mountPointsOf(String device) throws IOException {
+        List<String> mountPoints = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            int separator = List.of(fields).indexOf("-");
+            if (separator > 4 && fields.length > separator + 2 && unescape(fields[separator + 2]).equals(device)) {
+                mountPoints.add(unescape(fields[4]));
+            }
+        }
+        return mountPoints;
     }
 
     private static boolean isMountPoint(String path) throws IOException {

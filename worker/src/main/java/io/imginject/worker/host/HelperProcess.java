@@ -45,8 +45,7 @@ public final class HelperProcess {
         ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        builder.environment().put("LC_ALL", "C");
-        builder.environment().put("PATH", HostTools.searchPath());
+        CommandEnvironment.apply(builder);
         HelperProcess helper;
         try {
             helper = new HelperProcess(name, builder.start());

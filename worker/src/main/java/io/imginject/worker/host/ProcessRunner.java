@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs short-lived host tools (losetup, mount, blkid, qemu-img, ...) to completion with a time limit, in the C
- * locale so their output parses the same everywhere. An interrupt does not cut a tool short: a losetup or mount
+ * Runs short-lived host tools (losetup, mount, blkid, qemu-img, ...) to completion with a time limit, in the
+ * {@link CommandEnvironment}. An interrupt does not cut a tool short: a losetup or mount
  * killed half-way could leave a device or mount nobody knows of. The tool runs to its end (the time limit still
  * holds) and the interrupt is set again for the caller. Commands never carry secrets in their arguments, so they
  * are logged at debug level.
@@ -54,8 +54,7 @@ public final class ProcessRunner {
     public CommandResult runAllowingFailure(List<String> argv) {
         long started = System.nanoTime();
         ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        builder.environment().put("LC_ALL", "C");
-        builder.environment().put("PATH", HostTools.searchPath());
+        CommandEnvironment.apply(builder);
         Process process;
         try {
             process = builder.start();

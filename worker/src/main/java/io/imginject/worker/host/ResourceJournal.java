@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The host resources this worker process holds, written as they are taken and given back, one JSON line each, to a
- * file of its own under the run directory. The process holds an OS lock on its file while it lives; the kernel drops
+ * file of its own under the run directory. The first line names the {@link CommandEnvironment} mark of the worker's
+ * commands. The process holds an OS lock on its file while it lives; the kernel drops
  * the lock when the process dies, however it dies, which is how {@link CrashRecovery} tells a dead worker's
  * journal from a living sibling's. A clean stop deletes the file. Writes go to the page cache, which survives the
  * process (on /run, a tmpfs, there is nothing else); a host crash takes the mounts and devices with it anyway.
@@ -57,7 +58,12 @@ public final class ResourceJournal implements AutoCloseable {
         // Only a locked journal takes the name recovery looks for, so no one takes a journal being born for a dead one.
         Path file = Files.move(unlocked, directory.resolve(name + SUFFIX));
         HeldChannels.hold(file, channel);
-        return new ResourceJournal(file, channel, lock);
+        ResourceJournal journal = new ResourceJournal(file, channel, lock);
+        ObjectNode owner = JSON.createObjectNode();
+        owner.put("op", "owner");
+        owner.put("mark", CommandEnvironment.markOfThisJvm());
+        journal.write(owner);
+        return journal;
     }
 
     /** A taken resource's line in the journal; {@link #released()} records it given back. */

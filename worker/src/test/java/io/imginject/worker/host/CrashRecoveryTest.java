@@ -7,6 +7,7 @@ import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HoldingChild;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.StragglingChild;
 import io.imginject.worker.testing.TestImages;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -14,33 +15,26 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A worker killed mid-job leaves mounts, loop devices, a FUSE export and helper processes behind; the next worker to
- * start on the host releases them from the dead one's journal, and leaves a living sibling's alone.
+ * start on the host releases them from the dead one's journal, and leaves a living sibling's alone. A command the
+ * dead worker left running, which takes its device only after the worker died, is let finish first.
  */
 @ExtendWith(NoHostLeaks.class)
 class CrashRecoveryTest {
     @TempDir
     Path directory;
-
-    Process holdingChild(Path runDir, TestImages.Built raw, TestImages.Built qcow2) throws Exception {
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), HoldingChild.class.getName(),
-                runDir.toString(), raw.path().toString(), qcow2.path().toString())
-                .redirectError(directory.resolve("child-" + System.nanoTime() + ".log").toFile()).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        assertThat(out.readLine()).as("the child took its resources").isEqualTo("holding");
-        return child;
-    }
 
     @Test
     void the_next_start_releases_what_a_killed_worker_held_and_nothing_of_a_living_one() throws Exception {
@@ -89,13 +83,39 @@ class CrashRecoveryTest {
         TestImages.Built raw = TestImages.build(images, name + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
         TestImages.Built qcow2 = TestImages.toQcow2(TestImages.build(images, name + "-q.img", TestImages.Layout.GPT, TestImages.Fs.EXT4,
                 GuestTree.linuxRoot()));
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), HoldingChild.class.getName(),
-                runDir.toString(), raw.path().toString(), qcow2.path().toString())
-                .redirectError(directory.resolve(name + ".log").toFile()).start();
+        return child(HoldingChild.class, name, "holding", runDir.toString(), raw.path().toString(), qcow2.path().toString());
+    }
+
+    /** Starts {@code main} as a JVM of its own, logging to a file named after it, and waits for its first line. */
+    Process child(Class<?> main, String name, String firstLine, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(List.of(args));
+        Process child = new ProcessBuilder(command).redirectError(directory.resolve(name + ".log").toFile()).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        assertThat(out.readLine()).as("the child took its resources; see " + directory.resolve(name + ".log")).isEqualTo("holding");
+        assertThat(out.readLine()).as("the child's first line; see " + directory.resolve(name + ".log")).isEqualTo(firstLine);
         return child;
+    }
+
+    @Test
+    void a_command_the_killed_worker_left_running_finishes_before_what_it_takes_is_released() throws Exception {
+        HostRequirements.root();
+        HostRequirements.tools("losetup", "mkfs.ext4", "sfdisk");
+        Path images = Files.createDirectories(directory.resolve("images"));
+        Path runDir = Files.createDirectories(directory.resolve("run"));
+        TestImages.Built image = TestImages.build(images, "late.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        Set<String> before = NoHostLeaks.snapshot();
+        Process dead = child(StragglingChild.class, "straggling", "attaching", runDir.toString(), image.path().toString(),
+                Long.toString(image.offset()), Long.toString(image.size()));
+        dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+
+        List<HeldResource> released = new CrashRecovery(new ProcessRunner(Duration.ofMinutes(1)), runDir).recoverDeadWorkers();
+
+        assertThat(released).extracting(HeldResource::kind).containsExactly(HeldResource.Kind.LOOP);
+        Awaitility.await("the orphaned command's end").atMost(Duration.ofSeconds(30))
+                .until(() -> ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(image.path().toString())));
+        assertThat(difference(NoHostLeaks.snapshot(), before)).as("the loop device the orphaned losetup took is detached").isEmpty();
+        assertThat(journals(runDir)).isEmpty();
     }
 
     static Set<String> difference(Set<String> a, Set<String> b) {
