@@ -32,11 +32,23 @@ public final class Wire {
         return "imginject." + host;
     }
 
+    /**
+     * The queue the broker dead-letters the requests of {@code host} to when they expire there or reach the delivery
+     * limit unanswered; the host's workers answer them from it. No host's request queue can have this name.
+     */
+    public static String unansweredQueue(String host) {
+        return "imginject-unanswered." + host;
+    }
+
     /** What is wrong with {@code host} as a worker host name (it becomes part of a routing key), if anything. */
     public static Optional<String> problemWithHost(String host) {
         if (host == null || !HOST.matcher(host).matches() || host.length() > 200) {
             return Optional.of("host \"" + host + "\" must be letters, digits, '-', '_' and dots between them"
                     + " (it becomes the routing key inject.<host>; '*' and '#' are not allowed)");
+        }
+        if (queue(host).equals(DEAD_LETTER_QUEUE) || queue(host).equals(PARKING_LOT_QUEUE)) {
+            return Optional.of("host \"" + host + "\" is reserved: its queue would be " + queue(host)
+                    + ", where failed requests are kept");
         }
         return Optional.empty();
     }
