@@ -17,6 +17,8 @@ public enum ErrorCode {
     UNSUPPORTED_VERSION(false, "the request's \"v\" is not a protocol version this worker speaks"),
     MISSING_CORRELATION_ID(false, "the request names a reply_to queue but carries no correlation_id"),
     DEADLINE_EXPIRED(false, "the request's deadline passed before the worker could start it; it was not run"),
+    DELIVERY_LIMIT_REACHED(false, "the request was delivered as often as the host's queue allows without a worker finishing it"
+            + " (workers died or were killed running it); it was not run again"),
     IMAGE_NOT_FOUND(false, "no file exists at the image path"),
     IMAGE_OUTSIDE_ROOTS(false, "the image path, after following symlinks, is not under one of the worker's image roots"),
     IMAGE_NOT_REGULAR_FILE(false, "the image path names a directory, device, socket or other non-regular file"),

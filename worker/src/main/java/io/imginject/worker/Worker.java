@@ -7,6 +7,7 @@ import io.imginject.worker.amqp.ConfirmedPublisher;
 import io.imginject.worker.amqp.DeadLetterPublisher;
 import io.imginject.worker.amqp.FrontDoor;
 import io.imginject.worker.amqp.NativeFrontDoor;
+import io.imginject.worker.amqp.UnansweredRequests;
 import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.handler.Handlers;
 import io.imginject.worker.handler.ImageHandler;
@@ -117,6 +118,7 @@ public final class Worker implements AutoCloseable {
             if (config.nativeDoor()) {
                 doors.add(new NativeFrontDoor(consuming.createChannel(), config.host(), config.concurrency(), jobs, runner, results, publisher,
                         deadLetters, scheduler, Clock.systemUTC()));
+                doors.add(new UnansweredRequests(consuming.createChannel(), config.host(), publisher, deadLetters, scheduler));
             }
             if (config.oslo().isPresent()) {
                 doors.add(new OsloFrontDoor(consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner, results,

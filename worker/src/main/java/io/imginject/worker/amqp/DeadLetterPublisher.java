@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Puts a copy of a request the worker gives up on into the dead-letter exchange, with headers that say why,
@@ -17,6 +19,8 @@ import java.util.Map;
  */
 public final class DeadLetterPublisher {
     private static final int MAX_MESSAGE_CHARS = 4000;
+    private static final List<String> BROKER_DEATH_HEADERS = List.of("x-death", "x-first-death-exchange", "x-first-death-queue",
+            "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason");
 
     private final ConfirmedPublisher publisher;
     private final String host;
@@ -28,9 +32,15 @@ public final class DeadLetterPublisher {
         this.clock = clock;
     }
 
+    /**
+     * Publishes the copy. Where the broker dead-lettered the request first (it expired, or reached the delivery
+     * limit), its origin comes from the broker's death record, which the copy then drops: its own headers say why.
+     */
     public void publish(Delivery delivery, DeadLetterReason reason) throws IOException {
         AMQP.BasicProperties original = delivery.getProperties();
         Map<String, Object> headers = new HashMap<>(original.getHeaders() == null ? Map.of() : original.getHeaders());
+        Optional<BrokerDeath> death = BrokerDeath.latest(headers);
+        BROKER_DEATH_HEADERS.forEach(headers::remove);
         String message = reason.message();
         headers.put(DeadLetterHeaders.ERROR_CODE, reason.code().wireName());
         headers.put(DeadLetterHeaders.ERROR_MESSAGE, message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "..." : message);
@@ -39,12 +49,12 @@ public final class DeadLetterPublisher {
         headers.put(DeadLetterHeaders.HANDLERS_TRIED, String.join(",", reason.handlersTried()));
         headers.put(DeadLetterHeaders.HOST, host);
         headers.put(DeadLetterHeaders.FAILED_AT, Instant.now(clock).toString());
-        headers.putIfAbsent(DeadLetterHeaders.ORIGINAL_EXCHANGE, delivery.getEnvelope().getExchange());
-        headers.putIfAbsent(DeadLetterHeaders.ORIGINAL_ROUTING_KEY, delivery.getEnvelope().getRoutingKey());
-        if (original.getExpiration() != null) {
-            headers.put(DeadLetterHeaders.ORIGINAL_EXPIRATION, original.getExpiration());
-        }
+        String routingKey = death.flatMap(BrokerDeath::routingKey).orElse(delivery.getEnvelope().getRoutingKey());
+        headers.putIfAbsent(DeadLetterHeaders.ORIGINAL_EXCHANGE, death.map(BrokerDeath::exchange).orElse(delivery.getEnvelope().getExchange()));
+        headers.putIfAbsent(DeadLetterHeaders.ORIGINAL_ROUTING_KEY, routingKey);
+        Optional.ofNullable(original.getExpiration()).or(() -> death.flatMap(BrokerDeath::originalExpiration))
+                .ifPresent(expiration -> headers.put(DeadLetterHeaders.ORIGINAL_EXPIRATION, expiration));
         AMQP.BasicProperties copy = original.builder().headers(headers).expiration(null).deliveryMode(2).build();
-        publisher.publish(Wire.DEAD_LETTER_EXCHANGE, delivery.getEnvelope().getRoutingKey(), copy, delivery.getBody());
+        publisher.publish(Wire.DEAD_LETTER_EXCHANGE, routingKey, copy, delivery.getBody());
     }
 }

@@ -1,7 +1,6 @@
 package io.imginject.worker.amqp;
 
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Delivery;
 import io.imginject.protocol.Attempt;
@@ -40,78 +39,55 @@ import org.slf4j.MDC;
 public final class NativeFrontDoor implements FrontDoor {
     private static final Logger log = LoggerFactory.getLogger(NativeFrontDoor.class);
 
-    private final Channel channel;
     private final String host;
-    private final int concurrency;
-    private final ExecutorService jobs;
     private final JobRunner runner;
     private final JobResults results;
-    private final ConfirmedPublisher replies;
+    private final ReplySender replies;
     private final DeadLetterPublisher deadLetters;
     private final Clock clock;
     private final PublishRetry publishRetry = new PublishRetry();
     private final DeliveryAcks acks;
-    private final Resubscriber resubscriber;
-    private volatile boolean stopping;
-    private volatile String consumerTag;
+    private final HostQueueConsumer consumer;
 
     public NativeFrontDoor(Channel channel, String host, int concurrency, ExecutorService jobs, JobRunner runner, JobResults results,
             ConfirmedPublisher replies, DeadLetterPublisher deadLetters, ScheduledExecutorService scheduler, Clock clock) {
-        this.channel = channel;
         this.host = host;
-        this.concurrency = concurrency;
-        this.jobs = jobs;
         this.runner = runner;
         this.results = results;
-        this.replies = replies;
+        this.replies = new ReplySender(replies);
         this.deadLetters = deadLetters;
         this.clock = clock;
         this.acks = new DeliveryAcks(channel);
-        this.resubscriber = new Resubscriber(scheduler, Wire.queue(host), this::subscribe, () -> stopping);
+        this.consumer = new HostQueueConsumer(channel, host, Wire.queue(host), concurrency,
+                delivery -> jobs.execute(() -> handle(delivery)), scheduler);
     }
 
     /** Declares the host's topology and starts consuming its queue. */
     @Override
     public void start() throws IOException {
-        channel.basicQos(concurrency);
-        subscribe();
-    }
-
-    private void subscribe() throws IOException {
-        Topology.declare(channel, host);
-        consumerTag = channel.basicConsume(Wire.queue(host), false, "imginject-" + host + "-" + UUID.randomUUID(),
-                (tag, delivery) -> jobs.execute(() -> handle(delivery)), resubscriber::cancelled);
-        log.info("consuming {} with prefetch {}", Wire.queue(host), concurrency);
+        consumer.start();
     }
 
     /** Stops taking new requests; running jobs finish and are acked, taken ones not yet started go back to the queue. */
     @Override
     public void stop() {
-        stopping = true;
-        String tag = consumerTag;
-        if (tag != null && channel.isOpen()) {
-            try {
-                channel.basicCancel(tag);
-            } catch (IOException | AlreadyClosedException e) {
-                log.warn("could not cancel the consumer: {}", e.toString());
-            }
-        }
+        consumer.stop();
     }
 
     private void handle(Delivery delivery) {
-        if (stopping) {
+        if (consumer.isStopping()) {
             acks.requeue(delivery);
             return;
         }
         AMQP.BasicProperties properties = delivery.getProperties();
-        String jobId = firstPresent(properties.getMessageId(), properties.getCorrelationId(), UUID.randomUUID().toString());
+        String jobId = jobId(properties);
         String key = JobResults.key(jobId, replays(properties), delivery.getBody());
         MDC.put("job", jobId);
         try {
             Optional<byte[]> kept = results.find(key);
             if (kept.isPresent()) {
                 log.info("job delivered again after it finished; sending its reply again");
-                sendReply(properties, jobId, kept.get());
+                replies.send(properties, jobId, kept.get());
                 acks.ack(delivery);
                 return;
             }
@@ -169,21 +145,8 @@ public final class NativeFrontDoor implements FrontDoor {
         }
         byte[] body = ReplyCodec.encode(reply);
         results.save(key, body);
-        sendReply(delivery.getProperties(), reply.jobId(), body);
+        replies.send(delivery.getProperties(), reply.jobId(), body);
         acks.ack(delivery);
-    }
-
-    private void sendReply(AMQP.BasicProperties request, String jobId, byte[] body) throws IOException {
-        if (request.getReplyTo() == null) {
-            return;
-        }
-        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
-                .contentType(Wire.CONTENT_TYPE)
-                .correlationId(request.getCorrelationId())
-                .messageId(jobId)
-                .deliveryMode(2)
-                .build();
-        publishRetry.run(() -> replies.publish("", request.getReplyTo(), properties, body));
     }
 
     private static InjectionRequest decode(Delivery delivery) throws RequestRejectedException {
@@ -217,12 +180,13 @@ public final class NativeFrontDoor implements FrontDoor {
         }
     }
 
-    private static String firstPresent(String... values) {
-        for (String value : values) {
-            if (value != null && !value.isBlank()) {
-                return value;
+    /** A request's job id: its message id, else its correlation id, else a new one. */
+    static String jobId(AMQP.BasicProperties properties) {
+        for (String candidate : new String[] {properties.getMessageId(), properties.getCorrelationId()}) {
+            if (candidate != null && !candidate.isBlank()) {
+                return candidate;
             }
         }
-        throw new IllegalArgumentException("no value");
+        return UUID.randomUUID().toString();
     }
 }

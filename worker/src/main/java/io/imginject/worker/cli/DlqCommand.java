@@ -39,7 +39,7 @@ final class DlqCommand {
         @Option(names = "--host", description = "Only messages the workers of this host gave up on.")
         String host;
 
-        @Option(names = "--code", description = "Only messages with this error code (e.g. image_not_found), or broker reason (delivery_limit).")
+        @Option(names = "--code", description = "Only messages with this error code (e.g. image_not_found, delivery_limit_reached).")
         String code;
 
         @Option(names = "--correlation-id", paramLabel = "ID", description = "Only the message with this correlation id.")

@@ -2,17 +2,17 @@ package io.imginject.worker.dlq;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.GetResponse;
+import io.imginject.worker.amqp.BrokerDeath;
 import io.imginject.worker.amqp.DeadLetterHeaders;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Date;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * A message in the dead-letter queue, with what its headers say: why it failed, where, when, and where it was first
- * published. Messages the broker dead-lettered itself (delivery limit, expiry) say it in {@code x-death} instead.
+ * published. Messages the broker dead-lettered itself say it in {@code x-death} instead.
  *
  * @param deliveryTag its delivery tag on the channel it was read from
  * @param properties its AMQP properties
@@ -54,11 +54,11 @@ public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte
 
     /** The error code, or for a message the broker dead-lettered, its reason ({@code delivery_limit}, {@code expired}). */
     public String code() {
-        return header(DeadLetterHeaders.ERROR_CODE).or(() -> firstDeath().map(d -> String.valueOf(d.get("reason")))).orElse("unknown");
+        return header(DeadLetterHeaders.ERROR_CODE).or(() -> brokerDeath().map(BrokerDeath::reason)).orElse("unknown");
     }
 
     public String message() {
-        return header(DeadLetterHeaders.ERROR_MESSAGE).orElse(firstDeath().map(d -> "dead-lettered by the broker: " + d.get("reason")).orElse(""));
+        return header(DeadLetterHeaders.ERROR_MESSAGE).orElse(brokerDeath().map(d -> "dead-lettered by the broker: " + d.reason()).orElse(""));
     }
 
     public Optional<Instant> failedAt() {
@@ -70,7 +70,7 @@ public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte
                 return Optional.empty();
             }
         }
-        return firstDeath().map(d -> d.get("time")).filter(t -> t instanceof Date).map(t -> ((Date) t).toInstant());
+        return brokerDeath().flatMap(BrokerDeath::time).map(Date::toInstant);
     }
 
     public int replays() {
@@ -85,22 +85,14 @@ public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte
 
     /** Where it was first published: the worker's header, else the broker's x-death record. */
     public Optional<String> originalExchange() {
-        return header(DeadLetterHeaders.ORIGINAL_EXCHANGE).or(() -> firstDeath().map(d -> String.valueOf(d.get("exchange"))));
+        return header(DeadLetterHeaders.ORIGINAL_EXCHANGE).or(() -> brokerDeath().map(BrokerDeath::exchange));
     }
 
     public Optional<String> originalRoutingKey() {
-        return header(DeadLetterHeaders.ORIGINAL_ROUTING_KEY).or(() -> firstDeath()
-                .map(d -> d.get("routing-keys"))
-                .filter(keys -> keys instanceof List<?> list && !list.isEmpty())
-                .map(keys -> String.valueOf(((List<?>) keys).get(0))));
+        return header(DeadLetterHeaders.ORIGINAL_ROUTING_KEY).or(() -> brokerDeath().flatMap(BrokerDeath::routingKey));
     }
 
-    @SuppressWarnings("unchecked")
-    private Optional<Map<String, Object>> firstDeath() {
-        Object deaths = headers().get("x-death");
-        if (deaths instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Map<?, ?> death) {
-            return Optional.of((Map<String, Object>) death);
-        }
-        return Optional.empty();
+    private Optional<BrokerDeath> brokerDeath() {
+        return BrokerDeath.latest(headers());
     }
 }

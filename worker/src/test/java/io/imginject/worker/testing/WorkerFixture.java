@@ -79,7 +79,12 @@ public final class WorkerFixture implements AutoCloseable {
      */
     public static WorkerFixture start(Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig.Builder> adjust,
             UnaryOperator<ImageHandler> decorate) throws Exception {
-        String host = "test-" + UUID.randomUUID().toString().substring(0, 8);
+        return start("test-" + UUID.randomUUID().toString().substring(0, 8), directory, handlers, adjust, decorate);
+    }
+
+    /** A worker for {@code host}, a host name the test chose (to put requests on the broker before a worker runs). */
+    public static WorkerFixture start(String host, Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig.Builder> adjust,
+            UnaryOperator<ImageHandler> decorate) throws Exception {
         Path images = Files.createDirectories(directory.resolve("images"));
         WorkerConfig config = adjust.apply(WorkerConfig.builder(TestBroker.uri(), host, List.of(images), handlers)
                 .runDir(directory.resolve("run"))
@@ -175,6 +180,7 @@ public final class WorkerFixture implements AutoCloseable {
         removeOwnDeadLetters();
         try (Channel channel = connection.createChannel()) {
             channel.queueDelete(Wire.queue(host));
+            channel.queueDelete(Wire.unansweredQueue(host));
         }
         client.close();
         connection.close();
