@@ -54,7 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two worker processes, two jobs at a time each, take 240 jobs over twelve images (raw through loop, qcow2 through
- * nbd) while they are killed with SIGKILL and restarted, RabbitMQ is restarted, and one is stopped with SIGTERM.
+ * nbd) while they are killed with SIGKILL and restarted, RabbitMQ's node is restarted, and one is stopped with SIGTERM.
  * Four more jobs name images that do not exist yet. In the end every job is answered (a second answer, if any, is
  * the same), the four sit in the dead-letter queue with their reason, no image has a duplicate key line or a
  * damaged filesystem, the host holds nothing, and replaying the four once their images exist makes them succeed.
@@ -153,6 +153,7 @@ class FaultToleranceTest {
             try (Channel cleanup = connection.createChannel()) {
                 cleanup.queueDelete(replyQueue);
                 cleanup.queueDelete(Wire.queue(host));
+                cleanup.queueDelete(Wire.unansweredQueue(host));
             }
         } finally {
             for (WorkerProcess worker : List.of(first, second)) {
@@ -199,10 +200,12 @@ class FaultToleranceTest {
         worker.restart();
     }
 
+    /** Stops the broker's node, its whole Erlang VM, and starts it again, as the project's scripts start it. */
     static void restartBroker() {
-        Commands.run("rabbitmqctl", "-q", "stop_app");
-        Commands.run("rabbitmqctl", "-q", "start_app");
-        Commands.run("rabbitmqctl", "-q", "await_startup");
+        Commands.run("rabbitmqctl", "-q", "shutdown");
+        Commands.run("rabbitmq-server", "-detached");
+        Awaitility.await("the broker back").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                .until(() -> Commands.run("rabbitmqctl", "-q", "await_startup") != null);
     }
 
     void awaitAnswered(int count, Duration timeout) {

@@ -2,6 +2,7 @@ package io.imginject.worker.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import io.imginject.protocol.FileInjection;
 import io.imginject.protocol.ImageRef;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -52,6 +54,14 @@ class GracefulShutdownTest {
         HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "e2fsck");
         images = Files.createDirectories(directory.resolve("images"));
         host = "shutdown-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @AfterEach
+    void deleteTheHostQueues() throws Exception {
+        try (Connection connection = TestBroker.connect("shutdown-cleanup"); Channel channel = connection.createChannel()) {
+            channel.queueDelete(Wire.queue(host));
+            channel.queueDelete(Wire.unansweredQueue(host));
+        }
     }
 
     WorkerProcess worker(String grace) throws Exception {
