@@ -121,6 +121,15 @@ public final class ResolvingGuestFs implements GuestFs {
         }
     }
 
+    /**
+     * Where the directory at {@code path} is, as a guest path without symlinks (those on the way, and one at the
+     * end, followed inside the guest); empty if no directory is there.
+     */
+    public Optional<String> directory(GuestPath path) {
+        String resolved = resolve(path, true);
+        return lstat(path, resolved).filter(FileStat::isDirectory).map(stat -> resolved);
+    }
+
     private String existingNonSymlink(GuestPath path) {
         String resolved = resolve(path, false);
         FileStat stat = lstat(path, resolved).orElseThrow(() -> new InjectException(ErrorCode.GUEST_IO_ERROR, path + " does not exist"));

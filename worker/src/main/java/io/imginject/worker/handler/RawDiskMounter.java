@@ -8,9 +8,12 @@ import io.imginject.worker.disk.FilesystemProbe;
 import io.imginject.worker.disk.FilesystemType;
 import io.imginject.worker.disk.PartitionTable;
 import io.imginject.worker.disk.PartitionTableReader;
+import io.imginject.worker.disk.ProbedFilesystem;
+import io.imginject.worker.guest.FstabEntry;
+import io.imginject.worker.guest.GuestPath;
 import io.imginject.worker.guest.MountedDirectory;
-import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.guest.OsRootCheck;
+import io.imginject.worker.guest.ResolvingGuestFs;
 import io.imginject.worker.host.Cleanup;
 import io.imginject.worker.host.HeldResource;
 import io.imginject.worker.host.LoopDevices;
@@ -18,24 +21,33 @@ import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.ResourceJournal;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Mounts a filesystem of a raw disk file on the host: reads the partition table, picks the region the request
  * selects, checks its filesystem type against the allow-list, attaches it to a loop device by offset and mounts
- * it {@code nosuid,nodev,noexec} on a private directory. The loop handler uses it on the image itself, the nbd
- * handler on the raw view qemu exports.
+ * it {@code nosuid,nodev,noexec} on a private directory. When the request asks for the guest's root (partition -1),
+ * the other filesystems the guest's fstab mounts are mounted below it as well, as libguestfs does. The loop handler
+ * uses it on the image itself, the nbd handler on the raw view qemu exports.
  */
 public final class RawDiskMounter {
+    private static final Logger log = LoggerFactory.getLogger(RawDiskMounter.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final GuestPath FSTAB = GuestPath.of("/etc/fstab");
+    private static final int MAX_FSTAB_BYTES = 1 << 20;
 
     private final ProcessRunner runner;
     private final FilesystemProbe probe;
@@ -67,10 +79,14 @@ public final class RawDiskMounter {
         Candidate chosen = candidates.size() == 1 ? candidates.get(0) : onlyOsRoot(disk, candidates);
         Cleanup cleanup = new Cleanup();
         try {
-            GuestFs guest = MountedDirectory.guestAt(mountRegion(disk, chosen, false, cleanup));
-            if (selector instanceof PartitionSelector.FindRoot && candidates.size() == 1 && !OsRootCheck.isOsRoot(guest)) {
-                throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "the only filesystem on the image (" + chosen
-                        + ") holds no operating system root (/etc, /bin and /etc/fstab or /etc/hosts)");
+            Path root = mountRegion(disk, chosen, false, cleanup);
+            ResolvingGuestFs guest = new ResolvingGuestFs(new MountedDirectory(root));
+            if (selector instanceof PartitionSelector.FindRoot) {
+                if (candidates.size() == 1 && !OsRootCheck.isOsRoot(guest)) {
+                    throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "the only filesystem on the image (" + chosen
+                            + ") holds no operating system root (/etc, /bin and /etc/fstab or /etc/hosts)");
+                }
+                mountFstabFilesystems(disk, chosen, guest, root, cleanup);
             }
             return new ReleasingGuest(guest, cleanup.handOver());
         } catch (RuntimeException e) {
@@ -142,6 +158,55 @@ public final class RawDiskMounter {
         return roots.get(0);
     }
 
+    /**
+     * Mounts, below the guest's root, the other filesystems of the disk its fstab mounts ({@link FstabMounts}), each
+     * on its mountpoint as resolved inside the guest. One that cannot be mounted is left out with a warning, as
+     * libguestfs does.
+     */
+    private void mountFstabFilesystems(Path disk, Candidate root, ResolvingGuestFs guest, Path rootDirectory, Cleanup cleanup) {
+        List<FstabEntry> fstab = fstabOf(guest);
+        if (fstab.stream().allMatch(entry -> entry.mountPoint().equals("/"))) {
+            return;
+        }
+        List<FstabMounts.ProbedPartition> partitions = PartitionTableReader.read(disk, size(disk)).partitions().stream()
+                .map(p -> new FstabMounts.ProbedPartition(p.number(), p.region(), probeQuietly(disk, p.region())))
+                .toList();
+        Set<String> mountedOn = new HashSet<>(Set.of("/"));
+        for (FstabMounts.Planned planned : FstabMounts.plan(fstab, partitions, root.region())) {
+            try {
+                Optional<String> directory = guest.directory(GuestPath.of(planned.mountPoint()));
+                if (directory.isEmpty() || !mountedOn.add(directory.get())) {
+                    log.info("{} is not mounted on {}: no directory there in the guest, or one already mounted on", planned.region(),
+                            planned.mountPoint());
+                    continue;
+                }
+                mountRegionAt(disk, new Candidate(planned.region(), planned.type()), false,
+                        rootDirectory.resolve(directory.get().substring(1)), cleanup);
+            } catch (InjectException e) {
+                log.warn("{} is not mounted on {}: {}", planned.region(), planned.mountPoint(), e.getMessage());
+            }
+        }
+    }
+
+    private static List<FstabEntry> fstabOf(ResolvingGuestFs guest) {
+        try {
+            return guest.read(FSTAB, MAX_FSTAB_BYTES).map(content -> FstabEntry.parse(new String(content, StandardCharsets.UTF_8)))
+                    .orElse(List.of());
+        } catch (InjectException e) {
+            log.warn("the guest's {} is not read, so only its root filesystem is mounted: {}", FSTAB, e.getMessage());
+            return List.of();
+        }
+    }
+
+    private Optional<ProbedFilesystem> probeQuietly(Path disk, DiskRegion region) {
+        try {
+            return probe.probe(disk, region);
+        } catch (InjectException e) {
+            log.info("{} is left out of the guest's mounts: {}", region, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     private Path mountRegion(Path disk, Candidate candidate, boolean readOnly, Cleanup cleanup) {
         Path directory = mountBase.resolve("mnt-" + HexFormat.of().formatHex(randomBytes()));
         ResourceJournal.Entry directoryEntry = journal.acquired(HeldResource.directory(directory));
@@ -152,6 +217,12 @@ public final class RawDiskMounter {
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not create a mount directory under " + mountBase + ": " + e, e);
         }
         cleanup.push("remove " + directory, directoryEntry, () -> Files.delete(directory));
+        mountRegionAt(disk, candidate, readOnly, directory, cleanup);
+        return directory;
+    }
+
+    /** Attaches {@code candidate}'s region to a loop device and mounts it on {@code directory}, an existing one. */
+    private void mountRegionAt(Path disk, Candidate candidate, boolean readOnly, Path directory, Cleanup cleanup) {
         ResourceJournal.Entry loopEntry = journal.acquired(HeldResource.loop(disk, candidate.region().offset(), candidate.region().size()));
         String device;
         try {
@@ -175,7 +246,6 @@ public final class RawDiskMounter {
                     + " could not be mounted: " + e.getMessage(), e);
         }
         cleanup.push("unmount " + directory, mountEntry, () -> mounts.unmount(directory));
-        return directory;
     }
 
     private long size(Path disk) {

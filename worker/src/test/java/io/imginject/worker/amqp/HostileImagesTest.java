@@ -17,6 +17,7 @@ import io.imginject.worker.testing.Fsck;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
@@ -103,6 +104,22 @@ class HostileImagesTest {
         assertThat(item.status()).isEqualTo(Outcome.FAILED);
         assertThat(item.code()).isEqualTo(ErrorCode.UNSAFE_PATH);
         assertThat(item.message()).contains(messagePart);
+    }
+
+    @Test
+    void an_fstab_mountpoint_that_climbs_out_of_the_guest_is_mounted_inside_it() throws Exception {
+        TestImages.Built image = image("fstab-escape.img", GuestTree.linuxRoot()
+                .file("/etc/fstab", "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL + " /boot ext4 defaults 0 2\n",
+                        0644, 0, 0)
+                .dir("/srv/boot", 0755, 0, 0)
+                .symlink("/boot", "../../../../../../../srv/boot"));
+
+        InjectionReply reply = inject(image, Injections.none().withFiles(List.of(FileInjection.of("/boot/evil", Requests.utf8("x\n")))));
+
+        assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
+        try (ImageReader boot = ImageReader.open(TestImages.gptBootFilesystem(image))) {
+            assertThat(boot.read("/evil")).as("the boot filesystem, mounted on the guest's /srv/boot").isEqualTo("x\n");
+        }
     }
 
     @Test

@@ -2,8 +2,12 @@ package io.imginject.worker.chain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imginject.protocol.FileInjection;
 import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.InjectionRequest;
+import io.imginject.protocol.Injections;
 import io.imginject.protocol.ItemResult;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.testing.Fsck;
@@ -30,6 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -91,6 +96,30 @@ class HandlerParityTest {
         assertThat(reply.items()).isEqualTo(EXPECTED_ITEMS);
         assertThat(guestState(image)).isEqualTo(EXPECTED_GUEST);
         Fsck.assertClean(image);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(HandlerName.class)
+    void every_handler_writes_below_a_mountpoint_into_the_filesystem_the_guest_mounts_there(HandlerName handler) throws Exception {
+        GuestTree tree = GuestTree.linuxRoot()
+                .file("/etc/fstab", "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL + " /boot ext4 defaults 0 2\n", 0644, 0, 0)
+                .dir("/boot", 0755, 0, 0);
+        TestImages.Built image = TestImages.build(worker().images(), handler + "-fstab.img", Layout.GPT, Fs.EXT4, tree);
+
+        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none()
+                .withFiles(List.of(FileInjection.of("/boot/grub/custom.cfg", Requests.utf8("set timeout=1\n")))))
+                .withHandlers(List.of(handler)));
+
+        assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
+        TestImages.Built boot = TestImages.gptBootFilesystem(image);
+        try (ImageReader bootFilesystem = ImageReader.open(boot)) {
+            assertThat(bootFilesystem.read("/grub/custom.cfg")).isEqualTo("set timeout=1\n");
+        }
+        try (ImageReader root = ImageReader.open(image)) {
+            assertThat(root.exists("/boot/grub")).as("nothing written under the mountpoint on the root filesystem").isFalse();
+        }
+        Fsck.assertClean(image);
+        Fsck.assertClean(boot);
     }
 
     /** Mode, owner and content of everything the request touched, with the password hash's random salt masked. */

@@ -21,6 +21,8 @@ import java.util.stream.Stream;
 public final class TestImages {
     private static final long MIB = 1 << 20;
     private static final long SIDE_FS_MIB = 16;
+    /** The label of the GPT layout's boot filesystem, for fstabs that mount it. */
+    public static final String GPT_BOOT_LABEL = "boot";
 
     public enum Layout { WHOLE_DISK, MBR, GPT }
 
@@ -81,7 +83,8 @@ public final class TestImages {
                     long rootOffset = bootOffset + SIDE_FS_MIB * MIB;
                     partitioned(image, "gpt", rootOffset + rootBytes + MIB,
                             List.of(bootOffset, rootOffset), List.of(SIDE_FS_MIB * MIB, rootBytes));
-                    makeFilesystem(Fs.EXT4, emptyTree(directory), image, bootOffset, SIDE_FS_MIB * MIB);
+                    Commands.run("mkfs.ext4", "-q", "-F", "-L", GPT_BOOT_LABEL, "-d", emptyTree(directory).toString(),
+                            "-E", "offset=" + bootOffset, image.toString(), (SIDE_FS_MIB * MIB / 1024) + "k");
                     makeFilesystem(fs, treeDirectory, image, rootOffset, rootBytes);
                     yield new Built(image, layout, fs, rootOffset, rootBytes, 2);
                 }
@@ -89,6 +92,11 @@ public final class TestImages {
         } finally {
             deleteTree(treeDirectory);
         }
+    }
+
+    /** The GPT layout's first partition: an empty ext4 filesystem labelled {@value #GPT_BOOT_LABEL}. */
+    public static Built gptBootFilesystem(Built image) {
+        return new Built(image.path(), image.layout(), Fs.EXT4, MIB, SIDE_FS_MIB * MIB, 1);
     }
 
     /** Where the root filesystem of an EXT4 GPT image starts: after the 1 MiB gap and the boot partition. */

@@ -1,0 +1,116 @@
+package io.imginject.worker.handler;
+
+import io.imginject.worker.disk.DiskRegion;
+import io.imginject.worker.disk.FilesystemType;
+import io.imginject.worker.disk.ProbedFilesystem;
+import io.imginject.worker.guest.FstabEntry;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which other filesystems of a disk the guest mounts, by its fstab, besides its root: nova's VFSGuestFS rule (the
+ * root's mountpoints, in path order, so {@code /var} comes before {@code /var/lib}) applied to what the host may
+ * mount. An entry is left out, with a log line saying why, when it is not a filesystem on this disk (swap, network,
+ * bind, LVM, another disk), when the guest does not mount it at boot ({@code noauto}), when its type is not on the
+ * allow-list, or when it names the root or an already planned filesystem again.
+ */
+final class FstabMounts {
+    private static final Logger log = LoggerFactory.getLogger(FstabMounts.class);
+    private static final Pattern FIRST_DISK_PARTITION = Pattern.compile("/dev/(?:sd|vd|hd|xvd)a([0-9]{1,3})|/dev/(?:nvme0n1|mmcblk0)p([0-9]{1,3})");
+
+    /** A filesystem to mount at {@code mountPoint}, a guest path. */
+    record Planned(String mountPoint, DiskRegion region, FilesystemType type) {
+    }
+
+    /** A partition of the disk and what blkid found on it. */
+    record ProbedPartition(int number, DiskRegion region, Optional<ProbedFilesystem> filesystem) {
+    }
+
+    private FstabMounts() {
+    }
+
+    static List<Planned> plan(List<FstabEntry> fstab, List<ProbedPartition> partitions, DiskRegion root) {
+        Map<String, Planned> byMountPoint = new TreeMap<>();
+        Set<DiskRegion> taken = new HashSet<>(Set.of(root));
+        for (FstabEntry entry : fstab) {
+            Optional<String> problem = problem(entry);
+            if (problem.isPresent()) {
+                log.debug("fstab entry {} on {} left out: {}", entry.spec(), entry.mountPoint(), problem.get());
+                continue;
+            }
+            Optional<ProbedPartition> partition = partitions.stream().filter(p -> names(entry.spec(), p)).findFirst();
+            if (partition.isEmpty()) {
+                log.info("fstab entry {} on {} left out: no partition of the image matches it", entry.spec(), entry.mountPoint());
+                continue;
+            }
+            Optional<FilesystemType> type = partition.get().filesystem().flatMap(f -> FilesystemType.fromTypeName(f.type()));
+            if (type.isEmpty()) {
+                log.info("fstab entry {} on {} left out: partition {} holds {}, not one of {}", entry.spec(), entry.mountPoint(),
+                        partition.get().number(), partition.get().filesystem().map(ProbedFilesystem::type).orElse("no filesystem"),
+                        FilesystemType.allNames());
+                continue;
+            }
+            if (byMountPoint.containsKey(entry.mountPoint()) || !taken.add(partition.get().region())) {
+                log.info("fstab entry {} on {} left out: its filesystem or mountpoint is already mounted", entry.spec(), entry.mountPoint());
+                continue;
+            }
+            byMountPoint.put(entry.mountPoint(), new Planned(entry.mountPoint(), partition.get().region(), type.get()));
+        }
+        return new ArrayList<>(byMountPoint.values());
+    }
+
+    private static Optional<String> problem(FstabEntry entry) {
+        if (!entry.mountPoint().startsWith("/") || entry.mountPoint().equals("/")) {
+            return Optional.of("not a mountpoint below the root");
+        }
+        if (entry.options().contains("noauto") || entry.options().contains("bind") || entry.options().contains("rbind")) {
+            return Optional.of("not mounted at boot, or a bind mount");
+        }
+        if (!entry.type().equals("auto") && FilesystemType.fromTypeName(entry.type()).isEmpty()) {
+            return Optional.of("type " + entry.type() + " is not one of " + FilesystemType.allNames());
+        }
+        return Optional.empty();
+    }
+
+    /** Whether the fstab's {@code spec} names {@code partition}: by UUID, by label, or as a partition of the first disk. */
+    private static boolean names(String spec, ProbedPartition partition) {
+        Optional<ProbedFilesystem> filesystem = partition.filesystem();
+        Optional<String> uuid = value(spec, "UUID=", "/dev/disk/by-uuid/");
+        if (uuid.isPresent()) {
+            return filesystem.flatMap(ProbedFilesystem::uuid).map(u -> u.equalsIgnoreCase(uuid.get())).orElse(false);
+        }
+        Optional<String> label = value(spec, "LABEL=", "/dev/disk/by-label/");
+        if (label.isPresent()) {
+            return filesystem.flatMap(ProbedFilesystem::label).map(l -> l.equals(label.get())).orElse(false);
+        }
+        Matcher device = FIRST_DISK_PARTITION.matcher(spec);
+        if (device.matches()) {
+            String number = device.group(1) != null ? device.group(1) : device.group(2);
+            return Integer.parseInt(number) == partition.number();
+        }
+        return false;
+    }
+
+    private static Optional<String> value(String spec, String prefix, String devicePrefix) {
+        if (spec.startsWith(prefix)) {
+            return Optional.of(unquote(spec.substring(prefix.length())));
+        }
+        if (spec.startsWith(devicePrefix)) {
+            return Optional.of(spec.substring(devicePrefix.length()));
+        }
+        return Optional.empty();
+    }
+
+    private static String unquote(String value) {
+        return value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"") ? value.substring(1, value.length() - 1) : value;
+    }
+}
