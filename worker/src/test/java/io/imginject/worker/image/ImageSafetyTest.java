@@ -155,14 +155,28 @@ class ImageSafetyTest {
             Thread.sleep(10);
         }
         assertThat(vm.isAlive()).isTrue();
-        assertThat(qemuHoldsLocksOn(inode)).as("the VM's qemu took its image locks").isTrue();
+        assertThat(qemuHoldsLocksOn(inode)).as("the VM's qemu took its write locks on the image").isTrue();
         return vm;
     }
 
-    /** Whether /proc/locks shows qemu's open-file-description locks on the file with {@code inode}. */
+    /**
+     * Whether /proc/locks shows qemu's open-file-description locks on the write permission bytes (101: writes it;
+     * 201: forbids other writers) of the file with {@code inode}. qemu opens an image with its read locks first and
+     * takes these only once the drive is set up, so a test that looked for any lock could go on too early.
+     */
     static boolean qemuHoldsLocksOn(long inode) throws Exception {
-        return Files.readAllLines(Path.of("/proc/locks")).stream()
-                .anyMatch(line -> line.contains("OFDLCK") && line.contains(":" + inode + " "));
+        for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+            String[] fields = line.strip().split("\\s+");
+            if (line.contains("OFDLCK") && fields.length >= 3 && fields[fields.length - 3].endsWith(":" + inode)) {
+                long start = Long.parseLong(fields[fields.length - 2]);
+                String end = fields[fields.length - 1];
+                long last = end.equals("EOF") ? Long.MAX_VALUE : Long.parseLong(end);
+                if ((start <= 101 && 101 <= last) || (start <= 201 && 201 <= last)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Turns a qcow2's backing-format header extension into an unknown one, as in images made by old qemu. */
