@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * the way it is released in a job: unmount, unmount whatever is mounted from the loop devices on the recorded file
  * and offset and detach them, unmount the FUSE export, disconnect the nbd device, stop the helpers that name the
  * job's work directory, remove the work directory. Everything is recorded before it is taken, so a worker killed
- * half-way through taking something leaves nothing unrecorded. Living siblings' journals are left alone.
+ * half-way through taking something leaves nothing unrecorded. Releasing stops at the first thing that cannot be
+ * released yet (a busy mount, say): what is older may lie under it (its loop device, the FUSE export and helpers
+ * under that), and taking it away would hide the busy thing instead of releasing it. The journal then stays, and
+ * the next recovery tries again. Living siblings' journals are left alone.
  *
  * <p>A worker recovers at start, and before every job once it holds the job's image lock: a sibling that died
  * holding that image released its image lock with its life, but its mount of the image lives on until recovered,
@@ -106,11 +109,20 @@ public final class CrashRecovery {
                 if (!held.isEmpty()) {
                     log.warn("a worker died holding {} host resources (journal {}); releasing them", held.size(), file.getFileName());
                 }
+                boolean allReleased = true;
                 for (HeldResource resource : held) {
-                    release(resource);
+                    if (!release(resource)) {
+                        allReleased = false;
+                        break;
+                    }
                     released.add(resource);
                 }
-                Files.delete(file);
+                if (allReleased) {
+                    Files.delete(file);
+                } else {
+                    log.error("kept the journal {} of a dead worker: what could not be released, and what lies under it, is "
+                            + "tried again at the next recovery", file.getFileName());
+                }
             }
         }
         return released;
@@ -143,7 +155,8 @@ public final class CrashRecovery {
         }
     }
 
-    private void release(HeldResource resource) {
+    /** Releases {@code resource}; returns whether it is gone. Releasing what is already gone does nothing. */
+    private boolean release(HeldResource resource) {
         try {
             switch (resource.kind()) {
                 case MOUNT -> unmount(resource.field("path"));
@@ -154,12 +167,14 @@ public final class CrashRecovery {
                 case DIRECTORY -> removeDirectory(Path.of(resource.field("path")));
             }
             log.info("released {}", resource);
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.error("could not release {}: interrupted", resource);
         } catch (IOException | RuntimeException e) {
             log.error("could not release {}: {}", resource, e.toString());
         }
+        return false;
     }
 
     /**
@@ -217,8 +232,11 @@ public final class CrashRecovery {
     }
 
     private void removeDirectory(Path directory) throws IOException {
-        if (!directory.normalize().startsWith(runDir.normalize()) || !Files.isDirectory(directory) || isMountPoint(directory.toString())) {
+        if (!directory.normalize().startsWith(runDir.normalize()) || !Files.isDirectory(directory)) {
             return;
+        }
+        if (isMountPoint(directory.toString())) {
+            throw new IOException(directory + " is still a mount point");
         }
         try (Stream<Path> walk = Files.walk(directory)) {
             for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {

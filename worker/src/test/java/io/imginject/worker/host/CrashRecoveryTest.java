@@ -78,6 +78,35 @@ class CrashRecoveryTest {
         }
     }
 
+    @Test
+    void what_cannot_be_released_yet_stays_in_the_journal_for_the_next_recovery() throws Exception {
+        HostRequirements.root();
+        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
+        Path images = Files.createDirectories(directory.resolve("images"));
+        Path runDir = Files.createDirectories(directory.resolve("run"));
+        CrashRecovery recovery = new CrashRecovery(new ProcessRunner(Duration.ofMinutes(1)), runDir);
+        Set<String> before = NoHostLeaks.snapshot();
+        Process dead = holdingChild(runDir, images, "busy");
+        dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        String nbdExportDevice = Commands.run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE").lines()
+                .filter(line -> line.contains("/export/disk")).map(line -> line.strip().split("\\s+")[0]).findFirst().orElseThrow();
+        String mount = Commands.run("findmnt", "--noheadings", "--output", "TARGET", "--source", nbdExportDevice).strip();
+        Process user = new ProcessBuilder("sleep", "300").directory(Path.of(mount).toFile()).start();
+        try {
+            List<HeldResource> released = recovery.recoverDeadWorkers();
+
+            assertThat(released).extracting(r -> r.field("path")).as("the busy mount on the nbd export").doesNotContain(mount);
+            assertThat(journals(runDir)).as("kept while something it lists is busy").hasSize(1);
+        } finally {
+            user.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+
+        recovery.recoverDeadWorkers();
+
+        assertThat(difference(NoHostLeaks.snapshot(), before)).as("released once no longer busy").isEmpty();
+        assertThat(journals(runDir)).isEmpty();
+    }
+
     /** Starts a {@link HoldingChild} on images of its own, named after it, and waits until it holds them. */
     Process holdingChild(Path runDir, Path images, String name) throws Exception {
         TestImages.Built raw = TestImages.build(images, name + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
