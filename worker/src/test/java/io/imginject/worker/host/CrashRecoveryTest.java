@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,22 +36,30 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashRecoveryTest {
     @TempDir
     Path directory;
+    Path images;
+    Path runDir;
+    CrashRecovery recovery;
+    Set<String> before;
+
+    @BeforeEach
+    void aRunDirectoryAndWhatTheHostHoldsBefore() throws Exception {
+        HostRequirements.root();
+        images = Files.createDirectories(directory.resolve("images"));
+        runDir = Files.createDirectories(directory.resolve("run"));
+        recovery = new CrashRecovery(new ProcessRunner(Duration.ofMinutes(1)), runDir);
+        before = NoHostLeaks.snapshot();
+    }
 
     @Test
     void the_next_start_releases_what_a_killed_worker_held_and_nothing_of_a_living_one() throws Exception {
-        HostRequirements.root();
         HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
-        Path images = Files.createDirectories(directory.resolve("images"));
-        Path runDir = Files.createDirectories(directory.resolve("run"));
-        CrashRecovery recovery = new CrashRecovery(new ProcessRunner(Duration.ofMinutes(1)), runDir);
-        Set<String> before = NoHostLeaks.snapshot();
         Process dead = null;
         Process living = null;
         try {
-            dead = holdingChild(runDir, images, "dead");
+            dead = holdingChild("dead");
             Set<String> heldByDead = difference(NoHostLeaks.snapshot(), before);
             dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-            living = holdingChild(runDir, images, "living");
+            living = holdingChild("living");
             Set<String> heldByLiving = difference(difference(NoHostLeaks.snapshot(), before), heldByDead);
 
             assertThat(heldByDead).as("what a worker mid-job holds").anyMatch(r -> r.startsWith("loop "))
@@ -80,13 +89,8 @@ class CrashRecoveryTest {
 
     @Test
     void what_cannot_be_released_yet_stays_in_the_journal_for_the_next_recovery() throws Exception {
-        HostRequirements.root();
         HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
-        Path images = Files.createDirectories(directory.resolve("images"));
-        Path runDir = Files.createDirectories(directory.resolve("run"));
-        CrashRecovery recovery = new CrashRecovery(new ProcessRunner(Duration.ofMinutes(1)), runDir);
-        Set<String> before = NoHostLeaks.snapshot();
-        Process dead = holdingChild(runDir, images, "busy");
+        Process dead = holdingChild("busy");
         dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         String nbdExportDevice = Commands.run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE").lines()
                 .filter(line -> line.contains("/export/disk")).map(line -> line.strip().split("\\s+")[0]).findFirst().orElseThrow();
@@ -108,7 +112,7 @@ class CrashRecoveryTest {
     }
 
     /** Starts a {@link HoldingChild} on images of its own, named after it, and waits until it holds them. */
-    Process holdingChild(Path runDir, Path images, String name) throws Exception {
+    Process holdingChild(String name) throws Exception {
         TestImages.Built raw = TestImages.build(images, name + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
         TestImages.Built qcow2 = TestImages.toQcow2(TestImages.build(images, name + "-q.img", TestImages.Layout.GPT, TestImages.Fs.EXT4,
                 GuestTree.linuxRoot()));
@@ -128,17 +132,14 @@ class CrashRecoveryTest {
 
     @Test
     void a_command_the_killed_worker_left_running_finishes_before_what_it_takes_is_released() throws Exception {
-        HostRequirements.root();
         HostRequirements.tools("losetup", "mkfs.ext4", "sfdisk");
-        Path images = Files.createDirectories(directory.resolve("images"));
-        Path runDir = Files.createDirectories(directory.resolve("run"));
         TestImages.Built image = TestImages.build(images, "late.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
-        Set<String> before = NoHostLeaks.snapshot();
+        before = NoHostLeaks.snapshot();
         Process dead = child(StragglingChild.class, "straggling", "attaching", runDir.toString(), image.path().toString(),
                 Long.toString(image.offset()), Long.toString(image.size()));
         dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
 
-        List<HeldResource> released = new CrashRecovery(new ProcessRunner(Duration.ofMinutes(1)), runDir).recoverDeadWorkers();
+        List<HeldResource> released = recovery.recoverDeadWorkers();
 
         assertThat(released).extracting(HeldResource::kind).containsExactly(HeldResource.Kind.LOOP);
         Awaitility.await("the orphaned command's end").atMost(Duration.ofSeconds(30))
