@@ -23,11 +23,9 @@ import io.imginject.worker.testing.TestImages.Layout;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -112,10 +110,6 @@ class InjectionOverBrokerTest {
         worker().client().cast(worker().host(), InjectionRequest.of(ImageRef.of(image.path().toString()),
                 Injections.none().withMetadata(Map.of("cast", "yes"))), "cast-job");
 
-        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            try (ImageReader guest = ImageReader.open(image)) {
-                assertThat(guest.exists("/meta.js")).isTrue();
-            }
-        });
+        ImageReader.awaitFile(image, "/meta.js");
     }
 }

@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -150,11 +149,7 @@ class NovaComputePeerTest {
 
         assertThat(nova.run(request).get("cast").asText()).isEqualTo("sent");
 
-        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            try (ImageReader guest = ImageReader.open(image)) {
-                assertThat(guest.exists("/etc/motd")).isTrue();
-            }
-        });
+        ImageReader.awaitFile(image, "/etc/motd");
     }
 
     @Test
@@ -167,11 +162,7 @@ class NovaComputePeerTest {
 
         assertThat(nova.run(request).get("cast").asText()).isEqualTo("sent");
 
-        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            try (ImageReader guest = ImageReader.open(image)) {
-                assertThat(guest.exists("/meta.js")).isTrue();
-            }
-        });
+        ImageReader.awaitFile(image, "/meta.js");
     }
 
     @Test

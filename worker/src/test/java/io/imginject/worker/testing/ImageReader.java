@@ -1,11 +1,15 @@
 package io.imginject.worker.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import org.awaitility.Awaitility;
 
 /**
  * Looks into a built image read-only, to check what a job left there: qcow2 is first converted to raw, then the
@@ -42,6 +46,22 @@ public final class ImageReader implements AutoCloseable {
             throw e;
         }
         return new ImageReader(mountPoint, rawCopy);
+    }
+
+    /**
+     * Waits, up to a minute, until a job that sends no reply (a cast, a fire-and-forget request) has left
+     * {@code guestPath} in {@code image}. The image is looked into only while no loop device or process of the
+     * worker holds it: {@code mount -o loop} would reuse the worker's own loop device, mounted read-write.
+     */
+    public static void awaitFile(TestImages.Built image, String guestPath) {
+        Awaitility.await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().untilAsserted(() -> {
+            assertThat(Commands.run("losetup", "--associated", image.path().toString()).strip()).as("loop devices on the image").isEmpty();
+            assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(image.path().toString())))
+                    .as("processes on the image").isEmpty();
+            try (ImageReader guest = open(image)) {
+                assertThat(guest.exists(guestPath)).as("%s in the image", guestPath).isTrue();
+            }
+        });
     }
 
     /** The host path of a guest path in the mounted image. */
