@@ -17,6 +17,8 @@ public enum ErrorCode {
     UNSUPPORTED_VERSION(false, "the request's \"v\" is not a protocol version this worker speaks"),
     MISSING_CORRELATION_ID(false, "the request names a reply_to queue but carries no correlation_id"),
     DEADLINE_EXPIRED(false, "the request's deadline passed before the worker could start it; it was not run"),
+    REQUEST_TOO_LARGE(false, "the request exceeds one of the worker's limits (body size, file count, path length, total file"
+            + " bytes, problems reported); the message names the limit and its setting"),
     DELIVERY_LIMIT_REACHED(false, "the request was delivered as often as the host's queue allows without a worker finishing it"
             + " (workers died or were killed running it); it was not run again"),
     IMAGE_NOT_FOUND(false, "no file exists at the image path"),
@@ -27,6 +29,9 @@ public enum ErrorCode {
     UNSAFE_BACKING_FILE(false, "the image refers to a backing file or extent outside the image roots, or of unrecorded format"),
     UNSUPPORTED_FORMAT(false, "the image format is unknown, or no enabled handler reads it"),
     IMAGE_CORRUPT(false, "the image, its partition table or its filesystem cannot be read"),
+    PARTITION_TABLE_INVALID(false, "the image's partition table has entries that overlap or reach past the end of the disk"),
+    IMAGE_LIMIT_EXCEEDED(false, "the image asks more of the worker than its limits allow (partition entries, fstab mounts, symlink"
+            + " hops, bytes read); the message names the limit"),
     PARTITION_NOT_FOUND(false, "the image has no partition with the requested number"),
     ROOT_NOT_FOUND(false, "partition -1 was requested and no filesystem on the image holds an operating system root"),
     AMBIGUOUS_ROOT(false, "partition -1 was requested and more than one filesystem holds an operating system root"),
@@ -38,8 +43,11 @@ public enum ErrorCode {
     TOOL_FAILED(false, "a host tool (losetup, mount, qemu-img, ...) failed; the message quotes its error"),
     UNSAFE_PATH(false, "a guest path escapes the guest, crosses a symlink where none is allowed, or is otherwise unsafe"),
     GUEST_CONTENT_INVALID(false, "a guest file the item depends on is missing or malformed"),
+    FILESYSTEM_ERROR(false, "the guest's filesystem reported corruption while the job ran (the kernel remounted it read-only);"
+            + " nothing more was written; check the image with fsck"),
     GUEST_IO_ERROR(false, "reading or writing inside the guest filesystem failed (full, read-only, ...)"),
     MANDATORY_ITEM_FAILED(false, "an item named in \"mandatory\" failed; items says which and why"),
+    JOB_TIMEOUT(false, "the job ran past the worker's job deadline; its helpers were killed and its resources released"),
     CLEANUP_FAILED(false, "the injection ran but unmounting or detaching failed; an operator should look at the host"),
     INTERNAL_ERROR(false, "an unexpected error inside the worker; its log has the details");
 
