@@ -10,9 +10,13 @@ import java.util.stream.Collectors;
  * drivers, and always with an explicit {@code -t}, never letting mount guess.
  */
 public enum FilesystemType {
-    EXT2("ext2", List.of(), List.of("noload")),
-    EXT3("ext3", List.of(), List.of("noload")),
-    EXT4("ext4", List.of(), List.of("noload")),
+    /**
+     * errors=remount-ro overrides what the image's superblock says: errors=panic there would let the image's first
+     * filesystem error take down the host and every VM on it.
+     */
+    EXT2("ext2", List.of("errors=remount-ro"), List.of("noload")),
+    EXT3("ext3", List.of("errors=remount-ro"), List.of("noload")),
+    EXT4("ext4", List.of("errors=remount-ro"), List.of("noload")),
     /** nouuid: clones of one base image share a UUID, and XFS refuses a second mount of it otherwise. */
     XFS("xfs", List.of("nouuid"), List.of("norecovery")),
     BTRFS("btrfs", List.of(), List.of("rescue=nologreplay"));

@@ -10,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -18,13 +19,16 @@ import java.util.zip.CRC32;
 /**
  * Reads the MBR or GPT partition table of a raw disk in userspace, since the host kernel parses none. Every
  * offset and count read from the disk is checked before use: a hostile table yields {@code IMAGE_CORRUPT}, never
- * a read outside the image or an endless walk. GPT headers and entry arrays are checked by CRC, with the backup
+ * a read outside the image or an endless walk. Entries that overlap or reach past the end of the disk are refused
+ * ({@code PARTITION_TABLE_INVALID}): two entries over the same bytes would be mounted read-write twice. At most
+ * {@value #MAX_PARTITIONS} partitions are read ({@code IMAGE_LIMIT_EXCEEDED} beyond), since the worker probes each. GPT headers and entry arrays are checked by CRC, with the backup
  * header as fallback. Disks are taken to have 512-byte sectors.
  */
 public final class PartitionTableReader {
     static final int SECTOR = 512;
     private static final int MAX_LOGICAL_PARTITIONS = 128;
     private static final int MAX_GPT_ENTRIES = 1024;
+    static final int MAX_PARTITIONS = 128;
     private static final byte[] GPT_SIGNATURE = "EFI PART".getBytes(StandardCharsets.US_ASCII);
     private static final Set<Integer> EXTENDED_TYPES = Set.of(0x05, 0x0F, 0x85);
     private static final int PROTECTIVE_TYPE = 0xEE;
@@ -80,7 +84,7 @@ public final class PartitionTableReader {
                 partitions.add(checked(i + 1, entry.startLba(), entry.sectors()));
             }
         }
-        return new PartitionTable(PartitionTable.Scheme.MBR, partitions);
+        return table(PartitionTable.Scheme.MBR, partitions);
     }
 
     private void logicalPartitions(long extendedStart, List<PartitionTable.Partition> partitions) throws IOException {
@@ -118,7 +122,11 @@ public final class PartitionTableReader {
         long entriesLba = header.getLong(72);
         long count = Integer.toUnsignedLong(header.getInt(80));
         long entrySize = Integer.toUnsignedLong(header.getInt(84));
-        if (count > MAX_GPT_ENTRIES || entrySize < 128 || entrySize > 4096 || entrySize % 8 != 0) {
+        if (count > MAX_GPT_ENTRIES) {
+            throw new InjectException(ErrorCode.IMAGE_LIMIT_EXCEEDED, "the GPT header declares " + count + " entries; the worker reads at most "
+                    + MAX_GPT_ENTRIES);
+        }
+        if (entrySize < 128 || entrySize > 4096 || entrySize % 8 != 0) {
             throw corrupt("the GPT header declares " + count + " entries of " + entrySize + " bytes");
         }
         long bytes = count * entrySize;
@@ -144,7 +152,27 @@ public final class PartitionTableReader {
             }
             partitions.add(checked(i + 1, first, last - first + 1));
         }
-        return new PartitionTable(PartitionTable.Scheme.GPT, partitions);
+        return table(PartitionTable.Scheme.GPT, partitions);
+    }
+
+    /** The table, once no two of its partitions share a byte and there are not more than the worker reads. */
+    private static PartitionTable table(PartitionTable.Scheme scheme, List<PartitionTable.Partition> partitions) {
+        if (partitions.size() > MAX_PARTITIONS) {
+            throw new InjectException(ErrorCode.IMAGE_LIMIT_EXCEEDED, "the " + scheme + " table lists " + partitions.size()
+                    + " partitions; the worker reads at most " + MAX_PARTITIONS);
+        }
+        List<PartitionTable.Partition> byOffset = partitions.stream().sorted(Comparator.comparingLong(PartitionTable.Partition::offset)).toList();
+        for (int i = 1; i < byOffset.size(); i++) {
+            PartitionTable.Partition before = byOffset.get(i - 1);
+            PartitionTable.Partition after = byOffset.get(i);
+            if (after.offset() < before.offset() + before.size()) {
+                int low = Math.min(before.number(), after.number());
+                int high = Math.max(before.number(), after.number());
+                throw invalid("the " + scheme + " table's partitions " + low + " and " + high + " overlap: the same bytes would be"
+                        + " mounted twice");
+            }
+        }
+        return new PartitionTable(scheme, partitions);
     }
 
     /** The GPT header at {@code lba}, or null if there is none there or it fails its checks. */
@@ -174,8 +202,8 @@ public final class PartitionTableReader {
     private PartitionTable.Partition checked(int number, long startLba, long sectors) {
         if (startLba <= 0 || sectors <= 0 || startLba > Long.MAX_VALUE / SECTOR - sectors
                 || (startLba + sectors) * SECTOR > diskSize) {
-            throw corrupt("partition " + number + " (sectors " + startLba + " + " + sectors + ") does not lie within the "
-                    + diskSize + "-byte image");
+            throw invalid("partition " + number + " (sectors " + startLba + " + " + sectors + ") reaches past the end of the "
+                    + diskSize + "-byte disk");
         }
         return new PartitionTable.Partition(number, startLba * SECTOR, sectors * SECTOR);
     }
@@ -192,6 +220,10 @@ public final class PartitionTableReader {
             }
         }
         return buffer.flip();
+    }
+
+    private static InjectException invalid(String message) {
+        return new InjectException(ErrorCode.PARTITION_TABLE_INVALID, message);
     }
 
     private static InjectException corrupt(String message) {

@@ -1,5 +1,8 @@
 package io.imginject.worker.handler;
 
+import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.GuestPaths;
+import io.imginject.worker.InjectException;
 import io.imginject.worker.disk.DiskRegion;
 import io.imginject.worker.disk.FilesystemType;
 import io.imginject.worker.disk.ProbedFilesystem;
@@ -21,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * root's mountpoints, in path order, so {@code /var} comes before {@code /var/lib}) applied to what the host may
  * mount. An entry is left out, with a log line saying why, when it is not a filesystem on this disk (swap, network,
  * bind, LVM, another disk), when the guest does not mount it at boot ({@code noauto}), when its type is not on the
- * allow-list, or when it names the root or an already planned filesystem again.
+ * allow-list, when its mountpoint is not a path below the root, or when it names the root or an already planned
+ * filesystem again.
  */
 final class FstabMounts {
+    static final int MAX_MOUNTS = 32;
     private static final Logger log = LoggerFactory.getLogger(FstabMounts.class);
     private static final Pattern FIRST_DISK_PARTITION = Pattern.compile("/dev/(?:sd|vd|hd|xvd)a([0-9]{1,3})|/dev/(?:nvme0n1|mmcblk0)p([0-9]{1,3})");
 
@@ -38,15 +43,22 @@ final class FstabMounts {
     private FstabMounts() {
     }
 
+    /**
+     * @throws InjectException {@code IMAGE_LIMIT_EXCEEDED} when the fstab would have more than {@value #MAX_MOUNTS}
+     *     filesystems mounted
+     */
     static List<Planned> plan(List<FstabEntry> fstab, List<ProbedPartition> partitions, DiskRegion root) {
         Map<String, Planned> byMountPoint = new TreeMap<>();
         Set<DiskRegion> taken = new HashSet<>(Set.of(root));
-        for (FstabEntry entry : fstab) {
-            Optional<String> problem = problem(entry);
-            if (problem.isPresent()) {
-                log.debug("fstab entry {} on {} left out: {}", entry.spec(), entry.mountPoint(), problem.get());
+        for (FstabEntry written : fstab) {
+            Optional<String> problem = problem(written);
+            Optional<String> mountPoint = normalised(written.mountPoint());
+            if (problem.isPresent() || mountPoint.isEmpty()) {
+                log.debug("fstab entry {} on {} left out: {}", written.spec(), written.mountPoint(),
+                        problem.orElse("not a normal path below the root"));
                 continue;
             }
+            FstabEntry entry = new FstabEntry(written.spec(), mountPoint.get(), written.type(), written.options());
             Optional<ProbedPartition> partition = partitions.stream().filter(p -> names(entry.spec(), p)).findFirst();
             if (partition.isEmpty()) {
                 log.info("fstab entry {} on {} left out: no partition of the image matches it", entry.spec(), entry.mountPoint());
@@ -63,15 +75,37 @@ final class FstabMounts {
                 log.info("fstab entry {} on {} left out: its filesystem or mountpoint is already mounted", entry.spec(), entry.mountPoint());
                 continue;
             }
+            if (byMountPoint.size() == MAX_MOUNTS) {
+                throw new InjectException(ErrorCode.IMAGE_LIMIT_EXCEEDED, "the guest's /etc/fstab mounts more than " + MAX_MOUNTS
+                        + " filesystems of the image besides its root; the worker mounts at most " + MAX_MOUNTS);
+            }
             byMountPoint.put(entry.mountPoint(), new Planned(entry.mountPoint(), partition.get().region(), type.get()));
         }
         return new ArrayList<>(byMountPoint.values());
     }
 
-    private static Optional<String> problem(FstabEntry entry) {
-        if (!entry.mountPoint().startsWith("/") || entry.mountPoint().equals("/")) {
-            return Optional.of("not a mountpoint below the root");
+    /**
+     * The mountpoint as the guest's mount would take it ({@code //boot/} is {@code /boot}), if it is a path below the
+     * root that follows the guest path rules; {@code ..} components are not resolved but left out.
+     */
+    static Optional<String> normalised(String mountPoint) {
+        if (!mountPoint.startsWith("/")) {
+            return Optional.empty();
         }
+        List<String> names = new ArrayList<>();
+        for (String name : mountPoint.split("/")) {
+            if (name.equals("..")) {
+                return Optional.empty();
+            }
+            if (!name.isEmpty() && !name.equals(".")) {
+                names.add(name);
+            }
+        }
+        String path = "/" + String.join("/", names);
+        return names.isEmpty() || GuestPaths.problemWith(path).isPresent() ? Optional.empty() : Optional.of(path);
+    }
+
+    private static Optional<String> problem(FstabEntry entry) {
         if (entry.options().contains("noauto") || entry.options().contains("bind") || entry.options().contains("rbind")) {
             return Optional.of("not mounted at boot, or a bind mount");
         }

@@ -79,11 +79,26 @@ class PartitionTableReaderTest {
     }
 
     @Test
-    void a_partition_reaching_past_the_end_of_the_image_is_corrupt() throws Exception {
+    void a_partition_reaching_past_the_end_of_the_image_is_refused() throws Exception {
         sfdisk("label: dos\nstart=2048, size=10240, type=83\n");
         Commands.run("truncate", "-s", "2M", disk.toString());
 
-        assertCorrupt("does not lie within");
+        long size = Files.size(disk);
+        assertThatThrownBy(() -> PartitionTableReader.read(disk, size))
+                .hasMessageContaining("partition 1 (sectors 2048 + 10240) reaches past the end of the 2097152-byte disk")
+                .extracting(e -> ((InjectException) e).code()).isEqualTo(ErrorCode.PARTITION_TABLE_INVALID);
+    }
+
+    @Test
+    void a_primary_partition_over_a_logical_one_is_refused() throws Exception {
+        sfdisk("label: dos\nstart=2048, size=4096, type=83\nstart=8192, size=100000, type=5\nstart=10240, size=2048, type=83\n");
+        byte[] startAtSector10240 = {0x00, 0x28, 0x00, 0x00};
+        overwrite(446 + 8, startAtSector10240);
+
+        long size = Files.size(disk);
+        assertThatThrownBy(() -> PartitionTableReader.read(disk, size))
+                .hasMessageContaining("partitions 1 and 5 overlap")
+                .extracting(e -> ((InjectException) e).code()).isEqualTo(ErrorCode.PARTITION_TABLE_INVALID);
     }
 
     @Test

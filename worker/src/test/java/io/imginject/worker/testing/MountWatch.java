@@ -1,0 +1,52 @@
+package io.imginject.worker.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Watches {@code /proc/self/mountinfo} in a tight loop while it is open and keeps every line that mounts
+ * something below {@code under}: short-lived mounts (the worker's read-only probes) included.
+ */
+public final class MountWatch implements AutoCloseable {
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    private final Thread watcher;
+    private volatile boolean running = true;
+
+    private MountWatch(Path under) {
+        String prefix = under.toAbsolutePath().toString();
+        watcher = new Thread(() -> {
+            while (running) {
+                try {
+                    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                        if (line.split(" ")[4].startsWith(prefix)) {
+                            seen.add(line);
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }, "mount-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
+    public static MountWatch under(Path directory) {
+        return new MountWatch(directory);
+    }
+
+    /** The mountinfo lines seen so far. */
+    public List<String> mounts() {
+        return List.copyOf(seen);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        watcher.join();
+    }
+}
