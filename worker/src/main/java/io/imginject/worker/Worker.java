@@ -109,7 +109,7 @@ public final class Worker implements AutoCloseable {
                 log.warn("released {} host resources that crashed workers left behind", recovered.size());
             }
             journal = ResourceJournal.open(CrashRecovery.journals(config.runDir()));
-            JobRunner runner = jobRunner(config, decorate, processes, journal, recovery);
+            JobRunner runner = jobRunner(config, decorate, processes, journal, recovery, scheduler);
             JobResults results = new JobResults(privateDirectory(config.runDir().resolve("results")), RESULTS_KEPT, Clock.systemUTC());
             results.prune();
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
@@ -146,7 +146,7 @@ public final class Worker implements AutoCloseable {
     }
 
     private static JobRunner jobRunner(WorkerConfig config, UnaryOperator<ImageHandler> decorate, ProcessRunner processes,
-            ResourceJournal journal, CrashRecovery recovery) throws IOException {
+            ResourceJournal journal, CrashRecovery recovery, ScheduledExecutorService scheduler) throws IOException {
         Path workBase = privateDirectory(config.runDir().resolve("work"));
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
@@ -154,7 +154,7 @@ public final class Worker implements AutoCloseable {
         ImageLocator locator = new ImageLocator(config.imageRoots());
         return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
                 new ImageLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),
-                new ItemRunner(Clock.systemUTC()), recovery);
+                new ItemRunner(Clock.systemUTC()), recovery, config.jobTimeout(), scheduler);
     }
 
     private static ConnectionFactory connectionFactory(WorkerConfig config) {
