@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -98,7 +99,7 @@ public final class Worker implements AutoCloseable {
         Connection publishing = null;
         ResourceJournal journal = null;
         ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), threads("job"));
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(threads("scheduler"));
+        ScheduledExecutorService scheduler = scheduler();
         try {
             publishing = factory.newConnection("imginject-worker-" + config.host() + "-publish");
             ProcessRunner processes = new ProcessRunner(config.commandTimeout());
@@ -168,6 +169,16 @@ public final class Worker implements AutoCloseable {
         factory.setTopologyRecoveryEnabled(true);
         factory.setRequestedHeartbeat(30);
         return factory;
+    }
+
+    /**
+     * One thread for the worker's timers. Cancelled tasks leave its queue at once: every job schedules its deadline
+     * (half an hour ahead by default) and cancels it when done, and the cancelled ones must not pile up.
+     */
+    private static ScheduledExecutorService scheduler() {
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, threads("scheduler"));
+        scheduler.setRemoveOnCancelPolicy(true);
+        return scheduler;
     }
 
     private static ThreadFactory threads(String name) {

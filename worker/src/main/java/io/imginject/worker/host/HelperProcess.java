@@ -28,7 +28,7 @@ public final class HelperProcess implements JobHelpers.Helper {
     private final String name;
     private final Process process;
     private final StringBuffer stderr = new StringBuffer();
-    private volatile boolean killedAtDeadline;
+    private volatile boolean endedByDeadline;
 
     private HelperProcess(String name, Process process) {
         this.name = name;
@@ -121,13 +121,16 @@ public final class HelperProcess implements JobHelpers.Helper {
     }
 
     @Override
-    public void killedAtDeadline() {
-        killedAtDeadline = true;
+    public void markEndedByDeadline() {
+        endedByDeadline = true;
     }
 
-    /** Whether the job's deadline killed it: then it exits with SIGKILL's status, and that is no failure of its own. */
-    public boolean wasKilledAtDeadline() {
-        return killedAtDeadline;
+    /**
+     * Whether its job's deadline ended it: killed, or gone because a helper it talks to was, its exit status is no
+     * failure of its own.
+     */
+    public boolean endedByDeadline() {
+        return endedByDeadline;
     }
 
     /** What the helper wrote to standard error so far. */

@@ -22,8 +22,11 @@ public final class JobHelpers implements AutoCloseable {
         /** The helper's process while it runs; empty once it exited, or before it was started. */
         Optional<ProcessHandle> process();
 
-        /** Called once its process was killed, so that its owner does not take the death for a failure. */
-        void killedAtDeadline();
+        /**
+         * Called when the job's deadline passed, before the helper is killed: from then on its death, by the kill or
+         * by that of a helper it depends on, is expected, and its owner must not take it for a failure.
+         */
+        void markEndedByDeadline();
     }
 
     private final List<Helper> helpers = new CopyOnWriteArrayList<>();
@@ -49,12 +52,15 @@ public final class JobHelpers implements AutoCloseable {
         }
     }
 
-    /** Kills (SIGKILL) every recorded helper still running and returns a description of each, e.g. {@code qemu-nbd (pid 42)}. */
+    /**
+     * Marks every recorded helper ended by the deadline, kills (SIGKILL) those still running, and describes each
+     * killed one, e.g. {@code qemu-nbd (pid 42)}.
+     */
     public List<String> killAll() {
         List<String> killed = new ArrayList<>();
+        helpers.forEach(Helper::markEndedByDeadline);
         for (Helper helper : helpers) {
             helper.process().filter(ProcessHandle::isAlive).ifPresent(process -> {
-                helper.killedAtDeadline();
                 if (process.destroyForcibly()) {
                     killed.add(helper.name() + " (pid " + process.pid() + ")");
                 }

@@ -9,6 +9,7 @@ import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.handler.ImageHandler;
+import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.nbd.NbdSettings;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,7 +68,7 @@ class JobTimeoutTest {
 
     @Test
     void a_job_whose_qemu_nbd_stops_answering_is_answered_job_timeout_and_releases_everything() throws Exception {
-        FreezeQemuNbd freeze = new FreezeQemuNbd();
+        FreezeQemuNbd freeze = FreezeQemuNbd.onceOpened();
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.NBD), timeout(JOB_TIMEOUT), freeze)) {
             TestImages.Built image = TestImages.build(worker.images(), "hangs.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
             try {
@@ -93,6 +95,22 @@ class JobTimeoutTest {
             TestImages.Built next = TestImages.build(worker.images(), "next.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
             InjectionReply after = worker.call(Requests.net(next.path()));
             assertThat(after.isOk()).as("the next job on the same (single) job thread: %s", after).isTrue();
+        }
+    }
+
+    @Test
+    void a_deadline_that_passes_while_the_job_unmounts_still_releases_everything() throws Exception {
+        FreezeQemuNbd freeze = FreezeQemuNbd.whenClosing();
+        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.NBD), timeout(JOB_TIMEOUT), freeze)) {
+            TestImages.Built image = TestImages.build(worker.images(), "flush.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+            try {
+                InjectionReply reply = worker.client().call(worker.host(), Requests.everything(image.path()), REPLY_WITHIN);
+
+                assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.JOB_TIMEOUT);
+                assertThat(freeze.frozen.get().isAlive()).as("the frozen qemu-nbd").isFalse();
+            } finally {
+                freeze.thaw();
+            }
         }
     }
 
@@ -140,11 +158,26 @@ class JobTimeoutTest {
 
     /**
      * Lets the real nbd handler open the guest, then, in the first job only, stops the job's qemu-nbd (SIGSTOP), the
-     * only qemu-nbd this JVM runs: from then on every read and write of the guest waits on it. {@link #thaw} kills it
-     * should the worker not have, so that a failing run leaves no helper behind.
+     * only qemu-nbd this JVM runs: right after the guest is opened, so that the items' reads and writes wait on it,
+     * or once the items are done and the guest is being closed, so that the unmount's flush does. {@link #thaw}
+     * kills it should the worker not have, so that a failing run leaves no helper behind.
      */
     static final class FreezeQemuNbd implements UnaryOperator<ImageHandler> {
         final AtomicReference<ProcessHandle> frozen = new AtomicReference<>();
+        private final boolean atClose;
+        private final AtomicBoolean done = new AtomicBoolean();
+
+        private FreezeQemuNbd(boolean atClose) {
+            this.atClose = atClose;
+        }
+
+        static FreezeQemuNbd onceOpened() {
+            return new FreezeQemuNbd(false);
+        }
+
+        static FreezeQemuNbd whenClosing() {
+            return new FreezeQemuNbd(true);
+        }
 
         @Override
         public ImageHandler apply(ImageHandler real) {
@@ -162,18 +195,36 @@ class JobTimeoutTest {
                 @Override
                 public OpenGuest open(DiskImage image, PartitionSelector partition) {
                     OpenGuest guest = real.open(image, partition);
-                    if (frozen.get() != null) {
+                    if (done.getAndSet(true)) {
                         return guest;
                     }
-                    List<ProcessHandle> qemuNbd = ProcessHandle.current().children()
-                            .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("qemu-nbd")).orElse(false))
-                            .toList();
-                    assertThat(qemuNbd).hasSize(1);
-                    frozen.set(qemuNbd.get(0));
-                    Commands.run("kill", "-STOP", Long.toString(qemuNbd.get(0).pid()));
-                    return guest;
+                    if (!atClose) {
+                        freeze();
+                        return guest;
+                    }
+                    return new OpenGuest() {
+                        @Override
+                        public GuestFs fs() {
+                            return guest.fs();
+                        }
+
+                        @Override
+                        public void close() {
+                            freeze();
+                            guest.close();
+                        }
+                    };
                 }
             };
+        }
+
+        private void freeze() {
+            List<ProcessHandle> qemuNbd = ProcessHandle.current().children()
+                    .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("qemu-nbd")).orElse(false))
+                    .toList();
+            assertThat(qemuNbd).hasSize(1);
+            frozen.set(qemuNbd.get(0));
+            Commands.run("kill", "-STOP", Long.toString(qemuNbd.get(0).pid()));
         }
 
         void thaw() {

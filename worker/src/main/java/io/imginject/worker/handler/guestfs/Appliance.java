@@ -162,7 +162,7 @@ final class Appliance {
      * job's deadline killed has nothing left to unmount or flush: its handle is only closed.
      */
     void shutdown() {
-        if (process.wasKilledAtDeadline()) {
+        if (process.endedByDeadline()) {
             closeQuietly(handle);
             return;
         }

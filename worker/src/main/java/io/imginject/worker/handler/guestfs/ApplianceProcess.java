@@ -19,7 +19,7 @@ final class ApplianceProcess implements JobHelpers.Helper {
 
     private final String qemuName;
     private volatile ProcessHandle found;
-    private volatile boolean killedAtDeadline;
+    private volatile boolean endedByDeadline;
 
     ApplianceProcess() {
         byte[] bytes = new byte[16];
@@ -49,13 +49,13 @@ final class ApplianceProcess implements JobHelpers.Helper {
     }
 
     @Override
-    public void killedAtDeadline() {
-        killedAtDeadline = true;
+    public void markEndedByDeadline() {
+        endedByDeadline = true;
     }
 
-    /** Whether the job's deadline killed it, so that the handle can only be closed. */
-    boolean wasKilledAtDeadline() {
-        return killedAtDeadline;
+    /** Whether the job's deadline ended it, so that its handle can only be closed. */
+    boolean endedByDeadline() {
+        return endedByDeadline;
     }
 
     private boolean isThisAppliance(ProcessHandle process) {
