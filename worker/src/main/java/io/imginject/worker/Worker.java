@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -98,7 +99,7 @@ public final class Worker implements AutoCloseable {
         Connection publishing = null;
         ResourceJournal journal = null;
         ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), threads("job"));
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(threads("scheduler"));
+        ScheduledExecutorService scheduler = scheduler();
         try {
             publishing = factory.newConnection("imginject-worker-" + config.host() + "-publish");
             ProcessRunner processes = new ProcessRunner(config.commandTimeout());
@@ -109,7 +110,7 @@ public final class Worker implements AutoCloseable {
                 log.warn("released {} host resources that crashed workers left behind", recovered.size());
             }
             journal = ResourceJournal.open(CrashRecovery.journals(config.runDir()));
-            JobRunner runner = jobRunner(config, decorate, processes, journal, recovery);
+            JobRunner runner = jobRunner(config, decorate, processes, journal, recovery, scheduler);
             JobResults results = new JobResults(privateDirectory(config.runDir().resolve("results")), RESULTS_KEPT, Clock.systemUTC());
             results.prune();
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
@@ -146,7 +147,7 @@ public final class Worker implements AutoCloseable {
     }
 
     private static JobRunner jobRunner(WorkerConfig config, UnaryOperator<ImageHandler> decorate, ProcessRunner processes,
-            ResourceJournal journal, CrashRecovery recovery) throws IOException {
+            ResourceJournal journal, CrashRecovery recovery, ScheduledExecutorService scheduler) throws IOException {
         Path workBase = privateDirectory(config.runDir().resolve("work"));
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
@@ -154,7 +155,7 @@ public final class Worker implements AutoCloseable {
         ImageLocator locator = new ImageLocator(config.imageRoots());
         return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
                 new ImageLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),
-                new ItemRunner(Clock.systemUTC()), recovery);
+                new ItemRunner(Clock.systemUTC()), recovery, config.jobTimeout(), scheduler);
     }
 
     private static ConnectionFactory connectionFactory(WorkerConfig config) {
@@ -168,6 +169,16 @@ public final class Worker implements AutoCloseable {
         factory.setTopologyRecoveryEnabled(true);
         factory.setRequestedHeartbeat(30);
         return factory;
+    }
+
+    /**
+     * One thread for the worker's timers. Cancelled tasks leave its queue at once: every job schedules its deadline
+     * (half an hour ahead by default) and cancels it when done, and the cancelled ones must not pile up.
+     */
+    private static ScheduledExecutorService scheduler() {
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, threads("scheduler"));
+        scheduler.setRemoveOnCancelPolicy(true);
+        return scheduler;
     }
 
     private static ThreadFactory threads(String name) {

@@ -24,6 +24,8 @@ import java.util.Optional;
  * @param lockWait how long a job waits for another job on the same image
  * @param commandTimeout how long one host tool may run
  * @param shutdownGrace how long stopping waits for running jobs
+ * @param jobTimeout how long a job may run, its wait for the image lock included, before its helpers are killed and
+ *     it fails with {@code job_timeout}
  * @param retry how the handler chain retries transient failures
  * @param nbd how the nbd handler reaches images
  * @param guestfs how the guestfs appliance starts
@@ -31,7 +33,7 @@ import java.util.Optional;
  * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
  */
 public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers, int concurrency,
-        Path runDir, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, RetrySettings retry, NbdSettings nbd,
+        Path runDir, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, Duration jobTimeout, RetrySettings retry, NbdSettings nbd,
         GuestfsSettings guestfs, boolean nativeDoor, Optional<OsloSettings> oslo) {
 
     public WorkerConfig {
@@ -39,6 +41,9 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         handlers = List.copyOf(handlers);
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
+        }
+        if (jobTimeout.isNegative() || jobTimeout.isZero()) {
+            throw new IllegalArgumentException("job-timeout must be positive, got " + jobTimeout.toSeconds() + " s");
         }
         if (handlers.isEmpty()) {
             throw new IllegalArgumentException("at least one handler must be enabled");
@@ -62,7 +67,7 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
     /** A builder holding this config, to change parts of it. */
     public Builder toBuilder() {
         return new Builder(amqpUri, host, imageRoots, handlers).concurrency(concurrency).runDir(runDir).lockWait(lockWait)
-                .commandTimeout(commandTimeout).shutdownGrace(shutdownGrace).retry(retry).nbd(nbd).guestfs(guestfs)
+                .commandTimeout(commandTimeout).shutdownGrace(shutdownGrace).jobTimeout(jobTimeout).retry(retry).nbd(nbd).guestfs(guestfs)
                 .nativeDoor(nativeDoor).oslo(oslo.orElse(null));
     }
 
@@ -77,6 +82,7 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         private Duration lockWait = Duration.ofMinutes(10);
         private Duration commandTimeout = Duration.ofMinutes(2);
         private Duration shutdownGrace = Duration.ofMinutes(2);
+        private Duration jobTimeout = Duration.ofMinutes(30);
         private RetrySettings retry = RetrySettings.DEFAULT;
         private NbdSettings nbd = NbdSettings.DEFAULT;
         private GuestfsSettings guestfs = GuestfsSettings.DEFAULT;
@@ -115,6 +121,11 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
             return this;
         }
 
+        public Builder jobTimeout(Duration value) {
+            jobTimeout = value;
+            return this;
+        }
+
         public Builder retry(RetrySettings value) {
             retry = value;
             return this;
@@ -143,7 +154,7 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
 
         public WorkerConfig build() {
             return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace,
-                    retry, nbd, guestfs, nativeDoor, Optional.ofNullable(oslo));
+                    jobTimeout, retry, nbd, guestfs, nativeDoor, Optional.ofNullable(oslo));
         }
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * it. A handler that cannot take the image here is skipped with its reason; one that fails transiently is retried
  * with backoff (resilience4j); one that fails otherwise hands over to the next at once, unless the failure says the
  * image must not be touched at all (it is in use by a VM), which ends the chain. Every try is an attempt in the
- * reply.
+ * reply. Once the job's time is up (or the worker shuts down), no further handler or try starts.
  */
 public final class HandlerChain {
     private static final Logger log = LoggerFactory.getLogger(HandlerChain.class);
@@ -55,12 +56,15 @@ public final class HandlerChain {
     /**
      * Opens {@code image} with the first handler of {@code order} (the default order if empty) that manages, and
      * applies {@code work} to its guest.
+     *
+     * @param timeUp whether the job's deadline passed, after which nothing new is tried
      */
-    public <T> ChainOutcome<T> run(DiskImage image, PartitionSelector partition, List<HandlerName> order, Function<GuestFs, T> work) {
+    public <T> ChainOutcome<T> run(DiskImage image, PartitionSelector partition, List<HandlerName> order, BooleanSupplier timeUp,
+            Function<GuestFs, T> work) {
         long chainStarted = System.nanoTime();
         List<Attempt> attempts = new ArrayList<>();
         for (HandlerName name : order.isEmpty() ? defaultOrder : order) {
-            if (Thread.currentThread().isInterrupted()) {
+            if (Thread.currentThread().isInterrupted() || timeUp.getAsBoolean()) {
                 break;
             }
             ImageHandler handler = enabled.get(name);
@@ -71,7 +75,7 @@ public final class HandlerChain {
                 attempts.add(new Attempt(name.wireName(), 1, Outcome.SKIPPED, ErrorCode.HANDLER_UNAVAILABLE, unavailable.get(), 0));
                 continue;
             }
-            Optional<Opened> opened = openWithRetries(handler, image, partition, attempts, chainStarted);
+            Optional<Opened> opened = openWithRetries(handler, image, partition, attempts, chainStarted, timeUp);
             if (opened.isEmpty()) {
                 if (ENDS_THE_CHAIN.contains(attempts.get(attempts.size() - 1).code())) {
                     break;
@@ -103,14 +107,14 @@ public final class HandlerChain {
     }
 
     private Optional<Opened> openWithRetries(ImageHandler handler, DiskImage image, PartitionSelector partition,
-            List<Attempt> attempts, long chainStarted) {
+            List<Attempt> attempts, long chainStarted, BooleanSupplier timeUp) {
         String name = handler.name().wireName();
         Retry retrying = Retry.of(name, RetryConfig.custom()
                 .maxAttempts(retry.maxAttempts())
                 .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(retry.initialInterval().toMillis(), retry.multiplier(),
                         0.5, retry.maxInterval().toMillis()))
                 .retryOnException(e -> e instanceof InjectException failure && failure.code().isTransient()
-                        && System.nanoTime() - chainStarted < retry.maxTotal().toNanos())
+                        && System.nanoTime() - chainStarted < retry.maxTotal().toNanos() && !timeUp.getAsBoolean())
                 .build());
         retrying.getEventPublisher().onRetry(event -> log.warn("{} failed transiently (try {}): {}; retrying in {} ms", name,
                 event.getNumberOfRetryAttempts(), event.getLastThrowable().getMessage(), event.getWaitInterval().toMillis()));

@@ -60,6 +60,10 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--shutdown-grace", paramLabel = "SECONDS", description = "How long stopping waits for running jobs (default 120).")
     Integer shutdownGraceSeconds;
 
+    @Option(names = "--job-timeout", paramLabel = "SECONDS",
+            description = "How long a job may run, its wait for the image lock included, before its helpers are killed and it fails with job_timeout (default 1800).")
+    Integer jobTimeoutSeconds;
+
     @Option(names = "--retry-attempts", paramLabel = "N", description = "Tries per handler for transient failures, the first included (default 3).")
     Integer retryAttempts;
 
@@ -161,6 +165,7 @@ final class WorkerCommand implements Callable<Integer> {
                 .lockWait(seconds(settings.get("lock-wait", lockWaitSeconds, "600")))
                 .commandTimeout(seconds(settings.get("command-timeout", commandTimeoutSeconds, "120")))
                 .shutdownGrace(seconds(settings.get("shutdown-grace", shutdownGraceSeconds, "120")))
+                .jobTimeout(seconds(settings.get("job-timeout", jobTimeoutSeconds, "1800")))
                 .retry(new RetrySettings(
                         Integer.parseInt(settings.get("retry-attempts", retryAttempts, "3")),
                         Duration.ofMillis(Long.parseLong(settings.get("retry-initial-ms", retryInitialMs, "500"))),

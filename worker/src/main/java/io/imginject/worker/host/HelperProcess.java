@@ -10,15 +10,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A long-running helper (qemu-nbd, nbdfuse) run as a child of the worker's JVM, never daemonized, so its exit is
- * seen at once and it is reaped by the JVM. It counts as ready when it has written its pid file.
+ * seen at once and it is reaped by the JVM. It counts as ready when it has written its pid file. It belongs to the
+ * job that started it ({@link JobHelpers}), whose deadline may kill it.
  */
-public final class HelperProcess {
+public final class HelperProcess implements JobHelpers.Helper {
     private static final Logger log = LoggerFactory.getLogger(HelperProcess.class);
     private static final int MAX_STDERR_BYTES = 64 << 10;
     private static final long POLL_MS = 5;
@@ -26,6 +28,7 @@ public final class HelperProcess {
     private final String name;
     private final Process process;
     private final StringBuffer stderr = new StringBuffer();
+    private volatile boolean endedByDeadline;
 
     private HelperProcess(String name, Process process) {
         this.name = name;
@@ -52,6 +55,7 @@ public final class HelperProcess {
         } catch (IOException e) {
             throw new CommandFailedException(argv, -1, "", "could not be started (" + e.getMessage() + "); is it installed?");
         }
+        JobHelpers.adopt(helper);
         helper.awaitReady(argv, readyFile, readyTimeout);
         log.debug("{} ready (pid {})", name, helper.process.pid());
         return helper;
@@ -106,6 +110,28 @@ public final class HelperProcess {
         return process.pid();
     }
 
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Optional<ProcessHandle> process() {
+        return process.isAlive() ? Optional.of(process.toHandle()) : Optional.empty();
+    }
+
+    @Override
+    public void markEndedByDeadline() {
+        endedByDeadline = true;
+    }
+
+    /**
+     * Whether its job's deadline ended it: killed, or gone because a helper it talks to was, its exit status is no
+     * failure of its own.
+     */
+    public boolean endedByDeadline() {
+        return endedByDeadline;
+    }
 
     /** What the helper wrote to standard error so far. */
     public String stderr() {

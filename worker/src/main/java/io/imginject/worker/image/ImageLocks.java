@@ -41,17 +41,18 @@ public final class ImageLocks {
     }
 
     /**
-     * Waits up to the configured time for {@code image}'s lock.
+     * Waits up to the configured time, and at most {@code atMost}, for {@code image}'s lock.
      *
      * @throws InjectException {@code IMAGE_BUSY} when another job kept it too long
      */
-    public Held lock(Path image) throws InterruptedException {
-        long deadline = System.nanoTime() + maxWait.toNanos();
+    public Held lock(Path image, Duration atMost) throws InterruptedException {
+        Duration wait = atMost.compareTo(maxWait) < 0 ? atMost : maxWait;
+        long deadline = System.nanoTime() + wait.toNanos();
         Holder holder = joinLocal(image);
         boolean locked = false;
         FileChannel channel = null;
         try {
-            locked = holder.lock.tryLock(maxWait.toMillis(), TimeUnit.MILLISECONDS);
+            locked = holder.lock.tryLock(wait.toNanos(), TimeUnit.NANOSECONDS);
             if (!locked) {
                 throw busy(image);
             }

@@ -1,5 +1,6 @@
 package io.imginject.worker.job;
 
+import io.imginject.protocol.Attempt;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ErrorInfo;
 import io.imginject.protocol.HandlerName;
@@ -11,16 +12,19 @@ import io.imginject.worker.InjectException;
 import io.imginject.worker.chain.ChainOutcome;
 import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.host.CrashRecovery;
+import io.imginject.worker.host.JobHelpers;
 import io.imginject.worker.image.DiskImage;
 import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageLocks;
 import io.imginject.worker.item.ItemRunner;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * Runs one job from start to reply: locates the image, takes the image lock, releases what dead workers left behind
  * (their mounts of this image among it), has qemu vouch for the image (format, lock, backing files), has the chain
  * open it and the items fill it, and turns what happened into a reply. Never throws: every failure becomes an
- * error reply.
+ * error reply. A job still running at its deadline ({@code job-timeout}, counted from its start, the wait for the
+ * image lock included) has its helpers killed ({@link JobDeadline}), releases what it holds as any failed job
+ * does, and fails with {@code job_timeout}.
  */
 public final class JobRunner {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
@@ -40,9 +46,12 @@ public final class JobRunner {
     private final HandlerChain chain;
     private final ItemRunner items;
     private final CrashRecovery recovery;
+    private final Duration jobTimeout;
+    private final ScheduledExecutorService timer;
 
+    /** @param timer runs the deadlines' kills; its tasks are short */
     public JobRunner(String host, ImageLocator locator, ImageInspector inspector, ImageLocks locks, HandlerChain chain, ItemRunner items,
-            CrashRecovery recovery) {
+            CrashRecovery recovery, Duration jobTimeout, ScheduledExecutorService timer) {
         this.host = host;
         this.locator = locator;
         this.inspector = inspector;
@@ -50,6 +59,8 @@ public final class JobRunner {
         this.chain = chain;
         this.items = items;
         this.recovery = recovery;
+        this.jobTimeout = jobTimeout;
+        this.timer = timer;
     }
 
     public String host() {
@@ -61,19 +72,35 @@ public final class JobRunner {
      */
     public JobResult run(Job job) {
         long started = System.nanoTime();
+        try (JobHelpers helpers = JobHelpers.enter(); JobDeadline deadline = JobDeadline.start(jobTimeout, helpers, timer)) {
+            return run(job, deadline, started);
+        }
+    }
+
+    private JobResult run(Job job, JobDeadline deadline, long started) {
         InjectionRequest request = job.request();
         try {
             Path path = locator.locate(request.image().path());
             ChainOutcome<Map<ItemName, ItemResult>> outcome;
-            try (ImageLocks.Held lock = locks.lock(path)) {
+            try (ImageLocks.Held lock = locks.lock(path, deadline.remaining())) {
+                if (deadline.passed()) {
+                    return timedOut(job, deadline, List.of(), started);
+                }
                 recovery.recoverDeadWorkers();
                 DiskImage image = inspector.inspect(path, request.image().format());
-                outcome = chain.run(image, request.image().partition(), request.handlers(), guest -> items.run(request.inject(), guest));
+                outcome = chain.run(image, request.image().partition(), request.handlers(), deadline::passed,
+                        guest -> items.run(request.inject(), guest));
             }
             checkNotInterrupted();
+            if (deadline.passed()) {
+                return timedOut(job, deadline, outcome.attempts(), started);
+            }
             return reply(job, outcome, started);
         } catch (InjectException e) {
             checkNotInterrupted();
+            if (deadline.passed()) {
+                return timedOut(job, deadline, List.of(), started);
+            }
             log.info("job failed: {} {}", e.code(), e.getMessage());
             return new JobResult(failed(job, e.code(), e.getMessage(), started), Optional.of(e.getClass().getName()));
         } catch (InterruptedException e) {
@@ -81,6 +108,9 @@ public final class JobRunner {
             throw new JobInterruptedException();
         } catch (RuntimeException e) {
             checkNotInterrupted();
+            if (deadline.passed()) {
+                return timedOut(job, deadline, List.of(), started);
+            }
             log.error("job failed unexpectedly", e);
             return new JobResult(failed(job, ErrorCode.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName() + "; see the worker log",
                     started), Optional.of(e.getClass().getName()));
@@ -104,6 +134,19 @@ public final class JobRunner {
                 host, outcome.handler().map(HandlerName::wireName).orElse(null), items, outcome.attempts(),
                 failure.map(e -> ErrorInfo.of(e.code(), e.getMessage())).orElse(null), millisSince(started));
         return new JobResult(reply, failure.map(e -> e.getClass().getName()));
+    }
+
+    /**
+     * The reply of a job its deadline ended: whatever the items managed before their helpers were killed is not
+     * reported, since the guest may not have kept it; the attempts show how far the job got.
+     */
+    private JobResult timedOut(Job job, JobDeadline deadline, List<Attempt> attempts, long started) {
+        String message = "the job ran past its deadline of " + deadline.limit().toSeconds()
+                + " s (job-timeout); its helpers were killed and what it held was released";
+        log.warn("job failed: {} {}", ErrorCode.JOB_TIMEOUT, message);
+        InjectionReply reply = new InjectionReply(1, InjectionReply.Status.ERROR, job.id(), host, null, Map.of(), attempts,
+                ErrorInfo.of(ErrorCode.JOB_TIMEOUT, message), millisSince(started));
+        return new JobResult(reply, Optional.empty());
     }
 
     private static Optional<InjectException> mandatoryFailure(InjectionRequest request, Map<ItemName, ItemResult> results) {

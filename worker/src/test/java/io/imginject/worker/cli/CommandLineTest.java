@@ -112,7 +112,7 @@ class CommandLineTest {
     @Test
     void worker_settings_come_from_flags_then_environment_then_the_config_file() throws Exception {
         Path file = Files.writeString(directory.resolve("imginject.properties"),
-                "host = from-file\nimage-root = /srv/a,/srv/b\nconcurrency = 7\nhandlers = loop\n");
+                "host = from-file\nimage-root = /srv/a,/srv/b\nconcurrency = 7\nhandlers = loop\njob-timeout = 900\n");
         WorkerCommand command = new WorkerCommand();
         new CommandLine(command).parseArgs("--config", file.toString(), "--concurrency", "3");
 
@@ -123,6 +123,9 @@ class CommandLineTest {
         assertThat(config.imageRoots()).containsExactly(Path.of("/srv/a"), Path.of("/srv/b"));
         assertThat(config.runDir()).isEqualTo(Path.of("/run/imginject"));
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(120));
+        assertThat(config.jobTimeout()).isEqualTo(Duration.ofSeconds(900));
+        assertThat(new WorkerCommand().config(Settings.load(null, Map.of("IMGINJECT_IMAGE_ROOT", "/srv"))).jobTimeout())
+                .isEqualTo(Duration.ofSeconds(1800));
     }
 
     @Test

@@ -5,6 +5,7 @@ import com.redhat.et.libguestfs.LibGuestFSException;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.InjectException;
+import io.imginject.worker.host.JobHelpers;
 import io.imginject.worker.image.DiskImage;
 import java.util.Arrays;
 import java.util.List;
@@ -21,17 +22,20 @@ import org.slf4j.LoggerFactory;
 /**
  * One libguestfs appliance holding one image: launched with the image's format passed explicitly, the guest's
  * filesystems mounted inside it as nova's VFSGuestFS does, and always shut down. The image is only ever parsed
- * by the appliance's own kernel, never the host's.
+ * by the appliance's own kernel, never the host's. Its qemu belongs to the job that launched it ({@link JobHelpers}):
+ * the launch watchdog and the job's deadline kill that qemu and no other.
  */
 final class Appliance {
     private static final Logger log = LoggerFactory.getLogger(Appliance.class);
 
     private final GuestFS handle;
     private final DiskImage image;
+    private final ApplianceProcess process;
 
-    private Appliance(GuestFS handle, DiskImage image) {
+    private Appliance(GuestFS handle, DiskImage image, ApplianceProcess process) {
         this.handle = handle;
         this.image = image;
+        this.process = process;
     }
 
     GuestFS handle() {
@@ -44,6 +48,7 @@ final class Appliance {
      */
     static Appliance launch(GuestfsSettings settings, DiskImage image, ScheduledExecutorService watchdog) {
         GuestFS handle;
+        ApplianceProcess process = new ApplianceProcess();
         try {
             handle = new GuestFS();
             handle.set_backend("direct");
@@ -53,19 +58,24 @@ final class Appliance {
             handle.set_memsize(settings.memoryMib());
             handle.set_smp(settings.vcpus());
             handle.add_drive_opts(image.path().toString(), Map.of("format", image.format().qemuName(), "readonly", false));
+            process.nameIn(handle);
         } catch (LibGuestFSException e) {
             throw new InjectException(ErrorCode.TOOL_FAILED, "libguestfs could not be set up: " + e.getMessage(), e);
         }
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> kill = watchdog.schedule(() -> {
             timedOut.set(true);
-            killApplianceOf(image);
+            process.process().ifPresent(qemu -> {
+                log.warn("killing the appliance for {} (pid {}): launch timed out", image, qemu.pid());
+                qemu.destroyForcibly();
+            });
         }, settings.launchTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        JobHelpers.adopt(process);
         long started = System.nanoTime();
         try {
             handle.launch();
             log.debug("appliance for {} up in {} ms", image, (System.nanoTime() - started) / 1_000_000);
-            return new Appliance(handle, image);
+            return new Appliance(handle, image, process);
         } catch (LibGuestFSException e) {
             closeQuietly(handle);
             if (timedOut.get()) {
@@ -80,18 +90,6 @@ final class Appliance {
         } finally {
             kill.cancel(false);
         }
-    }
-
-    /** Kills the appliance's qemu, a child of this JVM whose command line names the image. */
-    private static void killApplianceOf(DiskImage image) {
-        String path = image.path().toString();
-        ProcessHandle.current().descendants()
-                .filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
-                .filter(p -> p.info().arguments().map(a -> Arrays.stream(a).anyMatch(arg -> arg.contains(path))).orElse(false))
-                .forEach(p -> {
-                    log.warn("killing the appliance for {} (pid {}): launch timed out", image, p.pid());
-                    p.destroyForcibly();
-                });
     }
 
     /** Mounts the filesystem {@code partition} selects on {@code /}, and for -1 the guest's other mountpoints too. */
@@ -159,8 +157,15 @@ final class Appliance {
         });
     }
 
-    /** Unmounts everything, shuts the appliance down (flushing the image) and frees the handle. */
+    /**
+     * Unmounts everything, shuts the appliance down (flushing the image) and frees the handle. An appliance the
+     * job's deadline killed has nothing left to unmount or flush: its handle is only closed.
+     */
     void shutdown() {
+        if (process.endedByDeadline()) {
+            closeQuietly(handle);
+            return;
+        }
         try {
             handle.umount_all();
             handle.shutdown();
