@@ -10,6 +10,7 @@ import io.imginject.worker.guest.GuestAccounts;
 import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.guest.GuestPath;
 import io.imginject.worker.guest.UnsafePathException;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
@@ -45,18 +46,23 @@ public final class KeyItem implements InjectionItem {
             ensure(guest, SSH_DIR, dir.get(), 0700, root);
         }
         Optional<FileStat> file = guest.stat(AUTHORIZED_KEYS);
-        String existing = "";
+        byte[] existing = new byte[0];
         if (file.isPresent()) {
             refuseSymlinkOrWrongType(AUTHORIZED_KEYS, file.get(), FileStat.Type.REGULAR);
-            existing = new String(guest.read(AUTHORIZED_KEYS, MAX_AUTHORIZED_KEYS_BYTES).orElseThrow(), StandardCharsets.UTF_8);
+            existing = guest.read(AUTHORIZED_KEYS, MAX_AUTHORIZED_KEYS_BYTES).orElseThrow();
         }
-        if (existing.lines().flatMap(line -> SshPublicKey.parseExisting(line).stream()).anyMatch(key::sameKeyAs)) {
+        // key types and bodies are ASCII; ISO-8859-1 reads every other byte without changing it
+        if (new String(existing, StandardCharsets.ISO_8859_1).lines().flatMap(line -> SshPublicKey.parseExisting(line).stream()).anyMatch(key::sameKeyAs)) {
             ensure(guest, AUTHORIZED_KEYS, file.orElseThrow(), 0600, root);
             return ItemResult.ok("key already present in " + AUTHORIZED_KEYS + "; nothing added");
         }
-        String separator = existing.isEmpty() || existing.endsWith("\n") ? "" : "\n";
-        guest.writeFile(AUTHORIZED_KEYS, (existing + separator + key.line() + "\n").getBytes(StandardCharsets.UTF_8),
-                0600, root.uid(), root.gid());
+        ByteArrayOutputStream content = new ByteArrayOutputStream();
+        content.writeBytes(existing);
+        if (existing.length > 0 && existing[existing.length - 1] != '\n') {
+            content.write('\n');
+        }
+        content.writeBytes((key.line() + "\n").getBytes(StandardCharsets.UTF_8));
+        guest.writeFile(AUTHORIZED_KEYS, content.toByteArray(), 0600, root.uid(), root.gid());
         return ItemResult.ok("key added to " + AUTHORIZED_KEYS);
     }
 

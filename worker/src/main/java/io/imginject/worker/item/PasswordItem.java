@@ -42,7 +42,8 @@ public final class PasswordItem implements InjectionItem {
         if (!stat.isRegularFile()) {
             throw new UnsafePathException(SHADOW, "is " + stat.describe() + "; refusing to replace it");
         }
-        String shadow = new String(guest.read(SHADOW, MAX_SHADOW_BYTES).orElseThrow(), StandardCharsets.UTF_8);
+        // ISO-8859-1 maps every byte to one char and back, so the bytes of other entries stay as the guest wrote them
+        String shadow = new String(guest.read(SHADOW, MAX_SHADOW_BYTES).orElseThrow(), StandardCharsets.ISO_8859_1);
         String[] lines = shadow.split("\n", -1);
         boolean found = false;
         for (int i = 0; i < lines.length; i++) {
@@ -54,7 +55,7 @@ public final class PasswordItem implements InjectionItem {
         if (!found) {
             throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, "the guest's " + SHADOW + " has no entry for root");
         }
-        guest.writeFile(SHADOW, String.join("\n", lines).getBytes(StandardCharsets.UTF_8), stat.mode(), stat.uid(), stat.gid());
+        guest.writeFile(SHADOW, String.join("\n", lines).getBytes(StandardCharsets.ISO_8859_1), stat.mode(), stat.uid(), stat.gid());
         return ItemResult.ok("root password set in " + SHADOW + " (SHA-512 crypt)");
     }
 

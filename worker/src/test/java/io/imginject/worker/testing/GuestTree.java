@@ -62,6 +62,12 @@ public final class GuestTree {
         return this;
     }
 
+    /** A file whose content is these exact bytes, UTF-8 or not. */
+    public GuestTree file(String path, byte[] content, int mode, int uid, int gid) {
+        entries.add(new File(path, content.clone(), mode, uid, gid));
+        return this;
+    }
+
     public GuestTree symlink(String path, String target) {
         entries.add(new Symlink(path, target));
         return this;
