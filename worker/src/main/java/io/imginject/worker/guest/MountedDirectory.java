@@ -156,6 +156,6 @@ public final class MountedDirectory implements GuestNodes {
     /** The failure without the host path, which means nothing to the requester. */
     private static IOException reason(IOException e) {
         String reason = e instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason() : e.getClass().getSimpleName();
-        return new IOException(reason, e);
+        return FilesystemFailureException.isFilesystemFailure(reason) ? new FilesystemFailureException(reason, e) : new IOException(reason, e);
     }
 }

@@ -147,7 +147,7 @@ public final class ResolvingGuestFs implements GuestFs {
         try {
             return nodes.lstat(SymlinkResolver.join(names));
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.GUEST_IO_ERROR, "looking up " + SymlinkResolver.join(names) + " failed: " + e.getMessage(), e);
+            throw new InjectException(codeOf(e), "looking up " + SymlinkResolver.join(names) + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -166,6 +166,10 @@ public final class ResolvingGuestFs implements GuestFs {
     }
 
     private static InjectException ioError(String doing, GuestPath path, IOException e) {
-        return new InjectException(ErrorCode.GUEST_IO_ERROR, doing + " " + path + " failed: " + e.getMessage(), e);
+        return new InjectException(codeOf(e), doing + " " + path + " failed: " + e.getMessage(), e);
+    }
+
+    private static ErrorCode codeOf(IOException e) {
+        return e instanceof FilesystemFailureException ? ErrorCode.FILESYSTEM_ERROR : ErrorCode.GUEST_IO_ERROR;
     }
 }

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies a request's items to an open guest in the fixed order key, net, metadata, admin_password, files, and
- * reports each one. A failing item does not stop the others. When the guest uses SELinux and an item changed
+ * reports each one. A failing item does not stop the others, unless the guest's filesystem reported corruption:
+ * then nothing more is written and the items left are skipped. When the guest uses SELinux and an item changed
  * it, a first-boot relabel is scheduled and the changed items' messages say so.
  */
 public final class ItemRunner {
@@ -33,13 +34,20 @@ public final class ItemRunner {
         ChangeTrackingGuestFs tracked = new ChangeTrackingGuestFs(guest);
         Map<ItemName, ItemResult> results = new EnumMap<>(ItemName.class);
         List<ItemName> changed = new ArrayList<>();
+        boolean filesystemFailed = false;
         for (InjectionItem item : items(inject)) {
-            results.put(item.name(), apply(item, tracked));
-            if (tracked.takeChanged() && !results.get(item.name()).isFailed()) {
+            if (filesystemFailed) {
+                results.put(item.name(), ItemResult.skipped("not run: the guest's filesystem reported corruption"));
+                continue;
+            }
+            ItemResult result = apply(item, tracked);
+            results.put(item.name(), result);
+            filesystemFailed = result.isFailed() && result.code() == ErrorCode.FILESYSTEM_ERROR;
+            if (tracked.takeChanged() && !result.isFailed()) {
                 changed.add(item.name());
             }
         }
-        if (!changed.isEmpty()) {
+        if (!changed.isEmpty() && !filesystemFailed) {
             try {
                 Optional<String> relabel = SelinuxRelabel.scheduleIfNeeded(guest);
                 relabel.ifPresent(note -> changed.forEach(name ->

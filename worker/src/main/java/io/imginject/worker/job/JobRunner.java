@@ -126,7 +126,8 @@ public final class JobRunner {
 
     private JobResult reply(Job job, ChainOutcome<Map<ItemName, ItemResult>> outcome, long started) {
         Map<ItemName, ItemResult> results = outcome.result().orElse(Map.of());
-        Optional<InjectException> failure = outcome.failure().or(() -> mandatoryFailure(job.request(), results));
+        Optional<InjectException> failure = outcome.failure().or(() -> filesystemFailure(results))
+                .or(() -> mandatoryFailure(job.request(), results));
         failure.ifPresent(e -> log.info("job failed: {} {}", e.code(), e.getMessage()));
         Map<String, ItemResult> items = new LinkedHashMap<>();
         results.forEach((name, result) -> items.put(name.wireName(), result));
@@ -147,6 +148,15 @@ public final class JobRunner {
         InjectionReply reply = new InjectionReply(1, InjectionReply.Status.ERROR, job.id(), host, null, Map.of(), attempts,
                 ErrorInfo.of(ErrorCode.JOB_TIMEOUT, message), millisSince(started));
         return new JobResult(reply, Optional.empty());
+    }
+
+    /** A filesystem that reported corruption fails the job whichever items were mandatory: the guest is damaged. */
+    private static Optional<InjectException> filesystemFailure(Map<ItemName, ItemResult> results) {
+        return results.entrySet().stream()
+                .filter(entry -> entry.getValue().isFailed() && entry.getValue().code() == ErrorCode.FILESYSTEM_ERROR)
+                .findFirst()
+                .map(entry -> new InjectException(ErrorCode.FILESYSTEM_ERROR, "the guest's filesystem reported corruption during "
+                        + entry.getKey().wireName() + " (" + entry.getValue().message() + "); nothing more was written; check the image with fsck"));
     }
 
     private static Optional<InjectException> mandatoryFailure(InjectionRequest request, Map<ItemName, ItemResult> results) {

@@ -9,6 +9,9 @@ import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
+import io.imginject.protocol.Outcome;
+import io.imginject.protocol.PartitionSelector;
+import io.imginject.protocol.SshPublicKey;
 import io.imginject.worker.testing.Commands;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.ImageReader;
@@ -24,6 +27,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,6 +126,36 @@ class HostileDiskLayoutsTest {
 
             assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.PARTITION_TABLE_INVALID);
             assertThat(reply.error().message()).contains("partition 2").contains("past the end");
+        }
+    }
+
+    @Test
+    void a_filesystem_that_reports_corruption_during_the_job_ends_it_with_filesystem_error() throws Exception {
+        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
+            TestImages.Built image = TestImages.build(worker.images(), "corrupt.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+            overwriteDirectoryBlock(image, "/etc");
+
+            InjectionReply reply = worker.call(InjectionRequest.of(ImageRef.of(image.path().toString())
+                    .withPartition(new PartitionSelector.Numbered(image.rootPartition())), Injections.none()
+                    .withKey(SshPublicKey.parse(Requests.KEY)).withNet("auto lo\n")));
+
+            assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.FILESYSTEM_ERROR);
+            assertThat(reply.error().message()).contains("reported corruption during key").contains("fsck");
+            assertThat(reply.items().get("key").code()).isEqualTo(ErrorCode.FILESYSTEM_ERROR);
+            assertThat(reply.items().get("net").status()).as("nothing more is written").isEqualTo(Outcome.SKIPPED);
+        }
+    }
+
+    /** Fills the first data block of the directory {@code path} with noise, so that its checksum fails in the kernel. */
+    private static void overwriteDirectoryBlock(TestImages.Built filesystem, String path) throws Exception {
+        String device = filesystem.path() + "?offset=" + filesystem.offset();
+        long block = Long.parseLong(Commands.run("debugfs", "-R", "blocks " + path, device).strip().split("\\s+")[0]);
+        String blockSize = Commands.run("sh", "-c", "dumpe2fs -h \"$1\" 2>/dev/null | sed -n 's/^Block size: *//p'", "dumpe2fs", device).strip();
+        byte[] noise = new byte[Integer.parseInt(blockSize)];
+        new Random(1).nextBytes(noise);
+        try (RandomAccessFile disk = new RandomAccessFile(filesystem.path().toFile(), "rw")) {
+            disk.seek(filesystem.offset() + block * noise.length);
+            disk.write(noise);
         }
     }
 
