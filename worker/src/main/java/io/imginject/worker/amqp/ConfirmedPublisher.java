@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
@@ -48,10 +49,22 @@ public final class ConfirmedPublisher implements AutoCloseable {
         return Optional.ofNullable(returned.getAndSet(null));
     }
 
+    /**
+     * @throws PublishRefusedException when the client cannot encode the message or the broker closes the channel over
+     *     it: the same message would fail again
+     */
     private synchronized void publish(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties properties, byte[] body)
             throws IOException {
         Channel open = channel();
-        open.basicPublish(exchange, routingKey, mandatory, properties, body);
+        try {
+            open.basicPublish(exchange, routingKey, mandatory, properties, body);
+        } catch (IllegalArgumentException e) {
+            // the client counted the message for confirms before it failed to encode it; no confirm will ever come for it
+            discard(open);
+            throw PublishRefusedException.byClient(e);
+        } catch (ShutdownSignalException e) {
+            throw PublishRefusedException.byBroker(e).orElseThrow(() -> e);
+        }
         try {
             // the broker sends a return before the confirm, so once this returns the return listener has run
             open.waitForConfirmsOrDie(confirmTimeout.toMillis());
@@ -60,6 +73,22 @@ public final class ConfirmedPublisher implements AutoCloseable {
             throw new IOException("interrupted while waiting for a publisher confirm", e);
         } catch (TimeoutException e) {
             throw new IOException("the broker did not confirm within " + confirmTimeout.toMillis() + " ms", e);
+        } catch (ShutdownSignalException e) {
+            throw PublishRefusedException.byBroker(e).orElseThrow(() -> e);
+        } catch (IOException e) {
+            if (e.getCause() instanceof ShutdownSignalException shutdown) {
+                throw PublishRefusedException.byBroker(shutdown).map(IOException.class::cast).orElse(e);
+            }
+            throw e;
+        }
+    }
+
+    private void discard(Channel broken) {
+        channel = null;
+        try {
+            broken.abort();
+        } catch (IOException | AlreadyClosedException e) {
+            // it is dropped either way
         }
     }
 
