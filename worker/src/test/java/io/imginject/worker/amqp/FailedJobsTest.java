@@ -124,6 +124,22 @@ class FailedJobsTest {
     }
 
     @Test
+    void a_job_sent_again_after_it_failed_runs_again_rather_than_getting_the_old_failure() throws Exception {
+        java.nio.file.Path path = worker().images().resolve("comes-later.img");
+        byte[] body = RequestEncoder.encode(Requests.net(path));
+
+        worker().publishRaw(worker().replyingProperties("later-1").messageId("job-later").build(), body);
+        InjectionReply first = worker().nextRawReply().reply();
+        worker().nextDeadLetter();
+        TestImages.build(worker().images(), "comes-later.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        worker().publishRaw(worker().replyingProperties("later-2").messageId("job-later").build(), body);
+        InjectionReply second = worker().nextRawReply().reply();
+
+        assertThat(first.error().code()).isEqualTo(ErrorCode.IMAGE_NOT_FOUND);
+        assertThat(second.isOk()).as("%s", second).isTrue();
+    }
+
+    @Test
     void a_consumer_the_broker_cancels_comes_back_by_itself() throws Exception {
         worker().deleteQueue(Wire.queue(worker().host()));
         TestImages.Built image = image("after-cancel.img");
