@@ -35,7 +35,8 @@ import org.slf4j.MDC;
  * concurrency, runs each request as a job, and only then acks, in this order: a failed job's copy goes to the
  * dead-letter exchange with the reason, the reply is kept (so a redelivery gets it again without a rerun), the
  * reply is published with a confirm, the request is acked. A message that is not a valid request, is over the
- * worker's {@link RequestLimits}, or whose deadline has passed, is answered and dead-lettered the same way and
+ * worker's {@link RequestLimits} or has headers over {@value HeaderSize#MAX_REQUEST_HEADER_BYTES} bytes, or whose deadline
+ * has passed, is answered and dead-lettered the same way and
  * never requeued. Nor is a request whose reply or dead-letter copy the broker or the client refuses as it is: the
  * copy goes without the request's own headers, the reply becomes a small {@code reply_refused} failure.
  */
@@ -187,6 +188,12 @@ public final class NativeFrontDoor implements FrontDoor {
 
     private InjectionRequest decode(Delivery delivery) throws RequestRejectedException {
         AMQP.BasicProperties properties = delivery.getProperties();
+        long headerBytes = HeaderSize.of(properties.getHeaders());
+        if (headerBytes > HeaderSize.MAX_REQUEST_HEADER_BYTES) {
+            throw new RequestRejectedException(ErrorCode.REQUEST_TOO_LARGE, "the request's headers take " + headerBytes
+                    + " bytes; this worker takes at most " + HeaderSize.MAX_REQUEST_HEADER_BYTES + ", to leave room in the broker's frame"
+                    + " for the headers the broker and the worker add");
+        }
         if (properties.getReplyTo() != null && properties.getCorrelationId() == null) {
             throw new RequestRejectedException(ErrorCode.MISSING_CORRELATION_ID, "the request names reply_to "
                     + properties.getReplyTo() + " but has no correlation_id, so its caller could not match the reply");

@@ -210,14 +210,28 @@ class MalformedMessagesTest {
         InjectionReply reply = worker().nextRawReply(Duration.ofSeconds(60)).reply();
         WorkerFixture.DeadLetter dead = worker().nextDeadLetter();
 
-        assertThat(reply.error().code()).isEqualTo(ErrorCode.MALFORMED_MESSAGE);
+        assertThat(reply.error().code()).isEqualTo(ErrorCode.REQUEST_TOO_LARGE);
         assertThat(dead.properties().getMessageId()).isEqualTo("fat");
-        assertThat(dead.header("x-imginject-error-code")).isEqualTo("malformed_message");
+        assertThat(dead.header("x-imginject-error-code")).isEqualTo("request_too_large");
         assertThat(dead.header("x-imginject-error-message").toString()).contains("headers");
         assertThat(dead.header("x-padding")).isNull();
         assertThat(new String(dead.body(), StandardCharsets.UTF_8)).isEqualTo("not json");
         assertThat(worker().pollRawReply(Duration.ofSeconds(3))).as("the request is not run again").isNull();
         assertThat(worker().requestsWaiting()).isZero();
         assertThat(worker().deadLettersWaiting()).isZero();
+    }
+
+    @Test
+    void a_request_whose_headers_leave_too_little_room_in_a_frame_is_refused_as_too_large() throws Exception {
+        // redelivered, the broker would add its own headers to these, and no client could read the message any more
+        worker().publishRaw(worker().replyingProperties("big-headers").headers(Map.of("x-padding", "p".repeat(100_000))).build(),
+                utf8("{'v':1,'image':{'path':'/nowhere.img'},'inject':{'net':'auto lo'}}"));
+
+        InjectionReply reply = worker().nextRawReply().reply();
+        WorkerFixture.DeadLetter dead = worker().nextDeadLetter();
+
+        assertThat(reply.error().code()).isEqualTo(ErrorCode.REQUEST_TOO_LARGE);
+        assertThat(reply.error().message()).contains("headers");
+        assertThat(dead.header("x-imginject-error-code")).isEqualTo("request_too_large");
     }
 }
