@@ -30,7 +30,8 @@ public final class ConfirmedPublisher implements AutoCloseable {
     /**
      * Publishes one message and returns once the broker confirmed it.
      *
-     * @throws IOException if the broker nacked it, did not confirm it in time, or the channel failed
+     * @throws IOException if the broker did not confirm it in time, or the channel failed; {@link PublishNackedException}
+     *     if the broker nacked it; {@link PublishRefusedException} if it can never be published as it is
      */
     public synchronized void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
         publish(exchange, routingKey, false, properties, body);
@@ -65,21 +66,22 @@ public final class ConfirmedPublisher implements AutoCloseable {
         } catch (ShutdownSignalException e) {
             throw PublishRefusedException.byBroker(e).orElseThrow(() -> e);
         }
+        boolean acked;
         try {
             // the broker sends a return before the confirm, so once this returns the return listener has run
-            open.waitForConfirmsOrDie(confirmTimeout.toMillis());
+            acked = open.waitForConfirms(confirmTimeout.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting for a publisher confirm", e);
         } catch (TimeoutException e) {
+            discard(open);
             throw new IOException("the broker did not confirm within " + confirmTimeout.toMillis() + " ms", e);
         } catch (ShutdownSignalException e) {
             throw PublishRefusedException.byBroker(e).orElseThrow(() -> e);
-        } catch (IOException e) {
-            if (e.getCause() instanceof ShutdownSignalException shutdown) {
-                throw PublishRefusedException.byBroker(shutdown).map(IOException.class::cast).orElse(e);
-            }
-            throw e;
+        }
+        if (!acked) {
+            throw new PublishNackedException("the broker nacked it: the queue it went to refused it (full, with x-overflow"
+                    + " reject-publish) or could not store it");
         }
     }
 

@@ -166,7 +166,8 @@ public final class NativeFrontDoor implements FrontDoor {
 
     /**
      * Publishes the reply. One refused as it is becomes a small {@code reply_refused} failure that says how the job
-     * ended, and the request is dead-lettered with that reason unless it was already.
+     * ended; one the reply queue keeps nacking is given up. Either way the request is dead-lettered with that reason
+     * unless it was already, and is not requeued.
      */
     private void send(Delivery delivery, String jobId, byte[] body, String outcome, boolean deadLettered) throws IOException {
         try {
@@ -180,8 +181,15 @@ public final class NativeFrontDoor implements FrontDoor {
             InjectionReply refused = InjectionReply.failure(jobId, host, ErrorInfo.of(ErrorCode.REPLY_REFUSED, message), 0);
             try {
                 replies.send(delivery.getProperties(), jobId, ReplyCodec.encode(refused));
-            } catch (PublishRefusedException again) {
+            } catch (PublishRefusedException | PublishNackedException again) {
                 log.error("the reply_refused failure was refused too ({}); the caller gets no reply", again.getMessage());
+            }
+        } catch (PublishNackedException e) {
+            String message = "the job ended " + outcome + ", but its reply queue " + delivery.getProperties().getReplyTo()
+                    + " kept refusing the reply: " + e.getMessage();
+            log.error("{}; the reply is given up", message);
+            if (!deadLettered) {
+                deadLetter(delivery, DeadLetterReason.of(ErrorCode.REPLY_REFUSED, message));
             }
         }
     }

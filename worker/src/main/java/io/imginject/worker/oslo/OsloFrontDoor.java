@@ -13,6 +13,7 @@ import io.imginject.worker.amqp.DeadLetterReason;
 import io.imginject.worker.amqp.DeadLettering;
 import io.imginject.worker.amqp.DeliveryAcks;
 import io.imginject.worker.amqp.FrontDoor;
+import io.imginject.worker.amqp.PublishNackedException;
 import io.imginject.worker.amqp.PublishRefusedException;
 import io.imginject.worker.amqp.PublishRetry;
 import io.imginject.worker.amqp.Resubscriber;
@@ -38,10 +39,12 @@ import org.slf4j.MDC;
  * <p>Unlike oslo, which acks a request before running it (at most once), this door acks only after the final reply
  * is confirmed by the broker (at least once): a worker that dies mid-job leaves the request to be delivered again,
  * and the job, being idempotent, runs again to the same result. A message whose {@code _unique_id} this host has
- * finished (its final reply is kept for a day, as for native jobs) is not run again: a call gets that very reply
- * again; one still running in this process is dropped, as oslo drops duplicates. A message that
- * is not an oslo request is answered when its reply address can be read, and copied to the dead-letter exchange;
- * a cast that fails is copied there too, since it has no caller to tell.
+ * finished (its final reply is kept for a day, as for native jobs: a success for any later delivery, a failure only
+ * for a redelivery) is not run again: a call gets that very reply again; one still running in this process is
+ * dropped, as oslo drops duplicates. A message that is not an oslo request, or is over the worker's
+ * {@link RequestLimits}, is answered when its reply address can be read, and copied to the dead-letter exchange; a
+ * cast that fails is copied there too, since it has no caller to tell. No message is requeued for a reply or copy
+ * that the broker or the client refuses as it is.
  */
 public final class OsloFrontDoor implements FrontDoor {
     private static final Logger log = LoggerFactory.getLogger(OsloFrontDoor.class);
@@ -170,7 +173,7 @@ public final class OsloFrontDoor implements FrontDoor {
             if (kept.isPresent()) {
                 log.info("oslo {} was finished before; {}", request, request.isCall() ? "sending its reply again" : "not running it again");
                 if (request.isCall()) {
-                    send(delivery, request.replyTo().get(), kept.get(), "earlier", false);
+                    send(delivery, request.replyTo().get(), kept.get(), "earlier (its reply was kept)", true);
                 }
                 acks.ack(delivery);
                 return;
@@ -236,7 +239,8 @@ public final class OsloFrontDoor implements FrontDoor {
 
     /**
      * Publishes a final reply. One refused as it is becomes a small {@code ReplyRefused} failure that says how the call
-     * ended, and the request is dead-lettered with that reason unless {@code deadLetteredAnyway}.
+     * ended; one the reply queue keeps nacking is given up. Either way the request is dead-lettered with that reason
+     * unless {@code deadLetteredAnyway}, and is not requeued.
      */
     private void send(Delivery delivery, ReplyAddress to, byte[] body, String outcome, boolean deadLetteredAnyway) throws IOException {
         try {
@@ -250,8 +254,14 @@ public final class OsloFrontDoor implements FrontDoor {
             byte[] refused = OsloReplier.finalReply(to, NullNode.getInstance(), Optional.of(OsloFailure.of(ErrorCode.REPLY_REFUSED, message, List.of())));
             try {
                 publishRetry.run(() -> replier.send(to, refused));
-            } catch (PublishRefusedException again) {
+            } catch (PublishRefusedException | PublishNackedException again) {
                 log.error("the ReplyRefused failure was refused too ({}); the caller gets no reply", again.getMessage());
+            }
+        } catch (PublishNackedException e) {
+            String message = "the call ended " + outcome + ", but its reply queue kept refusing the reply: " + e.getMessage();
+            log.error("{}; the reply is given up", message);
+            if (!deadLetteredAnyway) {
+                deadLetter(delivery, DeadLetterReason.of(ErrorCode.REPLY_REFUSED, message));
             }
         }
     }

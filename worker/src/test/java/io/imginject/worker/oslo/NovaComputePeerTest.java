@@ -434,6 +434,27 @@ class NovaComputePeerTest {
         }
     }
 
+    @Test
+    void a_call_whose_reply_queue_refuses_every_reply_is_dead_lettered_and_acked_not_requeued_for_ever() throws Exception {
+        try (Connection connection = TestBroker.connect("full-reply-q"); Channel channel = connection.createChannel()) {
+            String catcher = deadLetterCatcher(channel);
+            String full = channel.queueDeclare("", false, true, true, Map.of("x-max-length", 0, "x-overflow", "reject-publish")).getQueue();
+            ObjectNode ping = callMessage(OsloClient.args().put("arg", 1), full, "u-" + UUID.randomUUID());
+            ping.put("method", "ping");
+            ping.put("namespace", "baseapi");
+            ping.put("version", "1.1");
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, null, envelope(ping));
+
+            GetResponse dead = nextDeadLetter(channel, catcher, Duration.ofMinutes(3));
+
+            assertThat(dead.getProps().getHeaders().get("x-imginject-error-code").toString()).isEqualTo("reply_refused");
+            assertThat(dead.getProps().getHeaders().get("x-imginject-error-message").toString()).contains("ended ok");
+            Thread.sleep(2000);
+            assertThat(channel.messageCount(TOPIC + "." + SERVER)).as("the call is not requeued").isZero();
+            assertThat(channel.messageCount(catcher)).isZero();
+        }
+    }
+
     static byte[] envelope(ObjectNode inner) throws Exception {
         return JSON.writeValueAsBytes(Map.of("oslo.version", "2.0", "oslo.message", JSON.writeValueAsString(inner)));
     }
@@ -457,14 +478,19 @@ class NovaComputePeerTest {
     }
 
     static GetResponse nextDeadLetter(Channel channel, String catcher) throws Exception {
-        for (int i = 0; i < 600; i++) {
+        return nextDeadLetter(channel, catcher, Duration.ofSeconds(30));
+    }
+
+    static GetResponse nextDeadLetter(Channel channel, String catcher, Duration wait) throws Exception {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
             GetResponse dead = channel.basicGet(catcher, true);
             if (dead != null) {
                 return dead;
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("nothing was dead-lettered within 30 s");
+        throw new AssertionError("nothing was dead-lettered within " + wait);
     }
 
     static JsonNode nextReply(Channel channel, String queue) throws Exception {

@@ -173,7 +173,12 @@ public final class WorkerFixture implements AutoCloseable {
 
     /** The next message the worker dead-lettered for this host, waiting up to 30 s. */
     public DeadLetter nextDeadLetter() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        return nextDeadLetter(Duration.ofSeconds(30));
+    }
+
+    /** The next message the worker dead-lettered for this host, waiting up to {@code wait}. */
+    public DeadLetter nextDeadLetter(Duration wait) throws Exception {
+        long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             GetResponse response = raw.basicGet(deadLetterCatcher, true);
             if (response != null) {
@@ -181,7 +186,7 @@ public final class WorkerFixture implements AutoCloseable {
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("nothing was dead-lettered for " + host + " within 30 s");
+        throw new AssertionError("nothing was dead-lettered for " + host + " within " + wait);
     }
 
     /** How many messages are waiting in the catcher right now. */
