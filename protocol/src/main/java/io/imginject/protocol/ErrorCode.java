@@ -48,6 +48,8 @@ public enum ErrorCode {
     GUEST_IO_ERROR(false, "reading or writing inside the guest filesystem failed (full, read-only, ...)"),
     MANDATORY_ITEM_FAILED(false, "an item named in \"mandatory\" failed; items says which and why"),
     JOB_TIMEOUT(false, "the job ran past the worker's job deadline; its helpers were killed and its resources released"),
+    REPLY_REFUSED(false, "the job's reply could not be published (the broker or its AMQP client refused it, e.g. over the"
+            + " broker's size limit, or the reply queue kept rejecting it); the message says how the job ended"),
     CLEANUP_FAILED(false, "the injection ran but unmounting or detaching failed; an operator should look at the host"),
     INTERNAL_ERROR(false, "an unexpected error inside the worker; its log has the details");
 

@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,11 +21,17 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Turns a message body into an {@link InjectionRequest}, or rejects it with every problem found, each at its
- * JSON path. A rejection never quotes a password or file content.
+ * Turns a message body into an {@link InjectionRequest}, or rejects it with the problems found, each at its JSON
+ * path: the first {@value #MAX_PROBLEMS}, and how many there are. A rejection never quotes the body: not the
+ * parser's message (it holds the offending token), not a value of the wrong type or form; only plain field names
+ * (see {@link PlainNames}) and the limits it broke.
  */
 public final class RequestDecoder {
     static final int PROTOCOL_VERSION = 1;
+    /** The most problems a rejection lists; it says how many there are in all. */
+    public static final int MAX_PROBLEMS = 50;
+    /** The longest image path, in UTF-8 bytes. */
+    public static final int MAX_IMAGE_PATH_BYTES = 4096;
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -42,25 +50,37 @@ public final class RequestDecoder {
             "/etc/network/interfaces", ItemName.NET);
 
     private final List<Problem> problems = new ArrayList<>();
+    private final RequestLimits limits;
+    private int problemCount;
 
-    private RequestDecoder() {
+    private RequestDecoder(RequestLimits limits) {
+        this.limits = limits;
+    }
+
+    /** Decodes and validates a v1 request body within the {@link RequestLimits#DEFAULT default limits}. */
+    public static InjectionRequest decode(byte[] body) throws RequestRejectedException {
+        return decode(body, RequestLimits.DEFAULT);
     }
 
     /**
      * Decodes and validates a v1 request body.
      *
-     * @throws RequestRejectedException {@link ErrorCode#MALFORMED_MESSAGE} when the body is not a JSON object,
-     *     {@link ErrorCode#UNSUPPORTED_VERSION} for another {@code v}, {@link ErrorCode#INVALID_REQUEST} with
-     *     every problem otherwise
+     * @throws RequestRejectedException {@link ErrorCode#REQUEST_TOO_LARGE} when it is over one of {@code limits},
+     *     {@link ErrorCode#MALFORMED_MESSAGE} when the body is not a JSON object, {@link ErrorCode#UNSUPPORTED_VERSION}
+     *     for another {@code v}, {@link ErrorCode#INVALID_REQUEST} with its problems otherwise
      */
-    public static InjectionRequest decode(byte[] body) throws RequestRejectedException {
+    public static InjectionRequest decode(byte[] body, RequestLimits limits) throws RequestRejectedException {
+        RequestRejectedException tooLarge = limits.bodyTooLarge(body.length);
+        if (tooLarge != null) {
+            throw tooLarge;
+        }
         JsonNode root;
         try {
             root = JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body is not valid JSON: " + e.getOriginalMessage());
+            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body is not valid JSON: " + UnreadableJson.why(e));
         } catch (IOException e) {
-            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body could not be read as JSON: " + e.getMessage());
+            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body could not be read as JSON: it is not valid UTF-8");
         }
         if (root == null || root.isMissingNode()) {
             throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body is empty");
@@ -71,10 +91,15 @@ public final class RequestDecoder {
         }
         JsonNode version = root.get("v");
         if (version != null && version.canConvertToExactIntegral() && version.asLong() != PROTOCOL_VERSION) {
-            throw new RequestRejectedException(ErrorCode.UNSUPPORTED_VERSION,
-                    "protocol version " + version.asText() + " is not supported; this worker speaks v" + PROTOCOL_VERSION);
+            String which = Math.abs(version.asLong()) < 1000 ? "protocol version " + version.asLong() : "this protocol version";
+            throw new RequestRejectedException(ErrorCode.UNSUPPORTED_VERSION, which + " is not supported; this worker speaks v" + PROTOCOL_VERSION);
         }
-        return new RequestDecoder().request(root);
+        JsonNode files = root.path("inject").path("files");
+        if (files.isArray() && files.size() > limits.maxFiles()) {
+            throw RequestLimits.tooLarge("the request has " + files.size() + " files; this worker takes at most " + limits.maxFiles()
+                    + " (setting max-files)");
+        }
+        return new RequestDecoder(limits).request(root);
     }
 
     private InjectionRequest request(JsonNode root) throws RequestRejectedException {
@@ -89,13 +114,25 @@ public final class RequestDecoder {
         Injections inject = inject(required(root, "inject", "$.inject"));
         Set<ItemName> mandatory = mandatory(root.get("mandatory"));
         List<HandlerName> handlers = handlers(root.get("handlers"));
-        if (!problems.isEmpty()) {
-            throw new RequestRejectedException(ErrorCode.INVALID_REQUEST,
-                    problems.size() == 1 ? "the request has a problem: " + problems.get(0)
-                            : "the request has " + problems.size() + " problems: " + problems,
-                    problems);
+        if (inject != null) {
+            long fileBytes = inject.files().stream().mapToLong(file -> file.content().length()).sum();
+            if (fileBytes > limits.maxFileBytesTotal()) {
+                throw RequestLimits.tooLarge("the files add up to " + fileBytes + " bytes; this worker takes at most "
+                        + limits.maxFileBytesTotal() + " (setting max-file-bytes-total)");
+            }
+        }
+        if (problemCount > 0) {
+            throw new RequestRejectedException(ErrorCode.INVALID_REQUEST, summary(problemCount, problems), problems, problemCount);
         }
         return new InjectionRequest(image, inject, mandatory, handlers);
+    }
+
+    /** The message of a rejection with {@code count} problems, of which {@code listed} are the first. */
+    public static String summary(int count, List<Problem> listed) {
+        if (count == 1) {
+            return "the request has a problem: " + listed.get(0);
+        }
+        return "the request has " + count + " problems" + (count > listed.size() ? "; the first " + listed.size() + ": " : ": ") + listed;
     }
 
     private ImageRef image(JsonNode node) {
@@ -106,6 +143,8 @@ public final class RequestDecoder {
         String path = string(required(node, "path", "$.image.path"), "$.image.path");
         if (path != null && (!path.startsWith("/") || path.indexOf('\0') >= 0)) {
             problem("$.image.path", "must be an absolute path on the worker's host");
+        } else if (path != null && path.getBytes(StandardCharsets.UTF_8).length > MAX_IMAGE_PATH_BYTES) {
+            problem("$.image.path", "is longer than " + MAX_IMAGE_PATH_BYTES + " bytes");
         }
         Optional<ImageFormat> format = Optional.empty();
         JsonNode formatNode = node.get("format");
@@ -114,7 +153,7 @@ public final class RequestDecoder {
             if (name != null) {
                 format = ImageFormat.fromQemuName(name);
                 if (format.isEmpty()) {
-                    problem("$.image.format", "\"" + name + "\" is not a known format; use one of " + ImageFormat.allNames()
+                    problem("$.image.format", "is not a known format; use one of " + ImageFormat.allNames()
                             + ", or leave it out to have the worker detect it");
                 }
             }
@@ -230,8 +269,7 @@ public final class RequestDecoder {
         if (modeNode != null && !modeNode.isNull()) {
             String text = modeNode.isTextual() ? modeNode.asText() : null;
             if (text == null || !text.matches("0?[0-7]{3,4}") || Integer.parseInt(text, 8) > 07777) {
-                problem(at + ".mode", "must be an octal string such as \"0644\", not "
-                        + (text == null ? describe(modeNode) : "\"" + text + "\""));
+                problem(at + ".mode", "must be an octal string such as \"0644\", not " + (text == null ? describe(modeNode) : "this string"));
             } else {
                 mode = Optional.of(Integer.parseInt(text, 8));
             }
@@ -250,13 +288,16 @@ public final class RequestDecoder {
             problem("$.inject.metadata", "must be an object of string values, not " + describe(node));
             return metadata;
         }
-        node.fields().forEachRemaining(entry -> {
+        int position = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> entries = node.fields(); entries.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = entries.next();
+            position++;
             if (entry.getValue().isTextual()) {
                 metadata.put(entry.getKey(), entry.getValue().asText());
             } else {
-                problem("$.inject.metadata." + entry.getKey(), "must be a string, not " + describe(entry.getValue()));
+                problem("$.inject.metadata", "entry " + position + " must have a string value, not " + describe(entry.getValue()));
             }
-        });
+        }
         return metadata;
     }
 
@@ -287,9 +328,9 @@ public final class RequestDecoder {
             }
             Optional<ItemName> item = ItemName.fromWireName(name);
             if (item.isEmpty()) {
-                problem(at, "\"" + name + "\" is not an item; use one of " + ItemName.allNames());
+                problem(at, "is not an item; use one of " + ItemName.allNames());
             } else if (!mandatory.add(item.get())) {
-                problem(at, "repeats \"" + name + "\"");
+                problem(at, "repeats an earlier item");
             }
         }
         return mandatory;
@@ -313,9 +354,9 @@ public final class RequestDecoder {
             }
             Optional<HandlerName> handler = HandlerName.fromWireName(name);
             if (handler.isEmpty()) {
-                problem(at, "\"" + name + "\" is not a handler; use one of " + HandlerName.allNames());
+                problem(at, "is not a handler; use one of " + HandlerName.allNames());
             } else if (handlers.contains(handler.get())) {
-                problem(at, "repeats \"" + name + "\"");
+                problem(at, "repeats an earlier handler");
             } else {
                 handlers.add(handler.get());
             }
@@ -366,15 +407,27 @@ public final class RequestDecoder {
     }
 
     private void unknownFields(JsonNode node, String at, Set<String> known) {
-        node.fieldNames().forEachRemaining(name -> {
-            if (!known.contains(name)) {
-                problem(at + "." + name, "is not a v1 field; known fields here: " + String.join(", ", known.stream().sorted().toList()));
+        String knownHere = "known fields here: " + String.join(", ", known.stream().sorted().toList());
+        int position = 0;
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            position++;
+            if (known.contains(name)) {
+                continue;
             }
-        });
+            if (PlainNames.isPlain(name)) {
+                problem(at + "." + name, "is not a v1 field; " + knownHere);
+            } else {
+                problem(at, "field " + position + " is not a v1 field; " + knownHere);
+            }
+        }
     }
 
     private void problem(String path, String message) {
-        problems.add(new Problem(path, message));
+        problemCount++;
+        if (problems.size() < MAX_PROBLEMS) {
+            problems.add(new Problem(path, message));
+        }
     }
 
     private long problemsUnder(String prefix) {
@@ -384,8 +437,8 @@ public final class RequestDecoder {
     private static String describe(JsonNode node) {
         return switch (node.getNodeType()) {
             case STRING -> "a string";
-            case NUMBER -> "the number " + node.asText();
-            case BOOLEAN -> node.asText();
+            case NUMBER -> "a number";
+            case BOOLEAN -> "true or false";
             case ARRAY -> "an array";
             case OBJECT -> "an object";
             case NULL -> "null";

@@ -137,7 +137,7 @@ class RequestDecoderTest {
             assertThat(e.problems()).extracting(Problem::path).containsExactlyInAnyOrder(
                     "$.v", "$.colour", "$.image.extra", "$.image.path", "$.image.format", "$.image.partition",
                     "$.inject.key", "$.inject.files[0].path", "$.inject.files[0].content_b64", "$.inject.files[0].mode",
-                    "$.inject.metadata.n", "$.mandatory[0]", "$.handlers[1]");
+                    "$.inject.metadata", "$.mandatory[0]", "$.handlers[1]");
         }
 
         @Test
@@ -191,6 +191,72 @@ class RequestDecoderTest {
                     + "'files':[{'path':'/a','content_b64':'c2VjcmV0','mode':7}]}, 'handlers':[]}");
             assertThat(e.getMessage()).doesNotContain("hunter2").doesNotContain("c2VjcmV0").doesNotContain("secret");
             assertThat(e.problems()).extracting(Problem::path).containsExactly("$.inject.files[0].mode", "$.handlers");
+        }
+    }
+
+    @Nested
+    @DisplayName("a refusal")
+    class Refusal {
+        @Test
+        void does_not_quote_the_token_a_body_that_is_no_json_stumbles_on() {
+            RequestRejectedException e = rejection("{'v':1,'image':{'path':'/i.img'},'inject':{'admin_password': Unquoted5ecret}}");
+
+            assertThat(e.code()).isEqualTo(ErrorCode.MALFORMED_MESSAGE);
+            assertThat(e.getMessage()).doesNotContain("Unquoted5ecret").contains("line 1, column");
+        }
+
+        @Test
+        void does_not_quote_values_of_the_wrong_type_or_form_nor_odd_field_names_nor_metadata_keys() {
+            RequestRejectedException e = rejection("{'v':1,'image':{'path':'/i.img','format':'Fmt5ecret','partition':9999999999},"
+                    + "'inject':{'admin_password':314159265,'metadata':{'Key5ecret':271828},'files':[{'path':'/a','content_b64':'',"
+                    + "'mode':'Mode5ecret','uid':-161803}]},'mandatory':['Item5ecret'],'handlers':['Handler5ecret'],'odd name 5ecret':1}");
+
+            assertThat(e.problems()).hasSize(9);
+            assertThat(e.getMessage() + e.problems()).doesNotContain("5ecret").doesNotContain("314159265").doesNotContain("271828")
+                    .doesNotContain("161803").doesNotContain("9999999999");
+        }
+
+        @Test
+        void lists_the_first_fifty_problems_and_says_how_many_there_are() {
+            StringBuilder body = new StringBuilder("{'v':1,'image':{'path':'/i.img'},'inject':{'net':'x'}");
+            for (int i = 0; i < 1234; i++) {
+                body.append(",'extra").append(i).append("':").append(i);
+            }
+            RequestRejectedException e = rejection(body.append('}').toString());
+
+            assertThat(e.problems()).hasSize(RequestDecoder.MAX_PROBLEMS);
+            assertThat(e.problemCount()).isEqualTo(1234);
+            assertThat(e.getMessage()).startsWith("the request has 1234 problems; the first 50: ");
+        }
+    }
+
+    @Nested
+    @DisplayName("a request over a limit")
+    class OverALimit {
+        final RequestLimits limits = new RequestLimits(1000, 2, 10);
+
+        RequestRejectedException rejection(String body) {
+            return catchThrowableOfType(RequestRejectedException.class, () -> RequestDecoder.decode(json(body), limits));
+        }
+
+        @Test
+        void is_too_large_for_its_body_size_file_count_or_file_bytes_naming_the_setting() {
+            String file = "{'path':'/f%d','content_b64':'AAAAAAAA'}";
+            assertThat(rejection("{'v':1,'image':{'path':'/i.img'},'inject':{'net':'" + "x".repeat(1000) + "'}}"))
+                    .hasMessageContaining("max-request-bytes").extracting(RequestRejectedException::code).isEqualTo(ErrorCode.REQUEST_TOO_LARGE);
+            assertThat(rejection("{'v':1,'image':{'path':'/i.img'},'inject':{'files':[" + file.formatted(1) + "," + file.formatted(2) + ","
+                    + file.formatted(3) + "]}}")).hasMessageContaining("3 files").hasMessageContaining("max-files")
+                    .extracting(RequestRejectedException::code).isEqualTo(ErrorCode.REQUEST_TOO_LARGE);
+            assertThat(rejection("{'v':1,'image':{'path':'/i.img'},'inject':{'files':[" + file.formatted(1) + "," + file.formatted(2) + "]}}"))
+                    .hasMessageContaining("12 bytes").hasMessageContaining("max-file-bytes-total")
+                    .extracting(RequestRejectedException::code).isEqualTo(ErrorCode.REQUEST_TOO_LARGE);
+        }
+
+        @Test
+        void has_an_image_path_longer_than_4096_bytes() {
+            RequestRejectedException e = RequestDecoderTest.rejection("{'v':1,'image':{'path':'/" + "p".repeat(4096) + "'},'inject':{'net':'x'}}");
+
+            assertThat(e.problems()).containsExactly(new Problem("$.image.path", "is longer than 4096 bytes"));
         }
     }
 

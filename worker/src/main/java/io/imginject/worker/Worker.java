@@ -118,12 +118,12 @@ public final class Worker implements AutoCloseable {
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
                 doors.add(new NativeFrontDoor(consuming.createChannel(), config.host(), config.concurrency(), jobs, runner, results, publisher,
-                        deadLetters, scheduler, Clock.systemUTC()));
+                        deadLetters, config.limits(), scheduler, Clock.systemUTC()));
                 doors.add(new UnansweredRequests(consuming.createChannel(), config.host(), publisher, deadLetters, scheduler));
             }
             if (config.oslo().isPresent()) {
                 doors.add(new OsloFrontDoor(consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner, results,
-                        publisher, deadLetters, scheduler));
+                        publisher, deadLetters, config.limits(), scheduler));
             }
             for (FrontDoor door : doors) {
                 door.start();

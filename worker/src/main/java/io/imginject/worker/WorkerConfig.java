@@ -1,6 +1,7 @@
 package io.imginject.worker;
 
 import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.RequestLimits;
 import io.imginject.protocol.Wire;
 import io.imginject.worker.chain.RetrySettings;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
@@ -29,12 +30,13 @@ import java.util.Optional;
  * @param retry how the handler chain retries transient failures
  * @param nbd how the nbd handler reaches images
  * @param guestfs how the guestfs appliance starts
+ * @param limits the most a worker takes in one request, through either front door
  * @param nativeDoor whether the worker takes native v1 requests
  * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
  */
 public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers, int concurrency,
         Path runDir, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, Duration jobTimeout, RetrySettings retry, NbdSettings nbd,
-        GuestfsSettings guestfs, boolean nativeDoor, Optional<OsloSettings> oslo) {
+        GuestfsSettings guestfs, RequestLimits limits, boolean nativeDoor, Optional<OsloSettings> oslo) {
 
     public WorkerConfig {
         imageRoots = List.copyOf(imageRoots);
@@ -68,6 +70,7 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
     public Builder toBuilder() {
         return new Builder(amqpUri, host, imageRoots, handlers).concurrency(concurrency).runDir(runDir).lockWait(lockWait)
                 .commandTimeout(commandTimeout).shutdownGrace(shutdownGrace).jobTimeout(jobTimeout).retry(retry).nbd(nbd).guestfs(guestfs)
+                .limits(limits)
                 .nativeDoor(nativeDoor).oslo(oslo.orElse(null));
     }
 
@@ -86,6 +89,7 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         private RetrySettings retry = RetrySettings.DEFAULT;
         private NbdSettings nbd = NbdSettings.DEFAULT;
         private GuestfsSettings guestfs = GuestfsSettings.DEFAULT;
+        private RequestLimits limits = RequestLimits.DEFAULT;
         private boolean nativeDoor = true;
         private OsloSettings oslo;
 
@@ -141,6 +145,11 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
             return this;
         }
 
+        public Builder limits(RequestLimits value) {
+            limits = value;
+            return this;
+        }
+
         public Builder nativeDoor(boolean value) {
             nativeDoor = value;
             return this;
@@ -154,7 +163,7 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
 
         public WorkerConfig build() {
             return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace,
-                    jobTimeout, retry, nbd, guestfs, nativeDoor, Optional.ofNullable(oslo));
+                    jobTimeout, retry, nbd, guestfs, limits, nativeDoor, Optional.ofNullable(oslo));
         }
     }
 }

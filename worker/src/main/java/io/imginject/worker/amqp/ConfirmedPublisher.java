@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
@@ -29,7 +30,8 @@ public final class ConfirmedPublisher implements AutoCloseable {
     /**
      * Publishes one message and returns once the broker confirmed it.
      *
-     * @throws IOException if the broker nacked it, did not confirm it in time, or the channel failed
+     * @throws IOException if the broker did not confirm it in time, or the channel failed; {@link PublishNackedException}
+     *     if the broker nacked it; {@link PublishRefusedException} if it can never be published as it is
      */
     public synchronized void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
         publish(exchange, routingKey, false, properties, body);
@@ -48,18 +50,47 @@ public final class ConfirmedPublisher implements AutoCloseable {
         return Optional.ofNullable(returned.getAndSet(null));
     }
 
+    /**
+     * @throws PublishRefusedException when the client cannot encode the message or the broker closes the channel over
+     *     it: the same message would fail again
+     */
     private synchronized void publish(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties properties, byte[] body)
             throws IOException {
         Channel open = channel();
-        open.basicPublish(exchange, routingKey, mandatory, properties, body);
+        try {
+            open.basicPublish(exchange, routingKey, mandatory, properties, body);
+        } catch (IllegalArgumentException e) {
+            // the client counted the message for confirms before it failed to encode it; no confirm will ever come for it
+            discard(open);
+            throw PublishRefusedException.byClient(e);
+        } catch (ShutdownSignalException e) {
+            throw PublishRefusedException.byBroker(e).orElseThrow(() -> e);
+        }
+        boolean acked;
         try {
             // the broker sends a return before the confirm, so once this returns the return listener has run
-            open.waitForConfirmsOrDie(confirmTimeout.toMillis());
+            acked = open.waitForConfirms(confirmTimeout.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting for a publisher confirm", e);
         } catch (TimeoutException e) {
+            discard(open);
             throw new IOException("the broker did not confirm within " + confirmTimeout.toMillis() + " ms", e);
+        } catch (ShutdownSignalException e) {
+            throw PublishRefusedException.byBroker(e).orElseThrow(() -> e);
+        }
+        if (!acked) {
+            throw new PublishNackedException("the broker nacked it: the queue it went to refused it (full, with x-overflow"
+                    + " reject-publish) or could not store it");
+        }
+    }
+
+    private void discard(Channel broken) {
+        channel = null;
+        try {
+            broken.abort();
+        } catch (IOException | AlreadyClosedException e) {
+            // it is dropped either way
         }
     }
 

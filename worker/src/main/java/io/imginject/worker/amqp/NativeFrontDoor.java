@@ -10,6 +10,7 @@ import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.ReplyCodec;
 import io.imginject.protocol.RequestDecoder;
+import io.imginject.protocol.RequestLimits;
 import io.imginject.protocol.RequestRejectedException;
 import io.imginject.protocol.Wire;
 import io.imginject.worker.job.Job;
@@ -33,8 +34,11 @@ import org.slf4j.MDC;
  * The native v1 front door: consumes the host's queue with manual acks and a prefetch equal to the worker's
  * concurrency, runs each request as a job, and only then acks, in this order: a failed job's copy goes to the
  * dead-letter exchange with the reason, the reply is kept (so a redelivery gets it again without a rerun), the
- * reply is published with a confirm, the request is acked. A message that is not a valid request, or whose
- * deadline has passed, is answered and dead-lettered the same way and never requeued.
+ * reply is published with a confirm, the request is acked. A message that is not a valid request, is over the
+ * worker's {@link RequestLimits} or has headers over {@value HeaderSize#MAX_REQUEST_HEADER_BYTES} bytes, or whose deadline
+ * has passed, is answered and dead-lettered the same way and
+ * never requeued. Nor is a request whose reply or dead-letter copy the broker or the client refuses as it is: the
+ * copy goes without the request's own headers, the reply becomes a small {@code reply_refused} failure.
  */
 public final class NativeFrontDoor implements FrontDoor {
     private static final Logger log = LoggerFactory.getLogger(NativeFrontDoor.class);
@@ -43,19 +47,20 @@ public final class NativeFrontDoor implements FrontDoor {
     private final JobRunner runner;
     private final JobResults results;
     private final ReplySender replies;
-    private final DeadLetterPublisher deadLetters;
+    private final DeadLettering deadLetters;
+    private final RequestLimits limits;
     private final Clock clock;
-    private final PublishRetry publishRetry = new PublishRetry();
     private final DeliveryAcks acks;
     private final HostQueueConsumer consumer;
 
     public NativeFrontDoor(Channel channel, String host, int concurrency, ExecutorService jobs, JobRunner runner, JobResults results,
-            ConfirmedPublisher replies, DeadLetterPublisher deadLetters, ScheduledExecutorService scheduler, Clock clock) {
+            ConfirmedPublisher replies, DeadLetterPublisher deadLetters, RequestLimits limits, ScheduledExecutorService scheduler, Clock clock) {
         this.host = host;
         this.runner = runner;
         this.results = results;
         this.replies = new ReplySender(replies);
-        this.deadLetters = deadLetters;
+        this.deadLetters = new DeadLettering(deadLetters);
+        this.limits = limits;
         this.clock = clock;
         this.acks = new DeliveryAcks(channel);
         this.consumer = new HostQueueConsumer(channel, host, Wire.queue(host), concurrency,
@@ -84,10 +89,10 @@ public final class NativeFrontDoor implements FrontDoor {
         String key = JobResults.key(jobId, replays(properties), delivery.getBody());
         MDC.put("job", jobId);
         try {
-            Optional<byte[]> kept = results.find(key);
+            Optional<byte[]> kept = results.answerFor(key, delivery.getEnvelope().isRedeliver());
             if (kept.isPresent()) {
                 log.info("job delivered again after it finished; sending its reply again");
-                replies.send(properties, jobId, kept.get());
+                send(delivery, jobId, kept.get(), "earlier (its reply was kept)", true);
                 acks.ack(delivery);
                 return;
             }
@@ -136,21 +141,67 @@ public final class NativeFrontDoor implements FrontDoor {
 
     private void finish(Delivery delivery, String key, JobResult result) throws IOException {
         InjectionReply reply = result.reply();
-        if (!reply.isOk()) {
+        byte[] body = ReplyCodec.encode(reply);
+        if (reply.isOk()) {
+            results.keepSuccess(key, body);
+        } else {
             ErrorInfo error = reply.error();
             String message = error.message() + (error.problems().isEmpty() ? "" : " " + error.problems());
-            DeadLetterReason reason = new DeadLetterReason(error.code(), message, result.failureClass(),
-                    reply.attempts().stream().map(Attempt::handler).distinct().toList());
-            publishRetry.run(() -> deadLetters.publish(delivery, reason));
+            deadLetter(delivery, new DeadLetterReason(error.code(), message, result.failureClass(),
+                    reply.attempts().stream().map(Attempt::handler).distinct().toList()));
+            results.keepFailure(key, body, error.retryable());
         }
-        byte[] body = ReplyCodec.encode(reply);
-        results.save(key, body);
-        replies.send(delivery.getProperties(), reply.jobId(), body);
+        send(delivery, reply.jobId(), body, reply.isOk() ? "ok" : "with " + reply.error().code().wireName(), !reply.isOk());
         acks.ack(delivery);
     }
 
-    private static InjectionRequest decode(Delivery delivery) throws RequestRejectedException {
+    /** Dead-letters the request; when even a copy without its headers is refused, it is logged and given up, not requeued. */
+    private void deadLetter(Delivery delivery, DeadLetterReason reason) throws IOException {
+        try {
+            deadLetters.publish(delivery, reason);
+        } catch (PublishRefusedException e) {
+            log.error("the request cannot be dead-lettered, even without its own headers ({}); it is dropped", e.getMessage());
+        }
+    }
+
+    /**
+     * Publishes the reply. One refused as it is becomes a small {@code reply_refused} failure that says how the job
+     * ended; one the reply queue keeps nacking is given up. Either way the request is dead-lettered with that reason
+     * unless it was already, and is not requeued.
+     */
+    private void send(Delivery delivery, String jobId, byte[] body, String outcome, boolean deadLettered) throws IOException {
+        try {
+            replies.send(delivery.getProperties(), jobId, body);
+        } catch (PublishRefusedException e) {
+            String message = "the job ended " + outcome + ", but its reply (" + body.length + " bytes) could not be published: " + e.getMessage();
+            log.error("{}; answering with a reply_refused failure instead", message);
+            if (!deadLettered) {
+                deadLetter(delivery, DeadLetterReason.of(ErrorCode.REPLY_REFUSED, message));
+            }
+            InjectionReply refused = InjectionReply.failure(jobId, host, ErrorInfo.of(ErrorCode.REPLY_REFUSED, message), 0);
+            try {
+                replies.send(delivery.getProperties(), jobId, ReplyCodec.encode(refused));
+            } catch (PublishRefusedException | PublishNackedException again) {
+                log.error("the reply_refused failure was refused too ({}); the caller gets no reply", again.getMessage());
+            }
+        } catch (PublishNackedException e) {
+            String message = "the job ended " + outcome + ", but its reply queue " + delivery.getProperties().getReplyTo()
+                    + " kept refusing the reply: " + e.getMessage();
+            log.error("{}; the reply is given up", message);
+            if (!deadLettered) {
+                deadLetter(delivery, DeadLetterReason.of(ErrorCode.REPLY_REFUSED, message));
+            }
+        }
+    }
+
+    private InjectionRequest decode(Delivery delivery) throws RequestRejectedException {
         AMQP.BasicProperties properties = delivery.getProperties();
+        long headerBytes = HeaderSize.of(properties.getHeaders());
+        if (headerBytes > HeaderSize.MAX_REQUEST_HEADER_BYTES) {
+            throw new RequestRejectedException(ErrorCode.REQUEST_TOO_LARGE, "the request's headers take " + headerBytes
+                    + " bytes; this worker takes at most " + HeaderSize.MAX_REQUEST_HEADER_BYTES + ", to leave room in the broker's frame"
+                    + " for the headers the broker and the worker add");
+        }
         if (properties.getReplyTo() != null && properties.getCorrelationId() == null) {
             throw new RequestRejectedException(ErrorCode.MISSING_CORRELATION_ID, "the request names reply_to "
                     + properties.getReplyTo() + " but has no correlation_id, so its caller could not match the reply");
@@ -164,7 +215,7 @@ public final class NativeFrontDoor implements FrontDoor {
             throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "content_encoding is " + properties.getContentEncoding()
                     + "; requests are plain UTF-8 JSON");
         }
-        return RequestDecoder.decode(delivery.getBody());
+        return RequestDecoder.decode(delivery.getBody(), limits);
     }
 
     /** How often the request was replayed from the dead-letter queue, from its header. */

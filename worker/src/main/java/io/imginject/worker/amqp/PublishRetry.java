@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Retries a confirmed publish that failed (a nack, a missing confirm, a channel or connection closed or down) with
  * exponential backoff, twelve tries over about a minute, long enough to outlast a broker restart while the client
- * library recovers the connection, before the caller gives the request back to the queue.
+ * library recovers the connection, before the caller gives the request back to the queue. A
+ * {@link PublishRefusedException} is not retried: the same message would be refused again.
  */
 public final class PublishRetry {
     private static final Logger log = LoggerFactory.getLogger(PublishRetry.class);
@@ -20,7 +21,7 @@ public final class PublishRetry {
     private final Retry retry = Retry.of("publish", RetryConfig.custom()
             .maxAttempts(12)
             .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(200, 2.0, 0.5, 10_000))
-            .retryExceptions(IOException.class, ShutdownSignalException.class)
+            .retryOnException(e -> (e instanceof IOException || e instanceof ShutdownSignalException) && !(e instanceof PublishRefusedException))
             .build());
 
     public PublishRetry() {

@@ -27,8 +27,7 @@ public final class UnansweredRequests implements FrontDoor {
 
     private final String host;
     private final ReplySender replies;
-    private final DeadLetterPublisher deadLetters;
-    private final PublishRetry publishRetry = new PublishRetry();
+    private final DeadLettering deadLetters;
     private final DeliveryAcks acks;
     private final HostQueueConsumer consumer;
 
@@ -36,7 +35,7 @@ public final class UnansweredRequests implements FrontDoor {
             ScheduledExecutorService scheduler) {
         this.host = host;
         this.replies = new ReplySender(replies);
-        this.deadLetters = deadLetters;
+        this.deadLetters = new DeadLettering(deadLetters);
         this.acks = new DeliveryAcks(channel);
         this.consumer = new HostQueueConsumer(channel, host, Wire.unansweredQueue(host), PREFETCH, this::answer, scheduler);
     }
@@ -57,7 +56,11 @@ public final class UnansweredRequests implements FrontDoor {
         try {
             ErrorInfo error = why(BrokerDeath.latest(delivery.getProperties().getHeaders()));
             log.info("request dead-lettered by the broker, not run: {}", error.code().wireName());
-            publishRetry.run(() -> deadLetters.publish(delivery, DeadLetterReason.of(error.code(), error.message())));
+            try {
+                deadLetters.publish(delivery, DeadLetterReason.of(error.code(), error.message()));
+            } catch (PublishRefusedException e) {
+                log.error("the request cannot be dead-lettered, even without its own headers ({}); it is dropped", e.getMessage());
+            }
             replies.send(delivery.getProperties(), jobId, ReplyCodec.encode(InjectionReply.failure(jobId, host, error, 0)));
             acks.ack(delivery);
         } catch (IOException | RuntimeException e) {

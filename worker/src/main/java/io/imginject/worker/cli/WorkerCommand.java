@@ -1,6 +1,7 @@
 package io.imginject.worker.cli;
 
 import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.Worker;
 import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.chain.RetrySettings;
@@ -98,6 +99,15 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--guestfs-launch-timeout", paramLabel = "SECONDS", description = "How long an appliance launch may take (default 180).")
     Integer guestfsLaunchTimeoutSeconds;
 
+    @Option(names = "--max-request-bytes", paramLabel = "BYTES", description = "Largest request body taken (default 8388608).")
+    Long maxRequestBytes;
+
+    @Option(names = "--max-files", paramLabel = "N", description = "Most files one request may inject (default 100).")
+    Integer maxFiles;
+
+    @Option(names = "--max-file-bytes-total", paramLabel = "BYTES", description = "Most file content one request may inject, summed (default 4194304).")
+    Long maxFileBytesTotal;
+
     @Option(names = "--native", negatable = true, fallbackValue = "true", arity = "0..1", paramLabel = "true|false",
             description = "Take native v1 requests on imginject.<host> (default true; --no-native for an oslo-only worker).")
     Boolean nativeDoor;
@@ -109,8 +119,13 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--oslo-exchange", paramLabel = "NAME", description = "The oslo control exchange (default nova).")
     String osloExchange;
 
-    @Option(names = "--oslo-topic", paramLabel = "TOPIC", description = "The RPC topic (default compute).")
+    @Option(names = "--oslo-topic", paramLabel = "TOPIC", description = "The RPC topic (default " + OsloSettings.DEFAULT_TOPIC
+            + "; compute, nova-compute's own, only with --oslo-no-nova-compute).")
     String osloTopic;
+
+    @Option(names = "--oslo-no-nova-compute", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "Say that no nova-compute runs on this host, which --oslo-topic compute needs (default false).")
+    Boolean osloNoNovaCompute;
 
     @Option(names = "--oslo-server", paramLabel = "NAME", description = "The RPC server name: queue <topic>.<server> (default the worker's host).")
     String osloServer;
@@ -180,17 +195,23 @@ final class WorkerCommand implements Callable<Integer> {
                         Integer.parseInt(settings.get("guestfs-memory", guestfsMemoryMib, "512")),
                         Integer.parseInt(settings.get("guestfs-vcpus", guestfsVcpus, "2")),
                         seconds(settings.get("guestfs-launch-timeout", guestfsLaunchTimeoutSeconds, "180"))))
+                .limits(new RequestLimits(
+                        Long.parseLong(settings.get("max-request-bytes", maxRequestBytes, Long.toString(RequestLimits.DEFAULT.maxRequestBytes()))),
+                        Integer.parseInt(settings.get("max-files", maxFiles, Integer.toString(RequestLimits.DEFAULT.maxFiles()))),
+                        Long.parseLong(settings.get("max-file-bytes-total", maxFileBytesTotal,
+                                Long.toString(RequestLimits.DEFAULT.maxFileBytesTotal())))))
                 .nativeDoor(Boolean.parseBoolean(settings.get("native", nativeDoor, "true")));
         if (Boolean.parseBoolean(settings.get("oslo", oslo, "false"))) {
             builder.oslo(new OsloSettings(
                     settings.get("oslo-exchange", osloExchange, "nova"),
-                    settings.get("oslo-topic", osloTopic, "compute"),
+                    settings.get("oslo-topic", osloTopic, OsloSettings.DEFAULT_TOPIC),
                     settings.get("oslo-server", osloServer, workerHost),
                     Boolean.parseBoolean(settings.get("oslo-durable", osloDurable, "false")),
                     Boolean.parseBoolean(settings.get("oslo-auto-delete", osloAutoDelete, "false")),
                     Boolean.parseBoolean(settings.get("oslo-quorum", osloQuorum, "false")),
                     seconds(settings.get("oslo-transient-ttl", osloTransientTtlSeconds, "1800")),
-                    settings.get("oslo-version", osloVersion, "1.0")));
+                    settings.get("oslo-version", osloVersion, "1.0"),
+                    Boolean.parseBoolean(settings.get("oslo-no-nova-compute", osloNoNovaCompute, "false"))));
         }
         return builder.build();
     }

@@ -22,9 +22,17 @@ import org.slf4j.LoggerFactory;
  * broker delivers again (its ack was lost to a crash, a kill or a broker restart) is answered with the very same
  * reply, without touching the image again. A reply is found by job id, replay count and a hash of the request
  * body: a replayed request, or another request under a reused job id, runs afresh.
+ *
+ * <p>What a kept reply may answer depends on how the job ended. A success answers any later delivery of the same
+ * request: running it again would only do the same. A failure that trying again cannot mend answers only a
+ * redelivery of the same delivery (the broker's redelivered flag): the same request sent anew (the image was
+ * missing and now is there) runs again, and a fresh delivery drops the kept failure. A failure that may pass
+ * ({@link io.imginject.protocol.ErrorCode#isTransient() transient}) is never kept as the answer.
  */
 public final class JobResults {
     private static final Logger log = LoggerFactory.getLogger(JobResults.class);
+    private static final String SUCCEEDED = ".ok";
+    private static final String FAILED = ".failed";
 
     private final Path directory;
     private final Duration keep;
@@ -55,9 +63,43 @@ public final class JobResults {
         }
     }
 
-    /** The reply kept under {@code key}, if it is still kept. */
-    public Optional<byte[]> find(String key) {
-        Path file = directory.resolve(key);
+    /**
+     * The kept reply that answers this delivery of the request under {@code key}, if one does: its success, or,
+     * for a {@code redelivered} delivery, its failure. A delivery that is not a redelivery drops a kept failure, so
+     * that a redelivery of this delivery is not answered with the failure of an earlier one.
+     */
+    public Optional<byte[]> answerFor(String key, boolean redelivered) {
+        Optional<byte[]> success = read(directory.resolve(key + SUCCEEDED));
+        if (success.isPresent()) {
+            return success;
+        }
+        Path failure = directory.resolve(key + FAILED);
+        if (redelivered) {
+            return read(failure);
+        }
+        delete(failure);
+        return Optional.empty();
+    }
+
+    /** Keeps the reply of a job that succeeded; a failure to keep it only costs a rerun on redelivery. */
+    public void keepSuccess(String key, byte[] reply) {
+        write(directory.resolve(key + SUCCEEDED), reply);
+    }
+
+    /**
+     * Keeps the reply of a job that failed, for a redelivery of the same delivery; one whose failure may pass
+     * ({@code retryable}) is not kept, so that any delivery runs it again.
+     */
+    public void keepFailure(String key, byte[] reply, boolean retryable) {
+        Path file = directory.resolve(key + FAILED);
+        if (retryable) {
+            delete(file);
+        } else {
+            write(file, reply);
+        }
+    }
+
+    private Optional<byte[]> read(Path file) {
         try {
             if (Files.exists(file) && !expired(file)) {
                 return Optional.of(Files.readAllBytes(file));
@@ -68,18 +110,25 @@ public final class JobResults {
         return Optional.empty();
     }
 
-    /** Keeps {@code reply} under {@code key}; a failure to keep it only costs a rerun on redelivery. */
-    public void save(String key, byte[] reply) {
-        Path temporary = directory.resolve(key + ".tmp");
+    private void write(Path file, byte[] reply) {
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             Files.write(temporary, reply);
             try {
-                Files.move(temporary, directory.resolve(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, directory.resolve(key), StandardCopyOption.REPLACE_EXISTING);
+                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
             log.warn("could not keep a job's reply; a redelivery would run it again: {}", e.toString());
+        }
+    }
+
+    private static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            log.warn("could not drop a kept failure: {}", e.toString());
         }
     }
 

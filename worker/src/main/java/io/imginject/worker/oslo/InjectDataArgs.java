@@ -7,13 +7,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.InjectionRequest;
+import io.imginject.protocol.PlainNames;
 import io.imginject.protocol.Problem;
 import io.imginject.protocol.RequestDecoder;
+import io.imginject.protocol.RequestLimits;
 import io.imginject.protocol.RequestRejectedException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,8 +26,10 @@ import java.util.regex.Pattern;
 /**
  * Turns {@code inject_data}'s keyword arguments, as nova passes them, into a v1 request, so both front doors validate
  * alike. nova's shapes: {@code files} is a list of {@code [path, contents]} pairs with plain-text contents;
- * {@code partition} null is the whole disk; null or empty items are left out, as nova skips falsy ones. Every
- * problem is reported at once, named by the argument it is in.
+ * {@code partition} null is the whole disk; null or empty items are left out, as nova skips falsy ones. The
+ * problems are reported at once, named by the argument they are in: the first {@value RequestDecoder#MAX_PROBLEMS}
+ * and how many there are; an argument is named only when its name is plain (see {@link PlainNames}), and no value
+ * is quoted. A request over the worker's {@link RequestLimits} is refused as {@code RequestTooLarge}.
  */
 final class InjectDataArgs {
     private static final JsonMapper JSON = new JsonMapper();
@@ -43,15 +48,24 @@ final class InjectDataArgs {
     private InjectDataArgs() {
     }
 
-    static InjectionRequest toRequest(ObjectNode args) throws OsloFailure {
+    static InjectionRequest toRequest(ObjectNode args, RequestLimits limits) throws OsloFailure {
+        JsonNode novaFiles = args.path("files");
+        if (novaFiles.isArray() && novaFiles.size() > limits.maxFiles()) {
+            throw OsloFailure.of(ErrorCode.REQUEST_TOO_LARGE, "inject_data's files has " + novaFiles.size() + " entries; this worker takes at most "
+                    + limits.maxFiles() + " (setting max-files)", List.of());
+        }
         List<Problem> problems = new ArrayList<>();
         ObjectNode v1 = JSON.createObjectNode();
         v1.put("v", 1);
-        args.fieldNames().forEachRemaining(name -> {
+        int position = 0;
+        for (Iterator<String> names = args.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            position++;
             if (!ARGUMENTS.contains(name)) {
-                problems.add(new Problem(name, "inject_data takes no argument " + name));
+                problems.add(PlainNames.isPlain(name) ? new Problem(name, "inject_data takes no argument " + name)
+                        : new Problem("args", "argument " + position + " is not one inject_data takes"));
             }
-        });
+        }
         JsonNode image = args.get("image");
         if (image != null && image.isObject()) {
             v1.set("image", image.deepCopy());
@@ -76,21 +90,25 @@ final class InjectDataArgs {
         }
         copyIfSet(args, v1, "mandatory");
         copyIfSet(args, v1, "handlers");
+        int count = problems.size();
         try {
-            InjectionRequest request = RequestDecoder.decode(JSON.writeValueAsBytes(v1));
+            // the body's size was checked as it came; converted, nova's plain-text files grow by a third
+            InjectionRequest request = RequestDecoder.decode(JSON.writeValueAsBytes(v1), limits.anyBodySize());
             if (problems.isEmpty()) {
                 return request;
             }
         } catch (RequestRejectedException e) {
-            e.problems().forEach(p -> problems.add(new Problem(osloPath(p.path()), p.message())));
-            if (problems.isEmpty()) {
+            if (e.code() != ErrorCode.INVALID_REQUEST) {
                 throw OsloFailure.of(e.code(), e.getMessage(), List.of());
             }
+            e.problems().forEach(p -> problems.add(new Problem(osloPath(p.path()), p.message())));
+            count += e.problemCount();
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
-        throw OsloFailure.of(ErrorCode.INVALID_REQUEST, "inject_data's arguments have " + problems.size()
-                + (problems.size() == 1 ? " problem: " : " problems: ") + problems, List.of());
+        List<Problem> listed = problems.subList(0, Math.min(problems.size(), RequestDecoder.MAX_PROBLEMS));
+        throw OsloFailure.of(ErrorCode.INVALID_REQUEST, "inject_data's arguments have " + count + (count == 1 ? " problem: "
+                : count > listed.size() ? " problems; the first " + listed.size() + ": " : " problems: ") + listed, List.of());
     }
 
     /** nova's [path, contents] pairs as v1 file objects. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.ReplyCodec;
+import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.job.Job;
 import io.imginject.worker.job.JobRunner;
 import java.io.IOException;
@@ -24,10 +25,12 @@ final class InjectDataEndpoint implements OsloEndpoint {
 
     private final JobRunner runner;
     private final String version;
+    private final RequestLimits limits;
 
-    InjectDataEndpoint(JobRunner runner, String version) {
+    InjectDataEndpoint(JobRunner runner, String version, RequestLimits limits) {
         this.runner = runner;
         this.version = version;
+        this.limits = limits;
     }
 
     @Override
@@ -48,7 +51,7 @@ final class InjectDataEndpoint implements OsloEndpoint {
     @Override
     public JsonNode invoke(OsloRequest request) throws OsloFailure {
         String jobId = request.replyTo().map(ReplyAddress::msgId).or(request::uniqueId).orElseGet(() -> UUID.randomUUID().toString());
-        InjectionReply reply = runner.run(new Job(jobId, InjectDataArgs.toRequest(request.args()))).reply();
+        InjectionReply reply = runner.run(new Job(jobId, InjectDataArgs.toRequest(request.args(), limits))).reply();
         byte[] json = ReplyCodec.encode(reply);
         if (!reply.isOk()) {
             throw OsloFailure.of(reply.error().code(), reply.error().code().wireName() + ": " + reply.error().message(),

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imginject.protocol.UnreadableJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -12,14 +13,19 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 /**
  * oslo.messaging's message envelope: {@code {"oslo.version": "2.0", "oslo.message": "<JSON text>"}} around the inner
- * message, or the inner message alone (the legacy 1.0 form). Reads requests and writes replies.
+ * message, or the inner message alone (the legacy 1.0 form). Reads requests and writes replies. Why a body is
+ * refused is told without quoting it; the ids it carries ({@code _msg_id}, {@code _unique_id}), which go into logs
+ * and replies, must look like ids, and its reply queue must be a name a queue can have (at most 255 bytes).
  */
 final class OsloEnvelope {
     static final String ENVELOPE_VERSION = "2.0";
     private static final JsonMapper JSON = new JsonMapper();
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,255}");
+    private static final int MAX_QUEUE_NAME_BYTES = 255;
 
     private OsloEnvelope() {
     }
@@ -33,7 +39,17 @@ final class OsloEnvelope {
     static OsloRequest unpack(byte[] body) throws MalformedOsloMessage {
         ObjectNode inner = inner(body);
         Optional<String> msgId = text(inner, "_msg_id");
-        Optional<ReplyAddress> replyTo = msgId.flatMap(id -> text(inner, "_reply_q").map(queue -> new ReplyAddress(id, queue)));
+        Optional<String> replyQueue = text(inner, "_reply_q");
+        Optional<String> uniqueId = text(inner, "_unique_id");
+        if (!msgId.map(OsloEnvelope::isId).orElse(true) || !uniqueId.map(OsloEnvelope::isId).orElse(true)) {
+            throw new MalformedOsloMessage("_msg_id and _unique_id must be ids of up to 255 letters, digits, '.', '_', ':' or '-'",
+                    Optional.empty());
+        }
+        if (replyQueue.isPresent() && (replyQueue.get().isEmpty()
+                || replyQueue.get().getBytes(StandardCharsets.UTF_8).length > MAX_QUEUE_NAME_BYTES)) {
+            throw new MalformedOsloMessage("_reply_q must be a queue name of 1 to " + MAX_QUEUE_NAME_BYTES + " bytes", Optional.empty());
+        }
+        Optional<ReplyAddress> replyTo = msgId.flatMap(id -> replyQueue.map(queue -> new ReplyAddress(id, queue)));
         JsonNode method = inner.get("method");
         if (method == null || !method.isTextual() || method.asText().isEmpty()) {
             throw new MalformedOsloMessage("the message names no method", replyTo);
@@ -55,7 +71,12 @@ final class OsloEnvelope {
         }
         return new OsloRequest(method.asText(), args == null || args.isNull() ? JSON.createObjectNode() : (ObjectNode) args,
                 text(inner, "namespace"), text(inner, "version").orElse("1.0"), replyTo, callMonitorTimeout,
-                text(inner, "_unique_id"), context);
+                uniqueId, context);
+    }
+
+    /** Whether {@code text} looks like an id: what may go into a log line as a message's name. */
+    static boolean isId(String text) {
+        return ID.matcher(text).matches();
     }
 
     private static ObjectNode inner(byte[] body) throws MalformedOsloMessage {
@@ -63,8 +84,8 @@ final class OsloEnvelope {
         if (outer.has("oslo.version") && outer.has("oslo.message")) {
             String version = outer.get("oslo.version").asText();
             if (!Versions.isCompatible(ENVELOPE_VERSION, version)) {
-                throw new MalformedOsloMessage("envelope version " + version + " is not compatible with " + ENVELOPE_VERSION,
-                        Optional.empty());
+                throw new MalformedOsloMessage((Versions.isValid(version) ? "envelope version " + version : "the envelope's oslo.version")
+                        + " is not compatible with " + ENVELOPE_VERSION, Optional.empty());
             }
             JsonNode message = outer.get("oslo.message");
             if (!message.isTextual()) {
@@ -83,9 +104,9 @@ final class OsloEnvelope {
             }
             return node;
         } catch (JsonProcessingException e) {
-            throw new MalformedOsloMessage("the body is not JSON: " + e.getOriginalMessage(), Optional.empty());
+            throw new MalformedOsloMessage("the body is not JSON: " + UnreadableJson.why(e), Optional.empty());
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new MalformedOsloMessage("the body could not be read as JSON: it is not valid UTF-8", Optional.empty());
         }
     }
 

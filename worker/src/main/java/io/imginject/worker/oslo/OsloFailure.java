@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.PlainNames;
 import java.io.UncheckedIOException;
 import java.util.List;
 
@@ -50,13 +51,14 @@ public final class OsloFailure extends Exception {
     /** oslo's own text for a method no endpoint has. */
     static OsloFailure noSuchMethod(String method) {
         return new OsloFailure(ErrorCode.INVALID_REQUEST, "NoSuchMethod", DISPATCHER_MODULE,
-                "Endpoint does not support RPC method " + method, List.of());
+                "Endpoint does not support RPC method " + (PlainNames.isPlain(method) ? method : "(a name that is no identifier)"), List.of());
     }
 
     /** oslo's own text for a version or namespace no endpoint serves. */
     static OsloFailure unsupportedVersion(String version, String method) {
         return new OsloFailure(ErrorCode.UNSUPPORTED_VERSION, "UnsupportedVersion", DISPATCHER_MODULE,
-                "Endpoint does not support RPC version " + version + ". Attempted method: " + method, List.of());
+                "Endpoint does not support RPC version " + (Versions.isValid(version) ? version : "(not a version)") + ". Attempted method: "
+                        + (PlainNames.isPlain(method) ? method : "(a name that is no identifier)"), List.of());
     }
 
     public ErrorCode code() {

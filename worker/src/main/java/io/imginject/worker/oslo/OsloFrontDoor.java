@@ -6,11 +6,15 @@ import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Delivery;
 import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.amqp.ConfirmedPublisher;
 import io.imginject.worker.amqp.DeadLetterPublisher;
 import io.imginject.worker.amqp.DeadLetterReason;
+import io.imginject.worker.amqp.DeadLettering;
 import io.imginject.worker.amqp.DeliveryAcks;
 import io.imginject.worker.amqp.FrontDoor;
+import io.imginject.worker.amqp.PublishNackedException;
+import io.imginject.worker.amqp.PublishRefusedException;
 import io.imginject.worker.amqp.PublishRetry;
 import io.imginject.worker.amqp.Resubscriber;
 import io.imginject.worker.job.JobInterruptedException;
@@ -35,10 +39,12 @@ import org.slf4j.MDC;
  * <p>Unlike oslo, which acks a request before running it (at most once), this door acks only after the final reply
  * is confirmed by the broker (at least once): a worker that dies mid-job leaves the request to be delivered again,
  * and the job, being idempotent, runs again to the same result. A message whose {@code _unique_id} this host has
- * finished (its final reply is kept for a day, as for native jobs) is not run again: a call gets that very reply
- * again; one still running in this process is dropped, as oslo drops duplicates. A message that
- * is not an oslo request is answered when its reply address can be read, and copied to the dead-letter exchange;
- * a cast that fails is copied there too, since it has no caller to tell.
+ * finished (its final reply is kept for a day, as for native jobs: a success for any later delivery, a failure only
+ * for a redelivery) is not run again: a call gets that very reply again; one still running in this process is
+ * dropped, as oslo drops duplicates. A message that is not an oslo request, or is over the worker's
+ * {@link RequestLimits}, is answered when its reply address can be read, and copied to the dead-letter exchange; a
+ * cast that fails is copied there too, since it has no caller to tell. No message is requeued for a reply or copy
+ * that the broker or the client refuses as it is.
  */
 public final class OsloFrontDoor implements FrontDoor {
     private static final Logger log = LoggerFactory.getLogger(OsloFrontDoor.class);
@@ -49,7 +55,8 @@ public final class OsloFrontDoor implements FrontDoor {
     private final ExecutorService jobs;
     private final RpcDispatcher dispatcher;
     private final OsloReplier replier;
-    private final DeadLetterPublisher deadLetters;
+    private final DeadLettering deadLetters;
+    private final RequestLimits limits;
     private final ScheduledExecutorService heartbeats;
     private final PublishRetry publishRetry = new PublishRetry();
     private final DeliveryAcks acks;
@@ -61,15 +68,16 @@ public final class OsloFrontDoor implements FrontDoor {
     private OsloTopology.Queues queues;
 
     public OsloFrontDoor(Channel channel, OsloSettings settings, int concurrency, ExecutorService jobs, JobRunner runner, JobResults results,
-            ConfirmedPublisher publisher, DeadLetterPublisher deadLetters, ScheduledExecutorService scheduler) {
+            ConfirmedPublisher publisher, DeadLetterPublisher deadLetters, RequestLimits limits, ScheduledExecutorService scheduler) {
         this.channel = channel;
         this.settings = settings;
         this.concurrency = concurrency;
         this.jobs = jobs;
-        this.dispatcher = new RpcDispatcher(List.of(new InjectDataEndpoint(runner, settings.endpointVersion()),
+        this.dispatcher = new RpcDispatcher(List.of(new InjectDataEndpoint(runner, settings.endpointVersion(), limits),
                 new BaseApiEndpoint(settings.topic())));
         this.replier = new OsloReplier(publisher);
-        this.deadLetters = deadLetters;
+        this.deadLetters = new DeadLettering(deadLetters);
+        this.limits = limits;
         this.heartbeats = scheduler;
         this.results = results;
         this.acks = new DeliveryAcks(channel);
@@ -130,26 +138,42 @@ public final class OsloFrontDoor implements FrontDoor {
         try {
             request = OsloEnvelope.unpack(delivery.getBody());
         } catch (OsloEnvelope.MalformedOsloMessage e) {
-            refuseMalformed(delivery, e);
+            refuse(delivery, e.replyTo(), OsloFailure.of(ErrorCode.MALFORMED_MESSAGE, e.getMessage(), List.of()),
+                    "not an oslo request: " + e.getMessage());
             return;
         }
         String uniqueId = request.uniqueId().orElseGet(() -> UUID.randomUUID().toString().replace("-", ""));
         MDC.put("job", request.replyTo().map(ReplyAddress::msgId).orElse(uniqueId));
-        request.contextText("request_id").ifPresent(id -> MDC.put("request", id));
-        if (!running.start(uniqueId)) {
-            log.info("oslo {} is a duplicate of a message running now; dropping it, as oslo does", request);
-            acks.ack(delivery);
+        request.contextId("request_id").ifPresent(id -> MDC.put("request", id));
+        try {
+            if (delivery.getBody().length > limits.maxRequestBytes()) {
+                String message = "the message is " + delivery.getBody().length + " bytes; this worker takes at most "
+                        + limits.maxRequestBytes() + " (setting max-request-bytes)";
+                refuse(delivery, request.replyTo(), OsloFailure.of(ErrorCode.REQUEST_TOO_LARGE, message, List.of()), message);
+            } else if (!running.start(uniqueId)) {
+                log.info("oslo {} is a duplicate of a message running now; dropping it, as oslo does", request);
+                acks.ack(delivery);
+            } else {
+                try {
+                    serve(delivery, request, JobResults.key(uniqueId, 0, delivery.getBody()));
+                } finally {
+                    running.finish(uniqueId);
+                }
+            }
+        } finally {
             MDC.remove("job");
             MDC.remove("request");
-            return;
         }
+    }
+
+    /** Answers a request from its kept reply where one answers this delivery, else runs it; then acks it. */
+    private void serve(Delivery delivery, OsloRequest request, String key) {
         try {
-            String key = JobResults.key(uniqueId, 0, delivery.getBody());
-            Optional<byte[]> kept = results.find(key);
+            Optional<byte[]> kept = results.answerFor(key, delivery.getEnvelope().isRedeliver());
             if (kept.isPresent()) {
                 log.info("oslo {} was finished before; {}", request, request.isCall() ? "sending its reply again" : "not running it again");
                 if (request.isCall()) {
-                    publishRetry.run(() -> replier.send(request.replyTo().get(), kept.get()));
+                    send(delivery, request.replyTo().get(), kept.get(), "earlier (its reply was kept)", true);
                 }
                 acks.ack(delivery);
                 return;
@@ -163,14 +187,13 @@ public final class OsloFrontDoor implements FrontDoor {
         } catch (IOException | RuntimeException e) {
             log.error("could not finish oslo {}; it goes back to the queue", request, e);
             acks.requeue(delivery);
-        } finally {
-            running.finish(uniqueId);
-            MDC.remove("job");
-            MDC.remove("request");
         }
     }
 
-    /** Runs the request, keeps its final reply (empty for a cast), and publishes it for a call. */
+    /**
+     * Runs the request and keeps its final reply (empty for a cast): a success for any later delivery, a failure only
+     * for a redelivery, one that may pass not at all. Publishes the reply of a call; dead-letters a failed cast.
+     */
     private void run(Delivery delivery, OsloRequest request, String key) throws IOException {
         JsonNode result = NullNode.getInstance();
         Optional<OsloFailure> failure = Optional.empty();
@@ -182,35 +205,73 @@ public final class OsloFrontDoor implements FrontDoor {
         }
         failure.ifPresentOrElse(f -> log.info("oslo {} failed: {} {}", request, f.className(), f.getMessage()),
                 () -> log.info("oslo {} done", request));
-        if (request.replyTo().isEmpty()) {
-            if (failure.isPresent()) {
-                OsloFailure f = failure.get();
-                DeadLetterReason reason = new DeadLetterReason(f.code(), "cast failed: " + f.className() + ": " + f.getMessage(),
-                        Optional.of(f.className()), List.of());
-                publishRetry.run(() -> deadLetters.publish(delivery, reason));
+        byte[] body = request.isCall() ? OsloReplier.finalReply(request.replyTo().get(), result, failure) : new byte[0];
+        if (failure.isEmpty()) {
+            results.keepSuccess(key, body);
+        } else {
+            OsloFailure f = failure.get();
+            if (request.replyTo().isEmpty()) {
+                deadLetter(delivery, new DeadLetterReason(f.code(), "cast failed: " + f.className() + ": " + f.getMessage(),
+                        Optional.of(f.className()), List.of()));
             }
-            results.save(key, new byte[0]);
-            return;
+            results.keepFailure(key, body, f.code().isTransient());
         }
-        ReplyAddress to = request.replyTo().get();
-        byte[] body = OsloReplier.finalReply(to, result, failure);
-        results.save(key, body);
-        publishRetry.run(() -> replier.send(to, body));
+        if (request.replyTo().isPresent()) {
+            send(delivery, request.replyTo().get(), body, failure.map(f -> "with " + f.className()).orElse("ok"), false);
+        }
     }
 
-    private void refuseMalformed(Delivery delivery, OsloEnvelope.MalformedOsloMessage e) {
-        log.warn("not an oslo request: {}", e.getMessage());
+    /** Answers a message that is refused without running it, when it can be answered, and dead-letters it; then acks it. */
+    private void refuse(Delivery delivery, Optional<ReplyAddress> replyTo, OsloFailure failure, String reason) {
+        log.warn("oslo message refused: {}", reason);
         try {
-            if (e.replyTo().isPresent()) {
-                OsloFailure failure = OsloFailure.of(ErrorCode.MALFORMED_MESSAGE, e.getMessage(), List.of());
-                byte[] body = OsloReplier.finalReply(e.replyTo().get(), NullNode.getInstance(), Optional.of(failure));
-                publishRetry.run(() -> replier.send(e.replyTo().get(), body));
+            if (replyTo.isPresent()) {
+                send(delivery, replyTo.get(), OsloReplier.finalReply(replyTo.get(), NullNode.getInstance(), Optional.of(failure)),
+                        "with " + failure.className(), true);
             }
-            publishRetry.run(() -> deadLetters.publish(delivery, DeadLetterReason.of(ErrorCode.MALFORMED_MESSAGE, "not an oslo request: " + e.getMessage())));
+            deadLetter(delivery, DeadLetterReason.of(failure.code(), reason));
             acks.ack(delivery);
-        } catch (IOException failure) {
-            log.error("could not dead-letter a malformed oslo message; it goes back to the queue", failure);
+        } catch (IOException e) {
+            log.error("could not answer or dead-letter a refused oslo message; it goes back to the queue", e);
             acks.requeue(delivery);
+        }
+    }
+
+    /**
+     * Publishes a final reply. One refused as it is becomes a small {@code ReplyRefused} failure that says how the call
+     * ended; one the reply queue keeps nacking is given up. Either way the request is dead-lettered with that reason
+     * unless {@code deadLetteredAnyway}, and is not requeued.
+     */
+    private void send(Delivery delivery, ReplyAddress to, byte[] body, String outcome, boolean deadLetteredAnyway) throws IOException {
+        try {
+            publishRetry.run(() -> replier.send(to, body));
+        } catch (PublishRefusedException e) {
+            String message = "the call ended " + outcome + ", but its reply (" + body.length + " bytes) could not be published: " + e.getMessage();
+            log.error("{}; answering with a ReplyRefused failure instead", message);
+            if (!deadLetteredAnyway) {
+                deadLetter(delivery, DeadLetterReason.of(ErrorCode.REPLY_REFUSED, message));
+            }
+            byte[] refused = OsloReplier.finalReply(to, NullNode.getInstance(), Optional.of(OsloFailure.of(ErrorCode.REPLY_REFUSED, message, List.of())));
+            try {
+                publishRetry.run(() -> replier.send(to, refused));
+            } catch (PublishRefusedException | PublishNackedException again) {
+                log.error("the ReplyRefused failure was refused too ({}); the caller gets no reply", again.getMessage());
+            }
+        } catch (PublishNackedException e) {
+            String message = "the call ended " + outcome + ", but its reply queue kept refusing the reply: " + e.getMessage();
+            log.error("{}; the reply is given up", message);
+            if (!deadLetteredAnyway) {
+                deadLetter(delivery, DeadLetterReason.of(ErrorCode.REPLY_REFUSED, message));
+            }
+        }
+    }
+
+    /** Dead-letters the request; when even a copy without its headers is refused, it is logged and given up, not requeued. */
+    private void deadLetter(Delivery delivery, DeadLetterReason reason) throws IOException {
+        try {
+            deadLetters.publish(delivery, reason);
+        } catch (PublishRefusedException e) {
+            log.error("the oslo message cannot be dead-lettered, even without its own headers ({}); it is dropped", e.getMessage());
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.imginject.worker.oslo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imginject.protocol.PlainNames;
 import java.util.Map;
 import java.util.Optional;
 
@@ -24,13 +25,16 @@ public record OsloRequest(String method, ObjectNode args, Optional<String> names
         return replyTo.isPresent();
     }
 
-    /** The context entry {@code key} as text, for logs (never the auth token). */
-    public Optional<String> contextText(String key) {
-        return Optional.ofNullable(context.get(key)).map(String::valueOf);
+    /** The context entry {@code key} as text, for logs (never the auth token), when it looks like an id. */
+    public Optional<String> contextId(String key) {
+        return Optional.ofNullable(context.get(key)).map(String::valueOf).filter(OsloEnvelope::isId);
     }
 
+    /** The method, the version and the namespace as far as they are plain names, and the message id: for logs. */
     @Override
     public String toString() {
-        return method + " v" + version + namespace.map(n -> " in " + n).orElse("") + replyTo.map(to -> " call " + to.msgId()).orElse(" cast");
+        return (PlainNames.isPlain(method) ? method : "(a method that is no identifier)") + " v" + (Versions.isValid(version) ? version : "?")
+                + namespace.map(n -> " in " + (PlainNames.isPlain(n) ? n : "?")).orElse("")
+                + replyTo.map(to -> " call " + to.msgId()).orElse(" cast");
     }
 }

@@ -124,6 +124,42 @@ class FailedJobsTest {
     }
 
     @Test
+    void a_job_sent_again_after_it_failed_runs_again_rather_than_getting_the_old_failure() throws Exception {
+        java.nio.file.Path path = worker().images().resolve("comes-later.img");
+        byte[] body = RequestEncoder.encode(Requests.net(path));
+
+        worker().publishRaw(worker().replyingProperties("later-1").messageId("job-later").build(), body);
+        InjectionReply first = worker().nextRawReply().reply();
+        worker().nextDeadLetter();
+        TestImages.build(worker().images(), "comes-later.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        worker().publishRaw(worker().replyingProperties("later-2").messageId("job-later").build(), body);
+        InjectionReply second = worker().nextRawReply().reply();
+
+        assertThat(first.error().code()).isEqualTo(ErrorCode.IMAGE_NOT_FOUND);
+        assertThat(second.isOk()).as("%s", second).isTrue();
+    }
+
+    @Test
+    void a_job_whose_reply_queue_refuses_every_reply_is_dead_lettered_and_acked_not_requeued_for_ever() throws Exception {
+        TestImages.Built image = image("full-reply-queue.img");
+        try (com.rabbitmq.client.Connection connection = io.imginject.worker.testing.TestBroker.connect("full-replies");
+                com.rabbitmq.client.Channel channel = connection.createChannel()) {
+            String full = channel.queueDeclare("", false, true, true, Map.of("x-max-length", 0, "x-overflow", "reject-publish")).getQueue();
+
+            worker().publishRaw(new com.rabbitmq.client.AMQP.BasicProperties.Builder().contentType(Wire.CONTENT_TYPE).correlationId("full")
+                    .messageId("to-a-full-queue").replyTo(full).build(), RequestEncoder.encode(Requests.net(image.path())));
+            WorkerFixture.DeadLetter dead = worker().nextDeadLetter(Duration.ofMinutes(3));
+
+            assertThat(dead.properties().getMessageId()).isEqualTo("to-a-full-queue");
+            assertThat(dead.header("x-imginject-error-code")).isEqualTo("reply_refused");
+            assertThat(dead.header("x-imginject-error-message").toString()).contains("ended ok");
+            Thread.sleep(2000);
+            assertThat(worker().requestsWaiting()).as("the request is not requeued").isZero();
+            assertThat(worker().deadLettersWaiting()).isZero();
+        }
+    }
+
+    @Test
     void a_consumer_the_broker_cancels_comes_back_by_itself() throws Exception {
         worker().deleteQueue(Wire.queue(worker().host()));
         TestImages.Built image = image("after-cancel.img");

@@ -20,6 +20,7 @@ import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -63,6 +64,43 @@ class SecretsStayOutOfLogsTest {
             String text = event.getFormattedMessage() + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy()));
             assertThat(text).doesNotContain(PASSWORD).doesNotContain(CONTENT)
                     .doesNotContain(Base64.getEncoder().encodeToString(CONTENT.getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    @Test
+    void not_when_a_body_is_no_json_or_its_values_are_wrong_nor_in_the_reply_or_the_dead_letter() throws Exception {
+        HostRequirements.root();
+        List<String> secrets = List.of("Hunter2DoNotEcho", "31415926535", "FormatSecret", "ModeSecret", "ItemSecret", "HandlerSecret",
+                "271828182845", "MetaKeySecret", "1618033988");
+        List<String> bodies = List.of(
+                "{'v':1,'image':{'path':'/x.img'},'inject':{'admin_password': Hunter2DoNotEcho}}",
+                "{'v':1,'image':{'path':'/x.img'},'inject':{'admin_password': 31415926535}}",
+                "{'v':1,'image':{'path':'/x.img','format':'FormatSecret'},'mandatory':['ItemSecret'],'handlers':['HandlerSecret'],"
+                        + "'inject':{'files':[{'path':'/a','content_b64':'','mode':'ModeSecret','uid':271828182845}],"
+                        + "'metadata':{'MetaKeySecret':1618033988}}}");
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> captured = new ListAppender<>();
+        captured.start();
+        root.addAppender(captured);
+        List<String> answers = new ArrayList<>();
+        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
+            for (String body : bodies) {
+                worker.publishRaw(worker.replyingProperties("wrong").build(), body.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
+                answers.add(worker.nextRawReply().reply().toString());
+                WorkerFixture.DeadLetter dead = worker.nextDeadLetter();
+                answers.add(dead.header("x-imginject-error-message").toString());
+            }
+        } finally {
+            root.detachAppender(captured);
+        }
+
+        for (ILoggingEvent event : captured.list) {
+            answers.add(event.getFormattedMessage() + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy())));
+        }
+        for (String answer : answers) {
+            for (String secret : secrets) {
+                assertThat(answer).doesNotContain(secret);
+            }
         }
     }
 

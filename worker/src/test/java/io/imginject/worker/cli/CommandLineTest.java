@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imginject.protocol.HandlerName;
 import io.imginject.worker.WorkerConfig;
+import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.oslo.OsloSettings;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
@@ -140,8 +141,8 @@ class CommandLineTest {
         WorkerConfig osloOnlyConfig = osloOnly.config(Settings.load(null, Map.of()));
 
         assertThat(bothConfig.nativeDoor()).isTrue();
-        assertThat(bothConfig.oslo()).hasValue(new OsloSettings("nova", "compute", "h1", false, false, false,
-                Duration.ofMinutes(30), "1.0"));
+        assertThat(bothConfig.oslo()).hasValue(new OsloSettings("nova", "imginject_rpc", "h1", false, false, false,
+                Duration.ofMinutes(30), "1.0", false));
         assertThat(osloOnlyConfig.nativeDoor()).isFalse();
         assertThat(osloOnlyConfig.oslo()).hasValueSatisfying(oslo -> {
             assertThat(oslo.exchange()).isEqualTo("openstack");
@@ -149,6 +150,29 @@ class CommandLineTest {
             assertThat(oslo.quorum()).isTrue();
             assertThat(oslo.endpointVersion()).isEqualTo("6.0");
         });
+    }
+
+    @Test
+    void worker_takes_nova_computes_topic_only_when_told_no_nova_compute_runs_on_the_host() {
+        WorkerCommand refused = new WorkerCommand();
+        new CommandLine(refused).parseArgs("--image-root", "/srv", "--oslo", "--oslo-topic", "compute");
+        WorkerCommand told = new WorkerCommand();
+        new CommandLine(told).parseArgs("--image-root", "/srv", "--oslo", "--oslo-topic", "compute", "--oslo-no-nova-compute");
+
+        assertThatThrownBy(() -> refused.config(Settings.load(null, Map.of()))).hasMessageContaining("nova-compute")
+                .hasMessageContaining("oslo-no-nova-compute=true");
+        assertThat(told.config(Settings.load(null, Map.of())).oslo()).hasValueSatisfying(oslo -> assertThat(oslo.topic()).isEqualTo("compute"));
+    }
+
+    @Test
+    void worker_takes_its_request_limits_from_flags_or_defaults() {
+        WorkerCommand set = new WorkerCommand();
+        new CommandLine(set).parseArgs("--image-root", "/srv", "--max-request-bytes", "1000", "--max-files", "3", "--max-file-bytes-total", "500");
+
+        assertThat(set.config(Settings.load(null, Map.of())).limits()).isEqualTo(new RequestLimits(1000, 3, 500));
+        WorkerCommand unset = new WorkerCommand();
+        new CommandLine(unset).parseArgs("--image-root", "/srv");
+        assertThat(unset.config(Settings.load(null, Map.of())).limits()).isEqualTo(new RequestLimits(8 * 1024 * 1024, 100, 4 * 1024 * 1024));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.imginject.worker.oslo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -38,13 +39,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real Python oslo.messaging {@code RPCClient}, as nova uses to call nova-compute, calls the Java worker over
- * the real broker. The exchange is named per test run so runs do not meet; everything else is oslo's default.
+ * the real broker, on the worker's own topic. The exchange is named per test run so runs do not meet; everything
+ * else is the worker's default.
  */
 @ExtendWith(NoHostLeaks.class)
 class NovaComputePeerTest {
     static final JsonMapper JSON = new JsonMapper();
     static final String EXCHANGE = "nova-test-" + UUID.randomUUID().toString().substring(0, 8);
     static final String SERVER = "compute-host-1";
+    static final String TOPIC = OsloSettings.DEFAULT_TOPIC;
 
     @TempDir
     static Path directory;
@@ -56,11 +59,11 @@ class NovaComputePeerTest {
         HostRequirements.root();
         HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse");
         OsloClient.require();
-        OsloSettings oslo = new OsloSettings(EXCHANGE, "compute", SERVER, false, false, false, Duration.ofMinutes(30), "1.0");
+        OsloSettings oslo = new OsloSettings(EXCHANGE, TOPIC, SERVER, false, false, false, Duration.ofMinutes(30), "1.0", false);
         worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS),
                 config -> config.concurrency(2).oslo(oslo), UnaryOperator.identity());
         String amqp = TestBroker.uri().toString();
-        nova = new OsloClient(amqp.replaceFirst("^amqp://", "rabbit://").replaceFirst("/%2[fF]$", "/"), EXCHANGE, "compute", SERVER);
+        nova = new OsloClient(amqp.replaceFirst("^amqp://", "rabbit://").replaceFirst("/%2[fF]$", "/"), EXCHANGE, TOPIC, SERVER);
     }
 
     @AfterAll
@@ -68,8 +71,8 @@ class NovaComputePeerTest {
         if (worker != null) {
             worker.close();
             try (Connection connection = TestBroker.connect("cleanup"); Channel channel = connection.createChannel()) {
-                channel.queueDelete("compute");
-                channel.queueDelete("compute." + SERVER);
+                channel.queueDelete(TOPIC);
+                channel.queueDelete(TOPIC + "." + SERVER);
                 channel.exchangeDelete(EXCHANGE);
             }
         }
@@ -195,7 +198,7 @@ class NovaComputePeerTest {
         ObjectNode request = call("ping", args, "1.1");
         request.put("namespace", "baseapi");
 
-        assertThat(nova.run(request).get("result")).isEqualTo(JSON.readTree("{\"service\":\"compute\",\"arg\":\"hello\"}"));
+        assertThat(nova.run(request).get("result")).isEqualTo(JSON.readTree("{\"service\":\"" + TOPIC + "\",\"arg\":\"hello\"}"));
     }
 
     @Test
@@ -230,9 +233,9 @@ class NovaComputePeerTest {
             byte[] body = JSON.writeValueAsBytes(Map.of("oslo.version", "2.0", "oslo.message", JSON.writeValueAsString(inner)));
             AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().contentType("application/json").contentEncoding("utf-8").build();
 
-            channel.basicPublish(EXCHANGE, "compute." + SERVER, properties, body);
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, properties, body);
             JsonNode first = nextReply(channel, replies);
-            channel.basicPublish(EXCHANGE, "compute." + SERVER, properties, body);
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, properties, body);
             JsonNode second = nextReply(channel, replies);
 
             assertThat(first.get("_msg_id").asText()).isEqualTo("m1");
@@ -249,8 +252,8 @@ class NovaComputePeerTest {
     void a_message_that_is_not_oslo_is_dead_lettered_and_the_worker_goes_on() throws Exception {
         try (Connection connection = TestBroker.connect("junk"); Channel channel = connection.createChannel()) {
             String catcher = channel.queueDeclare().getQueue();
-            channel.queueBind(catcher, Wire.DEAD_LETTER_EXCHANGE, "compute." + SERVER);
-            channel.basicPublish(EXCHANGE, "compute." + SERVER, null, "not json".getBytes(StandardCharsets.UTF_8));
+            channel.queueBind(catcher, Wire.DEAD_LETTER_EXCHANGE, TOPIC + "." + SERVER);
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, null, "not json".getBytes(StandardCharsets.UTF_8));
 
             GetResponse dead = null;
             for (int i = 0; i < 600 && dead == null; i++) {
@@ -266,6 +269,228 @@ class NovaComputePeerTest {
         ObjectNode ping = call("ping", args, "1.0");
         ping.put("namespace", "baseapi");
         assertThat(nova.run(ping).get("result").get("arg").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void a_worker_with_the_default_settings_leaves_nova_computes_own_queues_to_it() throws Exception {
+        String host = "nova-host-" + UUID.randomUUID().toString().substring(0, 8);
+        try (Connection connection = TestBroker.connect("nova-compute"); Channel novaCompute = connection.createChannel()) {
+            novaCompute.exchangeDeclare("nova", "topic", false, false, null);
+            novaCompute.queueDeclare("compute." + host, false, false, false, null);
+            novaCompute.queueBind("compute." + host, "nova", "compute." + host);
+            ObjectNode cast = JSON.createObjectNode();
+            cast.put("method", "reboot_instance");
+            cast.putObject("args");
+            cast.put("version", "5.0");
+            cast.put("_unique_id", UUID.randomUUID().toString());
+            novaCompute.basicPublish("nova", "compute." + host, null, envelope(cast));
+            try (WorkerFixture peer = WorkerFixture.start(directory.resolve("peer"), List.of(HandlerName.LOOP),
+                    config -> config.nativeDoor(false).oslo(OsloSettings.defaults(host)), UnaryOperator.identity())) {
+                Thread.sleep(2000);
+
+                assertThat(novaCompute.consumerCount("compute." + host)).as("the worker consumes nova-compute's queue").isZero();
+                assertThat(novaCompute.messageCount("compute." + host)).as("nova-compute's cast is still there for it").isEqualTo(1);
+            } finally {
+                novaCompute.queueDelete("compute." + host);
+                novaCompute.queueDelete(TOPIC + "." + host);
+                novaCompute.exchangeDelete("nova");
+            }
+        }
+    }
+
+    @Test
+    void a_worker_refuses_nova_computes_topic_unless_told_no_nova_compute_shares_the_host() throws Exception {
+        String exchange = EXCHANGE + "-compute";
+        String server = "h-" + UUID.randomUUID().toString().substring(0, 8);
+
+        assertThatThrownBy(() -> new OsloSettings(exchange, "compute", server, false, false, false, Duration.ofMinutes(30), "1.0", false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nova-compute").hasMessageContaining("oslo-no-nova-compute");
+        OsloSettings told = new OsloSettings(exchange, "compute", server, false, false, false, Duration.ofMinutes(30), "1.0", true);
+        try (WorkerFixture alone = WorkerFixture.start(directory.resolve("alone"), List.of(HandlerName.LOOP),
+                config -> config.nativeDoor(false).oslo(told), UnaryOperator.identity())) {
+            assertThat(alone.consumerCount("compute." + server)).isEqualTo(1);
+        } finally {
+            try (Connection connection = TestBroker.connect("cleanup"); Channel channel = connection.createChannel()) {
+                channel.queueDelete("compute");
+                channel.queueDelete("compute." + server);
+                channel.exchangeDelete(exchange);
+            }
+        }
+    }
+
+    @Test
+    void a_body_that_is_not_json_is_dead_lettered_without_quoting_it_and_wrong_values_are_not_quoted() throws Exception {
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> captured = new ch.qos.logback.core.read.ListAppender<>();
+        captured.start();
+        root.addAppender(captured);
+        List<String> answers = new java.util.ArrayList<>();
+        try (Connection connection = TestBroker.connect("secrets"); Channel channel = connection.createChannel()) {
+            String catcher = deadLetterCatcher(channel);
+            byte[] body = JSON.writeValueAsBytes(Map.of("oslo.version", "2.0", "oslo.message",
+                    "{\"method\": \"inject_data\", \"args\": {\"admin_password\": Hunter2NotJson}}"));
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, null, body);
+            answers.add(nextDeadLetter(channel, catcher).getProps().getHeaders().get("x-imginject-error-message").toString());
+
+            ObjectNode args = injectArgs(worker.images().resolve("secret.img"), "raw");
+            args.put("admin_password", 27182818284L);
+            args.put("partition", "PartitionSecret");
+            answers.add(nova.run(call("inject_data", args, "1.0")).toString());
+        } finally {
+            root.detachAppender(captured);
+        }
+        captured.list.forEach(event -> answers.add(event.getFormattedMessage()));
+
+        assertThat(answers).isNotEmpty().allSatisfy(answer -> assertThat(answer)
+                .doesNotContain("Hunter2NotJson").doesNotContain("27182818284").doesNotContain("PartitionSecret"));
+    }
+
+    @Test
+    void arguments_with_thousands_of_problems_get_the_first_fifty_and_how_many_there_are() throws Exception {
+        ObjectNode args = injectArgs(image("many-args.img").path(), "raw");
+        for (int i = 0; i < 5000; i++) {
+            args.put("unknown_" + i, i);
+        }
+
+        JsonNode error = nova.run(call("inject_data", args, "1.0")).get("error");
+
+        assertThat(error.get("exc_type").asText()).isEqualTo("InvalidRequest");
+        assertThat(error.get("value").asText()).contains("5000 problems");
+        assertThat(error.get("value").asText().split("takes no argument", -1).length - 1).isLessThanOrEqualTo(50);
+        assertThat(error.toString().length()).isLessThan(32 * 1024);
+    }
+
+    @Test
+    void a_call_over_the_size_limit_is_refused_as_too_large() throws Exception {
+        try (Connection connection = TestBroker.connect("huge"); Channel channel = connection.createChannel()) {
+            String replies = channel.queueDeclare().getQueue();
+            ObjectNode args = injectArgs(worker.images().resolve("huge.img"), "raw");
+            args.put("net", "#".repeat(9 * 1024 * 1024));
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, null, envelope(callMessage(args, replies, "u-" + UUID.randomUUID())));
+
+            JsonNode failure = JSON.readTree(nextReply(channel, replies).get("failure").asText());
+
+            assertThat(failure.get("class").asText()).isEqualTo("RequestTooLarge");
+            assertThat(failure.get("message").asText()).contains("max-request-bytes");
+        }
+    }
+
+    @Test
+    void a_call_sent_again_after_it_failed_runs_again_rather_than_getting_the_old_failure() throws Exception {
+        Path path = worker.images().resolve("later.img");
+        try (Connection connection = TestBroker.connect("later"); Channel channel = connection.createChannel()) {
+            String replies = channel.queueDeclare().getQueue();
+            byte[] body = envelope(callMessage(injectArgs(path, "raw"), replies, "u-" + UUID.randomUUID()));
+
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, null, body);
+            JsonNode first = nextReply(channel, replies);
+            TestImages.build(worker.images(), "later.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, null, body);
+            JsonNode second = nextReply(channel, replies);
+
+            assertThat(first.get("failure").asText()).contains("ImageNotFound");
+            assertThat(second.get("failure").isNull()).as("%s", second).isTrue();
+            assertThat(second.at("/result/status").asText()).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void a_call_whose_reply_queue_no_queue_can_have_is_dead_lettered_not_requeued() throws Exception {
+        try (Connection connection = TestBroker.connect("long-reply-q"); Channel channel = connection.createChannel()) {
+            String catcher = deadLetterCatcher(channel);
+            ObjectNode ping = callMessage(OsloClient.args(), "q".repeat(300), "u-" + UUID.randomUUID());
+            ping.put("method", "ping");
+            ping.put("namespace", "baseapi");
+            ping.put("version", "1.1");
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, null, envelope(ping));
+
+            GetResponse dead = nextDeadLetter(channel, catcher);
+
+            assertThat(dead.getProps().getHeaders().get("x-imginject-error-code").toString()).isEqualTo("malformed_message");
+            Thread.sleep(2000);
+            assertThat(channel.messageCount(catcher)).as("dead-lettered once, not requeued and run again").isZero();
+        }
+    }
+
+    @Test
+    void a_failed_cast_whose_dead_letter_copy_would_not_fit_in_a_frame_is_still_dead_lettered_and_not_requeued() throws Exception {
+        try (Connection connection = TestBroker.connect("fat-headers"); Channel channel = connection.createChannel()) {
+            String catcher = deadLetterCatcher(channel);
+            ObjectNode cast = JSON.createObjectNode();
+            cast.put("method", "no_such_method");
+            cast.putObject("args");
+            cast.put("_unique_id", "u-" + UUID.randomUUID());
+            AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().messageId("fat-cast")
+                    .headers(Map.of("x-padding", "p".repeat(130_900))).build();
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, properties, envelope(cast));
+
+            GetResponse dead = nextDeadLetter(channel, catcher);
+
+            assertThat(dead.getProps().getMessageId()).isEqualTo("fat-cast");
+            assertThat(dead.getProps().getHeaders()).doesNotContainKey("x-padding");
+            assertThat(dead.getProps().getHeaders().get("x-imginject-error-message").toString()).contains("NoSuchMethod").contains("headers");
+            Thread.sleep(2000);
+            assertThat(channel.messageCount(catcher)).as("dead-lettered once, not requeued and run again").isZero();
+        }
+    }
+
+    @Test
+    void a_call_whose_reply_queue_refuses_every_reply_is_dead_lettered_and_acked_not_requeued_for_ever() throws Exception {
+        try (Connection connection = TestBroker.connect("full-reply-q"); Channel channel = connection.createChannel()) {
+            String catcher = deadLetterCatcher(channel);
+            String full = channel.queueDeclare("", false, true, true, Map.of("x-max-length", 0, "x-overflow", "reject-publish")).getQueue();
+            ObjectNode ping = callMessage(OsloClient.args().put("arg", 1), full, "u-" + UUID.randomUUID());
+            ping.put("method", "ping");
+            ping.put("namespace", "baseapi");
+            ping.put("version", "1.1");
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, null, envelope(ping));
+
+            GetResponse dead = nextDeadLetter(channel, catcher, Duration.ofMinutes(3));
+
+            assertThat(dead.getProps().getHeaders().get("x-imginject-error-code").toString()).isEqualTo("reply_refused");
+            assertThat(dead.getProps().getHeaders().get("x-imginject-error-message").toString()).contains("ended ok");
+            Thread.sleep(2000);
+            assertThat(channel.messageCount(TOPIC + "." + SERVER)).as("the call is not requeued").isZero();
+            assertThat(channel.messageCount(catcher)).isZero();
+        }
+    }
+
+    static byte[] envelope(ObjectNode inner) throws Exception {
+        return JSON.writeValueAsBytes(Map.of("oslo.version", "2.0", "oslo.message", JSON.writeValueAsString(inner)));
+    }
+
+    static ObjectNode callMessage(ObjectNode args, String replyQueue, String uniqueId) {
+        ObjectNode inner = JSON.createObjectNode();
+        inner.put("method", "inject_data");
+        inner.set("args", args);
+        inner.put("version", "1.0");
+        inner.put("_msg_id", "m-" + UUID.randomUUID());
+        inner.put("_reply_q", replyQueue);
+        inner.putNull("_timeout");
+        inner.put("_unique_id", uniqueId);
+        return inner;
+    }
+
+    static String deadLetterCatcher(Channel channel) throws Exception {
+        String catcher = channel.queueDeclare().getQueue();
+        channel.queueBind(catcher, Wire.DEAD_LETTER_EXCHANGE, TOPIC + "." + SERVER);
+        return catcher;
+    }
+
+    static GetResponse nextDeadLetter(Channel channel, String catcher) throws Exception {
+        return nextDeadLetter(channel, catcher, Duration.ofSeconds(30));
+    }
+
+    static GetResponse nextDeadLetter(Channel channel, String catcher, Duration wait) throws Exception {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            GetResponse dead = channel.basicGet(catcher, true);
+            if (dead != null) {
+                return dead;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("nothing was dead-lettered within " + wait);
     }
 
     static JsonNode nextReply(Channel channel, String queue) throws Exception {

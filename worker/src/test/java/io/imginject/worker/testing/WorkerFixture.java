@@ -149,16 +149,36 @@ public final class WorkerFixture implements AutoCloseable {
     }
 
     public RawReply nextRawReply() throws InterruptedException {
-        RawReply reply = rawReplyQueue.poll(2, TimeUnit.MINUTES);
+        return nextRawReply(Duration.ofMinutes(2));
+    }
+
+    /** The next reply on the raw reply queue, waiting up to {@code wait}. */
+    public RawReply nextRawReply(Duration wait) throws InterruptedException {
+        RawReply reply = rawReplyQueue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
         if (reply == null) {
-            throw new AssertionError("no reply on the raw reply queue within 2 minutes");
+            throw new AssertionError("no reply on the raw reply queue within " + wait);
         }
         return reply;
     }
 
+    /** The next reply on the raw reply queue if one comes within {@code wait}, else null. */
+    public RawReply pollRawReply(Duration wait) throws InterruptedException {
+        return rawReplyQueue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** How many requests wait in this host's queue, not yet taken by the worker. */
+    public long requestsWaiting() throws IOException {
+        return raw.messageCount(Wire.queue(host));
+    }
+
     /** The next message the worker dead-lettered for this host, waiting up to 30 s. */
     public DeadLetter nextDeadLetter() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        return nextDeadLetter(Duration.ofSeconds(30));
+    }
+
+    /** The next message the worker dead-lettered for this host, waiting up to {@code wait}. */
+    public DeadLetter nextDeadLetter(Duration wait) throws Exception {
+        long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             GetResponse response = raw.basicGet(deadLetterCatcher, true);
             if (response != null) {
@@ -166,7 +186,7 @@ public final class WorkerFixture implements AutoCloseable {
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("nothing was dead-lettered for " + host + " within 30 s");
+        throw new AssertionError("nothing was dead-lettered for " + host + " within " + wait);
     }
 
     /** How many messages are waiting in the catcher right now. */
