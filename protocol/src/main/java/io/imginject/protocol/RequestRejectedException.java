@@ -22,12 +22,8 @@ public final class RequestRejectedException extends Exception {
         this.problemCount = Math.max(problemCount, problems.size());
     }
 
-    public RequestRejectedException(ErrorCode code, String message, List<Problem> problems) {
-        this(code, message, problems, problems.size());
-    }
-
     public RequestRejectedException(ErrorCode code, String message) {
-        this(code, message, List.of());
+        this(code, message, List.of(), 0);
     }
 
     public ErrorCode code() {
