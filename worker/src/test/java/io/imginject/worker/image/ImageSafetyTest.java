@@ -133,6 +133,26 @@ class ImageSafetyTest {
         }
     }
 
+    @Test
+    void a_stated_qcow2_whose_backing_vmdk_names_a_fifo_extent_is_vetted_down_the_chain_before_qemu_img_opens_any_of_it() throws Exception {
+        Path descriptor = worker().images().resolve("chained.vmdk");
+        Path fifo = worker().images().resolve("chained-flat.vmdk");
+        Commands.run("mkfifo", fifo.toString());
+        Files.writeString(descriptor, """
+                # Disk DescriptorFile
+                version=1
+                createType="monolithicFlat"
+                RW 32768 FLAT "chained-flat.vmdk" 0
+                """);
+        Path overlay = worker().images().resolve("on-vmdk.qcow2");
+        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "chained.vmdk", "-F", "vmdk", "-u", overlay.toString(), "16M");
+
+        InjectionReply reply = callReleasing(overlay, Optional.of(ImageFormat.QCOW2), fifo);
+
+        assertRefused(reply, ErrorCode.UNSAFE_BACKING_FILE, "chained-flat.vmdk");
+        assertThat(someoneHoldsOpen(fifo)).as("a process opened the fifo %s", fifo).isFalse();
+    }
+
     /**
      * Calls for {@code image} with a deadline of 20 s (refusing an image takes well under a second); if the call
      * does not answer in time, opens {@code fifo} for writing once so whatever blocks on it goes on, then fails.
