@@ -20,7 +20,11 @@ import io.imginject.worker.testing.WorkerFixture;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -43,6 +47,10 @@ class ImageSafetyTest {
         return worker().call(Requests.net(image));
     }
 
+    static InjectionReply net(Path image, ImageFormat format) throws Exception {
+        return worker().call(Requests.net(image).withImage(ImageRef.of(image.toString()).withFormat(format)));
+    }
+
     static void assertRefused(InjectionReply reply, ErrorCode code, String messagePart) {
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.ERROR);
         assertThat(reply.error().code()).isEqualTo(code);
@@ -55,7 +63,7 @@ class ImageSafetyTest {
         Path evil = worker().images().resolve("evil.qcow2");
         Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", evil.toString());
 
-        assertRefused(net(evil), ErrorCode.UNSAFE_BACKING_FILE, "the backing file of " + evil + " is refused");
+        assertRefused(net(evil, ImageFormat.QCOW2), ErrorCode.UNSAFE_BACKING_FILE, "the backing file of " + evil + " is refused");
     }
 
     @Test
@@ -67,13 +75,118 @@ class ImageSafetyTest {
     }
 
     @Test
+    void a_raw_disk_whose_guest_wrote_a_qcow2_header_backed_by_another_tenants_disk_is_refused_and_the_other_disk_is_not_read() throws Exception {
+        TestImages.Built victim = TestImages.build(worker().images(), "other-tenant.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        Path attacker = worker().images().resolve("tenant.img");
+        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "other-tenant.img", "-F", "raw", attacker.toString());
+        byte[] victimBefore = Files.readAllBytes(victim.path());
+        FileTime longAgo = FileTime.from(Instant.parse("2001-01-01T00:00:00Z"));
+        Files.setAttribute(victim.path(), "lastAccessTime", longAgo);
+
+        InjectionReply reply = net(attacker);
+
+        assertRefused(reply, ErrorCode.UNSAFE_BACKING_FILE, "detected from");
+        assertThat(reply.error().message()).contains("other-tenant.img").contains("must state the format");
+        assertThat(Files.getAttribute(victim.path(), "lastAccessTime")).as("the other disk was never read (its atime)").isEqualTo(longAgo);
+        assertThat(Files.readAllBytes(victim.path())).isEqualTo(victimBefore);
+    }
+
+    @Test
+    void a_qcow2_whose_data_file_is_a_fifo_is_refused_quickly_and_nothing_ever_opens_the_fifo() throws Exception {
+        Path image = worker().images().resolve("fifo-data.qcow2");
+        Path fifo = worker().images().resolve("fifo-data.raw");
+        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=" + fifo, image.toString(), "16M");
+        Files.delete(fifo);
+        Commands.run("mkfifo", fifo.toString());
+
+        for (Optional<ImageFormat> format : List.of(Optional.<ImageFormat>empty(), Optional.of(ImageFormat.QCOW2))) {
+            InjectionReply reply = callReleasing(image, format, fifo);
+
+            assertRefused(reply, ErrorCode.UNSAFE_BACKING_FILE, fifo.toString());
+            assertThat(someoneHoldsOpen(fifo)).as("a process opened the fifo %s", fifo).isFalse();
+        }
+    }
+
+    @Test
+    void a_vmdk_descriptor_naming_a_host_file_as_its_extent_is_refused_before_qemu_img_opens_it() throws Exception {
+        Path descriptor = worker().images().resolve("named.vmdk");
+        Path fifo = worker().images().resolve("named-flat.vmdk");
+        Commands.run("mkfifo", fifo.toString());
+        Files.writeString(descriptor, """
+                # Disk DescriptorFile
+                version=1
+                CID=fffffffe
+                parentCID=ffffffff
+                createType="monolithicFlat"
+
+                # Extent description
+                RW 32768 FLAT "named-flat.vmdk" 0
+
+                ddb.virtualHWVersion = "4"
+                """);
+
+        for (Optional<ImageFormat> format : List.of(Optional.<ImageFormat>empty(), Optional.of(ImageFormat.VMDK))) {
+            InjectionReply reply = callReleasing(descriptor, format, fifo);
+
+            assertRefused(reply, ErrorCode.UNSAFE_BACKING_FILE, "named-flat.vmdk");
+            assertThat(someoneHoldsOpen(fifo)).as("a process opened the fifo %s", fifo).isFalse();
+        }
+    }
+
+    @Test
+    void a_stated_qcow2_whose_backing_vmdk_names_a_fifo_extent_is_vetted_down_the_chain_before_qemu_img_opens_any_of_it() throws Exception {
+        Path descriptor = worker().images().resolve("chained.vmdk");
+        Path fifo = worker().images().resolve("chained-flat.vmdk");
+        Commands.run("mkfifo", fifo.toString());
+        Files.writeString(descriptor, """
+                # Disk DescriptorFile
+                version=1
+                createType="monolithicFlat"
+                RW 32768 FLAT "chained-flat.vmdk" 0
+                """);
+        Path overlay = worker().images().resolve("on-vmdk.qcow2");
+        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "chained.vmdk", "-F", "vmdk", "-u", overlay.toString(), "16M");
+
+        InjectionReply reply = callReleasing(overlay, Optional.of(ImageFormat.QCOW2), fifo);
+
+        assertRefused(reply, ErrorCode.UNSAFE_BACKING_FILE, "chained-flat.vmdk");
+        assertThat(someoneHoldsOpen(fifo)).as("a process opened the fifo %s", fifo).isFalse();
+    }
+
+    /**
+     * Calls for {@code image} with a deadline of 20 s (refusing an image takes well under a second); if the call
+     * does not answer in time, opens {@code fifo} for writing once so whatever blocks on it goes on, then fails.
+     */
+    static InjectionReply callReleasing(Path image, Optional<ImageFormat> format, Path fifo) throws Exception {
+        ImageRef ref = format.map(f -> ImageRef.of(image.toString()).withFormat(f)).orElse(ImageRef.of(image.toString()));
+        try {
+            return worker().client().call(worker().host(), Requests.net(image).withImage(ref), Duration.ofSeconds(20));
+        } catch (Exception timedOut) {
+            boolean held = someoneHoldsOpen(fifo);
+            throw new AssertionError("no reply within 20 s" + (held ? "; a process was blocked opening " + fifo : ""), timedOut);
+        }
+    }
+
+    /** Whether a process has {@code fifo} open for reading: a non-blocking open for writing fails with ENXIO when none has. */
+    static boolean someoneHoldsOpen(Path fifo) throws Exception {
+        Process dd = new ProcessBuilder("dd", "if=/dev/null", "of=" + fifo, "oflag=nonblock", "status=none")
+                .redirectErrorStream(true).start();
+        String output = new String(dd.getInputStream().readAllBytes());
+        if (dd.waitFor() == 0) {
+            return true;
+        }
+        assertThat(output).contains("No such device or address");
+        return false;
+    }
+
+    @Test
     void a_backing_file_of_unrecorded_format_which_qemu_would_have_to_guess() throws Exception {
         TestImages.Built base = TestImages.build(worker().images(), "base-unfmt.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
         Path overlay = worker().images().resolve("unfmt.qcow2");
         Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.path().toString(), "-F", "raw", overlay.toString());
         forgetBackingFormat(overlay);
 
-        assertRefused(net(overlay), ErrorCode.UNSAFE_BACKING_FILE, "does not record the format of its backing file");
+        assertRefused(net(overlay, ImageFormat.QCOW2), ErrorCode.UNSAFE_BACKING_FILE, "does not record the format of its backing file");
     }
 
     @Test
@@ -83,7 +196,7 @@ class ImageSafetyTest {
         Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.img", "-F", "raw", overlay.toString());
         byte[] baseBefore = Files.readAllBytes(base.path());
 
-        InjectionReply reply = net(overlay);
+        InjectionReply reply = net(overlay, ImageFormat.QCOW2);
 
         assertThat(reply.isOk()).as("%s", reply).isTrue();
         assertThat(reply.handler()).isEqualTo("nbd");
@@ -108,7 +221,7 @@ class ImageSafetyTest {
         Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=" + worker().images().resolve("datafile.raw"),
                 image.toString(), "16M");
 
-        assertRefused(net(image), ErrorCode.UNSAFE_BACKING_FILE, "external file");
+        assertRefused(net(image, ImageFormat.QCOW2), ErrorCode.UNSAFE_BACKING_FILE, "external data file");
     }
 
     @Test
