@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -72,6 +73,10 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
             this.start = bytes(0, (int) Math.min(PROBE_BYTES, file.size()));
         }
 
+        /** Header magics of formats qemu knows and the worker does not open, with qemu's names for them. */
+        private static final Map<String, String> FORMATS_NOT_OPENED = Map.of("WithoutFreeSpace", "parallels",
+                "WithouFreSpacExt", "parallels", "Bochs Virtual HD Image", "bochs", "#!/bin/sh\n#V2.0 Format", "cloop");
+
         ImageHeader header() throws IOException {
             if (startsWith("QFI\u00fb")) {
                 return qcow2();
@@ -93,6 +98,12 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
             }
             if (startsWith("conectix")) {
                 return plain(ImageFormat.VPC);
+            }
+            for (Map.Entry<String, String> other : FORMATS_NOT_OPENED.entrySet()) {
+                if (startsWith(other.getKey())) {
+                    throw new InjectException(ErrorCode.UNSUPPORTED_FORMAT, "the image's header says it is in format \"" + other.getValue()
+                            + "\"; the worker opens " + ImageFormat.allNames());
+                }
             }
             return plain(ImageFormat.RAW);
         }
