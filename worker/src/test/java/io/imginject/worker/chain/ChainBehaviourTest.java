@@ -19,6 +19,7 @@ import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.nbd.NbdSettings;
 import io.imginject.worker.image.DiskImage;
+import io.imginject.worker.testing.DelegatingHandler;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
@@ -31,7 +32,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
@@ -213,7 +213,7 @@ class ChainBehaviourTest {
             if (real.name() != target) {
                 return real;
             }
-            return new Delegating(real) {
+            return new DelegatingHandler(real) {
                 @Override
                 public OpenGuest open(DiskImage image, PartitionSelector partition) {
                     if (failed.get() < failures) {
@@ -232,32 +232,13 @@ class ChainBehaviourTest {
 
         @Override
         public ImageHandler apply(ImageHandler real) {
-            return new Delegating(real) {
+            return new DelegatingHandler(real) {
                 @Override
                 public OpenGuest open(DiskImage image, PartitionSelector partition) {
                     counts.merge(real.name(), 1, Integer::sum);
                     return real.open(image, partition);
                 }
             };
-        }
-    }
-
-    /** A handler that passes everything to a real one. */
-    abstract static class Delegating implements ImageHandler {
-        private final ImageHandler real;
-
-        Delegating(ImageHandler real) {
-            this.real = real;
-        }
-
-        @Override
-        public HandlerName name() {
-            return real.name();
-        }
-
-        @Override
-        public Optional<String> unavailableReason(DiskImage image) {
-            return real.unavailableReason(image);
         }
     }
 }

@@ -15,6 +15,7 @@ import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.nbd.NbdSettings;
 import io.imginject.worker.image.DiskImage;
 import io.imginject.worker.testing.Commands;
+import io.imginject.worker.testing.DelegatingHandler;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.ImageLockingChild;
@@ -181,17 +182,7 @@ class JobTimeoutTest {
 
         @Override
         public ImageHandler apply(ImageHandler real) {
-            return new ImageHandler() {
-                @Override
-                public HandlerName name() {
-                    return real.name();
-                }
-
-                @Override
-                public Optional<String> unavailableReason(DiskImage image) {
-                    return real.unavailableReason(image);
-                }
-
+            return new DelegatingHandler(real) {
                 @Override
                 public OpenGuest open(DiskImage image, PartitionSelector partition) {
                     OpenGuest guest = real.open(image, partition);
