@@ -66,14 +66,6 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         return new Builder(amqpUri, host, imageRoots, handlers);
     }
 
-    /** A builder holding this config, to change parts of it. */
-    public Builder toBuilder() {
-        return new Builder(amqpUri, host, imageRoots, handlers).concurrency(concurrency).runDir(runDir).lockWait(lockWait)
-                .commandTimeout(commandTimeout).shutdownGrace(shutdownGrace).jobTimeout(jobTimeout).retry(retry).nbd(nbd).guestfs(guestfs)
-                .limits(limits)
-                .nativeDoor(nativeDoor).oslo(oslo.orElse(null));
-    }
-
     /** Builds a {@link WorkerConfig}; each setting starts at its default. */
     public static final class Builder {
         private final URI amqpUri;

@@ -28,10 +28,6 @@ public final class GuestPath {
         return names;
     }
 
-    public String fileName() {
-        return names.get(names.size() - 1);
-    }
-
     /** The directory holding this path; empty for a path directly under the root. */
     public Optional<GuestPath> parent() {
         return names.size() == 1 ? Optional.empty() : Optional.of(new GuestPath(names.subList(0, names.size() - 1)));

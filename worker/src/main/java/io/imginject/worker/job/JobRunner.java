@@ -31,10 +31,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs one job from start to reply: locates the image, takes the image lock, releases what dead workers left behind
  * (their mounts of this image among it), has qemu vouch for the image (format, lock, backing files), has the chain
- * open it and the items fill it, and turns what happened into a reply. Never throws: every failure becomes an
- * error reply. A job still running at its deadline ({@code job-timeout}, counted from its start, the wait for the
- * image lock included) has its helpers killed ({@link JobDeadline}), releases what it holds as any failed job
- * does, and fails with {@code job_timeout}.
+ * open it and the items fill it, and turns what happened into a reply. Every failure of the job becomes an error
+ * reply; the one thing it throws is {@link JobInterruptedException}, when the worker's shutdown stopped the job and
+ * the request must go back to the queue unanswered. A job still running at its deadline ({@code job-timeout},
+ * counted from its start, the wait for the image lock included) has its helpers killed ({@link JobDeadline}),
+ * releases what it holds as any failed job does, and fails with {@code job_timeout}.
  */
 public final class JobRunner {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);

@@ -15,8 +15,8 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Opens any image qemu reads inside a libguestfs appliance, one appliance per job, always shut down. The slowest
- * handler (an appliance launch takes seconds with KVM, 20-30 s under TCG) and the only one that never lets the
- * host kernel parse the image's filesystems.
+ * handler (a job takes seconds with KVM and 12-18 s under TCG on the README's benchmark machine, most of it the
+ * appliance launch) and the only one that never lets the host kernel parse the image's filesystems.
  */
 public final class GuestfsHandler implements ImageHandler {
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
