@@ -2,9 +2,13 @@ package io.imginject.worker.amqp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.MessageProperties;
 import io.imginject.protocol.FileInjection;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageRef;
+import io.imginject.protocol.InjectionClient;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
@@ -18,14 +22,17 @@ import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.TestBroker;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -111,5 +118,31 @@ class InjectionOverBrokerTest {
                 Injections.none().withMetadata(Map.of("cast", "yes"))), "cast-job");
 
         ImageReader.awaitFile(image, "/meta.js");
+    }
+
+    @Test
+    void a_client_with_durable_replies_gets_them_on_its_own_quorum_queue_which_outlives_it() throws Exception {
+        TestImages.Built image = TestImages.build(worker().images(), "durable.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        String replyQueue = "durable-replies-" + UUID.randomUUID();
+
+        try (Connection connection = TestBroker.connect("durable-replies-test")) {
+            try (InjectionClient client = InjectionClient.openWithDurableReplies(connection, replyQueue)) {
+                InjectionReply reply = client.call(worker().host(), InjectionRequest.of(ImageRef.of(image.path().toString()),
+                        Injections.none().withMetadata(Map.of("durable", "yes"))), Duration.ofMinutes(1));
+                assertThat(reply.status()).isEqualTo(InjectionReply.Status.OK);
+            }
+            try (Channel channel = connection.createChannel()) {
+                channel.confirmSelect();
+                channel.basicPublish("", replyQueue, MessageProperties.PERSISTENT_BASIC, "a reply while no client listens".getBytes(StandardCharsets.UTF_8));
+                channel.waitForConfirmsOrDie(10_000);
+            }
+            try (Channel channel = connection.createChannel()) {
+                assertThat(channel.queueDeclarePassive(replyQueue).getMessageCount()).as("replies wait in the queue").isEqualTo(1);
+                channel.queueDelete(replyQueue);
+            }
+        }
+        try (ImageReader guest = ImageReader.open(image)) {
+            assertThat(guest.read("/meta.js")).contains("durable");
+        }
     }
 }
