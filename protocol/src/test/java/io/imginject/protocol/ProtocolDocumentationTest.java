@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The protocol README stays true to the code. */
+@Tag("fast")
 class ProtocolDocumentationTest {
     @Test
     void documents_every_error_code_with_its_retryability() throws Exception {

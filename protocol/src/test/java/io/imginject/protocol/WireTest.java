@@ -2,9 +2,11 @@ package io.imginject.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The broker names the protocol fixes, and which worker host names fit them. */
+@Tag("fast")
 class WireTest {
     @Test
     void a_host_name_becomes_its_routing_key_and_queues() {

@@ -3,9 +3,11 @@ package io.imginject.worker.guest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Reading a guest's /etc/fstab as its own mount would. */
+@Tag("fast")
 class FstabEntryTest {
     @Test
     void reads_fields_skipping_comments_blank_and_short_lines() {

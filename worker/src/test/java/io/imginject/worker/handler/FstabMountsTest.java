@@ -8,9 +8,11 @@ import io.imginject.worker.disk.ProbedFilesystem;
 import io.imginject.worker.guest.FstabEntry;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Which of a disk's filesystems a guest's fstab mounts where, besides its root. */
+@Tag("fast")
 class FstabMountsTest {
     static final FstabMounts.ProbedPartition BOOT = partition(1, "ext4", "b0b0-0001", "boot");
     static final FstabMounts.ProbedPartition ROOT = partition(2, "ext4", "7007-0002", "root");

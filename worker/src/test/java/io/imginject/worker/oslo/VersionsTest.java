@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Tag;
 
 /** oslo.messaging's version rule: same major, requested minor no higher, and with equal minors no higher revision. */
+@Tag("fast")
 class VersionsTest {
     @ParameterizedTest(name = "an endpoint at {0} serves {1}: {2}")
     @CsvSource({
