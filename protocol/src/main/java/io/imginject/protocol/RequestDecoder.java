@@ -289,8 +289,7 @@ public final class RequestDecoder {
             return metadata;
         }
         int position = 0;
-        for (Iterator<Map.Entry<String, JsonNode>> entries = node.fields(); entries.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = entries.next();
+        for (Map.Entry<String, JsonNode> entry : node.properties()) {
             position++;
             if (entry.getValue().isTextual()) {
                 metadata.put(entry.getKey(), entry.getValue().asText());

@@ -135,7 +135,7 @@ public final class PartitionTableReader {
         }
         ByteBuffer entries = readAt(entriesLba * SECTOR, (int) bytes);
         CRC32 crc = new CRC32();
-        crc.update(entries.array(), 0, (int) bytes);
+        crc.update(entries.duplicate());
         if ((int) crc.getValue() != header.getInt(88)) {
             throw corrupt("the GPT entry array fails its CRC check");
         }

@@ -28,12 +28,12 @@ public record FstabEntry(String spec, String mountPoint, String type, List<Strin
             if (content.isEmpty() || content.startsWith("#")) {
                 continue;
             }
-            String[] fields = content.split("\\s+");
+            String[] fields = content.split("\\s+", -1);
             if (fields.length < 2) {
                 continue;
             }
             String type = fields.length > 2 ? unescape(fields[2]) : "auto";
-            List<String> options = fields.length > 3 ? List.of(unescape(fields[3]).split(",")) : List.of("defaults");
+            List<String> options = fields.length > 3 ? List.of(unescape(fields[3]).split(",", -1)) : List.of("defaults");
             entries.add(new FstabEntry(unescape(fields[0]), unescape(fields[1]), type, options));
         }
         return entries;

@@ -21,7 +21,7 @@ public final class GuestAccounts {
         if (passwd.isEmpty()) {
             return Optional.empty();
         }
-        for (String line : new String(passwd.get(), StandardCharsets.UTF_8).split("\n")) {
+        for (String line : new String(passwd.get(), StandardCharsets.UTF_8).split("\n", -1)) {
             String[] fields = line.split(":", -1);
             if (fields.length >= 6 && fields[0].equals(name)) {
                 try {

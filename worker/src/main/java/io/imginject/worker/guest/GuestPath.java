@@ -14,6 +14,8 @@ public final class GuestPath {
     }
 
     /**
+     * The guest path {@code path} names, checked.
+     *
      * @throws IllegalArgumentException if {@code path} breaks {@link GuestPaths}' rules
      */
     public static GuestPath of(String path) {

@@ -142,7 +142,7 @@ public final class MountedDirectory implements GuestNodes {
     /** The host path of a resolved guest path: built from its names only, so it stays under the mount. */
     private Path host(String path) {
         Path host = root;
-        for (String name : path.split("/")) {
+        for (String name : path.split("/", -1)) {
             if (name.equals(".") || name.equals("..")) {
                 throw new IllegalArgumentException("unresolved guest path " + path);
             }

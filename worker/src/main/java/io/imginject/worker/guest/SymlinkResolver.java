@@ -60,9 +60,11 @@ final class SymlinkResolver {
                 if (target.startsWith("/")) {
                     resolved.clear();
                 }
-                String[] parts = target.split("/");
+                String[] parts = target.split("/", -1);
                 for (int i = parts.length - 1; i >= 0; i--) {
-                    pending.addFirst(parts[i]);
+                    if (!parts[i].isEmpty()) {
+                        pending.addFirst(parts[i]);
+                    }
                 }
             } else if (stat.isPresent() && !last && !stat.get().isDirectory()) {
                 throw new UnsafePathException(path, "runs through /" + String.join("/", resolved) + ", which is "

@@ -93,7 +93,7 @@ final class FstabMounts {
             return Optional.empty();
         }
         List<String> names = new ArrayList<>();
-        for (String name : mountPoint.split("/")) {
+        for (String name : mountPoint.split("/", -1)) {
             if (name.equals("..")) {
                 return Optional.empty();
             }

@@ -21,7 +21,7 @@ public final class HostTools {
         Set<String> directories = new LinkedHashSet<>();
         String path = System.getenv("PATH");
         if (path != null) {
-            directories.addAll(List.of(path.split(":")));
+            directories.addAll(List.of(path.split(":", -1)));
         }
         directories.addAll(SYSTEM_DIRECTORIES);
         directories.remove("");
@@ -40,7 +40,7 @@ public final class HostTools {
     }
 
     public static Optional<Path> find(String name) {
-        for (String directory : searchPath().split(":")) {
+        for (String directory : searchPath().split(":", -1)) {
             Path candidate = Path.of(directory, name);
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
                 return Optional.of(candidate);

@@ -42,7 +42,7 @@ public final class OsloFailure extends Exception {
     /** A failure of imginject's own, named after its error code: {@code image_not_found} is {@code ImageNotFound}. */
     public static OsloFailure of(ErrorCode code, String message, List<String> traceback) {
         StringBuilder name = new StringBuilder();
-        for (String word : code.wireName().split("_")) {
+        for (String word : code.wireName().split("_", -1)) {
             name.append(Character.toUpperCase(word.charAt(0))).append(word.substring(1));
         }
         return new OsloFailure(code, name.toString(), IMGINJECT_MODULE, message, traceback);

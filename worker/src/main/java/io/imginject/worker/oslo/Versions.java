@@ -30,7 +30,7 @@ final class Versions {
     }
 
     private static int[] parts(String version) {
-        String[] split = version.split("\\.");
+        String[] split = version.split("\\.", -1);
         int[] parts = new int[3];
         for (int i = 0; i < split.length; i++) {
             parts[i] = Integer.parseInt(split[i]);

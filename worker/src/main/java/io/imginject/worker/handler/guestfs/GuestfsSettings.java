@@ -13,7 +13,7 @@ import java.time.Duration;
  */
 public record GuestfsSettings(boolean forceTcg, int memoryMib, int vcpus, Duration launchTimeout) {
 
-    public static final GuestfsSettings DEFAULT = new GuestfsSettings(false, 512, 2, Duration.ofSeconds(180));
+    public static final GuestfsSettings DEFAULT = new GuestfsSettings(false, 512, 2, Duration.ofMinutes(3));
 
     public GuestfsSettings {
         if (memoryMib < 256) {
