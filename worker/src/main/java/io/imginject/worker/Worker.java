@@ -4,9 +4,12 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.imginject.protocol.HandlerName;
 import io.imginject.worker.amqp.ConfirmedPublisher;
+import io.imginject.worker.amqp.DeadLetterKey;
 import io.imginject.worker.amqp.DeadLetterPublisher;
+import io.imginject.worker.amqp.DeadLetterSeal;
 import io.imginject.worker.amqp.FrontDoor;
 import io.imginject.worker.amqp.NativeFrontDoor;
+import io.imginject.worker.amqp.ReplayCount;
 import io.imginject.worker.amqp.UnansweredRequests;
 import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.handler.Handlers;
@@ -77,7 +80,8 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Cleans up after dead predecessors, builds the worker, connects, declares its topology and starts consuming.
+     * Reads the dead-letter key (a worker that cannot seal its dead letters does not start), cleans up after dead
+     * predecessors, builds the worker, connects, declares its topology and starts consuming.
      */
     public static Worker start(WorkerConfig config) throws IOException, TimeoutException {
         return start(config, UnaryOperator.identity());
@@ -88,6 +92,7 @@ public final class Worker implements AutoCloseable {
      * which tests put a fault in front of a real handler.
      */
     public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate) throws IOException, TimeoutException {
+        DeadLetterKey deadLetterKey = DeadLetterKey.load(config.deadLetterKeyFile());
         ConnectionFactory factory = connectionFactory(config);
         Connection consuming;
         try {
@@ -114,11 +119,13 @@ public final class Worker implements AutoCloseable {
             JobResults results = new JobResults(privateDirectory(config.runDir().resolve("results")), RESULTS_KEPT, Clock.systemUTC());
             results.prune();
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
-            DeadLetterPublisher deadLetters = new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC());
+            ReplayCount replays = new ReplayCount(deadLetterKey);
+            DeadLetterPublisher deadLetters = new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC(),
+                    new DeadLetterSeal(deadLetterKey), replays);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
                 doors.add(new NativeFrontDoor(consuming.createChannel(), config.host(), config.concurrency(), jobs, runner, results, publisher,
-                        deadLetters, config.limits(), scheduler, Clock.systemUTC()));
+                        deadLetters, replays, config.limits(), scheduler, Clock.systemUTC()));
                 doors.add(new UnansweredRequests(consuming.createChannel(), config.host(), publisher, deadLetters, scheduler));
             }
             if (config.oslo().isPresent()) {

@@ -3,6 +3,7 @@ package io.imginject.worker;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.protocol.Wire;
+import io.imginject.worker.amqp.DeadLetterKey;
 import io.imginject.worker.chain.RetrySettings;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.nbd.NbdSettings;
@@ -22,6 +23,7 @@ import java.util.Optional;
  * @param handlers the enabled handlers, in the default order
  * @param concurrency jobs run at once, and the prefetch
  * @param runDir private working directory for mounts and locks; shared by the workers of one host
+ * @param deadLetterKeyFile the dead-letter key, which every worker of the broker and the operator's {@code dlq} share
  * @param lockWait how long a job waits for another job on the same image
  * @param commandTimeout how long one host tool may run
  * @param shutdownGrace how long stopping waits for running jobs
@@ -35,7 +37,7 @@ import java.util.Optional;
  * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
  */
 public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers, int concurrency,
-        Path runDir, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, Duration jobTimeout, RetrySettings retry, NbdSettings nbd,
+        Path runDir, Path deadLetterKeyFile, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, Duration jobTimeout, RetrySettings retry, NbdSettings nbd,
         GuestfsSettings guestfs, RequestLimits limits, boolean nativeDoor, Optional<OsloSettings> oslo) {
 
     public WorkerConfig {
@@ -74,6 +76,7 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         private final List<HandlerName> handlers;
         private int concurrency = 2;
         private Path runDir = Path.of("/run/imginject");
+        private Path deadLetterKeyFile = Path.of(DeadLetterKey.DEFAULT_FILE);
         private Duration lockWait = Duration.ofMinutes(10);
         private Duration commandTimeout = Duration.ofMinutes(2);
         private Duration shutdownGrace = Duration.ofMinutes(2);
@@ -99,6 +102,11 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
 
         public Builder runDir(Path value) {
             runDir = value;
+            return this;
+        }
+
+        public Builder deadLetterKeyFile(Path value) {
+            deadLetterKeyFile = value;
             return this;
         }
 
@@ -154,8 +162,8 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         }
 
         public WorkerConfig build() {
-            return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, lockWait, commandTimeout, shutdownGrace,
-                    jobTimeout, retry, nbd, guestfs, limits, nativeDoor, Optional.ofNullable(oslo));
+            return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, deadLetterKeyFile, lockWait, commandTimeout,
+                    shutdownGrace, jobTimeout, retry, nbd, guestfs, limits, nativeDoor, Optional.ofNullable(oslo));
         }
     }
 }

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class DeadLettering {
     private static final Logger log = LoggerFactory.getLogger(DeadLettering.class);
     /** The request headers a headerless copy keeps: the ones the worker reads, when they are short. */
-    private static final List<String> KEPT = List.of(DeadLetterHeaders.REPLAYS, Wire.DEADLINE_HEADER);
+    private static final List<String> KEPT = List.of(DeadLetterHeaders.REPLAYS, DeadLetterHeaders.REPLAY_SEAL, Wire.DEADLINE_HEADER);
     private static final int KEPT_MAX_CHARS = 64;
 
     private final DeadLetterPublisher publisher;
@@ -29,20 +29,20 @@ public final class DeadLettering {
     }
 
     /**
-     * Publishes the copy with its reason.
+     * Publishes the copy of a request from {@code origin} with its reason.
      *
      * @throws PublishRefusedException when even the copy without the request's headers was refused
      * @throws IOException when the broker stayed away
      */
-    public void publish(Delivery delivery, DeadLetterReason reason) throws IOException {
+    public void publish(Delivery delivery, Origin origin, DeadLetterReason reason) throws IOException {
         try {
-            retry.run(() -> publisher.publish(delivery, reason));
+            retry.run(() -> publisher.publish(delivery, origin, reason));
         } catch (PublishRefusedException refused) {
             log.warn("the dead-letter copy was refused ({}); dead-lettering it without the request's own headers", refused.getMessage());
             Delivery bare = new Delivery(delivery.getEnvelope(), withoutOwnHeaders(delivery.getProperties()), delivery.getBody());
             DeadLetterReason told = new DeadLetterReason(reason.code(), reason.message() + " (the request's own headers were left off"
                     + " this copy: with them " + refused.getMessage() + ")", reason.exceptionClass(), reason.handlersTried());
-            retry.run(() -> publisher.publish(bare, told));
+            retry.run(() -> publisher.publish(bare, origin, told));
         }
     }
 

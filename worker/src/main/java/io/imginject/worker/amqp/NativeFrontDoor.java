@@ -48,18 +48,21 @@ public final class NativeFrontDoor implements FrontDoor {
     private final JobResults results;
     private final ReplySender replies;
     private final DeadLettering deadLetters;
+    private final ReplayCount replays;
     private final RequestLimits limits;
     private final Clock clock;
     private final DeliveryAcks acks;
     private final HostQueueConsumer consumer;
 
     public NativeFrontDoor(Channel channel, String host, int concurrency, ExecutorService jobs, JobRunner runner, JobResults results,
-            ConfirmedPublisher replies, DeadLetterPublisher deadLetters, RequestLimits limits, ScheduledExecutorService scheduler, Clock clock) {
+            ConfirmedPublisher replies, DeadLetterPublisher deadLetters, ReplayCount replays, RequestLimits limits,
+            ScheduledExecutorService scheduler, Clock clock) {
         this.host = host;
         this.runner = runner;
         this.results = results;
         this.replies = new ReplySender(replies);
         this.deadLetters = new DeadLettering(deadLetters);
+        this.replays = replays;
         this.limits = limits;
         this.clock = clock;
         this.acks = new DeliveryAcks(channel);
@@ -86,7 +89,7 @@ public final class NativeFrontDoor implements FrontDoor {
         }
         AMQP.BasicProperties properties = delivery.getProperties();
         String jobId = jobId(properties);
-        String key = JobResults.key(jobId, replays(properties), delivery.getBody());
+        String key = JobResults.key(jobId, replays.trusted(properties, delivery.getBody()), delivery.getBody());
         MDC.put("job", jobId);
         try {
             Optional<byte[]> kept = results.answerFor(key, delivery.getEnvelope().isRedeliver());
@@ -158,7 +161,7 @@ public final class NativeFrontDoor implements FrontDoor {
     /** Dead-letters the request; when even a copy without its headers is refused, it is logged and given up, not requeued. */
     private void deadLetter(Delivery delivery, DeadLetterReason reason) throws IOException {
         try {
-            deadLetters.publish(delivery, reason);
+            deadLetters.publish(delivery, Origin.of(delivery), reason);
         } catch (PublishRefusedException e) {
             log.error("the request cannot be dead-lettered, even without its own headers ({}); it is dropped", e.getMessage());
         }
@@ -216,19 +219,6 @@ public final class NativeFrontDoor implements FrontDoor {
                     + "; requests are plain UTF-8 JSON");
         }
         return RequestDecoder.decode(delivery.getBody(), limits);
-    }
-
-    /** How often the request was replayed from the dead-letter queue, from its header. */
-    static int replays(AMQP.BasicProperties properties) {
-        Object value = properties.getHeaders() == null ? null : properties.getHeaders().get(DeadLetterHeaders.REPLAYS);
-        if (value instanceof Number number) {
-            return number.intValue();
-        }
-        try {
-            return value == null ? 0 : Integer.parseInt(value.toString().strip());
-        } catch (NumberFormatException e) {
-            return 0;
-        }
     }
 
     /** A request's job id: its message id, else its correlation id, else a new one. */

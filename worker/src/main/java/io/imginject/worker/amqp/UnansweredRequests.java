@@ -57,7 +57,7 @@ public final class UnansweredRequests implements FrontDoor {
             ErrorInfo error = why(BrokerDeath.latest(delivery.getProperties().getHeaders()));
             log.info("request dead-lettered by the broker, not run: {}", error.code().wireName());
             try {
-                deadLetters.publish(delivery, DeadLetterReason.of(error.code(), error.message()));
+                deadLetters.publish(delivery, Origin.unanswered(host, delivery), DeadLetterReason.of(error.code(), error.message()));
             } catch (PublishRefusedException e) {
                 log.error("the request cannot be dead-lettered, even without its own headers ({}); it is dropped", e.getMessage());
             }

@@ -1,11 +1,15 @@
 package io.imginject.worker.cli;
 
 import com.rabbitmq.client.Connection;
+import io.imginject.worker.amqp.DeadLetterKey;
+import io.imginject.worker.amqp.DeadLetterKeyException;
+import io.imginject.worker.amqp.DeadLetterSeal;
 import io.imginject.worker.dlq.DeadLetter;
 import io.imginject.worker.dlq.DeadLetterQueue;
 import io.imginject.worker.dlq.Selection;
+import io.imginject.worker.dlq.ShownLetter;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -56,6 +60,16 @@ final class DlqCommand {
 
         @Option(names = "--limit", paramLabel = "N", defaultValue = "1000", description = "Take at most N messages (default 1000).")
         int limit;
+
+        @Option(names = "--dead-letter-key-file", paramLabel = "FILE", description = "The workers' dead-letter key (default "
+                + DeadLetterKey.DEFAULT_FILE + ", or IMGINJECT_DEAD_LETTER_KEY_FILE, or dead-letter-key-file in the config file).")
+        Path keyFile;
+
+        /** The dead-letter key: the flag, else the environment, else the config file, else the default. */
+        DeadLetterKey key() throws DeadLetterKeyException {
+            return DeadLetterKey.load(Path.of(Settings.load(null, System.getenv()).get("dead-letter-key-file", keyFile,
+                    DeadLetterKey.DEFAULT_FILE)));
+        }
 
         Selection selection() {
             return new Selection(all, Optional.ofNullable(host), Optional.ofNullable(code).map(c -> c.toLowerCase(Locale.ROOT)),
@@ -166,12 +180,13 @@ final class DlqCommand {
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true,
-            description = "Shows dead letters in full: properties, headers and the request with its secrets redacted.")
+            description = {"Shows dead letters in full: properties, headers, whether the seal holds, and the request with its secrets",
+                    "redacted (opening a sealed body needs the dead-letter key)."})
     static final class ShowCommand implements Callable<Integer> {
         @Mixin
         Filters filters;
 
-        @Option(names = "--reveal-body", description = "Print bodies exactly as published, passwords and file contents included.")
+        @Option(names = "--reveal-body", description = "Print requests in full, passwords and file contents included.")
         boolean revealBody;
 
         @Spec
@@ -181,13 +196,23 @@ final class DlqCommand {
         public Integer call() throws Exception {
             try (Connection connection = filters.connect()) {
                 PrintWriter out = spec.commandLine().getOut();
+                Optional<DeadLetterSeal> seal;
+                String withoutKey = "";
+                try {
+                    seal = Optional.of(new DeadLetterSeal(filters.key()));
+                } catch (DeadLetterKeyException e) {
+                    seal = Optional.empty();
+                    withoutKey = e.getMessage();
+                }
                 for (DeadLetter letter : new DeadLetterQueue(connection).browse(filters.predicate(), filters.limit)) {
+                    ShownLetter shown = ShownLetter.of(letter, seal, withoutKey, revealBody);
                     out.println("== job " + letter.jobId());
                     out.println("routing key: " + letter.routingKey());
                     out.println("correlation id: " + letter.correlationId().orElse("-") + ", reply to: "
                             + Optional.ofNullable(letter.properties().getReplyTo()).orElse("-"));
+                    out.println("seal: " + shown.seal());
                     letter.headers().forEach((name, value) -> out.println("header " + name + ": " + value));
-                    out.println(revealBody ? new String(letter.body(), StandardCharsets.UTF_8) : letter.redactedBody());
+                    out.println(shown.body());
                 }
             }
             return 0;
@@ -196,7 +221,8 @@ final class DlqCommand {
 
     @Command(name = "replay", mixinStandardHelpOptions = true,
             description = {"Publishes dead letters again where they were first published (or to --to-host), with confirms;",
-                    "each leaves the queue once its copy is confirmed. One replayed --max-replays times goes to imginject.parking."})
+                    "each leaves the queue once its copy is confirmed. One replayed --max-replays times goes to imginject.parking.",
+                    "Needs the dead-letter key; a letter whose seal does not hold is refused and left in the queue."})
     static final class ReplayCommand implements Callable<Integer> {
         @Mixin
         Filters filters;
@@ -215,8 +241,9 @@ final class DlqCommand {
 
         @Override
         public Integer call() throws Exception {
+            DeadLetterKey key = filters.key();
             return pass(spec, filters, dryRun, (queue, predicate, printer) ->
-                    queue.replay(predicate, filters.limit, Optional.ofNullable(toHost), maxReplays, dryRun, printer));
+                    queue.replay(key, predicate, filters.limit, Optional.ofNullable(toHost), maxReplays, dryRun, printer));
         }
     }
 

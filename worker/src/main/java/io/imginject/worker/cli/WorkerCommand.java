@@ -4,6 +4,7 @@ import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.Worker;
 import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.amqp.DeadLetterKey;
 import io.imginject.worker.chain.RetrySettings;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.nbd.NbdSettings;
@@ -51,6 +52,10 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Option(names = "--run-dir", paramLabel = "DIR", description = "Private directory for mounts and locks, shared by the workers of a host (default /run/imginject).")
     Path runDir;
+
+    @Option(names = "--dead-letter-key-file", paramLabel = "FILE", description = "The key dead letters are sealed with, shared by"
+            + " every worker of the broker and dlq (default " + DeadLetterKey.DEFAULT_FILE + ", which deploy/setup-host makes).")
+    Path deadLetterKeyFile;
 
     @Option(names = "--lock-wait", paramLabel = "SECONDS", description = "How long a job waits for another job on the same image (default 600).")
     Integer lockWaitSeconds;
@@ -177,6 +182,7 @@ final class WorkerCommand implements Callable<Integer> {
                         handlerList(settings.get("handlers", handlers, DEFAULT_HANDLERS)))
                 .concurrency(Integer.parseInt(settings.get("concurrency", concurrency, "2")))
                 .runDir(Path.of(settings.get("run-dir", runDir, "/run/imginject")))
+                .deadLetterKeyFile(Path.of(settings.get("dead-letter-key-file", deadLetterKeyFile, DeadLetterKey.DEFAULT_FILE)))
                 .lockWait(seconds(settings.get("lock-wait", lockWaitSeconds, "600")))
                 .commandTimeout(seconds(settings.get("command-timeout", commandTimeoutSeconds, "120")))
                 .shutdownGrace(seconds(settings.get("shutdown-grace", shutdownGraceSeconds, "120")))

@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.GetResponse;
 import io.imginject.worker.amqp.BrokerDeath;
 import io.imginject.worker.amqp.DeadLetterHeaders;
+import io.imginject.worker.amqp.DeadLetterSeal;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Date;
@@ -12,11 +13,12 @@ import java.util.Optional;
 
 /**
  * A message in the dead-letter queue, with what its headers say: why it failed, where, when, and where it was first
- * published. Messages the broker dead-lettered itself say it in {@code x-death} instead.
+ * published. Messages the broker dead-lettered itself say it in {@code x-death} instead. What its headers say is
+ * to be trusted only once its seal holds (see {@link DeadLetterSeal}).
  *
  * @param deliveryTag its delivery tag on the channel it was read from
  * @param properties its AMQP properties
- * @param body its body, as published
+ * @param body its body, as published: sealed, where a worker published it
  * @param routingKey the routing key it was dead-lettered with
  */
 public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte[] body, String routingKey) {
@@ -38,9 +40,9 @@ public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte
         return Optional.ofNullable(properties.getMessageId()).or(() -> Optional.ofNullable(properties.getCorrelationId())).orElse("-");
     }
 
-    /** The body as it may be shown: a request without its password and file contents. */
-    public String redactedBody() {
-        return RedactedBody.of(body);
+    /** Whether it says it is sealed; whether the seal holds only {@link DeadLetterSeal#open} tells. */
+    public boolean isSealed() {
+        return header(DeadLetterHeaders.SEALED).isPresent();
     }
 
     public Optional<String> correlationId() {

@@ -5,13 +5,16 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import io.imginject.protocol.Wire;
+import io.imginject.worker.amqp.BrokenSealException;
 import io.imginject.worker.amqp.ConfirmedPublisher;
 import io.imginject.worker.amqp.DeadLetterHeaders;
+import io.imginject.worker.amqp.DeadLetterKey;
+import io.imginject.worker.amqp.DeadLetterSeal;
+import io.imginject.worker.amqp.ReplayCount;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,10 +31,6 @@ import java.util.function.Predicate;
  */
 public final class DeadLetterQueue {
     private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
-    private static final List<String> FAILURE_HEADERS = List.of(DeadLetterHeaders.ERROR_CODE, DeadLetterHeaders.ERROR_MESSAGE,
-            DeadLetterHeaders.EXCEPTION_CLASS, DeadLetterHeaders.HANDLERS_TRIED, DeadLetterHeaders.HOST, DeadLetterHeaders.FAILED_AT,
-            "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason", "x-last-death-exchange",
-            "x-last-death-queue", "x-last-death-reason");
 
     private final Connection connection;
 
@@ -70,15 +69,26 @@ public final class DeadLetterQueue {
     }
 
     /**
-     * Republishes the matching messages, at most {@code limit}, to where they were first published (or to host
-     * {@code toHost}), counting the replay in {@code x-imginject-replays}; a message replayed {@code maxReplays}
-     * times already goes to the parking lot instead. With {@code dryRun} nothing changes.
+     * Republishes the requests the matching messages hold, at most {@code limit}, to where they were first published
+     * (or to host {@code toHost}), counting the replay in {@code x-imginject-replays} under its seal; a message
+     * replayed {@code maxReplays} times already goes to the parking lot instead, still sealed. Only a message whose
+     * seal holds under {@code key} is replayed or parked: where it goes, how often it was replayed and its request
+     * come from the seal; any other message is skipped with the reason and left in the queue. With {@code dryRun}
+     * nothing changes.
      */
-    public Summary replay(Predicate<DeadLetter> filter, int limit, Optional<String> toHost, int maxReplays, boolean dryRun, Progress progress)
-            throws IOException, TimeoutException {
+    public Summary replay(DeadLetterKey key, Predicate<DeadLetter> filter, int limit, Optional<String> toHost, int maxReplays, boolean dryRun,
+            Progress progress) throws IOException, TimeoutException {
+        DeadLetterSeal seal = new DeadLetterSeal(key);
+        ReplayCount replays = new ReplayCount(key);
         return pass(filter, limit, dryRun, progress, letter -> {
+            byte[] request;
+            try {
+                request = seal.open(letter.properties(), letter.body());
+            } catch (BrokenSealException e) {
+                return new Step(Outcome.SKIPPED, Optional.empty(), "refused: " + e.getMessage());
+            }
             if (letter.replays() >= maxReplays) {
-                return new Step(Outcome.PARKED, Optional.of(new Copy("", Wire.PARKING_LOT_QUEUE, letter.properties())),
+                return new Step(Outcome.PARKED, Optional.of(new Copy("", Wire.PARKING_LOT_QUEUE, letter.properties(), letter.body())),
                         "parked (replayed " + letter.replays() + " times already)");
             }
             Optional<String> exchange = toHost.isPresent() ? Optional.of(Wire.EXCHANGE) : letter.originalExchange();
@@ -87,7 +97,7 @@ public final class DeadLetterQueue {
             if (exchange.isEmpty() || routingKey.isEmpty() || toHost.isPresent() && !nativeRequest) {
                 return new Step(Outcome.SKIPPED, Optional.empty(), "no place to replay it to");
             }
-            return new Step(Outcome.REPLAYED, Optional.of(new Copy(exchange.get(), routingKey.get(), replayed(letter))),
+            return new Step(Outcome.REPLAYED, Optional.of(new Copy(exchange.get(), routingKey.get(), replayed(letter, request, replays), request)),
                     "replayed to " + (exchange.get().isEmpty() ? "(default)" : exchange.get()) + " " + routingKey.get());
         });
     }
@@ -100,7 +110,7 @@ public final class DeadLetterQueue {
     private enum Outcome { REPLAYED, PARKED, PURGED, SKIPPED }
 
     /** A message to publish in place of the dead letter. */
-    private record Copy(String exchange, String routingKey, AMQP.BasicProperties properties) {
+    private record Copy(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {
     }
 
     /** What a pass does with one matching message: its outcome, the copy it publishes first if any, and what to say. */
@@ -128,7 +138,7 @@ public final class DeadLetterQueue {
                         // the original leaves only once its copy is confirmed and a queue took it
                         if (step.copy().isPresent()) {
                             Copy copy = step.copy().get();
-                            returned = publisher.publishMandatory(copy.exchange(), copy.routingKey(), copy.properties(), letter.body());
+                            returned = publisher.publishMandatory(copy.exchange(), copy.routingKey(), copy.properties(), copy.body());
                         }
                         if (returned.isEmpty()) {
                             channel.basicAck(letter.deliveryTag(), false);
@@ -152,11 +162,13 @@ public final class DeadLetterQueue {
         return counts.values().stream().mapToInt(Integer::intValue).sum();
     }
 
-    /** The copy a replay publishes: the original, counting one more replay, without the last failure's headers. */
-    private static AMQP.BasicProperties replayed(DeadLetter letter) {
-        Map<String, Object> headers = new HashMap<>(letter.headers());
-        FAILURE_HEADERS.forEach(headers::remove);
-        headers.put(DeadLetterHeaders.REPLAYS, letter.replays() + 1);
+    /**
+     * The properties a replay publishes {@code request} with: the letter's, without the dead-letter bookkeeping,
+     * counting one more replay under its seal.
+     */
+    private static AMQP.BasicProperties replayed(DeadLetter letter, byte[] request, ReplayCount replays) {
+        Map<String, Object> headers = DeadLetterHeaders.withoutBookkeeping(letter.headers());
+        headers.putAll(replays.headers(letter.properties(), letter.replays() + 1, request));
         return letter.properties().builder().headers(headers).build();
     }
 

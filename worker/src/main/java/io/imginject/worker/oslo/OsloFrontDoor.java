@@ -13,6 +13,7 @@ import io.imginject.worker.amqp.DeadLetterReason;
 import io.imginject.worker.amqp.DeadLettering;
 import io.imginject.worker.amqp.DeliveryAcks;
 import io.imginject.worker.amqp.FrontDoor;
+import io.imginject.worker.amqp.Origin;
 import io.imginject.worker.amqp.PublishNackedException;
 import io.imginject.worker.amqp.PublishRefusedException;
 import io.imginject.worker.amqp.PublishRetry;
@@ -269,7 +270,7 @@ public final class OsloFrontDoor implements FrontDoor {
     /** Dead-letters the request; when even a copy without its headers is refused, it is logged and given up, not requeued. */
     private void deadLetter(Delivery delivery, DeadLetterReason reason) throws IOException {
         try {
-            deadLetters.publish(delivery, reason);
+            deadLetters.publish(delivery, Origin.of(delivery), reason);
         } catch (PublishRefusedException e) {
             log.error("the oslo message cannot be dead-lettered, even without its own headers ({}); it is dropped", e.getMessage());
         }

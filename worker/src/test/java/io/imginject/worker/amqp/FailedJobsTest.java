@@ -65,7 +65,7 @@ class FailedJobsTest {
         assertThat(Instant.parse(dead.header("x-imginject-failed-at").toString())).isBefore(Instant.now().plusSeconds(1));
         assertThat(dead.header("x-original-exchange")).isEqualTo(Wire.EXCHANGE);
         assertThat(dead.header("x-original-routing-key")).isEqualTo(Wire.routingKey(worker().host()));
-        assertThat(dead.body()).isEqualTo(body);
+        assertThat(dead.request()).isEqualTo(body);
     }
 
     @Test
@@ -121,6 +121,21 @@ class FailedJobsTest {
         try (ImageReader guest = ImageReader.open(image)) {
             assertThat(guest.read("/root/.ssh/authorized_keys").lines()).containsExactly(Requests.KEY);
         }
+    }
+
+    @Test
+    void a_finished_job_sent_again_claiming_a_replay_count_without_its_seal_is_taken_for_the_same_run() throws Exception {
+        TestImages.Built image = image("forged-count.img");
+        byte[] body = RequestEncoder.encode(Requests.net(image.path()));
+
+        worker().publishRaw(worker().replyingProperties("count-1").messageId("job-count").build(), body);
+        InjectionReply first = worker().nextRawReply().reply();
+        worker().publishRaw(worker().replyingProperties("count-2").messageId("job-count")
+                .headers(Map.of(DeadLetterHeaders.REPLAYS, 4, DeadLetterHeaders.REPLAY_SEAL, "not-a-seal")).build(), body);
+        InjectionReply second = worker().nextRawReply().reply();
+
+        assertThat(first.isOk()).as("%s", first).isTrue();
+        assertThat(second).as("the kept reply of the first run, not a second run").isEqualTo(first);
     }
 
     @Test

@@ -56,7 +56,7 @@ class MalformedMessagesTest {
         assertThat(dead.header("x-original-routing-key")).isEqualTo(Wire.routingKey(worker().host()));
         assertThat(dead.header("x-imginject-failed-at")).isNotNull();
         assertThat(dead.properties().getMessageId()).isEqualTo("junk-1");
-        assertThat(new String(dead.body(), StandardCharsets.UTF_8)).isEqualTo("this is not json");
+        assertThat(new String(dead.request(), StandardCharsets.UTF_8)).isEqualTo("this is not json");
     }
 
     @Test
@@ -215,7 +215,7 @@ class MalformedMessagesTest {
         assertThat(dead.header("x-imginject-error-code")).isEqualTo("request_too_large");
         assertThat(dead.header("x-imginject-error-message").toString()).contains("headers");
         assertThat(dead.header("x-padding")).isNull();
-        assertThat(new String(dead.body(), StandardCharsets.UTF_8)).isEqualTo("not json");
+        assertThat(new String(dead.request(), StandardCharsets.UTF_8)).isEqualTo("not json");
         assertThat(worker().pollRawReply(Duration.ofSeconds(3))).as("the request is not run again").isNull();
         assertThat(worker().requestsWaiting()).isZero();
         assertThat(worker().deadLettersWaiting()).isZero();

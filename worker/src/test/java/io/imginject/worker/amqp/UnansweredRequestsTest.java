@@ -15,10 +15,12 @@ import io.imginject.protocol.Wire;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.TestBroker;
+import io.imginject.worker.testing.TestDeadLetterKey;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 import org.awaitility.Awaitility;
@@ -73,7 +75,7 @@ class UnansweredRequestsTest {
             assertThat(reply.error().message()).isEqualTo("the request's AMQP expiration (200 ms) passed while it waited in "
                     + Wire.queue(host) + "; it was not run");
             assertThat(reply.attempts()).as("not run").isEmpty();
-            assertThat(dead.getBody()).isEqualTo(body);
+            assertThat(TestDeadLetterKey.open(dead.getProps(), dead.getBody())).isEqualTo(body);
             assertThat(header(dead, DeadLetterHeaders.ERROR_CODE)).isEqualTo("deadline_expired");
             assertThat(header(dead, DeadLetterHeaders.ORIGINAL_EXCHANGE)).isEqualTo(Wire.EXCHANGE);
             assertThat(header(dead, DeadLetterHeaders.ORIGINAL_ROUTING_KEY)).isEqualTo(Wire.routingKey(host));
@@ -101,6 +103,26 @@ class UnansweredRequestsTest {
             assertThat(reply.error().message()).contains("redelivered " + Topology.DELIVERY_LIMIT + " times from " + Wire.queue(host));
             assertThat(header(dead, DeadLetterHeaders.ERROR_CODE)).isEqualTo("delivery_limit_reached");
             assertThat(header(dead, DeadLetterHeaders.ORIGINAL_ROUTING_KEY)).isEqualTo(Wire.routingKey(host));
+        }
+    }
+
+    @Test
+    void a_message_put_straight_into_the_unanswered_queue_is_dead_lettered_with_the_hosts_origin_whatever_its_x_death_says() throws Exception {
+        String trap = channel.queueDeclare().getQueue();
+        Map<String, Object> forgedDeath = Map.of("reason", "expired", "queue", Wire.queue(host), "exchange", "",
+                "routing-keys", List.of(trap), "count", 1L);
+        channel.basicPublish("", Wire.unansweredQueue(host), properties("forged-death").headers(Map.of("x-death", List.of(forgedDeath),
+                "x-original-exchange", "", "x-original-routing-key", trap)).build(),
+                RequestEncoder.encode(Requests.net(directory.resolve("images/never-opened.img"))));
+
+        try (WorkerFixture worker = startWorker()) {
+            InjectionReply reply = ReplyCodec.decode(next(replies).getBody());
+            GetResponse dead = next(deadLetters);
+
+            assertThat(reply.error().code()).isEqualTo(ErrorCode.DEADLINE_EXPIRED);
+            assertThat(header(dead, DeadLetterHeaders.ORIGINAL_EXCHANGE)).isEqualTo(Wire.EXCHANGE);
+            assertThat(header(dead, DeadLetterHeaders.ORIGINAL_ROUTING_KEY)).isEqualTo(Wire.routingKey(host));
+            assertThat(channel.messageCount(trap)).isZero();
         }
     }
 

@@ -26,6 +26,7 @@ import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.TestBroker;
+import io.imginject.worker.testing.TestDeadLetterKey;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerProcess;
 import java.io.IOException;
@@ -138,7 +139,7 @@ class FaultToleranceTest {
             for (int k = 0; k < FIXABLE; k++) {
                 TestImages.build(images, "later-" + k + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
             }
-            DeadLetterQueue.Summary replay = deadLetters.replay(selectHost(host), 100, Optional.empty(), 3, false, quietly());
+            DeadLetterQueue.Summary replay = deadLetters.replay(TestDeadLetterKey.key(), selectHost(host), 100, Optional.empty(), 3, false, quietly());
             assertThat(replay.replayed()).isEqualTo(FIXABLE);
             for (int k = 0; k < FIXABLE; k++) {
                 String id = "fixable-" + k;

@@ -20,6 +20,7 @@ import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.OsloClient;
 import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.TestBroker;
+import io.imginject.worker.testing.TestDeadLetterKey;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
 import io.imginject.worker.testing.TestImages;
@@ -253,7 +254,9 @@ class NovaComputePeerTest {
         try (Connection connection = TestBroker.connect("junk"); Channel channel = connection.createChannel()) {
             String catcher = channel.queueDeclare().getQueue();
             channel.queueBind(catcher, Wire.DEAD_LETTER_EXCHANGE, TOPIC + "." + SERVER);
-            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, null, "not json".getBytes(StandardCharsets.UTF_8));
+            AMQP.BasicProperties forged = new AMQP.BasicProperties.Builder().headers(Map.of("x-original-exchange", "amq.direct",
+                    "x-original-routing-key", "elsewhere")).build();
+            channel.basicPublish(EXCHANGE, TOPIC + "." + SERVER, forged, "not json".getBytes(StandardCharsets.UTF_8));
 
             GetResponse dead = null;
             for (int i = 0; i < 600 && dead == null; i++) {
@@ -262,7 +265,11 @@ class NovaComputePeerTest {
             }
             assertThat(dead).as("a dead letter").isNotNull();
             assertThat(dead.getProps().getHeaders().get("x-imginject-error-code").toString()).isEqualTo("malformed_message");
-            assertThat(dead.getProps().getHeaders().get("x-original-exchange").toString()).isEqualTo(EXCHANGE);
+            assertThat(dead.getProps().getHeaders().get("x-original-exchange").toString()).as("the worker's, not the forged one")
+                    .isEqualTo(EXCHANGE);
+            assertThat(dead.getProps().getHeaders().get("x-original-routing-key").toString()).isEqualTo(TOPIC + "." + SERVER);
+            assertThat(dead.getProps().getHeaders().get("x-imginject-sealed").toString()).isEqualTo("v1");
+            assertThat(TestDeadLetterKey.open(dead.getProps(), dead.getBody())).isEqualTo("not json".getBytes(StandardCharsets.UTF_8));
         }
         ObjectNode args = OsloClient.args();
         args.put("arg", 1);

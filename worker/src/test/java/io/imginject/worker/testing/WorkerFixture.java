@@ -47,11 +47,16 @@ public final class WorkerFixture implements AutoCloseable {
     public record RawReply(AMQP.BasicProperties properties, InjectionReply reply) {
     }
 
-    /** A dead-lettered message. */
+    /** A dead-lettered message, its body sealed. */
     public record DeadLetter(AMQP.BasicProperties properties, byte[] body) {
         public Object header(String name) {
             Object value = properties.getHeaders() == null ? null : properties.getHeaders().get(name);
             return value == null ? null : value.toString();
+        }
+
+        /** The request it holds, opened with the test run's dead-letter key. */
+        public byte[] request() {
+            return TestDeadLetterKey.open(properties, body);
         }
     }
 
@@ -75,7 +80,8 @@ public final class WorkerFixture implements AutoCloseable {
 
     /**
      * A worker whose config the test adjusts, and whose handlers it may wrap. Defaults for tests: the appliance
-     * runs under TCG (this project's CI has no usable KVM) and retries wait 100 ms, not 500.
+     * runs under TCG (this project's CI has no usable KVM), retries wait 100 ms, not 500, and dead letters are
+     * sealed with the {@link TestDeadLetterKey}.
      */
     public static WorkerFixture start(Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig.Builder> adjust,
             UnaryOperator<ImageHandler> decorate) throws Exception {
@@ -88,6 +94,7 @@ public final class WorkerFixture implements AutoCloseable {
         Path images = Files.createDirectories(directory.resolve("images"));
         WorkerConfig config = adjust.apply(WorkerConfig.builder(TestBroker.uri(), host, List.of(images), handlers)
                 .runDir(directory.resolve("run"))
+                .deadLetterKeyFile(TestDeadLetterKey.file())
                 .lockWait(Duration.ofSeconds(60))
                 .commandTimeout(Duration.ofSeconds(60))
                 .shutdownGrace(Duration.ofSeconds(30))

@@ -23,16 +23,37 @@ public final class WorkerProcess {
         this.log = log;
     }
 
-    /** Starts {@code imginject worker args...} and waits until it says it is ready. */
+    /**
+     * Starts {@code imginject worker args...} and waits until it says it is ready. Unless {@code args} name a
+     * dead-letter key file, the worker takes the {@link TestDeadLetterKey}.
+     */
     public static WorkerProcess start(Path log, String... args) throws Exception {
+        WorkerProcess worker = new WorkerProcess(command(args), log);
+        worker.restart();
+        return worker;
+    }
+
+    /** Runs {@code imginject worker args...} expecting it to refuse to start; returns its exit status, its output in {@code log}. */
+    public static int refusedStart(Path log, String... args) throws Exception {
+        Process process = new ProcessBuilder(command(args)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the worker did not exit within 60 s; see " + log);
+        }
+        return process.exitValue();
+    }
+
+    private static List<String> command(String... args) throws Exception {
         String productionLogging = Path.of(WorkerProcess.class.getResource("/logback.xml").toURI()).toString();
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dlogback.configurationFile=" + productionLogging, "-cp", System.getProperty("java.class.path"),
                 "io.imginject.worker.cli.Main", "worker"));
         command.addAll(List.of(args));
-        WorkerProcess worker = new WorkerProcess(command, log);
-        worker.restart();
-        return worker;
+        if (!command.contains("--dead-letter-key-file")) {
+            command.addAll(List.of("--dead-letter-key-file", TestDeadLetterKey.file().toString()));
+        }
+        return command;
     }
 
     /** Starts the worker again with the same arguments, once the previous process is gone. */
