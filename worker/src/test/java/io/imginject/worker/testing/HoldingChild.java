@@ -11,6 +11,7 @@ import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.DiskImage;
+import io.imginject.worker.image.HeldImageFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +35,7 @@ public final class HoldingChild {
         RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), work, journal);
         mounter.mount(Path.of(args[1]), new PartitionSelector.FindRoot());
         NbdHandler nbd = NbdHandler.create(new NbdSettings(NbdSettings.Transport.USERSPACE, Duration.ofSeconds(10)), mounter, runner, work, journal);
-        nbd.open(new DiskImage(Path.of(args[2]), ImageFormat.QCOW2), new PartitionSelector.FindRoot());
+        nbd.open(DiskImage.of(HeldImageFile.open(Path.of(args[2]), true), ImageFormat.QCOW2), new PartitionSelector.FindRoot());
         System.out.println("holding");
         System.out.flush();
         Thread.sleep(Duration.ofMinutes(10).toMillis());
