@@ -33,7 +33,7 @@ public final class HoldingChild {
         ProcessRunner runner = new ProcessRunner(Duration.ofMinutes(1));
         ResourceJournal journal = ResourceJournal.open(runDir.resolve("journal"));
         RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), work, journal);
-        mounter.mount(Path.of(args[1]), new PartitionSelector.FindRoot());
+        mounter.mount(HeldImageFile.open(Path.of(args[1]), true).toolPath(), new PartitionSelector.FindRoot());
         NbdHandler nbd = NbdHandler.create(new NbdSettings(NbdSettings.Transport.USERSPACE, Duration.ofSeconds(10)), mounter, runner, work, journal);
         nbd.open(DiskImage.of(HeldImageFile.open(Path.of(args[2]), true), ImageFormat.QCOW2), new PartitionSelector.FindRoot());
         System.out.println("holding");
