@@ -58,7 +58,7 @@ public final class GuestfsHandler implements ImageHandler {
     public OpenGuest open(DiskImage image, PartitionSelector partition) {
         Cleanup cleanup = new Cleanup();
         try {
-            ServedImage served = ServedImage.serve(image, workBase, settings.launchTimeout(), journal);
+            ServedImage served = ServedImage.serve(image, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, workBase, settings.launchTimeout(), journal);
             cleanup.push("stop serving " + image, served::close);
             Appliance appliance = Appliance.launch(settings, image, served, WATCHDOG);
             cleanup.push("shut down the appliance for " + image, appliance::shutdown);

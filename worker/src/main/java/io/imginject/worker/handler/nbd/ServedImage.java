@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -28,6 +29,17 @@ public final class ServedImage implements AutoCloseable {
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** How long qemu-nbd serves. */
+    public enum Lifetime {
+        /** Until the image is closed, whoever connects and disconnects meanwhile. */
+        UNTIL_CLOSED,
+        /**
+         * Until its one client disconnects, or the image is closed: a client that dies (an appliance whose worker was
+         * killed) takes qemu-nbd with it instead of leaving it to crash recovery.
+         */
+        UNTIL_ITS_CLIENT_LEAVES
+    }
+
     private final Path work;
     private final Cleanup cleanup;
 
@@ -41,7 +53,7 @@ public final class ServedImage implements AutoCloseable {
      *
      * @param workBase a directory only root can enter
      */
-    public static ServedImage serve(DiskImage image, Path workBase, Duration readyTimeout, ResourceJournal journal) {
+    public static ServedImage serve(DiskImage image, Lifetime lifetime, Path workBase, Duration readyTimeout, ResourceJournal journal) {
         Cleanup cleanup = new Cleanup();
         try {
             Path work = workBase.resolve("nbd-" + HexFormat.of().formatHex(randomBytes()));
@@ -55,9 +67,13 @@ public final class ServedImage implements AutoCloseable {
             Path socket = work.resolve("nbd.sock");
             HelperProcess qemuNbd;
             try {
-                qemuNbd = HelperProcess.start("qemu-nbd", List.of("qemu-nbd", "--socket=" + socket,
-                        "--pid-file=" + work.resolve("qemu-nbd.pid"), "--persistent", "--discard=unmap", image.qemuSpec()),
-                        work.resolve("qemu-nbd.pid"), readyTimeout);
+                List<String> argv = new ArrayList<>(List.of("qemu-nbd", "--socket=" + socket, "--pid-file=" + work.resolve("qemu-nbd.pid"),
+                        "--discard=unmap"));
+                if (lifetime == Lifetime.UNTIL_CLOSED) {
+                    argv.add("--persistent");
+                }
+                argv.add(image.qemuSpec());
+                qemuNbd = HelperProcess.start("qemu-nbd", argv, work.resolve("qemu-nbd.pid"), readyTimeout);
             } catch (CommandFailedException e) {
                 throw QemuNbdErrors.of(image, e);
             }

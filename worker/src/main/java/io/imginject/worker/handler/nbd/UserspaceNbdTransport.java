@@ -39,7 +39,7 @@ final class UserspaceNbdTransport implements NbdTransport {
     public ExposedDisk expose(DiskImage image) {
         Cleanup cleanup = new Cleanup();
         try {
-            ServedImage served = ServedImage.serve(image, workBase, readyTimeout, journal);
+            ServedImage served = ServedImage.serve(image, ServedImage.Lifetime.UNTIL_CLOSED, workBase, readyTimeout, journal);
             cleanup.push("stop serving " + image, served::close);
             Path mountPoint = Files.createDirectory(served.work().resolve("export"));
             ResourceJournal.Entry fuseEntry = journal.acquired(HeldResource.fuse(mountPoint));

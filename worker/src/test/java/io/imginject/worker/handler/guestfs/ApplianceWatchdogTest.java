@@ -52,7 +52,7 @@ class ApplianceWatchdogTest {
 
             try (ResourceJournal journal = ResourceJournal.open(Files.createDirectory(directory.resolve("journal")));
                     DiskImage disk = DiskImage.of(HeldImageFile.open(image.path(), true), ImageFormat.RAW);
-                    ServedImage served = ServedImage.serve(disk, directory, Duration.ofSeconds(10), journal)) {
+                    ServedImage served = ServedImage.serve(disk, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, directory, Duration.ofSeconds(10), journal)) {
                 assertThatThrownBy(() -> Appliance.launch(settings, disk, served, watchdog))
                         .isInstanceOfSatisfying(InjectException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.HELPER_TIMEOUT));
             }
