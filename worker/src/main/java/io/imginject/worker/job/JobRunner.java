@@ -17,7 +17,7 @@ import io.imginject.worker.image.DiskImage;
 import io.imginject.worker.image.HeldImageFile;
 import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
-import io.imginject.worker.image.ImageLocks;
+import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.item.ItemRunner;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -43,7 +43,7 @@ public final class JobRunner {
     private final String host;
     private final ImageLocator locator;
     private final ImageInspector inspector;
-    private final ImageLocks locks;
+    private final ImageJobLocks locks;
     private final HandlerChain chain;
     private final ItemRunner items;
     private final CrashRecovery recovery;
@@ -51,7 +51,7 @@ public final class JobRunner {
     private final ScheduledExecutorService timer;
 
     /** @param timer runs the deadlines' kills; its tasks are short */
-    public JobRunner(String host, ImageLocator locator, ImageInspector inspector, ImageLocks locks, HandlerChain chain, ItemRunner items,
+    public JobRunner(String host, ImageLocator locator, ImageInspector inspector, ImageJobLocks locks, HandlerChain chain, ItemRunner items,
             CrashRecovery recovery, Duration jobTimeout, ScheduledExecutorService timer) {
         this.host = host;
         this.locator = locator;
@@ -83,7 +83,7 @@ public final class JobRunner {
         try {
             ChainOutcome<Map<ItemName, ItemResult>> outcome;
             try (HeldImageFile file = locator.open(request.image().path(), true);
-                    ImageLocks.Held lock = locks.lock(file.path(), deadline.remaining())) {
+                    ImageJobLocks.Held lock = locks.lock(file.path(), deadline.remaining())) {
                 if (deadline.passed()) {
                     return timedOut(job, deadline, List.of(), started);
                 }

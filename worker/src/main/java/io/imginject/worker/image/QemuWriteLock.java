@@ -17,7 +17,7 @@ import java.nio.channels.FileLock;
  * descriptor of the image, which is registered with {@link HeldChannels} under the path tools are given: any other
  * channel of this JVM closing on the image would drop the locks.
  */
-public final class QemuImageLock implements AutoCloseable {
+public final class QemuWriteLock implements AutoCloseable {
     private static final long HOLDS_WRITE = 101;
     private static final long FORBIDS_WRITE = 201;
 
@@ -25,7 +25,7 @@ public final class QemuImageLock implements AutoCloseable {
     private final FileLock holds;
     private final FileLock forbids;
 
-    private QemuImageLock(HeldImageFile image, FileLock holds, FileLock forbids) {
+    private QemuWriteLock(HeldImageFile image, FileLock holds, FileLock forbids) {
         this.image = image;
         this.holds = holds;
         this.forbids = forbids;
@@ -36,7 +36,7 @@ public final class QemuImageLock implements AutoCloseable {
      *
      * @throws InjectException {@code IMAGE_IN_USE} when another process writes the image or forbids writers
      */
-    public static QemuImageLock acquire(HeldImageFile image) {
+    public static QemuWriteLock acquire(HeldImageFile image) {
         FileChannel channel = image.channel();
         try {
             if (!free(channel, HOLDS_WRITE) || !free(channel, FORBIDS_WRITE)) {
@@ -51,7 +51,7 @@ public final class QemuImageLock implements AutoCloseable {
                 throw new InjectException(ErrorCode.IMAGE_IN_USE, image + " was locked by another process while the worker took it");
             }
             HeldChannels.hold(image.toolPath(), channel);
-            return new QemuImageLock(image, holds, forbids);
+            return new QemuWriteLock(image, holds, forbids);
         } catch (IOException e) {
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not take qemu's lock on " + image + ": " + e, e);
         }
