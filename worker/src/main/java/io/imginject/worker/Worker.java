@@ -20,7 +20,7 @@ import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
-import io.imginject.worker.image.ImageLocks;
+import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.item.ItemRunner;
 import io.imginject.worker.job.JobResults;
 import io.imginject.worker.job.JobRunner;
@@ -161,7 +161,7 @@ public final class Worker implements AutoCloseable {
         Handlers.enabled(config, processes, workBase, journal).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
         ImageLocator locator = new ImageLocator(config.imageRoots());
         return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
-                new ImageLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),
+                new ImageJobLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),
                 new ItemRunner(Clock.systemUTC()), recovery, config.jobTimeout(), scheduler);
     }
 

@@ -33,7 +33,7 @@ public final class Handlers {
             handlers.put(name, switch (name) {
                 case LOOP -> new LoopHandler(mounter, LoopSupport.problem());
                 case NBD -> NbdHandler.create(config.nbd(), mounter, runner, workBase, journal);
-                case GUESTFS -> new GuestfsHandler(config.guestfs(), workBase, GuestfsSupport.problem());
+                case GUESTFS -> new GuestfsHandler(config.guestfs(), workBase, journal, GuestfsSupport.problem());
             });
         }
         return handlers;

@@ -223,7 +223,7 @@ public final class RawDiskMounter {
 
     /** Attaches {@code candidate}'s region to a loop device and mounts it on {@code directory}, an existing one. */
     private void mountRegionAt(Path disk, Candidate candidate, boolean readOnly, Path directory, Cleanup cleanup) {
-        ResourceJournal.Entry loopEntry = journal.acquired(HeldResource.loop(disk, candidate.region().offset(), candidate.region().size()));
+        ResourceJournal.Entry loopEntry = journal.acquired(HeldResource.loop(LoopDevices.backingName(disk), candidate.region().offset(), candidate.region().size()));
         String device;
         try {
             device = loops.attach(disk, candidate.region(), readOnly);

@@ -3,6 +3,7 @@ package io.imginject.worker.host;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.InjectException;
 import io.imginject.worker.disk.DiskRegion;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +21,18 @@ public final class LoopDevices {
 
     public LoopDevices(ProcessRunner runner) {
         this.runner = runner;
+    }
+
+    /**
+     * The name the kernel will show as the backing file of a loop device on {@code file}, which crash recovery looks
+     * for: the file a {@code /proc/<pid>/fd/N} link (as the handlers pass) points to, or the real path.
+     */
+    public static Path backingName(Path file) {
+        try {
+            return Files.isSymbolicLink(file) ? Files.readSymbolicLink(file) : file.toRealPath();
+        } catch (IOException e) {
+            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not tell what " + file + " names: " + e, e);
+        }
     }
 
     /** Attaches {@code region} of {@code file}; returns the device, e.g. {@code /dev/loop3}. */

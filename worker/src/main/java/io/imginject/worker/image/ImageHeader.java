@@ -9,7 +9,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,12 +52,12 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
         return String.join(", ", all);
     }
 
-    /** Reads the header of the (already located, regular) file at {@code path}. */
-    public static ImageHeader read(Path path) {
-        try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
-            return new Reader(path, file).header();
+    /** Reads the header of {@code file}, through the worker's own descriptor of it. */
+    public static ImageHeader read(HeldImageFile file) {
+        try {
+            return new Reader(file.path(), file.channel()).header();
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "cannot read the header of " + path + ": " + e.getMessage());
+            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "cannot read the header of " + file.path() + ": " + e.getMessage());
         }
     }
 

@@ -8,7 +8,6 @@ import io.imginject.worker.InjectException;
 import io.imginject.worker.host.CommandResult;
 import io.imginject.worker.host.ProcessRunner;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -25,8 +24,9 @@ import java.util.Set;
  * would hold the job. A format left out of the request is taken from the header, which a guest may have written
  * (a raw disk's first bytes); such a detected image is refused if it names any other file (OSSA-2024-001), since
  * otherwise a tenant could read another tenant's disk through a backing file. With a stated format the whole chain
- * is vetted from the headers. qemu-img is then always told the format ({@code -f}, so it never probes) and runs
- * under {@code prlimit} with a memory and CPU cap, as nova does since CVE-2015-5162; its report is checked again.
+ * is vetted from the headers, each file opened once as it is reached ({@link HeldImageFile}). qemu-img then reads
+ * each file through the worker's descriptor with its format stated (so it never probes), under {@code prlimit} with
+ * a memory and CPU cap as nova does since CVE-2015-5162, and its report must agree with the headers.
  */
 public final class ImageInspector {
     private static final JsonMapper JSON = new JsonMapper();
@@ -43,86 +43,89 @@ public final class ImageInspector {
         this.locator = locator;
     }
 
-    /** The image at {@code path} (already located), in {@code requested} format or the one its header shows. */
-    public DiskImage inspect(Path path, Optional<ImageFormat> requested) {
-        ImageHeader header = ImageHeader.read(path);
+    /**
+     * The image held open as {@code image}, in {@code requested} format or the one its header shows, with every file
+     * of its backing chain opened and vetted. On failure the backing files opened here are closed again; the caller
+     * keeps {@code image}.
+     */
+    public DiskImage inspect(HeldImageFile image, Optional<ImageFormat> requested) {
+        ImageHeader header = ImageHeader.read(image);
         ImageFormat format = requested.orElseGet(header::format);
         if (requested.isEmpty() && header.namesOtherFiles()) {
-            throw refused("the request gives no format for " + path + ", and its format was detected from the image's header as "
+            throw refused("the request gives no format for " + image + ", and its format was detected from the image's header as "
                     + format + ", which names " + header.describeNames() + "; a guest can write such a header into a raw disk, "
                     + "so a request must state the format (\"format\": \"" + format + "\") to use an image that names other files");
         }
-        vetChain(path, format, header, new ArrayList<>());
-        checkReferences(path, format, info(path, format), new ArrayList<>());
-        return new DiskImage(path, format);
+        List<DiskImage.Layer> layers = new ArrayList<>(List.of(new DiskImage.Layer(image, format)));
+        List<ImageHeader> headers = new ArrayList<>(List.of(header));
+        try {
+            openChain(layers, headers);
+            for (int i = 0; i < layers.size(); i++) {
+                checkQemuAgrees(layers.get(i), headers.get(i));
+            }
+            return new DiskImage(layers);
+        } catch (RuntimeException e) {
+            layers.subList(1, layers.size()).forEach(layer -> layer.file().close());
+            throw e;
+        }
     }
 
-    /** The rules of {@link #checkReferences}, applied to what the headers say, before qemu opens anything. */
-    private void vetChain(Path image, ImageFormat format, ImageHeader header, List<Path> chain) {
-        chain.add(image);
-        if (chain.size() > MAX_CHAIN) {
-            throw refused("the backing chain of " + chain.get(0) + " is longer than " + MAX_CHAIN + " images");
+    /**
+     * Follows the backing chain as the headers name it, before qemu opens anything, opening each file as it goes:
+     * each must lie under the image roots, have a recorded format and name no data file or extent.
+     */
+    private void openChain(List<DiskImage.Layer> layers, List<ImageHeader> headers) {
+        while (true) {
+            DiskImage.Layer last = layers.get(layers.size() - 1);
+            ImageHeader header = headers.get(headers.size() - 1);
+            if (header.format() != last.format()) {
+                return;
+            }
+            if (!header.otherFiles().isEmpty()) {
+                throw refused(last.file() + " names " + String.join(", ", header.otherFiles()) + "; qcow2 external data files "
+                        + "and multi-file vmdk are refused, only single-file vmdk (monolithicSparse, streamOptimized) is accepted");
+            }
+            if (header.backingFile().isEmpty()) {
+                return;
+            }
+            String name = header.backingFile().get();
+            ImageFormat next = header.backingFormat().flatMap(ImageFormat::fromQemuName).orElseThrow(() -> refused(last.file()
+                    + " does not record the format of its backing file " + name + ", so qemu would have to guess it; rebase it with qemu-img rebase -F FORMAT"));
+            if (layers.size() == MAX_CHAIN) {
+                throw refused("the backing chain of " + layers.get(0).file() + " is longer than " + MAX_CHAIN + " images");
+            }
+            HeldImageFile backing = openBacking(last.file(), name, layers);
+            layers.add(new DiskImage.Layer(backing, next));
+            headers.add(ImageHeader.read(backing));
         }
-        if (header.format() != format) {
-            return;
-        }
-        if (!header.otherFiles().isEmpty()) {
-            throw refused(image + " names " + String.join(", ", header.otherFiles()) + "; qcow2 external data files "
-                    + "and multi-file vmdk are refused, only single-file vmdk (monolithicSparse, streamOptimized) is accepted");
-        }
-        if (header.backingFile().isEmpty()) {
-            return;
-        }
-        String name = header.backingFile().get();
-        ImageFormat next = header.backingFormat().flatMap(ImageFormat::fromQemuName).orElseThrow(() -> refused(image
-                + " does not record the format of its backing file " + name + ", so qemu would have to guess it; rebase it with qemu-img rebase -F FORMAT"));
-        Path backing = backing(image, name, chain);
-        vetChain(backing, next, ImageHeader.read(backing), chain);
     }
 
-    private Path backing(Path image, String name, List<Path> chain) {
+    private HeldImageFile openBacking(HeldImageFile image, String name, List<DiskImage.Layer> chain) {
         if (name.startsWith("json:") || name.contains("://")) {
             throw refused(image + " names its backing file with a protocol or JSON spec (" + name + "); only plain files are accepted");
         }
-        Path backing;
+        HeldImageFile backing;
         try {
-            backing = locator.locate(image.getParent().resolve(name).normalize().toString());
+            backing = locator.open(image.path().getParent().resolve(name).normalize().toString(), false);
         } catch (InjectException e) {
             throw refused("the backing file of " + image + " is refused: " + e.getMessage());
         }
-        if (chain.contains(backing)) {
-            throw refused("the backing chain of " + chain.get(0) + " loops back to " + backing);
+        if (chain.stream().anyMatch(layer -> layer.file().path().equals(backing.path()))) {
+            backing.close();
+            throw refused("the backing chain of " + chain.get(0).file() + " loops back to " + backing);
         }
         return backing;
     }
 
-    private JsonNode info(Path path, ImageFormat format) {
-        List<String> argv = new ArrayList<>(List.of("prlimit", "--as=" + MAX_ADDRESS_SPACE, "--cpu=" + MAX_CPU_SECONDS,
-                "qemu-img", "info", "--output=json", "-f", format.qemuName()));
-        argv.add(path.toString());
-        CommandResult result = runner.runAllowingFailure(argv);
-        if (!result.succeeded()) {
-            String error = result.stderr().strip();
-            if (error.contains("lock") && error.contains("Is another process using the image")) {
-                throw new InjectException(ErrorCode.IMAGE_IN_USE, path + " is in use by another process (qemu's image lock): " + error);
-            }
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "qemu-img cannot read " + path
-                    + " as " + format + ": " + error);
-        }
-        try {
-            return JSON.readTree(result.stdout());
-        } catch (IOException e) {
-            throw new InjectException(ErrorCode.TOOL_FAILED, "qemu-img info printed something that is not JSON", e);
-        }
-    }
-
-    private void checkReferences(Path image, ImageFormat format, JsonNode info, List<Path> chain) {
-        chain.add(image);
-        if (chain.size() > MAX_CHAIN) {
-            throw refused("the backing chain of " + chain.get(0) + " is longer than " + MAX_CHAIN + " images");
-        }
+    /**
+     * qemu-img's own reading of one file, through the held descriptor, must show what the worker read in its header:
+     * a single-file vmdk, no external data file, and the same backing file name.
+     */
+    private void checkQemuAgrees(DiskImage.Layer layer, ImageHeader header) {
+        JsonNode info = info(layer);
+        HeldImageFile image = layer.file();
         JsonNode specific = info.path("format-specific").path("data");
-        if (format == ImageFormat.VMDK) {
+        if (layer.format() == ImageFormat.VMDK) {
             String createType = specific.path("create-type").asText("");
             if (!SINGLE_FILE_VMDK.contains(createType)) {
                 throw refused(image + " is a vmdk of create type \"" + createType + "\", whose data lives in separate extent files; "
@@ -132,15 +135,31 @@ public final class ImageInspector {
         if (specific.hasNonNull("data-file")) {
             throw refused(image + " keeps its data in an external file (" + specific.get("data-file").asText() + ")");
         }
-        if (!info.hasNonNull("backing-filename")) {
-            return;
+        Optional<String> qemuBacking = Optional.ofNullable(info.get("backing-filename")).filter(name -> !name.isNull()).map(JsonNode::asText);
+        Optional<String> headerBacking = header.format() == layer.format() ? header.backingFile() : Optional.empty();
+        if (!qemuBacking.equals(headerBacking)) {
+            throw refused("qemu reads the backing file of " + image + " as " + qemuBacking.orElse("none") + ", where its header says "
+                    + headerBacking.orElse("none") + "; the image is refused rather than let qemu open a file the worker did not vet");
         }
-        String name = info.hasNonNull("full-backing-filename") ? info.get("full-backing-filename").asText() : info.get("backing-filename").asText();
-        String backingFormat = info.path("backing-filename-format").asText("");
-        ImageFormat next = ImageFormat.fromQemuName(backingFormat).orElseThrow(() -> refused(image + " does not record the format of its backing file "
-                + name + ", so qemu would have to guess it; rebase it with qemu-img rebase -F FORMAT"));
-        Path backing = backing(image, name, chain);
-        checkReferences(backing, next, info(backing, next), chain);
+    }
+
+    private JsonNode info(DiskImage.Layer layer) {
+        List<String> argv = List.of("prlimit", "--as=" + MAX_ADDRESS_SPACE, "--cpu=" + MAX_CPU_SECONDS,
+                "qemu-img", "info", "--output=json", DiskImage.qemuSpec(List.of(layer)));
+        CommandResult result = runner.runAllowingFailure(argv);
+        if (!result.succeeded()) {
+            String error = result.stderr().strip();
+            if (error.contains("lock") && error.contains("Is another process using the image")) {
+                throw new InjectException(ErrorCode.IMAGE_IN_USE, layer.file() + " is in use by another process (qemu's image lock): " + error);
+            }
+            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "qemu-img cannot read " + layer.file()
+                    + " as " + layer.format() + ": " + error);
+        }
+        try {
+            return JSON.readTree(result.stdout());
+        } catch (IOException e) {
+            throw new InjectException(ErrorCode.TOOL_FAILED, "qemu-img info printed something that is not JSON", e);
+        }
     }
 
     private static InjectException refused(String message) {

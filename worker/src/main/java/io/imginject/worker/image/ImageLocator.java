@@ -38,7 +38,7 @@ public final class ImageLocator {
     }
 
     /** The real path of the image at {@code requested}, once it has passed every check. */
-    public Path locate(String requested) {
+    private Path locate(String requested) {
         Path path = Path.of(requested).normalize();
         if (!path.isAbsolute() || !under(roots, path) && !under(realRoots, path)) {
             throw outside(requested, "");
@@ -60,6 +60,33 @@ public final class ImageLocator {
                     + (Files.isDirectory(real) ? " but a directory" : " (a device, fifo or socket)"));
         }
         return real;
+    }
+
+    /**
+     * Locates the image at {@code requested} and opens it, checking that the file opened is still a regular file under
+     * an image root: between the two, a directory on the way or the file itself may have been swapped.
+     *
+     * @param writable whether the job writes the file (see {@link HeldImageFile#open})
+     */
+    public HeldImageFile open(String requested, boolean writable) {
+        HeldImageFile file = HeldImageFile.open(locate(requested), writable);
+        try {
+            Path opened = file.currentPath();
+            if (!under(realRoots, opened)) {
+                throw outside(requested, ", which was swapped while the worker opened it for " + opened + ",");
+            }
+            if (!file.attributes().isRegularFile()) {
+                throw new InjectException(ErrorCode.IMAGE_NOT_REGULAR_FILE, requested + " was swapped for a file that is not regular "
+                        + "(a directory, device, fifo or socket) while the worker opened it; nothing was touched");
+            }
+            return file;
+        } catch (IOException e) {
+            file.close();
+            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not check what the worker opened at " + requested + ": " + e, e);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
     }
 
     private static boolean under(List<Path> roots, Path path) {

@@ -14,11 +14,11 @@ import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.host.CrashRecovery;
 import io.imginject.worker.host.JobHelpers;
 import io.imginject.worker.image.DiskImage;
+import io.imginject.worker.image.HeldImageFile;
 import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
-import io.imginject.worker.image.ImageLocks;
+import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.item.ItemRunner;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +43,7 @@ public final class JobRunner {
     private final String host;
     private final ImageLocator locator;
     private final ImageInspector inspector;
-    private final ImageLocks locks;
+    private final ImageJobLocks locks;
     private final HandlerChain chain;
     private final ItemRunner items;
     private final CrashRecovery recovery;
@@ -51,7 +51,7 @@ public final class JobRunner {
     private final ScheduledExecutorService timer;
 
     /** @param timer runs the deadlines' kills; its tasks are short */
-    public JobRunner(String host, ImageLocator locator, ImageInspector inspector, ImageLocks locks, HandlerChain chain, ItemRunner items,
+    public JobRunner(String host, ImageLocator locator, ImageInspector inspector, ImageJobLocks locks, HandlerChain chain, ItemRunner items,
             CrashRecovery recovery, Duration jobTimeout, ScheduledExecutorService timer) {
         this.host = host;
         this.locator = locator;
@@ -81,16 +81,17 @@ public final class JobRunner {
     private JobResult run(Job job, JobDeadline deadline, long started) {
         InjectionRequest request = job.request();
         try {
-            Path path = locator.locate(request.image().path());
             ChainOutcome<Map<ItemName, ItemResult>> outcome;
-            try (ImageLocks.Held lock = locks.lock(path, deadline.remaining())) {
+            try (HeldImageFile file = locator.open(request.image().path(), true);
+                    ImageJobLocks.Held lock = locks.lock(file.path(), deadline.remaining())) {
                 if (deadline.passed()) {
                     return timedOut(job, deadline, List.of(), started);
                 }
                 recovery.recoverDeadWorkers();
-                DiskImage image = inspector.inspect(path, request.image().format());
-                outcome = chain.run(image, request.image().partition(), request.handlers(), deadline::passed,
-                        guest -> items.run(request.inject(), guest));
+                try (DiskImage image = inspector.inspect(file, request.image().format())) {
+                    outcome = chain.run(image, request.image().partition(), request.handlers(), deadline::passed,
+                            guest -> items.run(request.inject(), guest));
+                }
             }
             checkNotInterrupted();
             if (deadline.passed()) {

@@ -15,7 +15,9 @@ import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.image.DiskImage;
+import io.imginject.worker.image.HeldImageFile;
 import java.lang.reflect.Proxy;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -25,8 +27,11 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The chain's decisions, in milliseconds and without root, a broker or images: which handler is tried, what is
@@ -35,8 +40,20 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("fast")
 class HandlerChainTest {
-    static final DiskImage IMAGE = new DiskImage(Path.of("/images/vm.img"), ImageFormat.RAW);
+    @TempDir
+    static Path images;
+    static DiskImage image;
     static final RetrySettings QUICK_RETRIES = new RetrySettings(3, Duration.ofMillis(1), 1.0, Duration.ofMillis(1), Duration.ofSeconds(10));
+
+    @BeforeAll
+    static void anImage() throws Exception {
+        image = DiskImage.of(HeldImageFile.open(Files.createFile(images.resolve("vm.img")), true), ImageFormat.RAW);
+    }
+
+    @AfterAll
+    static void letGo() {
+        image.close();
+    }
 
     final Map<HandlerName, ImageHandler> enabled = new EnumMap<>(HandlerName.class);
     final List<String> events = new ArrayList<>();
@@ -148,7 +165,7 @@ class HandlerChainTest {
     void nothing_new_is_tried_once_the_jobs_deadline_passed() {
         script(HandlerName.LOOP, opens());
 
-        ChainOutcome<String> outcome = chain().run(IMAGE, new PartitionSelector.FindRoot(), List.of(), () -> true, guest -> "done");
+        ChainOutcome<String> outcome = chain().run(image, new PartitionSelector.FindRoot(), List.of(), () -> true, guest -> "done");
 
         assertThat(events).isEmpty();
         assertThat(outcome.handler()).isEmpty();
@@ -169,7 +186,7 @@ class HandlerChainTest {
     void work_that_throws_still_closes_the_guest() {
         script(HandlerName.LOOP, opens());
 
-        assertThatThrownBy(() -> chain().run(IMAGE, new PartitionSelector.FindRoot(), List.of(), () -> false, guest -> {
+        assertThatThrownBy(() -> chain().run(image, new PartitionSelector.FindRoot(), List.of(), () -> false, guest -> {
             throw new IllegalStateException("the items broke");
         })).isInstanceOf(IllegalStateException.class);
 
@@ -177,7 +194,7 @@ class HandlerChainTest {
     }
 
     private ChainOutcome<String> run(List<HandlerName> order) {
-        return chain().run(IMAGE, new PartitionSelector.FindRoot(), order, () -> false, guest -> {
+        return chain().run(image, new PartitionSelector.FindRoot(), order, () -> false, guest -> {
             events.add("work");
             return "done";
         });

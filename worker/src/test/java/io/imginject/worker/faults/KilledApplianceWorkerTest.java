@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A worker killed with SIGKILL while a libguestfs appliance works on an image takes the appliance with it (the
- * library's recovery process kills it when the worker dies), and the job goes back to the queue for the next worker.
+ * library's recovery process kills it when the worker dies) and the qemu-nbd serving the image to it (which serves
+ * one client only), and the job goes back to the queue for the next worker.
  */
 @ExtendWith(NoHostLeaks.class)
 class KilledApplianceWorkerTest {
@@ -51,11 +52,13 @@ class KilledApplianceWorkerTest {
             channel.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), new AMQP.BasicProperties.Builder()
                     .contentType(Wire.CONTENT_TYPE).messageId("appliance-job").deliveryMode(2).build(),
                     RequestEncoder.encode(Requests.net(image.path())));
-            Awaitility.await("the appliance up").atMost(Duration.ofMinutes(2)).until(() -> !appliancesOn(image.path()).isEmpty());
+            Path runDir = directory.resolve("run");
+            Awaitility.await("the appliance up").atMost(Duration.ofMinutes(2)).until(() -> !appliancesOf(runDir).isEmpty());
 
             worker.kill();
 
-            Awaitility.await("the appliance gone").atMost(Duration.ofSeconds(30)).until(() -> appliancesOn(image.path()).isEmpty());
+            Awaitility.await("the appliance gone").atMost(Duration.ofSeconds(30)).until(() -> appliancesOf(runDir).isEmpty());
+            Awaitility.await("the qemu-nbd that served it gone").atMost(Duration.ofSeconds(30)).until(() -> helpersOf(runDir).isEmpty());
             Awaitility.await("the job back in the queue").atMost(Duration.ofSeconds(30))
                     .until(() -> channel.messageCount(Wire.queue(host)) == 1);
             channel.queueDelete(Wire.queue(host));
@@ -67,10 +70,15 @@ class KilledApplianceWorkerTest {
         }
     }
 
-    static List<ProcessHandle> appliancesOn(Path image) {
+    /** The appliances reading a disk served from the worker's run directory (qemu-nbd's socket is there). */
+    static List<ProcessHandle> appliancesOf(Path runDir) {
+        return helpersOf(runDir).stream().filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false)).toList();
+    }
+
+    /** Every process whose arguments name the worker's run directory: the appliance and the qemu-nbd serving it. */
+    static List<ProcessHandle> helpersOf(Path runDir) {
         return ProcessHandle.allProcesses()
-                .filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
-                .filter(p -> p.info().arguments().map(a -> Arrays.stream(a).anyMatch(arg -> arg.contains(image.toString()))).orElse(false))
+                .filter(p -> p.info().arguments().map(a -> Arrays.stream(a).anyMatch(arg -> arg.contains(runDir.toString()))).orElse(false))
                 .toList();
     }
 }

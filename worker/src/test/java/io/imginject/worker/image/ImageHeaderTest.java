@@ -41,16 +41,22 @@ class ImageHeaderTest {
         return image;
     }
 
+    static ImageHeader header(Path image) {
+        try (HeldImageFile file = HeldImageFile.open(image, false)) {
+            return ImageHeader.read(file);
+        }
+    }
+
     @Test
     void ordinary_images_of_every_format_are_recognised_and_name_nothing() throws Exception {
         Path raw = dir.resolve("plain.img");
         Files.write(raw, new byte[1 << 20]);
-        assertThat(ImageHeader.read(raw)).isEqualTo(new ImageHeader(ImageFormat.RAW, Optional.empty(), Optional.empty(), List.of()));
+        assertThat(header(raw)).isEqualTo(new ImageHeader(ImageFormat.RAW, Optional.empty(), Optional.empty(), List.of()));
         for (String[] made : new String[][] {{"qcow2", "qcow2"}, {"qed", "qed"}, {"vdi", "vdi"}, {"vhdx", "vhdx"}, {"vpc", "vpc"},
                 {"vmdk", "subformat=monolithicSparse"}, {"vmdk", "subformat=streamOptimized"}}) {
             Path image = made[1].startsWith("subformat") ? create(made[1].substring(10) + ".vmdk", "16M", "-f", "vmdk", "-o", made[1])
                     : create("x." + made[0], "16M", "-f", made[0]);
-            ImageHeader header = ImageHeader.read(image);
+            ImageHeader header = header(image);
 
             assertThat(header.format().qemuName()).as("%s", image).isEqualTo(made[0]);
             assertThat(header.namesOtherFiles()).as("%s names %s", image, header.describeNames()).isFalse();
@@ -60,9 +66,9 @@ class ImageHeaderTest {
     @Test
     void backing_files_and_their_recorded_formats_are_read_from_qcow2_and_qed() {
         create("base.img", "1M", "-f", "raw");
-        ImageHeader qcow2 = ImageHeader.read(create("o.qcow2", null, "-f", "qcow2", "-b", "base.img", "-F", "raw"));
-        ImageHeader qed = ImageHeader.read(create("o.qed", null, "-f", "qed", "-b", "base.img", "-F", "raw"));
-        ImageHeader qedUnrecorded = ImageHeader.read(create("u.qed", null, "-f", "qed", "-b", "o.qcow2", "-F", "qcow2"));
+        ImageHeader qcow2 = header(create("o.qcow2", null, "-f", "qcow2", "-b", "base.img", "-F", "raw"));
+        ImageHeader qed = header(create("o.qed", null, "-f", "qed", "-b", "base.img", "-F", "raw"));
+        ImageHeader qedUnrecorded = header(create("u.qed", null, "-f", "qed", "-b", "o.qcow2", "-F", "qcow2"));
 
         assertThat(qcow2.backingFile()).contains("base.img");
         assertThat(qcow2.backingFormat()).contains("raw");
@@ -74,8 +80,8 @@ class ImageHeaderTest {
 
     @Test
     void a_qcow2_data_file_and_a_multi_file_vmdk_are_named() {
-        ImageHeader data = ImageHeader.read(create("d.qcow2", "1M", "-f", "qcow2", "-o", "data_file=" + dir.resolve("d.raw")));
-        ImageHeader flat = ImageHeader.read(create("f.vmdk", "1M", "-f", "vmdk", "-o", "subformat=twoGbMaxExtentFlat"));
+        ImageHeader data = header(create("d.qcow2", "1M", "-f", "qcow2", "-o", "data_file=" + dir.resolve("d.raw")));
+        ImageHeader flat = header(create("f.vmdk", "1M", "-f", "vmdk", "-o", "subformat=twoGbMaxExtentFlat"));
 
         assertThat(data.describeNames()).contains("external data file \"" + dir.resolve("d.raw") + "\"");
         assertThat(flat.format()).isEqualTo(ImageFormat.VMDK);
@@ -94,7 +100,7 @@ class ImageHeaderTest {
         Files.write(truncated, new byte[] {'Q', 'F', 'I', (byte) 0xfb, 0, 0, 0, 3});
 
         for (Path bad : new Path[] {image, truncated}) {
-            assertThatThrownBy(() -> ImageHeader.read(bad)).isInstanceOfSatisfying(InjectException.class,
+            assertThatThrownBy(() -> header(bad)).isInstanceOfSatisfying(InjectException.class,
                     e -> assertThat(e.code()).isEqualTo(ErrorCode.IMAGE_CORRUPT));
         }
     }

@@ -1,6 +1,6 @@
 package io.imginject.worker.testing;
 
-import io.imginject.worker.image.ImageLocks;
+import io.imginject.worker.image.ImageJobLocks;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -15,7 +15,7 @@ public final class ImageLockingChild {
     }
 
     public static void main(String[] args) throws Exception {
-        ImageLocks locks = new ImageLocks(Path.of(args[0]).resolve("locks"), Duration.ofMinutes(1));
+        ImageJobLocks locks = new ImageJobLocks(Path.of(args[0]).resolve("locks"), Duration.ofMinutes(1));
         locks.lock(Path.of(args[1]), Duration.ofMinutes(1));
         System.out.println("locked");
         System.out.flush();

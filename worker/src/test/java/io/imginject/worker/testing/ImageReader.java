@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
 
@@ -51,13 +54,14 @@ public final class ImageReader implements AutoCloseable {
     /**
      * Waits, up to a minute, until a job that sends no reply (a cast, a fire-and-forget request) has left
      * {@code guestPath} in {@code image}. The image is looked into only while no loop device or process of the
-     * worker holds it: {@code mount -o loop} would reuse the worker's own loop device, mounted read-write.
+     * worker holds it: {@code mount -o loop} would reuse the worker's own loop device, mounted read-write. Tools
+     * reach the image through the worker's descriptor ({@code /proc/<pid>/fd/N}), so a process holding it is found
+     * by its open files, not by its command line.
      */
     public static void awaitFile(TestImages.Built image, String guestPath) {
         Awaitility.await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().untilAsserted(() -> {
             assertThat(Commands.run("losetup", "--associated", image.path().toString()).strip()).as("loop devices on the image").isEmpty();
-            assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(image.path().toString())))
-                    .as("processes on the image").isEmpty();
+            assertThat(processesHoldingOpen(image.path())).as("processes holding the image open").isEmpty();
             try (ImageReader guest = open(image)) {
                 assertThat(guest.exists(guestPath)).as("%s in the image", guestPath).isTrue();
             }
@@ -65,6 +69,41 @@ public final class ImageReader implements AutoCloseable {
     }
 
     /** The host path of a guest path in the mounted image. */
+    /** The pids of the processes, this JVM included, that have {@code file} open. */
+    static List<Long> processesHoldingOpen(Path file) throws IOException {
+        Path real = file.toRealPath();
+        List<Long> holders = new ArrayList<>();
+        try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path process : processes) {
+                if (holdsOpen(process, real)) {
+                    holders.add(Long.parseLong(process.getFileName().toString()));
+                }
+            }
+        }
+        return holders;
+    }
+
+    private static boolean holdsOpen(Path process, Path file) {
+        try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(process.resolve("fd"))) {
+            for (Path descriptor : descriptors) {
+                if (linksTo(descriptor, file)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException | SecurityException goneOrClosed) {
+            return false;
+        }
+    }
+
+    private static boolean linksTo(Path descriptor, Path file) {
+        try {
+            return Files.readSymbolicLink(descriptor).equals(file);
+        } catch (IOException closedMeanwhile) {
+            return false;
+        }
+    }
+
     public Path path(String guestPath) {
         return mountPoint.resolve(guestPath.substring(1));
     }

@@ -5,6 +5,7 @@ import com.redhat.et.libguestfs.LibGuestFSException;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.InjectException;
+import io.imginject.worker.handler.nbd.ServedImage;
 import io.imginject.worker.host.JobHelpers;
 import io.imginject.worker.image.DiskImage;
 import java.util.Arrays;
@@ -20,7 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One libguestfs appliance holding one image: launched with the image's format passed explicitly, the guest's
+ * One libguestfs appliance holding one image: launched on the raw disk qemu-nbd serves from the worker's own
+ * descriptors of the image (so a file renamed over the image's path is never opened), the guest's
  * filesystems mounted inside it as nova's VFSGuestFS does, and always shut down. The image is only ever parsed
  * by the appliance's own kernel, never the host's. Its qemu belongs to the job that launched it ({@link JobHelpers}):
  * the launch watchdog and the job's deadline kill that qemu and no other.
@@ -43,10 +45,11 @@ final class Appliance {
     }
 
     /**
-     * Starts an appliance on {@code image}. A launch that outlives the settings' timeout is killed and reported
-     * as {@code HELPER_TIMEOUT}, which the chain retries.
+     * Starts an appliance on {@code image}, which qemu-nbd serves as {@code served}: the appliance's qemu reads the
+     * raw disk from the socket and never opens an image file itself. A launch that outlives the settings' timeout is
+     * killed and reported as {@code HELPER_TIMEOUT}, which the chain retries.
      */
-    static Appliance launch(GuestfsSettings settings, DiskImage image, ScheduledExecutorService watchdog) {
+    static Appliance launch(GuestfsSettings settings, DiskImage image, ServedImage served, ScheduledExecutorService watchdog) {
         GuestFS handle;
         ApplianceProcess process = new ApplianceProcess();
         try {
@@ -57,7 +60,8 @@ final class Appliance {
             }
             handle.set_memsize(settings.memoryMib());
             handle.set_smp(settings.vcpus());
-            handle.add_drive_opts(image.path().toString(), Map.of("format", image.format().qemuName(), "readonly", false));
+            handle.add_drive_opts("", Map.of("protocol", "nbd", "server", new String[] {"unix:" + served.socket()}, "format", "raw",
+                    "readonly", false));
             process.nameIn(handle);
         } catch (LibGuestFSException e) {
             throw new InjectException(ErrorCode.TOOL_FAILED, "libguestfs could not be set up: " + e.getMessage(), e);
@@ -82,11 +86,7 @@ final class Appliance {
                 throw new InjectException(ErrorCode.HELPER_TIMEOUT, "the libguestfs appliance did not start within "
                         + settings.launchTimeout().toSeconds() + " s and was killed", e);
             }
-            String message = String.valueOf(e.getMessage());
-            if (message.contains("lock") && message.contains("Is another process using the image")) {
-                throw new InjectException(ErrorCode.IMAGE_IN_USE, image.path() + " is in use by another process (qemu's image lock)", e);
-            }
-            throw new InjectException(ErrorCode.TOOL_FAILED, "the libguestfs appliance did not start: " + message, e);
+            throw new InjectException(ErrorCode.TOOL_FAILED, "the libguestfs appliance did not start: " + e.getMessage(), e);
         } finally {
             kill.cancel(false);
         }

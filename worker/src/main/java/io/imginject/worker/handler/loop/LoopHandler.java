@@ -8,7 +8,7 @@ import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.RawDiskMounter;
 import io.imginject.worker.handler.ReleasingGuest;
 import io.imginject.worker.host.Cleanup;
-import io.imginject.worker.image.QemuImageLock;
+import io.imginject.worker.image.QemuWriteLock;
 import io.imginject.worker.image.DiskImage;
 import java.util.Optional;
 
@@ -47,9 +47,9 @@ public final class LoopHandler implements ImageHandler {
     public OpenGuest open(DiskImage image, PartitionSelector partition) {
         Cleanup cleanup = new Cleanup();
         try {
-            QemuImageLock lock = QemuImageLock.acquire(image.path());
+            QemuWriteLock lock = QemuWriteLock.acquire(image.file());
             cleanup.push("release qemu's lock on " + image, lock::close);
-            OpenGuest guest = mounter.mount(image.path(), partition);
+            OpenGuest guest = mounter.mount(image.toolPath(), partition);
             cleanup.push("unmount the guest", guest::close);
             return new ReleasingGuest(guest.fs(), cleanup.handOver());
         } catch (RuntimeException e) {

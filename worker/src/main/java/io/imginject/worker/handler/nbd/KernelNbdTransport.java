@@ -44,7 +44,7 @@ final class KernelNbdTransport implements NbdTransport {
             HelperProcess qemuNbd;
             try {
                 qemuNbd = HelperProcess.start("qemu-nbd", List.of("qemu-nbd", "--verbose", "--connect=" + lease.device(),
-                        "--format=" + image.format().qemuName(), "--discard=unmap", image.path().toString()),
+                        "--discard=unmap", image.qemuSpec()),
                         lease.serverPidFile(), readyTimeout);
             } catch (CommandFailedException e) {
                 connection.released();

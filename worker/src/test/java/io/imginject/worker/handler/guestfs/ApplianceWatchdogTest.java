@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ImageFormat;
 import io.imginject.worker.InjectException;
+import io.imginject.worker.handler.nbd.ServedImage;
+import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.DiskImage;
+import io.imginject.worker.image.HeldImageFile;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
@@ -47,8 +50,12 @@ class ApplianceWatchdogTest {
         try {
             GuestfsSettings settings = new GuestfsSettings(true, 512, 1, Duration.ofSeconds(2));
 
-            assertThatThrownBy(() -> Appliance.launch(settings, new DiskImage(image.path(), ImageFormat.RAW), watchdog))
-                    .isInstanceOfSatisfying(InjectException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.HELPER_TIMEOUT));
+            try (ResourceJournal journal = ResourceJournal.open(Files.createDirectory(directory.resolve("journal")));
+                    DiskImage disk = DiskImage.of(HeldImageFile.open(image.path(), true), ImageFormat.RAW);
+                    ServedImage served = ServedImage.serve(disk, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, directory, Duration.ofSeconds(10), journal)) {
+                assertThatThrownBy(() -> Appliance.launch(settings, disk, served, watchdog))
+                        .isInstanceOfSatisfying(InjectException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.HELPER_TIMEOUT));
+            }
 
             assertThat(otherVm.isAlive()).as("the other job's qemu, whose disk is %s", otherDisk).isTrue();
         } finally {

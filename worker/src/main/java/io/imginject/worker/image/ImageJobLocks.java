@@ -22,14 +22,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * because the JVM forbids one process from locking one file twice. The OS drops a file lock when its process
  * dies, so a crashed worker never leaves an image locked.
  */
-public final class ImageLocks {
+public final class ImageJobLocks {
     private static final long POLL_MS = 50;
 
     private final Path directory;
     private final Duration maxWait;
     private final Map<Path, Holder> local = new HashMap<>();
 
-    public ImageLocks(Path directory, Duration maxWait) {
+    public ImageJobLocks(Path directory, Duration maxWait) {
         this.directory = directory;
         this.maxWait = maxWait;
     }

@@ -6,8 +6,6 @@ import io.imginject.worker.host.HeldChannels;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * qemu's image locking, taken part in by the handlers that write an image without qemu (loop). qemu locks byte
@@ -15,33 +13,31 @@ import java.nio.file.StandardOpenOption;
  * have p"; permission 1 is write. Holding both write bytes shared tells qemu the image is being written and may
  * not be written by anyone else, so a VM cannot start on it mid-injection; failing to take them means a VM (or
  * another qemu) already writes the image or forbids writers, and the image must not be touched. POSIX record
- * locks, which the JVM takes, and qemu's OFD locks conflict with each other on Linux. The channel is registered with
- * {@link HeldChannels}, since any other channel of this JVM closing on the image would drop the locks.
+ * locks, which the JVM takes, and qemu's OFD locks conflict with each other on Linux. They are taken on the job's own
+ * descriptor of the image, which is registered with {@link HeldChannels} under the path tools are given: any other
+ * channel of this JVM closing on the image would drop the locks.
  */
-public final class QemuImageLock implements AutoCloseable {
+public final class QemuWriteLock implements AutoCloseable {
     private static final long HOLDS_WRITE = 101;
     private static final long FORBIDS_WRITE = 201;
 
-    private final Path image;
-    private final FileChannel channel;
+    private final HeldImageFile image;
+    private final FileLock holds;
+    private final FileLock forbids;
 
-    private QemuImageLock(Path image, FileChannel channel) {
+    private QemuWriteLock(HeldImageFile image, FileLock holds, FileLock forbids) {
         this.image = image;
-        this.channel = channel;
+        this.holds = holds;
+        this.forbids = forbids;
     }
 
     /**
-     * Declares to qemu that the caller writes {@code image} until closed.
+     * Declares to qemu that the caller writes {@code image} until closed, through the worker's own descriptor of it.
      *
      * @throws InjectException {@code IMAGE_IN_USE} when another process writes the image or forbids writers
      */
-    public static QemuImageLock acquire(Path image) {
-        FileChannel channel;
-        try {
-            channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (IOException e) {
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "could not open " + image + " for writing: " + e.getMessage(), e);
-        }
+    public static QemuWriteLock acquire(HeldImageFile image) {
+        FileChannel channel = image.channel();
         try {
             if (!free(channel, HOLDS_WRITE) || !free(channel, FORBIDS_WRITE)) {
                 throw new InjectException(ErrorCode.IMAGE_IN_USE, image + " is in use: qemu's image lock shows another process "
@@ -50,20 +46,20 @@ public final class QemuImageLock implements AutoCloseable {
             FileLock holds = channel.tryLock(HOLDS_WRITE, 1, true);
             FileLock forbids = channel.tryLock(FORBIDS_WRITE, 1, true);
             if (holds == null || forbids == null) {
+                release(holds);
+                release(forbids);
                 throw new InjectException(ErrorCode.IMAGE_IN_USE, image + " was locked by another process while the worker took it");
             }
-            HeldChannels.hold(image, channel);
-            return new QemuImageLock(image, channel);
-        } catch (IOException | RuntimeException e) {
-            try {
-                channel.close();
-            } catch (IOException closing) {
-                e.addSuppressed(closing);
-            }
-            if (e instanceof IOException io) {
-                throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not take qemu's lock on " + image + ": " + io, io);
-            }
-            throw (RuntimeException) e;
+            HeldChannels.hold(image.toolPath(), channel);
+            return new QemuWriteLock(image, holds, forbids);
+        } catch (IOException e) {
+            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not take qemu's lock on " + image + ": " + e, e);
+        }
+    }
+
+    private static void release(FileLock lock) throws IOException {
+        if (lock != null) {
+            lock.release();
         }
     }
 
@@ -79,7 +75,8 @@ public final class QemuImageLock implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        HeldChannels.release(image);
-        channel.close();
+        HeldChannels.release(image.toolPath());
+        holds.release();
+        forbids.release();
     }
 }
