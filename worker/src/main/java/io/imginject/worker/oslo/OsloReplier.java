@@ -3,7 +3,7 @@ package io.imginject.worker.oslo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.rabbitmq.client.AMQP;
-import io.imginject.worker.amqp.ConfirmedPublisher;
+import io.imginject.worker.broker.ConfirmedPublisher;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Optional;
