@@ -20,11 +20,11 @@ import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageLocks;
 import io.imginject.worker.item.ItemRunner;
 import io.imginject.worker.job.JobRunner;
-import io.imginject.worker.oslo.OsloFrontDoor;
+import io.imginject.worker.oslo.OsloDoors;
+import io.imginject.worker.pipeline.Deliveries;
 import io.imginject.worker.pipeline.FrontDoor;
 import io.imginject.worker.pipeline.JobResults;
-import io.imginject.worker.v1.NativeFrontDoor;
-import io.imginject.worker.v1.UnansweredRequests;
+import io.imginject.worker.v1.NativeDoors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,15 +122,16 @@ public final class Worker implements AutoCloseable {
             ReplayCount replays = new ReplayCount(deadLetterKey);
             DeadLetterPublisher deadLetters = new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC(),
                     new DeadLetterSeal(deadLetterKey), replays);
+            Deliveries deliveries = new Deliveries(results, deadLetters, replays, scheduler);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
-                doors.add(new NativeFrontDoor(consuming.createChannel(), config.host(), config.concurrency(), jobs, runner, results, publisher,
-                        deadLetters, replays, config.limits(), scheduler, Clock.systemUTC()));
-                doors.add(new UnansweredRequests(consuming.createChannel(), config.host(), publisher, deadLetters, scheduler));
+                doors.add(NativeDoors.requests(deliveries, consuming.createChannel(), config.host(), config.concurrency(), jobs, runner,
+                        publisher, config.limits(), Clock.systemUTC()));
+                doors.add(NativeDoors.unanswered(deliveries, consuming.createChannel(), config.host(), publisher));
             }
             if (config.oslo().isPresent()) {
-                doors.add(new OsloFrontDoor(consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner, results,
-                        publisher, deadLetters, config.limits(), scheduler));
+                doors.add(OsloDoors.rpcServer(deliveries, consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner,
+                        publisher, config.limits(), scheduler));
             }
             for (FrontDoor door : doors) {
                 door.start();

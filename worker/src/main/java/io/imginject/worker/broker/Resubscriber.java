@@ -12,13 +12,13 @@ import org.slf4j.LoggerFactory;
  * topology again and consumes again, retrying every few seconds until it works or the door is stopping. Connection
  * losses are the client library's automatic recovery's business; this covers what it does not.
  */
-public final class Resubscriber {
+final class Resubscriber {
     private static final Logger log = LoggerFactory.getLogger(Resubscriber.class);
     private static final long RETRY_SECONDS = 5;
 
     /** Subscribing again: declares what is needed and consumes. */
     @FunctionalInterface
-    public interface Subscription {
+    interface Subscription {
         void subscribe() throws IOException;
     }
 
@@ -27,7 +27,7 @@ public final class Resubscriber {
     private final Subscription subscription;
     private final BooleanSupplier stopping;
 
-    public Resubscriber(ScheduledExecutorService scheduler, String what, Subscription subscription, BooleanSupplier stopping) {
+    Resubscriber(ScheduledExecutorService scheduler, String what, Subscription subscription, BooleanSupplier stopping) {
         this.scheduler = scheduler;
         this.what = what;
         this.subscription = subscription;
@@ -35,7 +35,7 @@ public final class Resubscriber {
     }
 
     /** Called when the broker cancelled the consumer. */
-    public void cancelled(String consumerTag) {
+    void cancelled(String consumerTag) {
         if (stopping.getAsBoolean()) {
             return;
         }

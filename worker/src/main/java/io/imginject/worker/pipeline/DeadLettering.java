@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Dead-letters a request, retrying while the broker is away. When the copy is refused as it is (the request's own
  * headers leave no room in one frame for the reason headers), it dead-letters a copy without the request's own
- * headers instead, its reason saying so, so that a publisher cannot make a request requeue for ever.
+ * headers instead, its reason saying so; when even that is refused, the copy is given up and logged. Either way a
+ * publisher cannot make a request requeue for ever.
  */
-public final class DeadLettering {
+final class DeadLettering {
     private static final Logger log = LoggerFactory.getLogger(DeadLettering.class);
     /** The request headers a headerless copy keeps: the ones the worker reads, when they are short. */
     private static final List<String> KEPT = List.of(DeadLetterHeaders.REPLAYS, DeadLetterHeaders.REPLAY_SEAL, Wire.DEADLINE_HEADER);
@@ -30,17 +31,16 @@ public final class DeadLettering {
     private final DeadLetterPublisher publisher;
     private final PublishRetry retry = new PublishRetry();
 
-    public DeadLettering(DeadLetterPublisher publisher) {
+    DeadLettering(DeadLetterPublisher publisher) {
         this.publisher = publisher;
     }
 
     /**
      * Publishes the copy of a request from {@code origin} with its reason.
      *
-     * @throws PublishRefusedException when even the copy without the request's headers was refused
      * @throws IOException when the broker stayed away
      */
-    public void publish(Delivery delivery, Origin origin, DeadLetterReason reason) throws IOException {
+    void publish(Delivery delivery, Origin origin, DeadLetterReason reason) throws IOException {
         try {
             retry.run(() -> publisher.publish(delivery, origin, reason));
         } catch (PublishRefusedException refused) {
@@ -48,7 +48,11 @@ public final class DeadLettering {
             Delivery bare = new Delivery(delivery.getEnvelope(), withoutOwnHeaders(delivery.getProperties()), delivery.getBody());
             DeadLetterReason told = new DeadLetterReason(reason.code(), reason.message() + " (the request's own headers were left off"
                     + " this copy: with them " + refused.getMessage() + ")", reason.exceptionClass(), reason.handlersTried());
-            retry.run(() -> publisher.publish(bare, origin, told));
+            try {
+                retry.run(() -> publisher.publish(bare, origin, told));
+            } catch (PublishRefusedException again) {
+                log.error("the request cannot be dead-lettered, even without its own headers ({}); it is dropped", again.getMessage());
+            }
         }
     }
 
