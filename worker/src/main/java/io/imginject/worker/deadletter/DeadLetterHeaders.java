@@ -14,8 +14,6 @@ public final class DeadLetterHeaders {
     public static final String ERROR_CODE = "x-imginject-error-code";
     /** What went wrong, in words. */
     public static final String ERROR_MESSAGE = "x-imginject-error-message";
-    /** The class of the exception that failed the job, where there was one. */
-    public static final String EXCEPTION_CLASS = "x-imginject-exception-class";
     /** The handlers that tried to open the image, comma-separated, in order. */
     public static final String HANDLERS_TRIED = "x-imginject-handlers-tried";
     /** How often the request was replayed from the dead-letter queue; absent for the first run. */

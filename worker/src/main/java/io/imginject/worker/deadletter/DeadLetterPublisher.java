@@ -40,7 +40,6 @@ public final class DeadLetterPublisher {
         String message = reason.message();
         headers.put(DeadLetterHeaders.ERROR_CODE, reason.code().wireName());
         headers.put(DeadLetterHeaders.ERROR_MESSAGE, message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "..." : message);
-        reason.exceptionClass().ifPresent(name -> headers.put(DeadLetterHeaders.EXCEPTION_CLASS, name));
         headers.put(DeadLetterHeaders.HANDLERS_TRIED, String.join(",", reason.handlersTried()));
         headers.put(DeadLetterHeaders.HOST, host);
         headers.put(DeadLetterHeaders.FAILED_AT, Instant.now(clock).toString());

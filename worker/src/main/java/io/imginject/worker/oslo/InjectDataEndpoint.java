@@ -49,7 +49,7 @@ final class InjectDataEndpoint implements OsloEndpoint {
 
     @Override
     public JsonNode invoke(OsloRequest request) throws OsloFailure {
-        InjectionReply reply = runner.run(new Job(request.jobId(), InjectDataArgs.toRequest(request.args(), limits))).reply();
+        InjectionReply reply = runner.run(new Job(request.jobId(), InjectDataArgs.toRequest(request.args(), limits)));
         byte[] json = ReplyCodec.encode(reply);
         if (!reply.isOk()) {
             throw OsloFailure.of(reply.error().code(), reply.error().code().wireName() + ": " + reply.error().message(),

@@ -104,7 +104,7 @@ final class OsloProtocol implements Protocol<ReplyAddress> {
         OsloFailure f = failure.get();
         log.info("oslo {} failed: {} {}", request, f.className(), f.getMessage());
         Optional<DeadLetterReason> deadLetter = request.isCall() ? Optional.empty() : Optional.of(new DeadLetterReason(f.code(),
-                "cast failed: " + f.className() + ": " + f.getMessage(), Optional.of(f.className()), List.of()));
+                "cast failed: " + f.className() + ": " + f.getMessage(), List.of()));
         return Outcome.failed(reply, new Failure(f.className(), f.code().isTransient(), deadLetter));
     }
 

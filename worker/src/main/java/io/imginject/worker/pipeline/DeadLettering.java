@@ -47,7 +47,7 @@ final class DeadLettering {
             log.warn("the dead-letter copy was refused ({}); dead-lettering it without the request's own headers", refused.getMessage());
             Delivery bare = new Delivery(delivery.getEnvelope(), withoutOwnHeaders(delivery.getProperties()), delivery.getBody());
             DeadLetterReason told = new DeadLetterReason(reason.code(), reason.message() + " (the request's own headers were left off"
-                    + " this copy: with them " + refused.getMessage() + ")", reason.exceptionClass(), reason.handlersTried());
+                    + " this copy: with them " + refused.getMessage() + ")", reason.handlersTried());
             try {
                 retry.run(() -> publisher.publish(bare, origin, told));
             } catch (PublishRefusedException again) {

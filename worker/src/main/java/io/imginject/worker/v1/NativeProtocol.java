@@ -15,7 +15,6 @@ import io.imginject.protocol.Wire;
 import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.Origin;
 import io.imginject.worker.job.Job;
-import io.imginject.worker.job.JobResult;
 import io.imginject.worker.job.JobRunner;
 import io.imginject.worker.pipeline.Failure;
 import io.imginject.worker.pipeline.Outcome;
@@ -75,36 +74,32 @@ final class NativeProtocol implements Protocol<ReplyTo> {
             deadline = Deadline.of(delivery.getProperties());
         } catch (RequestRejectedException e) {
             log.warn("request refused: {} {}", e.code(), e.getMessage());
-            return outcome(new JobResult(InjectionReply.failure(jobId, host, new ErrorInfo(e.code(), e.getMessage(), false, e.problems()), 0),
-                    Optional.of(e.getClass().getName())));
+            return outcome(InjectionReply.failure(jobId, host, new ErrorInfo(e.code(), e.getMessage(), false, e.problems()), 0));
         }
         if (deadline.isPresent() && Instant.now(clock).isAfter(deadline.get())) {
             String message = "the deadline " + deadline.get() + " passed before the job could start; it was not run";
             log.info("job refused: {}", message);
-            return outcome(new JobResult(InjectionReply.failure(jobId, host, ErrorInfo.of(ErrorCode.DEADLINE_EXPIRED, message), 0),
-                    Optional.empty()));
+            return outcome(InjectionReply.failure(jobId, host, ErrorInfo.of(ErrorCode.DEADLINE_EXPIRED, message), 0));
         }
         log.info("job started: image {}", request.image().path());
-        JobResult result = runner.run(new Job(jobId, request));
-        InjectionReply reply = result.reply();
+        InjectionReply reply = runner.run(new Job(jobId, request));
         if (reply.isOk()) {
             log.info("job finished: ok via {} in {} ms", reply.handler(), reply.durationMs());
         } else {
             log.info("job finished: {} in {} ms", reply.error().code().wireName(), reply.durationMs());
         }
-        return outcome(result);
+        return outcome(reply);
     }
 
     /** A job's reply, encoded; a failure is dead-lettered with its message, problems and the handlers that tried. */
-    private static Outcome outcome(JobResult result) {
-        InjectionReply reply = result.reply();
+    private static Outcome outcome(InjectionReply reply) {
         byte[] body = ReplyCodec.encode(reply);
         if (reply.isOk()) {
             return Outcome.ok(body);
         }
         ErrorInfo error = reply.error();
         String message = error.message() + (error.problems().isEmpty() ? "" : " " + error.problems());
-        DeadLetterReason reason = new DeadLetterReason(error.code(), message, result.failureClass(),
+        DeadLetterReason reason = new DeadLetterReason(error.code(), message,
                 reply.attempts().stream().map(Attempt::handler).distinct().toList());
         return Outcome.failed(body, new Failure(error.code().wireName(), error.retryable(), Optional.of(reason)));
     }

@@ -60,7 +60,7 @@ class FailedJobsTest {
         assertThat(dead.properties().getCorrelationId()).isEqualTo("f1");
         assertThat(dead.header("x-imginject-error-code")).isEqualTo("partition_not_found");
         assertThat(dead.header("x-imginject-error-message").toString()).contains("no partition 9");
-        assertThat(dead.header("x-imginject-exception-class")).isEqualTo("io.imginject.worker.InjectException");
+        assertThat(dead.properties().getHeaders()).as("no Java class name on the wire").doesNotContainKey("x-imginject-exception-class");
         assertThat(dead.header("x-imginject-handlers-tried")).isEqualTo("loop,nbd");
         assertThat(dead.header("x-imginject-host")).isEqualTo(worker().host());
         assertThat(Instant.parse(dead.header("x-imginject-failed-at").toString())).isBefore(Instant.now().plusSeconds(1));
