@@ -23,7 +23,7 @@ import io.imginject.worker.job.JobRunner;
 import io.imginject.worker.oslo.OsloDoors;
 import io.imginject.worker.pipeline.Deliveries;
 import io.imginject.worker.pipeline.FrontDoor;
-import io.imginject.worker.pipeline.JobResults;
+import io.imginject.worker.pipeline.KeptReplies;
 import io.imginject.worker.v1.NativeDoors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration RESULTS_KEPT = Duration.ofDays(1);
+    private static final Duration REPLIES_KEPT = Duration.ofDays(1);
     private static final Duration CLEANUP_AFTER_INTERRUPT = Duration.ofSeconds(60);
 
     private final WorkerConfig config;
@@ -116,13 +116,13 @@ public final class Worker implements AutoCloseable {
             }
             journal = ResourceJournal.open(CrashRecovery.journals(config.runDir()));
             JobRunner runner = jobRunner(config, decorate, processes, journal, recovery, scheduler);
-            JobResults results = new JobResults(privateDirectory(config.runDir().resolve("results")), RESULTS_KEPT, Clock.systemUTC());
-            results.prune();
+            KeptReplies keptReplies = new KeptReplies(privateDirectory(config.runDir().resolve("results")), REPLIES_KEPT, Clock.systemUTC());
+            keptReplies.prune();
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
             ReplayCount replays = new ReplayCount(deadLetterKey);
             DeadLetterPublisher deadLetters = new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC(),
                     new DeadLetterSeal(deadLetterKey), replays);
-            Deliveries deliveries = new Deliveries(results, deadLetters, replays, scheduler);
+            Deliveries deliveries = new Deliveries(keptReplies, deadLetters, replays, scheduler);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
                 doors.add(NativeDoors.requests(deliveries, consuming.createChannel(), config.host(), config.concurrency(), jobs, runner,
@@ -136,7 +136,7 @@ public final class Worker implements AutoCloseable {
             for (FrontDoor door : doors) {
                 door.start();
             }
-            scheduler.scheduleAtFixedRate(results::prune, 1, 1, TimeUnit.HOURS);
+            scheduler.scheduleAtFixedRate(keptReplies::prune, 1, 1, TimeUnit.HOURS);
             log.info("worker for host {} ready: handlers {}, concurrency {}, image roots {}", config.host(), config.handlers(),
                     config.concurrency(), config.imageRoots());
             return new Worker(config, consuming, publishing, jobs, scheduler, publisher, doors, journal);

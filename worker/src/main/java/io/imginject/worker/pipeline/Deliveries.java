@@ -10,13 +10,13 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /** What the pipelines of all of a worker's doors share (kept replies, dead-lettering, replay counts), and its doors. */
 public final class Deliveries {
-    private final JobResults kept;
+    private final KeptReplies kept;
     private final DeadLettering deadLetters;
     private final ReplayCount replays;
     private final ScheduledExecutorService scheduler;
 
     /** @param scheduler where a consumer the broker cancelled is brought back from */
-    public Deliveries(JobResults kept, DeadLetterPublisher deadLetters, ReplayCount replays, ScheduledExecutorService scheduler) {
+    public Deliveries(KeptReplies kept, DeadLetterPublisher deadLetters, ReplayCount replays, ScheduledExecutorService scheduler) {
         this.kept = kept;
         this.deadLetters = new DeadLettering(deadLetters);
         this.replays = replays;

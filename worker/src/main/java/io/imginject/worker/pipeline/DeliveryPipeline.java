@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>read: the protocol makes a {@link Request} of it; its job id goes into the log context;</li>
  *   <li>where the protocol drops duplicates in flight, a twin of a request running now is acked and dropped;</li>
- *   <li>answer from the kept reply, where one answers this delivery (see {@link JobResults}): sent again, acked, not run;</li>
+ *   <li>answer from the kept reply, where one answers this delivery (see {@link KeptReplies}): sent again, acked, not run;</li>
  *   <li>run;</li>
  *   <li>dead-letter a failure its protocol dead-letters, confirmed;</li>
  *   <li>keep the reply under the request's dedup id, its trusted replay count and its body;</li>
@@ -31,13 +31,13 @@ final class DeliveryPipeline<A extends ReplyQueue> {
 
     private final Protocol<A> protocol;
     private final DeliveryAcks acks;
-    private final JobResults kept;
+    private final KeptReplies kept;
     private final ReplayCount replays;
     private final DeadLettering deadLetters;
     private final Replying<A> replies;
     private final InFlight inFlight = new InFlight();
 
-    DeliveryPipeline(Protocol<A> protocol, DeliveryAcks acks, JobResults kept, ReplayCount replays, DeadLettering deadLetters) {
+    DeliveryPipeline(Protocol<A> protocol, DeliveryAcks acks, KeptReplies kept, ReplayCount replays, DeadLettering deadLetters) {
         this.protocol = protocol;
         this.acks = acks;
         this.kept = kept;
@@ -86,7 +86,7 @@ final class DeliveryPipeline<A extends ReplyQueue> {
     }
 
     private void settle(Delivery delivery, Request<A> request) throws IOException {
-        Optional<String> key = request.dedupId().map(id -> JobResults.key(id, replays.trusted(delivery.getProperties(), delivery.getBody()),
+        Optional<String> key = request.dedupId().map(id -> KeptReplies.key(id, replays.trusted(delivery.getProperties(), delivery.getBody()),
                 delivery.getBody()));
         Optional<byte[]> answer = key.flatMap(k -> kept.answerFor(k, delivery.getEnvelope().isRedeliver()));
         if (answer.isPresent()) {

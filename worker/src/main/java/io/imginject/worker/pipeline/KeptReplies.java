@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The replies of finished jobs, kept for a while in a directory the host's workers share, so that a request the
  * broker delivers again (its ack was lost to a crash, a kill or a broker restart) is answered with the very same
- * reply, without touching the image again. A reply is found by job id, replay count and a hash of the request
- * body: a replayed request, or another request under a reused job id, runs afresh.
+ * reply, without touching the image again. A reply is found by the request's dedup id (a native job id, an oslo
+ * {@code _unique_id}), its replay count and a hash of its body: a replayed request, or another request under a
+ * reused id, runs afresh.
  *
  * <p>What a kept reply may answer depends on how the job ended. A success answers any later delivery of the same
  * request: running it again would only do the same. A failure that trying again cannot mend answers only a
@@ -29,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * missing and now is there) runs again, and a fresh delivery drops the kept failure. A failure that may pass
  * ({@link io.imginject.protocol.ErrorCode#isTransient() transient}) is never kept as the answer.
  */
-public final class JobResults {
-    private static final Logger log = LoggerFactory.getLogger(JobResults.class);
+public final class KeptReplies {
+    private static final Logger log = LoggerFactory.getLogger(KeptReplies.class);
     private static final String SUCCEEDED = ".ok";
     private static final String FAILED = ".failed";
 
@@ -42,17 +43,17 @@ public final class JobResults {
      * @param directory where replies are kept; shared by the workers of a host
      * @param keep how long a reply is kept
      */
-    public JobResults(Path directory, Duration keep, Clock clock) {
+    public KeptReplies(Path directory, Duration keep, Clock clock) {
         this.directory = directory;
         this.keep = keep;
         this.clock = clock;
     }
 
-    /** The key of a request: its job id, how often it was replayed, and its body. */
-    public static String key(String jobId, int replays, byte[] body) {
+    /** The key of a request: its dedup id, how often it was replayed, and its body. */
+    static String key(String dedupId, int replays, byte[] body) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(jobId.getBytes(StandardCharsets.UTF_8));
+            digest.update(dedupId.getBytes(StandardCharsets.UTF_8));
             digest.update((byte) 0);
             digest.update(Integer.toString(replays).getBytes(StandardCharsets.UTF_8));
             digest.update((byte) 0);
@@ -68,7 +69,7 @@ public final class JobResults {
      * for a {@code redelivered} delivery, its failure. A delivery that is not a redelivery drops a kept failure, so
      * that a redelivery of this delivery is not answered with the failure of an earlier one.
      */
-    public Optional<byte[]> answerFor(String key, boolean redelivered) {
+    Optional<byte[]> answerFor(String key, boolean redelivered) {
         Optional<byte[]> success = read(directory.resolve(key + SUCCEEDED));
         if (success.isPresent()) {
             return success;
@@ -82,7 +83,7 @@ public final class JobResults {
     }
 
     /** Keeps the reply of a job that succeeded; a failure to keep it only costs a rerun on redelivery. */
-    public void keepSuccess(String key, byte[] reply) {
+    void keepSuccess(String key, byte[] reply) {
         write(directory.resolve(key + SUCCEEDED), reply);
     }
 
@@ -90,7 +91,7 @@ public final class JobResults {
      * Keeps the reply of a job that failed, for a redelivery of the same delivery; one whose failure may pass
      * ({@code retryable}) is not kept, so that any delivery runs it again.
      */
-    public void keepFailure(String key, byte[] reply, boolean retryable) {
+    void keepFailure(String key, byte[] reply, boolean retryable) {
         Path file = directory.resolve(key + FAILED);
         if (retryable) {
             delete(file);
