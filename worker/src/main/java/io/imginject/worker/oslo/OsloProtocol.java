@@ -8,7 +8,7 @@ import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.Origin;
 import io.imginject.worker.pipeline.Failure;
-import io.imginject.worker.pipeline.Outcome;
+import io.imginject.worker.pipeline.Ending;
 import io.imginject.worker.pipeline.Protocol;
 import io.imginject.worker.pipeline.Replies;
 import io.imginject.worker.pipeline.Request;
@@ -80,13 +80,13 @@ final class OsloProtocol implements Protocol<ReplyAddress> {
             OsloFailure failure, String reason) {
         return new Request<>(jobId, context, replyTo, Optional.empty(), Origin.of(delivery), () -> {
             log.warn("oslo message refused: {}", reason);
-            return Outcome.failed(finalReply(replyTo, NullNode.getInstance(), Optional.of(failure)), new Failure(failure.className(),
+            return Ending.failed(finalReply(replyTo, NullNode.getInstance(), Optional.of(failure)), new Failure(failure.className(),
                     failure.code().isTransient(), Optional.of(DeadLetterReason.of(failure.code(), reason))));
         });
     }
 
     /** Dispatches the request, with heartbeats for a call whose caller asked for them. */
-    private Outcome run(OsloRequest request) {
+    private Ending run(OsloRequest request) {
         log.info("oslo {} received", request);
         JsonNode result = NullNode.getInstance();
         Optional<OsloFailure> failure = Optional.empty();
@@ -99,13 +99,13 @@ final class OsloProtocol implements Protocol<ReplyAddress> {
         byte[] reply = finalReply(request.replyTo(), result, failure);
         if (failure.isEmpty()) {
             log.info("oslo {} done", request);
-            return Outcome.ok(reply);
+            return Ending.ok(reply);
         }
         OsloFailure f = failure.get();
         log.info("oslo {} failed: {} {}", request, f.className(), f.getMessage());
         Optional<DeadLetterReason> deadLetter = request.isCall() ? Optional.empty() : Optional.of(new DeadLetterReason(f.code(),
                 "cast failed: " + f.className() + ": " + f.getMessage(), List.of()));
-        return Outcome.failed(reply, new Failure(f.className(), f.code().isTransient(), deadLetter));
+        return Ending.failed(reply, new Failure(f.className(), f.code().isTransient(), deadLetter));
     }
 
     /** A call's final reply; nothing for a cast. */

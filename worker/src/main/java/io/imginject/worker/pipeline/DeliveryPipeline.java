@@ -94,17 +94,17 @@ final class DeliveryPipeline<A extends ReplyQueue> {
             replies.send(delivery, request, answer.get(), "earlier (its reply was kept)", true);
             return;
         }
-        Outcome outcome = request.work().run();
-        Optional<DeadLetterReason> deadLetter = outcome.failure().flatMap(Failure::deadLetter);
+        Ending ending = request.work().run();
+        Optional<DeadLetterReason> deadLetter = ending.failure().flatMap(Failure::deadLetter);
         if (deadLetter.isPresent()) {
             deadLetters.publish(delivery, request.origin(), deadLetter.get());
         }
-        key.ifPresent(k -> keep(k, outcome));
-        replies.send(delivery, request, outcome.reply(), outcome.ending(), deadLetter.isPresent());
+        key.ifPresent(k -> keep(k, ending));
+        replies.send(delivery, request, ending.reply(), ending.inWords(), deadLetter.isPresent());
     }
 
-    private void keep(String key, Outcome outcome) {
-        outcome.failure().ifPresentOrElse(failure -> kept.keepFailure(key, outcome.reply(), failure.mayPass()),
-                () -> kept.keepSuccess(key, outcome.reply()));
+    private void keep(String key, Ending ending) {
+        ending.failure().ifPresentOrElse(failure -> kept.keepFailure(key, ending.reply(), failure.mayPass()),
+                () -> kept.keepSuccess(key, ending.reply()));
     }
 }

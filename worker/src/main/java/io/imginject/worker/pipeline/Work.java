@@ -11,5 +11,5 @@ public interface Work {
      *
      * @throws JobInterruptedException when the worker's shutdown stopped it: it is not answered but goes back to its queue
      */
-    Outcome run();
+    Ending run();
 }

@@ -7,6 +7,7 @@ import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ErrorInfo;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
+import io.imginject.protocol.Outcome;
 import io.imginject.protocol.ReplyCodec;
 import io.imginject.protocol.RequestDecoder;
 import io.imginject.protocol.RequestLimits;
@@ -17,7 +18,7 @@ import io.imginject.worker.deadletter.Origin;
 import io.imginject.worker.job.Job;
 import io.imginject.worker.job.JobRunner;
 import io.imginject.worker.pipeline.Failure;
-import io.imginject.worker.pipeline.Outcome;
+import io.imginject.worker.pipeline.Ending;
 import io.imginject.worker.pipeline.Protocol;
 import io.imginject.worker.pipeline.Replies;
 import io.imginject.worker.pipeline.Request;
@@ -57,7 +58,7 @@ final class NativeProtocol implements Protocol<ReplyTo> {
     public Request<ReplyTo> read(Delivery delivery) {
         String jobId = jobId(delivery.getProperties());
         return new Request<>(jobId, Map.of(), ReplyTo.of(delivery.getProperties()), Optional.of(jobId), Origin.of(delivery),
-                () -> outcome(delivery, jobId));
+                () -> run(delivery, jobId));
     }
 
     @Override
@@ -66,7 +67,7 @@ final class NativeProtocol implements Protocol<ReplyTo> {
     }
 
     /** What became of the request: refused, too late, or run. */
-    private Outcome outcome(Delivery delivery, String jobId) {
+    private Ending run(Delivery delivery, String jobId) {
         InjectionRequest request;
         Optional<Instant> deadline;
         try {
@@ -74,12 +75,12 @@ final class NativeProtocol implements Protocol<ReplyTo> {
             deadline = Deadline.of(delivery.getProperties());
         } catch (RequestRejectedException e) {
             log.warn("request refused: {} {}", e.code(), e.getMessage());
-            return outcome(InjectionReply.failure(jobId, host, new ErrorInfo(e.code(), e.getMessage(), false, e.problems()), 0));
+            return ending(InjectionReply.failure(jobId, host, new ErrorInfo(e.code(), e.getMessage(), false, e.problems()), 0));
         }
         if (deadline.isPresent() && Instant.now(clock).isAfter(deadline.get())) {
             String message = "the deadline " + deadline.get() + " passed before the job could start; it was not run";
             log.info("job refused: {}", message);
-            return outcome(InjectionReply.failure(jobId, host, ErrorInfo.of(ErrorCode.DEADLINE_EXPIRED, message), 0));
+            return ending(InjectionReply.failure(jobId, host, ErrorInfo.of(ErrorCode.DEADLINE_EXPIRED, message), 0));
         }
         log.info("job started: image {}", request.image().path());
         InjectionReply reply = runner.run(new Job(jobId, request));
@@ -88,20 +89,20 @@ final class NativeProtocol implements Protocol<ReplyTo> {
         } else {
             log.info("job finished: {} in {} ms", reply.error().code().wireName(), reply.durationMs());
         }
-        return outcome(reply);
+        return ending(reply);
     }
 
-    /** A job's reply, encoded; a failure is dead-lettered with its message, problems and the handlers that tried. */
-    private static Outcome outcome(InjectionReply reply) {
+    /** A job's reply, encoded; a failure is dead-lettered with its message, problems and the handlers that tried (not those skipped). */
+    private static Ending ending(InjectionReply reply) {
         byte[] body = ReplyCodec.encode(reply);
         if (reply.isOk()) {
-            return Outcome.ok(body);
+            return Ending.ok(body);
         }
         ErrorInfo error = reply.error();
         String message = error.message() + (error.problems().isEmpty() ? "" : " " + error.problems());
-        DeadLetterReason reason = new DeadLetterReason(error.code(), message,
-                reply.attempts().stream().map(Attempt::handler).distinct().toList());
-        return Outcome.failed(body, new Failure(error.code().wireName(), error.retryable(), Optional.of(reason)));
+        DeadLetterReason reason = new DeadLetterReason(error.code(), message, reply.attempts().stream()
+                .filter(attempt -> attempt.outcome() != Outcome.SKIPPED).map(Attempt::handler).distinct().toList());
+        return Ending.failed(body, new Failure(error.code().wireName(), error.retryable(), Optional.of(reason)));
     }
 
     private InjectionRequest decode(Delivery delivery) throws RequestRejectedException {

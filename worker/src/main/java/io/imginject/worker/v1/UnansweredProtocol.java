@@ -10,7 +10,7 @@ import io.imginject.worker.broker.BrokerDeath;
 import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.Origin;
 import io.imginject.worker.pipeline.Failure;
-import io.imginject.worker.pipeline.Outcome;
+import io.imginject.worker.pipeline.Ending;
 import io.imginject.worker.pipeline.Protocol;
 import io.imginject.worker.pipeline.Replies;
 import io.imginject.worker.pipeline.Request;
@@ -43,7 +43,7 @@ final class UnansweredProtocol implements Protocol<ReplyTo> {
         return new Request<>(jobId, Map.of(), ReplyTo.of(delivery.getProperties()), Optional.empty(), origin(delivery), () -> {
             ErrorInfo error = why(BrokerDeath.latest(delivery.getProperties().getHeaders()));
             log.info("request dead-lettered by the broker, not run: {}", error.code().wireName());
-            return Outcome.failed(ReplyCodec.encode(InjectionReply.failure(jobId, host, error, 0)),
+            return Ending.failed(ReplyCodec.encode(InjectionReply.failure(jobId, host, error, 0)),
                     new Failure(error.code().wireName(), error.retryable(), Optional.of(DeadLetterReason.of(error.code(), error.message()))));
         });
     }

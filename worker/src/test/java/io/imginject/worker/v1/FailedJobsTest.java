@@ -1,11 +1,14 @@
 package io.imginject.worker.v1;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+import io.imginject.protocol.Attempt;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.Outcome;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.protocol.RequestEncoder;
 import io.imginject.protocol.Wire;
@@ -67,6 +70,22 @@ class FailedJobsTest {
         assertThat(dead.header("x-original-exchange")).isEqualTo(Wire.EXCHANGE);
         assertThat(dead.header("x-original-routing-key")).isEqualTo(Wire.routingKey(worker().host()));
         assertThat(dead.request()).isEqualTo(body);
+    }
+
+    @Test
+    void a_handler_that_was_skipped_is_not_among_the_handlers_tried() throws Exception {
+        TestImages.Built qcow2 = TestImages.toQcow2(image("skips-loop.img"));
+        byte[] body = RequestEncoder.encode(Requests.net(qcow2.path()).withImage(ImageRef.of(qcow2.path().toString())
+                .withPartition(new PartitionSelector.Numbered(9))));
+
+        worker().publishRaw(worker().replyingProperties("s1").messageId("skips-loop").build(), body);
+        InjectionReply reply = worker().nextRawReply().reply();
+        WorkerFixture.DeadLetter dead = worker().nextDeadLetter();
+
+        assertThat(reply.error().code()).isEqualTo(ErrorCode.PARTITION_NOT_FOUND);
+        assertThat(reply.attempts()).extracting(Attempt::handler, Attempt::outcome).startsWith(tuple("loop", Outcome.SKIPPED))
+                .contains(tuple("nbd", Outcome.FAILED));
+        assertThat(dead.header("x-imginject-handlers-tried")).as("loop never tried: it reads raw images only").isEqualTo("nbd");
     }
 
     @Test

@@ -6,18 +6,18 @@ import java.util.Optional;
  * How a request ended: its encoded reply (sent where the request has a reply address, kept where it has a dedup
  * id) and, for one that failed, how.
  */
-public record Outcome(byte[] reply, Optional<Failure> failure) {
+public record Ending(byte[] reply, Optional<Failure> failure) {
 
-    public static Outcome ok(byte[] reply) {
-        return new Outcome(reply, Optional.empty());
+    public static Ending ok(byte[] reply) {
+        return new Ending(reply, Optional.empty());
     }
 
-    public static Outcome failed(byte[] reply, Failure failure) {
-        return new Outcome(reply, Optional.of(failure));
+    public static Ending failed(byte[] reply, Failure failure) {
+        return new Ending(reply, Optional.of(failure));
     }
 
     /** How it ended in words: {@code ok}, or {@code with} and the failure's name. */
-    public String ending() {
+    public String inWords() {
         return failure.map(f -> "with " + f.name()).orElse("ok");
     }
 }
