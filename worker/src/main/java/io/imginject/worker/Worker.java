@@ -3,15 +3,12 @@ package io.imginject.worker;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.imginject.protocol.HandlerName;
-import io.imginject.worker.amqp.ConfirmedPublisher;
-import io.imginject.worker.amqp.DeadLetterKey;
-import io.imginject.worker.amqp.DeadLetterPublisher;
-import io.imginject.worker.amqp.DeadLetterSeal;
-import io.imginject.worker.amqp.FrontDoor;
-import io.imginject.worker.amqp.NativeFrontDoor;
-import io.imginject.worker.amqp.ReplayCount;
-import io.imginject.worker.amqp.UnansweredRequests;
+import io.imginject.worker.broker.ConfirmedPublisher;
 import io.imginject.worker.chain.HandlerChain;
+import io.imginject.worker.deadletter.DeadLetterKey;
+import io.imginject.worker.deadletter.DeadLetterPublisher;
+import io.imginject.worker.deadletter.DeadLetterSeal;
+import io.imginject.worker.deadletter.ReplayCount;
 import io.imginject.worker.handler.Handlers;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.host.CrashRecovery;
@@ -22,9 +19,12 @@ import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.item.ItemRunner;
-import io.imginject.worker.job.JobResults;
 import io.imginject.worker.job.JobRunner;
-import io.imginject.worker.oslo.OsloFrontDoor;
+import io.imginject.worker.oslo.OsloDoors;
+import io.imginject.worker.pipeline.Deliveries;
+import io.imginject.worker.pipeline.FrontDoor;
+import io.imginject.worker.pipeline.KeptReplies;
+import io.imginject.worker.v1.NativeDoors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration RESULTS_KEPT = Duration.ofDays(1);
+    private static final Duration REPLIES_KEPT = Duration.ofDays(1);
     private static final Duration CLEANUP_AFTER_INTERRUPT = Duration.ofSeconds(60);
 
     private final WorkerConfig config;
@@ -116,26 +116,27 @@ public final class Worker implements AutoCloseable {
             }
             journal = ResourceJournal.open(CrashRecovery.journals(config.runDir()));
             JobRunner runner = jobRunner(config, decorate, processes, journal, recovery, scheduler);
-            JobResults results = new JobResults(privateDirectory(config.runDir().resolve("results")), RESULTS_KEPT, Clock.systemUTC());
-            results.prune();
+            KeptReplies keptReplies = new KeptReplies(privateDirectory(config.runDir().resolve("results")), REPLIES_KEPT, Clock.systemUTC());
+            keptReplies.prune();
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
             ReplayCount replays = new ReplayCount(deadLetterKey);
             DeadLetterPublisher deadLetters = new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC(),
                     new DeadLetterSeal(deadLetterKey), replays);
+            Deliveries deliveries = new Deliveries(keptReplies, deadLetters, replays, scheduler);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
-                doors.add(new NativeFrontDoor(consuming.createChannel(), config.host(), config.concurrency(), jobs, runner, results, publisher,
-                        deadLetters, replays, config.limits(), scheduler, Clock.systemUTC()));
-                doors.add(new UnansweredRequests(consuming.createChannel(), config.host(), publisher, deadLetters, scheduler));
+                doors.add(NativeDoors.requests(deliveries, consuming.createChannel(), config.host(), config.concurrency(), jobs, runner,
+                        publisher, config.limits(), Clock.systemUTC()));
+                doors.add(NativeDoors.unanswered(deliveries, consuming.createChannel(), config.host(), publisher));
             }
             if (config.oslo().isPresent()) {
-                doors.add(new OsloFrontDoor(consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner, results,
-                        publisher, deadLetters, config.limits(), scheduler));
+                doors.add(OsloDoors.rpcServer(deliveries, consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner,
+                        publisher, config.limits(), scheduler));
             }
             for (FrontDoor door : doors) {
                 door.start();
             }
-            scheduler.scheduleAtFixedRate(results::prune, 1, 1, TimeUnit.HOURS);
+            scheduler.scheduleAtFixedRate(keptReplies::prune, 1, 1, TimeUnit.HOURS);
             log.info("worker for host {} ready: handlers {}, concurrency {}, image roots {}", config.host(), config.handlers(),
                     config.concurrency(), config.imageRoots());
             return new Worker(config, consuming, publishing, jobs, scheduler, publisher, doors, journal);

@@ -1,9 +1,9 @@
 package io.imginject.worker.cli;
 
 import com.rabbitmq.client.Connection;
-import io.imginject.worker.amqp.DeadLetterKey;
-import io.imginject.worker.amqp.DeadLetterKeyException;
-import io.imginject.worker.amqp.DeadLetterSeal;
+import io.imginject.worker.deadletter.DeadLetterKey;
+import io.imginject.worker.deadletter.DeadLetterKeyException;
+import io.imginject.worker.deadletter.DeadLetterSeal;
 import io.imginject.worker.dlq.DeadLetter;
 import io.imginject.worker.dlq.DeadLetterQueue;
 import io.imginject.worker.dlq.Selection;

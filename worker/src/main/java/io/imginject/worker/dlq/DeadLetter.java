@@ -2,9 +2,9 @@ package io.imginject.worker.dlq;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.GetResponse;
-import io.imginject.worker.amqp.BrokerDeath;
-import io.imginject.worker.amqp.DeadLetterHeaders;
-import io.imginject.worker.amqp.DeadLetterSeal;
+import io.imginject.worker.broker.BrokerDeath;
+import io.imginject.worker.deadletter.DeadLetterHeaders;
+import io.imginject.worker.deadletter.DeadLetterSeal;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Date;

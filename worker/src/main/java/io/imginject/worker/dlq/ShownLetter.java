@@ -1,8 +1,8 @@
 package io.imginject.worker.dlq;
 
-import io.imginject.worker.amqp.BrokenSealException;
-import io.imginject.worker.amqp.DeadLetterHeaders;
-import io.imginject.worker.amqp.DeadLetterSeal;
+import io.imginject.worker.deadletter.BrokenSealException;
+import io.imginject.worker.deadletter.DeadLetterHeaders;
+import io.imginject.worker.deadletter.DeadLetterSeal;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 

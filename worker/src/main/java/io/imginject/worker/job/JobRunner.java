@@ -71,14 +71,14 @@ public final class JobRunner {
     /**
      * @throws JobInterruptedException when the worker's shutdown interrupted the job: it must not be answered
      */
-    public JobResult run(Job job) {
+    public InjectionReply run(Job job) {
         long started = System.nanoTime();
         try (JobHelpers helpers = JobHelpers.enter(); JobDeadline deadline = JobDeadline.start(jobTimeout, helpers, timer)) {
             return run(job, deadline, started);
         }
     }
 
-    private JobResult run(Job job, JobDeadline deadline, long started) {
+    private InjectionReply run(Job job, JobDeadline deadline, long started) {
         InjectionRequest request = job.request();
         try {
             ChainOutcome<Map<ItemName, ItemResult>> outcome;
@@ -104,7 +104,7 @@ public final class JobRunner {
                 return timedOut(job, deadline, List.of(), started);
             }
             log.info("job failed: {} {}", e.code(), e.getMessage());
-            return new JobResult(failed(job, e.code(), e.getMessage(), started), Optional.of(e.getClass().getName()));
+            return failed(job, e.code(), e.getMessage(), started);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new JobInterruptedException();
@@ -114,8 +114,7 @@ public final class JobRunner {
                 return timedOut(job, deadline, List.of(), started);
             }
             log.error("job failed unexpectedly", e);
-            return new JobResult(failed(job, ErrorCode.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName() + "; see the worker log",
-                    started), Optional.of(e.getClass().getName()));
+            return failed(job, ErrorCode.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName() + "; see the worker log", started);
         }
     }
 
@@ -126,30 +125,28 @@ public final class JobRunner {
         }
     }
 
-    private JobResult reply(Job job, ChainOutcome<Map<ItemName, ItemResult>> outcome, long started) {
+    private InjectionReply reply(Job job, ChainOutcome<Map<ItemName, ItemResult>> outcome, long started) {
         Map<ItemName, ItemResult> results = outcome.result().orElse(Map.of());
         Optional<InjectException> failure = outcome.failure().or(() -> filesystemFailure(results))
                 .or(() -> mandatoryFailure(job.request(), results));
         failure.ifPresent(e -> log.info("job failed: {} {}", e.code(), e.getMessage()));
         Map<String, ItemResult> items = new LinkedHashMap<>();
         results.forEach((name, result) -> items.put(name.wireName(), result));
-        InjectionReply reply = new InjectionReply(1, failure.isPresent() ? InjectionReply.Status.ERROR : InjectionReply.Status.OK, job.id(),
+        return new InjectionReply(1, failure.isPresent() ? InjectionReply.Status.ERROR : InjectionReply.Status.OK, job.id(),
                 host, outcome.handler().map(HandlerName::wireName).orElse(null), items, outcome.attempts(),
                 failure.map(e -> ErrorInfo.of(e.code(), e.getMessage())).orElse(null), millisSince(started));
-        return new JobResult(reply, failure.map(e -> e.getClass().getName()));
     }
 
     /**
      * The reply of a job its deadline ended: whatever the items managed before their helpers were killed is not
      * reported, since the guest may not have kept it; the attempts show how far the job got.
      */
-    private JobResult timedOut(Job job, JobDeadline deadline, List<Attempt> attempts, long started) {
+    private InjectionReply timedOut(Job job, JobDeadline deadline, List<Attempt> attempts, long started) {
         String message = "the job ran past its deadline of " + deadline.limit().toSeconds()
                 + " s (job-timeout); its helpers were killed and what it held was released";
         log.warn("job failed: {} {}", ErrorCode.JOB_TIMEOUT, message);
-        InjectionReply reply = new InjectionReply(1, InjectionReply.Status.ERROR, job.id(), host, null, Map.of(), attempts,
+        return new InjectionReply(1, InjectionReply.Status.ERROR, job.id(), host, null, Map.of(), attempts,
                 ErrorInfo.of(ErrorCode.JOB_TIMEOUT, message), millisSince(started));
-        return new JobResult(reply, Optional.empty());
     }
 
     /** A filesystem that reported corruption fails the job whichever items were mandatory: the guest is damaged. */

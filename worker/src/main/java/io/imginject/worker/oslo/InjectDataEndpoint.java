@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * {@code inject_data}, nova's injection call, run by the same job runner as native requests. Its result is the
@@ -50,8 +49,7 @@ final class InjectDataEndpoint implements OsloEndpoint {
 
     @Override
     public JsonNode invoke(OsloRequest request) throws OsloFailure {
-        String jobId = request.replyTo().map(ReplyAddress::msgId).or(request::uniqueId).orElseGet(() -> UUID.randomUUID().toString());
-        InjectionReply reply = runner.run(new Job(jobId, InjectDataArgs.toRequest(request.args(), limits))).reply();
+        InjectionReply reply = runner.run(new Job(request.jobId(), InjectDataArgs.toRequest(request.args(), limits)));
         byte[] json = ReplyCodec.encode(reply);
         if (!reply.isOk()) {
             throw OsloFailure.of(reply.error().code(), reply.error().code().wireName() + ": " + reply.error().message(),

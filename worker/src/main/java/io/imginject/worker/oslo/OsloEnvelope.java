@@ -71,7 +71,7 @@ final class OsloEnvelope {
         }
         return new OsloRequest(method.asText(), args == null || args.isNull() ? JSON.createObjectNode() : (ObjectNode) args,
                 text(inner, "namespace"), text(inner, "version").orElse("1.0"), replyTo, callMonitorTimeout,
-                uniqueId, context);
+                uniqueId.orElseGet(() -> UUID.randomUUID().toString().replace("-", "")), context);
     }
 
     /** Whether {@code text} looks like an id: what may go into a log line as a message's name. */

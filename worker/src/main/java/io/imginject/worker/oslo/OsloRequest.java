@@ -14,11 +14,16 @@ import java.util.Optional;
  * @param version the requested version ("1.0" when the message has none)
  * @param replyTo where a call's replies go; empty for a cast
  * @param callMonitorTimeout the caller's call-monitor timeout in seconds, if it set one
- * @param uniqueId the message's id for duplicate suppression
+ * @param uniqueId the message's {@code _unique_id}, for duplicate suppression; one made up for a message without
  * @param context the request context ({@code _context_*} keys without the prefix)
  */
 public record OsloRequest(String method, ObjectNode args, Optional<String> namespace, String version, Optional<ReplyAddress> replyTo,
-        Optional<Integer> callMonitorTimeout, Optional<String> uniqueId, Map<String, Object> context) {
+        Optional<Integer> callMonitorTimeout, String uniqueId, Map<String, Object> context) {
+
+    /** The id its job is known by, in logs and in the native reply: a call's {@code _msg_id}, else its {@code _unique_id}. */
+    public String jobId() {
+        return replyTo.map(ReplyAddress::msgId).orElse(uniqueId);
+    }
 
     /** Whether the caller waits for a reply. */
     public boolean isCall() {

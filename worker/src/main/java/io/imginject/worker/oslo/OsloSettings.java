@@ -30,11 +30,6 @@ public record OsloSettings(String exchange, String topic, String server, boolean
     /** nova-compute's topic. */
     public static final String NOVA_COMPUTE_TOPIC = "compute";
 
-    /** oslo.messaging's defaults, with nova's exchange and imginject's own topic, serving {@code server}. */
-    public static OsloSettings defaults(String server) {
-        return new OsloSettings("nova", DEFAULT_TOPIC, server, false, false, false, Duration.ofMinutes(30), "1.0", false);
-    }
-
     public OsloSettings {
         if (!Versions.isValid(endpointVersion)) {
             throw new IllegalArgumentException("the endpoint version must look like 1.0, not \"" + endpointVersion + "\"");

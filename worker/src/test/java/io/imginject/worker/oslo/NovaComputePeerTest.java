@@ -292,7 +292,7 @@ class NovaComputePeerTest {
             cast.put("_unique_id", UUID.randomUUID().toString());
             novaCompute.basicPublish("nova", "compute." + host, null, envelope(cast));
             try (WorkerFixture peer = WorkerFixture.start(directory.resolve("peer"), List.of(HandlerName.LOOP),
-                    config -> config.nativeDoor(false).oslo(OsloSettings.defaults(host)), UnaryOperator.identity())) {
+                    config -> config.nativeDoor(false).oslo(defaults(host)), UnaryOperator.identity())) {
                 Thread.sleep(2000);
 
                 assertThat(novaCompute.consumerCount("compute." + host)).as("the worker consumes nova-compute's queue").isZero();
@@ -303,6 +303,11 @@ class NovaComputePeerTest {
                 novaCompute.exchangeDelete("nova");
             }
         }
+    }
+
+    /** oslo.messaging's defaults, with nova's exchange and imginject's own topic, serving {@code server}. */
+    static OsloSettings defaults(String server) {
+        return new OsloSettings("nova", OsloSettings.DEFAULT_TOPIC, server, false, false, false, Duration.ofMinutes(30), "1.0", false);
     }
 
     @Test

@@ -1,9 +1,9 @@
 package io.imginject.worker.testing;
 
 import com.rabbitmq.client.AMQP;
-import io.imginject.worker.amqp.BrokenSealException;
-import io.imginject.worker.amqp.DeadLetterKey;
-import io.imginject.worker.amqp.DeadLetterSeal;
+import io.imginject.worker.deadletter.BrokenSealException;
+import io.imginject.worker.deadletter.DeadLetterKey;
+import io.imginject.worker.deadletter.DeadLetterSeal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

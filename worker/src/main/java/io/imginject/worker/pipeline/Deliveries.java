@@ -1,0 +1,38 @@
+package io.imginject.worker.pipeline;
+
+import com.rabbitmq.client.Channel;
+import io.imginject.worker.broker.ConsumedQueues;
+import io.imginject.worker.broker.DeliveryAcks;
+import io.imginject.worker.deadletter.DeadLetterPublisher;
+import io.imginject.worker.deadletter.ReplayCount;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** What the pipelines of all of a worker's doors share (kept replies, dead-lettering, replay counts), and its doors. */
+public final class Deliveries {
+    private final KeptReplies kept;
+    private final DeadLettering deadLetters;
+    private final ReplayCount replays;
+    private final ScheduledExecutorService scheduler;
+
+    /** @param scheduler where a consumer the broker cancelled is brought back from */
+    public Deliveries(KeptReplies kept, DeadLetterPublisher deadLetters, ReplayCount replays, ScheduledExecutorService scheduler) {
+        this.kept = kept;
+        this.deadLetters = new DeadLettering(deadLetters);
+        this.replays = replays;
+        this.scheduler = scheduler;
+    }
+
+    /**
+     * A door that consumes {@code queues} on {@code channel}, which it takes for its own, and puts each delivery
+     * through the pipeline with {@code protocol} on {@code executor}.
+     *
+     * @param what the queues in words, for logs
+     * @param prefetch how many deliveries the broker hands the door before it acks one
+     */
+    public <A extends ReplyQueue> FrontDoor door(Channel channel, String what, ConsumedQueues queues, int prefetch, Executor executor,
+            Protocol<A> protocol) {
+        DeliveryPipeline<A> pipeline = new DeliveryPipeline<>(protocol, new DeliveryAcks(channel), kept, replays, deadLetters);
+        return new PipelineDoor(channel, what, queues, prefetch, executor, pipeline, scheduler);
+    }
+}

@@ -1,0 +1,21 @@
+package io.imginject.worker.v1;
+
+import com.rabbitmq.client.Channel;
+import io.imginject.worker.broker.ConsumedQueues;
+import java.io.IOException;
+import java.util.List;
+
+/** One of a host's queues, consumed once the host's {@link Topology} is declared. Nothing is removed on a stop. */
+record HostQueue(String host, String queue) implements ConsumedQueues {
+
+    @Override
+    public List<String> declare(Channel channel) throws IOException {
+        Topology.declare(channel, host);
+        return List.of(queue);
+    }
+
+    @Override
+    public void stopped(Channel channel) {
+        // the host's queues hold requests for every worker of the host; they stay
+    }
+}
