@@ -32,17 +32,6 @@ public final class Cleanup implements AutoCloseable {
         steps.push(new Named(what, step));
     }
 
-    /**
-     * Registers {@code step} for a resource recorded in the journal: once the step has released it, the journal
-     * records it given back. A step that fails leaves it recorded, for the next start's crash recovery to retry.
-     */
-    public void push(String what, ResourceJournal.Entry recorded, Step step) {
-        push(what, () -> {
-            step.run();
-            recorded.released();
-        });
-    }
-
     /** Moves every registered step into a new Cleanup, leaving this one empty: hands over ownership. */
     public Cleanup handOver() {
         Cleanup taker = new Cleanup();

@@ -147,14 +147,6 @@ public final class HelperProcess implements JobHelpers.Helper {
         return process.exitValue();
     }
 
-    /** Asks the helper to stop (SIGTERM), and kills it if it has not within {@code timeout}. */
-    public int stop(Duration timeout) throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
-        }
-        return awaitExit(timeout);
-    }
-
     private void kill() {
         process.destroyForcibly();
         process.onExit().join();
