@@ -11,19 +11,12 @@ public record FuseExport(Path path) implements HeldResource {
     }
 
     @Override
-    public Kind kind() {
-        return Kind.FUSE;
-    }
-
-    @Override
     public JournalFields fields() {
         return JournalFields.of("path", path);
     }
 
     @Override
     public void release(ReleaseTools host) throws IOException, InterruptedException {
-        if (MountTable.read().isMountPoint(path)) {
-            host.mounts().unmountFuse(path);
-        }
+        host.mounts().unmountFuse(path);
     }
 }

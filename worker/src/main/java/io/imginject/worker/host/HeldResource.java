@@ -6,22 +6,24 @@ import java.io.IOException;
  * Something on the host a job holds and must give back. Each kind journals itself ({@link #kind} and
  * {@link #fields}, read back by {@link Kind#read}) and releases itself the one way both a job and crash recovery
  * use. Releasing what is already gone does nothing, so a release may run again, and may run for what was only
- * half taken. A new kind is a record here, and a constant of {@link Kind}.
+ * half taken. A new kind is a record permitted here, and a constant of {@link Kind} that names it in the journal.
  */
 public sealed interface HeldResource permits WorkDirectory, LoopDevice, Mount, HelperProcesses, FuseExport, NbdConnection {
 
     /** The kinds of held resources, by the name the journal gives them. */
     enum Kind {
-        DIRECTORY(WorkDirectory::from),
-        LOOP(LoopDevice::from),
-        MOUNT(Mount::from),
-        HELPERS(HelperProcesses::from),
-        FUSE(FuseExport::from),
-        NBD(NbdConnection::from);
+        DIRECTORY(WorkDirectory.class, WorkDirectory::from),
+        LOOP(LoopDevice.class, LoopDevice::from),
+        MOUNT(Mount.class, Mount::from),
+        HELPERS(HelperProcesses.class, HelperProcesses::from),
+        FUSE(FuseExport.class, FuseExport::from),
+        NBD(NbdConnection.class, NbdConnection::from);
 
+        private final Class<? extends HeldResource> type;
         private final Reader reader;
 
-        Kind(Reader reader) {
+        Kind(Class<? extends HeldResource> type, Reader reader) {
+            this.type = type;
             this.reader = reader;
         }
 
@@ -46,7 +48,14 @@ public sealed interface HeldResource permits WorkDirectory, LoopDevice, Mount, H
         }
     }
 
-    Kind kind();
+    default Kind kind() {
+        for (Kind kind : Kind.values()) {
+            if (kind.type == getClass()) {
+                return kind;
+            }
+        }
+        throw new IllegalStateException(getClass() + " has no kind");
+    }
 
     /** What identifies it in the journal. */
     JournalFields fields();

@@ -17,11 +17,6 @@ public record HelperProcesses(Path workDirectory) implements HeldResource {
     }
 
     @Override
-    public Kind kind() {
-        return Kind.HELPERS;
-    }
-
-    @Override
     public JournalFields fields() {
         return JournalFields.of("path", workDirectory);
     }

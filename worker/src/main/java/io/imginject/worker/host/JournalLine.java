@@ -21,18 +21,14 @@ sealed interface JournalLine {
     record Owner(String mark) implements JournalLine {
         @Override
         public String text() {
-            ObjectNode line = line("owner");
-            line.put("mark", mark);
-            return write(line);
+            return write(line("owner").put("mark", mark));
         }
     }
 
     record Acquired(long id, HeldResource resource) implements JournalLine {
         @Override
         public String text() {
-            ObjectNode line = line("acquire");
-            line.put("id", id);
-            line.put("kind", resource.kind().name());
+            ObjectNode line = line("acquire").put("id", id).put("kind", resource.kind().name());
             ObjectNode fields = line.putObject("fields");
             resource.fields().values().forEach(fields::put);
             return write(line);
@@ -42,9 +38,7 @@ sealed interface JournalLine {
     record Released(long id) implements JournalLine {
         @Override
         public String text() {
-            ObjectNode line = line("release");
-            line.put("id", id);
-            return write(line);
+            return write(line("release").put("id", id));
         }
     }
 

@@ -20,11 +20,6 @@ public record LoopDevice(Path file, long offset, long size) implements HeldResou
     }
 
     @Override
-    public Kind kind() {
-        return Kind.LOOP;
-    }
-
-    @Override
     public JournalFields fields() {
         return JournalFields.of("file", file).and("offset", offset).and("size", size);
     }

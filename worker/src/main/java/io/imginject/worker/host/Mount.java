@@ -14,19 +14,12 @@ public record Mount(Path path) implements HeldResource {
     }
 
     @Override
-    public Kind kind() {
-        return Kind.MOUNT;
-    }
-
-    @Override
     public JournalFields fields() {
         return JournalFields.of("path", path);
     }
 
     @Override
     public void release(ReleaseTools host) throws IOException, InterruptedException {
-        if (MountTable.read().isMountPoint(path)) {
-            host.mounts().unmount(path);
-        }
+        host.mounts().unmount(path);
     }
 }

@@ -22,11 +22,6 @@ public record NbdConnection(Path device) implements HeldResource {
     }
 
     @Override
-    public Kind kind() {
-        return Kind.NBD;
-    }
-
-    @Override
     public JournalFields fields() {
         return JournalFields.of("device", device);
     }

@@ -18,11 +18,6 @@ public record WorkDirectory(Path path) implements HeldResource {
     }
 
     @Override
-    public Kind kind() {
-        return Kind.DIRECTORY;
-    }
-
-    @Override
     public JournalFields fields() {
         return JournalFields.of("path", path);
     }
