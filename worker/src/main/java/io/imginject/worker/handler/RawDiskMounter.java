@@ -79,8 +79,7 @@ public final class RawDiskMounter {
     public OpenGuest mount(Path disk, PartitionSelector selector) {
         List<Candidate> candidates = candidates(disk, selector);
         Candidate chosen = candidates.size() == 1 ? candidates.get(0) : onlyOsRoot(disk, candidates);
-        Cleanup cleanup = new Cleanup();
-        try {
+        try (Cleanup cleanup = new Cleanup()) {
             Path root = mountRegion(disk, chosen, false, cleanup);
             ResolvingGuestFs guest = new ResolvingGuestFs(new MountedDirectory(root));
             if (selector instanceof PartitionSelector.FindRoot) {
@@ -91,8 +90,6 @@ public final class RawDiskMounter {
                 mountFstabFilesystems(disk, chosen, guest, root, cleanup);
             }
             return new ReleasingGuest(guest, cleanup.handOver());
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
         }
     }
 
@@ -139,15 +136,11 @@ public final class RawDiskMounter {
     private Candidate onlyOsRoot(Path disk, List<Candidate> candidates) {
         List<Candidate> roots = new ArrayList<>();
         for (Candidate candidate : candidates) {
-            Cleanup cleanup = new Cleanup();
-            try {
+            try (Cleanup cleanup = new Cleanup()) {
                 if (OsRootCheck.isOsRoot(MountedDirectory.guestAt(mountRegion(disk, candidate, true, cleanup)))) {
                     roots.add(candidate);
                 }
-            } catch (RuntimeException e) {
-                throw cleanup.releaseAfter(e);
             }
-            cleanup.close();
         }
         if (roots.isEmpty()) {
             throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "none of the image's filesystems ("

@@ -11,7 +11,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Releases acquired host resources in reverse order of acquisition. Every step runs even when an earlier one
- * fails; the failures are reported together as {@code CLEANUP_FAILED}.
+ * fails; the failures are reported together as {@code CLEANUP_FAILED}. Opened in a try-with-resources block, it
+ * releases what was taken when the block fails (its failures suppressed on the block's), and nothing once
+ * {@link #handOver} gave what was taken to the caller.
  */
 public final class Cleanup implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Cleanup.class);
@@ -38,19 +40,6 @@ public final class Cleanup implements AutoCloseable {
         taker.steps.addAll(steps);
         steps.clear();
         return taker;
-    }
-
-    /**
-     * Releases everything after {@code failure} happened, recording cleanup failures as suppressed on it, and
-     * returns it for the caller to throw.
-     */
-    public RuntimeException releaseAfter(RuntimeException failure) {
-        try {
-            close();
-        } catch (RuntimeException cleanupFailure) {
-            failure.addSuppressed(cleanupFailure);
-        }
-        return failure;
     }
 
     /**

@@ -104,24 +104,25 @@ class HeldResourceReleaseTest {
     @Test
     void what_a_failed_acquisition_half_took_is_released_with_the_rest() throws Exception {
         Path mountPoint = runDir.resolve("work/mnt-failed");
+        RuntimeException failure = new IllegalStateException("the attaching command died after it attached");
         try (ResourceJournal journal = ResourceJournal.open(CrashRecovery.journals(runDir))) {
             HostResources resources = new HostResources(journal, tools);
-            Cleanup cleanup = new Cleanup();
             DiskRegion region = DiskRegion.wholeDisk(image.size());
-            resources.take(cleanup, new WorkDirectory(mountPoint), () -> Files.createDirectories(mountPoint));
 
-            RuntimeException failure = new IllegalStateException("the attaching command died after it attached");
-            assertThatThrownBy(() -> resources.take(cleanup, LoopDevice.on(image.path(), region), () -> {
-                tools.loops().attach(image.path(), region, false);
-                throw failure;
-            })).isSameAs(failure);
-            assertThat(CrashRecoveryTest.difference(NoHostLeaks.snapshot(), before)).as("the device is attached").isNotEmpty();
-
-            assertThat(cleanup.releaseAfter(failure)).isSameAs(failure).hasNoSuppressedExceptions();
+            assertThatThrownBy(() -> {
+                try (Cleanup cleanup = new Cleanup()) {
+                    resources.take(cleanup, new WorkDirectory(mountPoint), () -> Files.createDirectories(mountPoint));
+                    resources.take(cleanup, LoopDevice.on(image.path(), region), () -> {
+                        tools.loops().attach(image.path(), region, false);
+                        assertThat(CrashRecoveryTest.difference(NoHostLeaks.snapshot(), before)).as("the device is attached").isNotEmpty();
+                        throw failure;
+                    });
+                }
+            }).isSameAs(failure).hasNoSuppressedExceptions();
         }
         assertThat(CrashRecoveryTest.difference(NoHostLeaks.snapshot(), before)).isEmpty();
         assertThat(mountPoint).doesNotExist();
-        assertThat(journals()).isEmpty();
+        assertThat(journals()).as("everything given back, the journal goes").isEmpty();
     }
 
     List<Path> journals() throws Exception {

@@ -51,14 +51,11 @@ public final class GuestfsHandler implements ImageHandler {
 
     @Override
     public OpenGuest open(DiskImage image, PartitionSelector partition) {
-        Cleanup cleanup = new Cleanup();
-        try {
+        try (Cleanup cleanup = new Cleanup()) {
             Appliance appliance = Appliance.launch(settings, image, WATCHDOG);
             cleanup.push("shut down the appliance for " + image, appliance::shutdown);
             appliance.mount(partition);
             return new ReleasingGuest(new ResolvingGuestFs(new ApplianceNodes(appliance.handle(), downloads)), cleanup.handOver());
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
         }
     }
 }

@@ -27,14 +27,11 @@ final class KernelNbdTransport implements NbdTransport {
 
     @Override
     public ExposedDisk expose(DiskImage image) {
-        Cleanup cleanup = new Cleanup();
-        try {
+        try (Cleanup cleanup = new Cleanup()) {
             NbdDevicePool.Lease lease = pool.lease();
             cleanup.push("release " + lease.device(), lease::close);
             resources.take(cleanup, new NbdConnection(lease.device()), () -> connect(image, lease));
             return new ExposedDisk(lease.device(), cleanup.handOver());
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
         }
     }
 

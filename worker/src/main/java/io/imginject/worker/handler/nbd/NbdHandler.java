@@ -56,15 +56,12 @@ public final class NbdHandler implements ImageHandler {
 
     @Override
     public OpenGuest open(DiskImage image, PartitionSelector partition) {
-        Cleanup cleanup = new Cleanup();
-        try {
+        try (Cleanup cleanup = new Cleanup()) {
             ExposedDisk disk = transport.orElseThrow().expose(image);
             cleanup.push("stop serving " + image, disk::close);
             OpenGuest guest = mounter.mount(disk.path(), partition);
             cleanup.push("unmount the guest", guest::close);
             return new ReleasingGuest(guest.fs(), cleanup.handOver());
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
         }
     }
 }

@@ -42,8 +42,7 @@ final class UserspaceNbdTransport implements NbdTransport {
 
     @Override
     public ExposedDisk expose(DiskImage image) {
-        Cleanup cleanup = new Cleanup();
-        try {
+        try (Cleanup cleanup = new Cleanup()) {
             Path work = workBase.resolve("nbd-" + HexFormat.of().formatHex(randomBytes()));
             resources.take(cleanup, new WorkDirectory(work), () -> Files.createDirectory(work,
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
@@ -56,9 +55,7 @@ final class UserspaceNbdTransport implements NbdTransport {
                     work.resolve("nbdfuse.pid"), readyTimeout), nbdfuse -> expectCleanExit(nbdfuse));
             return new ExposedDisk(mountPoint.resolve("disk"), cleanup.handOver());
         } catch (IOException e) {
-            throw cleanup.releaseAfter(new InjectException(ErrorCode.INTERNAL_ERROR, "could not prepare the nbd work directory: " + e, e));
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
+            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not prepare the nbd work directory: " + e, e);
         }
     }
 
