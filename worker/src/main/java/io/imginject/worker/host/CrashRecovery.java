@@ -129,7 +129,7 @@ public final class CrashRecovery {
     }
 
     /** Releases {@code held}, newest first, up to the first that cannot be released; returns those released. */
-    List<HeldResource> releaseNewestFirst(List<HeldResource> held) {
+    private List<HeldResource> releaseNewestFirst(List<HeldResource> held) {
         List<HeldResource> released = new ArrayList<>();
         for (HeldResource resource : held) {
             if (!release(resource)) {
