@@ -106,10 +106,6 @@ public final class HelperProcess implements JobHelpers.Helper {
         }
     }
 
-    public long pid() {
-        return process.pid();
-    }
-
     @Override
     public String name() {
         return name;
