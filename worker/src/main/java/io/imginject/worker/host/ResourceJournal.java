@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The host resources this worker process holds, written as they are taken and given back, one {@link JournalLine}
- * each, to a file of its own under the run directory. The first line names the {@link CommandEnvironment} mark of the worker's
- * commands. The process holds an OS lock on its file while it lives; the kernel drops
- * the lock when the process dies, however it dies, which is how {@link CrashRecovery} tells a dead worker's
+ * each, to a file of its own under the run directory. The first line names the {@link CommandEnvironment} mark of
+ * the worker's commands. The process holds an OS lock on its file while it lives; the kernel drops the lock when
+ * the process dies, however it dies, which is how {@link CrashRecovery} tells a dead worker's
  * journal from a living sibling's. A clean stop deletes the file. Writes go to the page cache, which survives the
  * process (on /run, a tmpfs, there is nothing else); a host crash takes the mounts and devices with it anyway.
  */
