@@ -13,7 +13,9 @@ import io.imginject.worker.handler.Handlers;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.host.CrashRecovery;
 import io.imginject.worker.host.HeldResource;
+import io.imginject.worker.host.HostResources;
 import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.host.ReleaseTools;
 import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageLocator;
@@ -159,7 +161,8 @@ public final class Worker implements AutoCloseable {
         Path workBase = privateDirectory(config.runDir().resolve("work"));
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
-        Handlers.enabled(config, processes, workBase, journal).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
+        HostResources resources = new HostResources(journal, new ReleaseTools(processes, config.runDir()));
+        Handlers.enabled(config, processes, workBase, resources).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
         ImageLocator locator = new ImageLocator(config.imageRoots());
         return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
                 new ImageJobLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),

@@ -8,10 +8,10 @@ import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.loop.LoopHandler;
 import io.imginject.worker.handler.loop.LoopSupport;
 import io.imginject.worker.handler.nbd.NbdHandler;
+import io.imginject.worker.host.HostResources;
 import io.imginject.worker.host.LoopDevices;
 import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
-import io.imginject.worker.host.ResourceJournal;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -23,17 +23,17 @@ public final class Handlers {
 
     /**
      * @param workBase a directory only root can enter, for mount points, sockets, FUSE exports and downloads
-     * @param journal where the handlers record the host resources they take
+     * @param resources where the handlers take host resources
      */
-    public static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase, ResourceJournal journal) {
+    public static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase, HostResources resources) {
         RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), workBase,
-                journal);
+                resources);
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
         for (HandlerName name : config.handlers()) {
             handlers.put(name, switch (name) {
                 case LOOP -> new LoopHandler(mounter, LoopSupport.problem());
-                case NBD -> NbdHandler.create(config.nbd(), mounter, runner, workBase, journal);
-                case GUESTFS -> new GuestfsHandler(config.guestfs(), workBase, journal, GuestfsSupport.problem());
+                case NBD -> NbdHandler.create(config.nbd(), mounter, workBase, resources);
+                case GUESTFS -> new GuestfsHandler(config.guestfs(), workBase, resources, GuestfsSupport.problem());
             });
         }
         return handlers;

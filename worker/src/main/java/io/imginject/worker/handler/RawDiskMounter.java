@@ -15,11 +15,13 @@ import io.imginject.worker.guest.MountedDirectory;
 import io.imginject.worker.guest.OsRootCheck;
 import io.imginject.worker.guest.ResolvingGuestFs;
 import io.imginject.worker.host.Cleanup;
-import io.imginject.worker.host.HeldResource;
+import io.imginject.worker.host.HostResources;
+import io.imginject.worker.host.LoopDevice;
 import io.imginject.worker.host.LoopDevices;
+import io.imginject.worker.host.Mount;
 import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
-import io.imginject.worker.host.ResourceJournal;
+import io.imginject.worker.host.WorkDirectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,20 +56,20 @@ public final class RawDiskMounter {
     private final LoopDevices loops;
     private final Mounts mounts;
     private final Path mountBase;
-    private final ResourceJournal journal;
+    private final HostResources resources;
 
     /**
      * @param mountBase a directory only root can enter; each mount gets a fresh directory below it
-     * @param journal where the mounts, devices and directories taken are recorded
+     * @param resources where the mounts, devices and directories are taken
      */
     public RawDiskMounter(ProcessRunner runner, FilesystemProbe probe, LoopDevices loops, Mounts mounts, Path mountBase,
-            ResourceJournal journal) {
+            HostResources resources) {
         this.runner = runner;
         this.probe = probe;
         this.loops = loops;
         this.mounts = mounts;
         this.mountBase = mountBase;
-        this.journal = journal;
+        this.resources = resources;
     }
 
     /**
@@ -77,8 +79,7 @@ public final class RawDiskMounter {
     public OpenGuest mount(Path disk, PartitionSelector selector) {
         List<Candidate> candidates = candidates(disk, selector);
         Candidate chosen = candidates.size() == 1 ? candidates.get(0) : onlyOsRoot(disk, candidates);
-        Cleanup cleanup = new Cleanup();
-        try {
+        try (Cleanup cleanup = new Cleanup()) {
             Path root = mountRegion(disk, chosen, false, cleanup);
             ResolvingGuestFs guest = new ResolvingGuestFs(new MountedDirectory(root));
             if (selector instanceof PartitionSelector.FindRoot) {
@@ -89,8 +90,6 @@ public final class RawDiskMounter {
                 mountFstabFilesystems(disk, chosen, guest, root, cleanup);
             }
             return new ReleasingGuest(guest, cleanup.handOver());
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
         }
     }
 
@@ -137,15 +136,11 @@ public final class RawDiskMounter {
     private Candidate onlyOsRoot(Path disk, List<Candidate> candidates) {
         List<Candidate> roots = new ArrayList<>();
         for (Candidate candidate : candidates) {
-            Cleanup cleanup = new Cleanup();
-            try {
+            try (Cleanup cleanup = new Cleanup()) {
                 if (OsRootCheck.isOsRoot(MountedDirectory.guestAt(mountRegion(disk, candidate, true, cleanup)))) {
                     roots.add(candidate);
                 }
-            } catch (RuntimeException e) {
-                throw cleanup.releaseAfter(e);
             }
-            cleanup.close();
         }
         if (roots.isEmpty()) {
             throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "none of the image's filesystems ("
@@ -209,43 +204,34 @@ public final class RawDiskMounter {
 
     private Path mountRegion(Path disk, Candidate candidate, boolean readOnly, Cleanup cleanup) {
         Path directory = mountBase.resolve("mnt-" + HexFormat.of().formatHex(randomBytes()));
-        ResourceJournal.Entry directoryEntry = journal.acquired(HeldResource.directory(directory));
         try {
-            Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            resources.take(cleanup, new WorkDirectory(directory), () -> Files.createDirectory(directory,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
         } catch (IOException e) {
-            directoryEntry.released();
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not create a mount directory under " + mountBase + ": " + e, e);
         }
-        cleanup.push("remove " + directory, directoryEntry, () -> Files.delete(directory));
         mountRegionAt(disk, candidate, readOnly, directory, cleanup);
         return directory;
     }
 
     /** Attaches {@code candidate}'s region to a loop device and mounts it on {@code directory}, an existing one. */
     private void mountRegionAt(Path disk, Candidate candidate, boolean readOnly, Path directory, Cleanup cleanup) {
-        ResourceJournal.Entry loopEntry = journal.acquired(HeldResource.loop(LoopDevices.backingName(disk), candidate.region().offset(), candidate.region().size()));
-        String device;
-        try {
-            device = loops.attach(disk, candidate.region(), readOnly);
-        } catch (RuntimeException e) {
-            loopEntry.released();
-            throw e;
-        }
-        cleanup.push("detach " + device, loopEntry, () -> loops.detach(device));
+        String device = resources.take(cleanup, LoopDevice.on(LoopDevices.backingName(disk), candidate.region()),
+                () -> loops.attach(disk, candidate.region(), readOnly));
         List<String> options = new ArrayList<>(candidate.type().options());
         if (readOnly) {
             options.add("ro");
             options.addAll(candidate.type().readOnlyOptions());
         }
-        ResourceJournal.Entry mountEntry = journal.acquired(HeldResource.mount(directory));
         try {
-            mounts.mount(device, candidate.type().typeName(), options, directory);
+            resources.take(cleanup, new Mount(directory), () -> {
+                mounts.mount(device, candidate.type().typeName(), options, directory);
+                return directory;
+            });
         } catch (InjectException e) {
-            mountEntry.released();
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the " + candidate.type() + " filesystem on " + candidate.region()
                     + " could not be mounted: " + e.getMessage(), e);
         }
-        cleanup.push("unmount " + directory, mountEntry, () -> mounts.unmount(directory));
     }
 
     private long size(Path disk) {

@@ -11,7 +11,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Releases acquired host resources in reverse order of acquisition. Every step runs even when an earlier one
- * fails; the failures are reported together as {@code CLEANUP_FAILED}.
+ * fails; the failures are reported together as {@code CLEANUP_FAILED}. Opened in a try-with-resources block, it
+ * releases what was taken when the block fails (its failures suppressed on the block's), and nothing once
+ * {@link #handOver} gave what was taken to the caller.
  */
 public final class Cleanup implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Cleanup.class);
@@ -32,36 +34,12 @@ public final class Cleanup implements AutoCloseable {
         steps.push(new Named(what, step));
     }
 
-    /**
-     * Registers {@code step} for a resource recorded in the journal: once the step has released it, the journal
-     * records it given back. A step that fails leaves it recorded, for the next start's crash recovery to retry.
-     */
-    public void push(String what, ResourceJournal.Entry recorded, Step step) {
-        push(what, () -> {
-            step.run();
-            recorded.released();
-        });
-    }
-
     /** Moves every registered step into a new Cleanup, leaving this one empty: hands over ownership. */
     public Cleanup handOver() {
         Cleanup taker = new Cleanup();
         taker.steps.addAll(steps);
         steps.clear();
         return taker;
-    }
-
-    /**
-     * Releases everything after {@code failure} happened, recording cleanup failures as suppressed on it, and
-     * returns it for the caller to throw.
-     */
-    public RuntimeException releaseAfter(RuntimeException failure) {
-        try {
-            close();
-        } catch (RuntimeException cleanupFailure) {
-            failure.addSuppressed(cleanupFailure);
-        }
-        return failure;
     }
 
     /**

@@ -1,7 +1,5 @@
 package io.imginject.worker.host;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,30 +17,27 @@ import java.util.Optional;
  * @param stillHeld what it lists as taken and not given back, newest first
  */
 record DeadJournal(Optional<String> mark, List<HeldResource> stillHeld) {
-    private static final JsonMapper JSON = new JsonMapper();
 
+    /**
+     * Reads {@code file}, passing over torn lines.
+     *
+     * @throws UnreadableJournalException if it has a line this worker does not understand, as one from a newer
+     *     version with a kind of resource this one cannot release
+     */
     static DeadJournal read(Path file) throws IOException {
         Optional<String> mark = Optional.empty();
         Map<Long, HeldResource> held = new LinkedHashMap<>();
-        for (String line : Files.readAllLines(file)) {
-            if (line.isBlank()) {
+        for (String text : Files.readAllLines(file)) {
+            Optional<JournalLine> line = text.isBlank() ? Optional.empty() : JournalLine.parse(text);
+            if (line.isEmpty()) {
                 continue;
             }
-            JsonNode entry;
-            try {
-                entry = JSON.readTree(line);
-            } catch (IOException torn) {
-                continue;
-            }
-            long id = entry.path("id").asLong();
-            switch (entry.path("op").asText()) {
-                case "owner" -> mark = Optional.of(entry.path("mark").asText());
-                case "acquire" -> {
-                    Map<String, String> fields = new LinkedHashMap<>();
-                    entry.path("fields").properties().forEach(f -> fields.put(f.getKey(), f.getValue().asText()));
-                    held.put(id, new HeldResource(HeldResource.Kind.valueOf(entry.path("kind").asText()), fields));
-                }
-                default -> held.remove(id);
+            if (line.get() instanceof JournalLine.Owner owner) {
+                mark = Optional.of(owner.mark());
+            } else if (line.get() instanceof JournalLine.Acquired acquired) {
+                held.put(acquired.id(), acquired.resource());
+            } else if (line.get() instanceof JournalLine.Released released) {
+                held.remove(released.id());
             }
         }
         List<HeldResource> newestFirst = new ArrayList<>(held.values());
@@ -50,8 +45,8 @@ record DeadJournal(Optional<String> mark, List<HeldResource> stillHeld) {
         return new DeadJournal(mark, List.copyOf(newestFirst));
     }
 
-    /** The work directories of the helpers still held; each helper names its directory on its command line. */
-    List<String> helperDirectories() {
-        return stillHeld.stream().filter(r -> r.kind() == HeldResource.Kind.HELPERS).map(r -> r.field("path")).toList();
+    /** Whether {@code process} is a helper that keeps up something still held, to be stopped by releasing it. */
+    boolean keepsUp(ProcessHandle process) {
+        return stillHeld.stream().anyMatch(resource -> resource.isKeptUpBy(process));
     }
 }

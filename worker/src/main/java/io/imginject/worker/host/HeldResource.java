@@ -1,64 +1,73 @@
 package io.imginject.worker.host;
 
-import java.nio.file.Path;
-import java.util.Locale;
-import java.util.Map;
+import java.io.IOException;
 
 /**
- * Something on the host a job holds and must give back: a mount, a loop device, a helper process, a FUSE export,
- * a kernel nbd connection, a work directory. Recorded in the {@link ResourceJournal} so that a worker that dies
- * holding it does not leave it behind.
- *
- * @param kind what it is
- * @param fields what identifies it: path, device, backing file, pid and start time
+ * Something on the host a job holds and must give back. Each kind journals itself ({@link #kind} and
+ * {@link #fields}, read back by {@link Kind#read}) and releases itself the one way both a job and crash recovery
+ * use. Releasing what is already gone does nothing, so a release may run again, and may run for what was only
+ * half taken. A new kind is a record permitted here, and a constant of {@link Kind} that names it in the journal.
  */
-public record HeldResource(Kind kind, Map<String, String> fields) {
+public sealed interface HeldResource permits WorkDirectory, LoopDevice, Mount, HelperProcesses, FuseExport, NbdConnection {
 
-    /** The kinds of resources, each released its own way. */
-    public enum Kind { DIRECTORY, LOOP, MOUNT, HELPERS, FUSE, NBD }
+    /** The kinds of held resources, by the name the journal gives them. */
+    enum Kind {
+        DIRECTORY(WorkDirectory.class, WorkDirectory::from),
+        LOOP(LoopDevice.class, LoopDevice::from),
+        MOUNT(Mount.class, Mount::from),
+        HELPERS(HelperProcesses.class, HelperProcesses::from),
+        FUSE(FuseExport.class, FuseExport::from),
+        NBD(NbdConnection.class, NbdConnection::from);
 
-    public HeldResource {
-        fields = Map.copyOf(fields);
+        private final Class<? extends HeldResource> type;
+        private final Reader reader;
+
+        Kind(Class<? extends HeldResource> type, Reader reader) {
+            this.type = type;
+            this.reader = reader;
+        }
+
+        /** The resource of this kind that {@code fields} describe. */
+        public HeldResource read(JournalFields fields) throws UnreadableJournalException {
+            return reader.read(fields);
+        }
+
+        /** The kind the journal calls {@code name}. */
+        static Kind named(String name) throws UnreadableJournalException {
+            for (Kind kind : values()) {
+                if (kind.name().equals(name)) {
+                    return kind;
+                }
+            }
+            throw new UnreadableJournalException("no kind of held resource is called " + name);
+        }
+
+        @FunctionalInterface
+        private interface Reader {
+            HeldResource read(JournalFields fields) throws UnreadableJournalException;
+        }
     }
 
-    public static HeldResource directory(Path path) {
-        return new HeldResource(Kind.DIRECTORY, Map.of("path", path.toString()));
+    default Kind kind() {
+        for (Kind kind : Kind.values()) {
+            if (kind.type == getClass()) {
+                return kind;
+            }
+        }
+        throw new IllegalStateException(getClass() + " has no kind");
     }
+
+    /** What identifies it in the journal. */
+    JournalFields fields();
+
+    /** Gives it back; does nothing when it is gone already. */
+    void release(ReleaseTools host) throws IOException, InterruptedException;
 
     /**
-     * A loop device on a region of a file, recorded before it is attached (losetup names the device only once it
-     * is), so it is found again by file and offset.
+     * Whether {@code process} is a helper that keeps this resource up. Recovery does not wait for such a process to
+     * end, as it does for a dead worker's other commands: releasing the resource stops it.
      */
-    public static HeldResource loop(Path backingFile, long offset, long size) {
-        return new HeldResource(Kind.LOOP, Map.of("file", backingFile.toString(), "offset", Long.toString(offset), "size", Long.toString(size)));
-    }
-
-    public static HeldResource mount(Path mountPoint) {
-        return new HeldResource(Kind.MOUNT, Map.of("path", mountPoint.toString()));
-    }
-
-    /**
-     * The helper processes (qemu-nbd, nbdfuse) of one job, recorded before they start: every one of them names the
-     * job's private work directory on its command line, which is how they are found again.
-     */
-    public static HeldResource helpers(Path workDirectory) {
-        return new HeldResource(Kind.HELPERS, Map.of("path", workDirectory.toString()));
-    }
-
-    public static HeldResource fuse(Path mountPoint) {
-        return new HeldResource(Kind.FUSE, Map.of("path", mountPoint.toString()));
-    }
-
-    public static HeldResource nbd(Path device) {
-        return new HeldResource(Kind.NBD, Map.of("device", device.toString()));
-    }
-
-    public String field(String name) {
-        return fields.get(name);
-    }
-
-    @Override
-    public String toString() {
-        return kind.name().toLowerCase(Locale.ROOT) + " " + fields;
+    default boolean isKeptUpBy(ProcessHandle process) {
+        return false;
     }
 }

@@ -106,10 +106,6 @@ public final class HelperProcess implements JobHelpers.Helper {
         }
     }
 
-    public long pid() {
-        return process.pid();
-    }
-
     @Override
     public String name() {
         return name;
@@ -145,14 +141,6 @@ public final class HelperProcess implements JobHelpers.Helper {
             kill();
         }
         return process.exitValue();
-    }
-
-    /** Asks the helper to stop (SIGTERM), and kills it if it has not within {@code timeout}. */
-    public int stop(Duration timeout) throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
-        }
-        return awaitExit(timeout);
     }
 
     private void kill() {

@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Attaches regions of raw files to loop devices and detaches them. {@code losetup --find} picks a free device
@@ -51,6 +53,26 @@ public final class LoopDevices {
             }
             throw e;
         }
+    }
+
+    /**
+     * The loop devices on the region of {@code file} at {@code offset} of {@code size} bytes, found by what losetup
+     * lists as their backing file, which it may since have marked deleted.
+     */
+    public List<String> attachedTo(Path file, long offset, long size) {
+        Set<String> names = new HashSet<>(List.of(file.toString(), KernelPaths.asKernelShows(file).toString()));
+        CommandResult listing = runner.run("losetup", "--list", "--noheadings", "--raw", "--output", "NAME,OFFSET,SIZELIMIT,BACK-FILE");
+        List<String> devices = new ArrayList<>();
+        for (String line : listing.stdout().lines().toList()) {
+            String[] fields = line.split(" ", 4);
+            if (fields.length == 4 && fields[1].equals(Long.toString(offset)) && fields[2].equals(Long.toString(size))) {
+                String backingFile = KernelPaths.unescape(fields[3]).replaceFirst(" \\(deleted\\)$", "");
+                if (names.contains(backingFile)) {
+                    devices.add(fields[0]);
+                }
+            }
+        }
+        return devices;
     }
 
     /**

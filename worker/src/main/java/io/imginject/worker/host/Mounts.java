@@ -1,12 +1,13 @@
 package io.imginject.worker.host;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Mounts block devices with an explicit type and {@code nosuid,nodev,noexec}, and unmounts them, retrying
- * briefly when the kernel still reports the mount busy.
+ * briefly when the kernel still reports the mount busy. Unmounting what is not mounted does nothing.
  */
 public final class Mounts {
     private static final List<String> SAFE_OPTIONS = List.of("nosuid", "nodev", "noexec", "noatime");
@@ -25,16 +26,19 @@ public final class Mounts {
         runner.run("mount", "-t", type, "-o", String.join(",", options), device, directory.toString());
     }
 
-    public void unmount(Path directory) throws InterruptedException {
-        unmount(List.of("umount", directory.toString()));
+    public void unmount(Path directory) throws IOException, InterruptedException {
+        unmount(directory, List.of("umount", directory.toString()));
     }
 
-    /** Unmounts a FUSE filesystem, such as nbdfuse's export, retrying while the kernel reports it busy. */
-    public void unmountFuse(Path directory) throws InterruptedException {
-        unmount(List.of("fusermount3", "-u", directory.toString()));
+    /** Unmounts a FUSE filesystem, such as nbdfuse's export. */
+    public void unmountFuse(Path directory) throws IOException, InterruptedException {
+        unmount(directory, List.of("fusermount3", "-u", directory.toString()));
     }
 
-    private void unmount(List<String> argv) throws InterruptedException {
+    private void unmount(Path directory, List<String> argv) throws IOException, InterruptedException {
+        if (!MountTable.read().isMountPoint(directory)) {
+            return;
+        }
         for (int attempt = 1; ; attempt++) {
             CommandResult result = runner.runAllowingFailure(argv);
             if (result.succeeded()) {

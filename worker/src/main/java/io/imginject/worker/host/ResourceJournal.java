@@ -1,10 +1,6 @@
 package io.imginject.worker.host;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -20,17 +16,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The host resources this worker process holds, written as they are taken and given back, one JSON line each, to a
- * file of its own under the run directory. The first line names the {@link CommandEnvironment} mark of the worker's
- * commands. The process holds an OS lock on its file while it lives; the kernel drops
- * the lock when the process dies, however it dies, which is how {@link CrashRecovery} tells a dead worker's
+ * The host resources this worker process holds, written as they are taken and given back, one {@link JournalLine}
+ * each, to a file of its own under the run directory. The first line names the {@link CommandEnvironment} mark of
+ * the worker's commands. The process holds an OS lock on its file while it lives; the kernel drops the lock when
+ * the process dies, however it dies, which is how {@link CrashRecovery} tells a dead worker's
  * journal from a living sibling's. A clean stop deletes the file. Writes go to the page cache, which survives the
  * process (on /run, a tmpfs, there is nothing else); a host crash takes the mounts and devices with it anyway.
  */
 public final class ResourceJournal implements AutoCloseable {
     static final String SUFFIX = ".journal";
     private static final Logger log = LoggerFactory.getLogger(ResourceJournal.class);
-    private static final JsonMapper JSON = new JsonMapper();
 
     private final Path file;
     private final FileChannel channel;
@@ -59,10 +54,7 @@ public final class ResourceJournal implements AutoCloseable {
         Path file = Files.move(unlocked, directory.resolve(name + SUFFIX));
         HeldChannels.hold(file, channel);
         ResourceJournal journal = new ResourceJournal(file, channel, lock);
-        ObjectNode owner = JSON.createObjectNode();
-        owner.put("op", "owner");
-        owner.put("mark", CommandEnvironment.markOfThisJvm());
-        journal.write(owner);
+        journal.write(new JournalLine.Owner(CommandEnvironment.markOfThisJvm()));
         return journal;
     }
 
@@ -76,10 +68,7 @@ public final class ResourceJournal implements AutoCloseable {
 
         public void released() {
             held.remove(id);
-            ObjectNode line = JSON.createObjectNode();
-            line.put("op", "release");
-            line.put("id", id);
-            write(line);
+            write(new JournalLine.Released(id));
         }
     }
 
@@ -87,24 +76,16 @@ public final class ResourceJournal implements AutoCloseable {
     public Entry acquired(HeldResource resource) {
         long id = ids.incrementAndGet();
         held.add(id);
-        ObjectNode line = JSON.createObjectNode();
-        line.put("op", "acquire");
-        line.put("id", id);
-        line.put("kind", resource.kind().name());
-        ObjectNode fields = line.putObject("fields");
-        resource.fields().forEach(fields::put);
-        write(line);
+        write(new JournalLine.Acquired(id, resource));
         return new Entry(id);
     }
 
-    private synchronized void write(ObjectNode line) {
+    private synchronized void write(JournalLine line) {
         try {
-            ByteBuffer buffer = ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+            ByteBuffer buffer = ByteBuffer.wrap((line.text() + "\n").getBytes(StandardCharsets.UTF_8));
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
         } catch (IOException e) {
             log.error("could not write the resource journal {}; a crash now could leave host resources behind", file, e);
         }

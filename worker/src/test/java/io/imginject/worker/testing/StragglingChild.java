@@ -1,6 +1,6 @@
 package io.imginject.worker.testing;
 
-import io.imginject.worker.host.HeldResource;
+import io.imginject.worker.host.LoopDevice;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.ResourceJournal;
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ public final class StragglingChild {
         long size = Long.parseLong(args[3]);
         ProcessRunner runner = new ProcessRunner(Duration.ofMinutes(1));
         ResourceJournal journal = ResourceJournal.open(Path.of(args[0]).resolve("journal"));
-        journal.acquired(HeldResource.loop(image, offset, size));
+        journal.acquired(new LoopDevice(image, offset, size));
         Thread attaching = new Thread(() -> runner.runAllowingFailure(List.of("sh", "-c",
                 "sleep 1; exec losetup --find --offset " + offset + " --sizelimit " + size + " '" + image + "'")));
         attaching.start();

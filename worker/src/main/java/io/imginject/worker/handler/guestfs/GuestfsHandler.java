@@ -8,7 +8,7 @@ import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.ReleasingGuest;
 import io.imginject.worker.handler.nbd.ServedImage;
 import io.imginject.worker.host.Cleanup;
-import io.imginject.worker.host.ResourceJournal;
+import io.imginject.worker.host.HostResources;
 import io.imginject.worker.image.DiskImage;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -29,18 +29,18 @@ public final class GuestfsHandler implements ImageHandler {
 
     private final GuestfsSettings settings;
     private final Path workBase;
-    private final ResourceJournal journal;
+    private final HostResources resources;
     private final Optional<String> hostProblem;
 
     /**
      * @param workBase a host directory only root can enter, for qemu-nbd's socket and files read out of the appliance
-     * @param journal where the qemu-nbd serving the image to the appliance is recorded
+     * @param resources where the qemu-nbd serving the image to the appliance is recorded
      * @param hostProblem what keeps guestfs from working here, from {@link GuestfsSupport#problem()}
      */
-    public GuestfsHandler(GuestfsSettings settings, Path workBase, ResourceJournal journal, Optional<String> hostProblem) {
+    public GuestfsHandler(GuestfsSettings settings, Path workBase, HostResources resources, Optional<String> hostProblem) {
         this.settings = settings;
         this.workBase = workBase;
-        this.journal = journal;
+        this.resources = resources;
         this.hostProblem = hostProblem;
     }
 
@@ -56,16 +56,13 @@ public final class GuestfsHandler implements ImageHandler {
 
     @Override
     public OpenGuest open(DiskImage image, PartitionSelector partition) {
-        Cleanup cleanup = new Cleanup();
-        try {
-            ServedImage served = ServedImage.serve(image, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, workBase, settings.launchTimeout(), journal);
+        try (Cleanup cleanup = new Cleanup()) {
+            ServedImage served = ServedImage.serve(image, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, workBase, settings.launchTimeout(), resources);
             cleanup.push("stop serving " + image, served::close);
             Appliance appliance = Appliance.launch(settings, image, served, WATCHDOG);
             cleanup.push("shut down the appliance for " + image, appliance::shutdown);
             appliance.mount(partition);
             return new ReleasingGuest(new ResolvingGuestFs(new ApplianceNodes(appliance.handle(), workBase)), cleanup.handOver());
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
         }
     }
 }

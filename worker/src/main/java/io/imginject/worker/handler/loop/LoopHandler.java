@@ -45,15 +45,12 @@ public final class LoopHandler implements ImageHandler {
      */
     @Override
     public OpenGuest open(DiskImage image, PartitionSelector partition) {
-        Cleanup cleanup = new Cleanup();
-        try {
+        try (Cleanup cleanup = new Cleanup()) {
             QemuWriteLock lock = QemuWriteLock.acquire(image.file());
             cleanup.push("release qemu's lock on " + image, lock::close);
             OpenGuest guest = mounter.mount(image.toolPath(), partition);
             cleanup.push("unmount the guest", guest::close);
             return new ReleasingGuest(guest.fs(), cleanup.handOver());
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
         }
     }
 }

@@ -7,9 +7,7 @@ import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.RawDiskMounter;
 import io.imginject.worker.handler.ReleasingGuest;
 import io.imginject.worker.host.Cleanup;
-import io.imginject.worker.host.Mounts;
-import io.imginject.worker.host.ProcessRunner;
-import io.imginject.worker.host.ResourceJournal;
+import io.imginject.worker.host.HostResources;
 import io.imginject.worker.image.DiskImage;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -33,12 +31,12 @@ public final class NbdHandler implements ImageHandler {
     /**
      * @param workBase a directory only root can enter, for sockets, pid files, FUSE mount points and device locks
      */
-    public static NbdHandler create(NbdSettings settings, RawDiskMounter mounter, ProcessRunner runner, Path workBase, ResourceJournal journal) {
+    public static NbdHandler create(NbdSettings settings, RawDiskMounter mounter, Path workBase, HostResources resources) {
         NbdDevicePool pool = systemPool(workBase);
         NbdSupport.Choice choice = NbdSupport.choose(settings.transport(), pool.kernelSupportsNbd());
         Optional<NbdTransport> transport = choice.transport().map(t -> t == NbdSettings.Transport.KERNEL
-                ? new KernelNbdTransport(pool, runner, settings.readyTimeout(), journal)
-                : new UserspaceNbdTransport(new Mounts(runner), workBase, settings.readyTimeout(), journal));
+                ? new KernelNbdTransport(pool, settings.readyTimeout(), resources)
+                : new UserspaceNbdTransport(workBase, settings.readyTimeout(), resources));
         return new NbdHandler(mounter, transport, choice.problem());
     }
 
@@ -58,15 +56,12 @@ public final class NbdHandler implements ImageHandler {
 
     @Override
     public OpenGuest open(DiskImage image, PartitionSelector partition) {
-        Cleanup cleanup = new Cleanup();
-        try {
+        try (Cleanup cleanup = new Cleanup()) {
             ExposedDisk disk = transport.orElseThrow().expose(image);
             cleanup.push("stop serving " + image, disk::close);
             OpenGuest guest = mounter.mount(disk.path(), partition);
             cleanup.push("unmount the guest", guest::close);
             return new ReleasingGuest(guest.fs(), cleanup.handOver());
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
         }
     }
 }

@@ -4,9 +4,10 @@ import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.InjectException;
 import io.imginject.worker.host.Cleanup;
 import io.imginject.worker.host.CommandFailedException;
-import io.imginject.worker.host.HeldResource;
 import io.imginject.worker.host.HelperProcess;
-import io.imginject.worker.host.ResourceJournal;
+import io.imginject.worker.host.HelperProcesses;
+import io.imginject.worker.host.HostResources;
+import io.imginject.worker.host.WorkDirectory;
 import io.imginject.worker.image.DiskImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +16,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -53,36 +53,29 @@ public final class ServedImage implements AutoCloseable {
      *
      * @param workBase a directory only root can enter
      */
-    public static ServedImage serve(DiskImage image, Lifetime lifetime, Path workBase, Duration readyTimeout, ResourceJournal journal) {
-        Cleanup cleanup = new Cleanup();
-        try {
+    public static ServedImage serve(DiskImage image, Lifetime lifetime, Path workBase, Duration readyTimeout, HostResources resources) {
+        try (Cleanup cleanup = new Cleanup()) {
             Path work = workBase.resolve("nbd-" + HexFormat.of().formatHex(randomBytes()));
-            ResourceJournal.Entry workEntry = journal.acquired(HeldResource.directory(work));
-            ResourceJournal.Entry helpers = journal.acquired(HeldResource.helpers(work));
-            cleanup.push("remove " + work, workEntry, () -> {
-                deleteTree(work);
-                helpers.released();
-            });
-            Files.createDirectory(work, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            Path socket = work.resolve("nbd.sock");
-            HelperProcess qemuNbd;
-            try {
-                List<String> argv = new ArrayList<>(List.of("qemu-nbd", "--socket=" + socket, "--pid-file=" + work.resolve("qemu-nbd.pid"),
-                        "--discard=unmap"));
-                if (lifetime == Lifetime.UNTIL_CLOSED) {
-                    argv.add("--persistent");
-                }
-                argv.add(image.qemuSpec());
-                qemuNbd = HelperProcess.start("qemu-nbd", argv, work.resolve("qemu-nbd.pid"), readyTimeout);
-            } catch (CommandFailedException e) {
-                throw QemuNbdErrors.of(image, e);
-            }
-            cleanup.push("stop qemu-nbd (pid " + qemuNbd.pid() + ")", () -> expectCleanExit("qemu-nbd", qemuNbd.stop(EXIT_TIMEOUT), qemuNbd));
+            resources.take(cleanup, new WorkDirectory(work), () -> Files.createDirectory(work,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+            resources.take(cleanup, new HelperProcesses(work), () -> start(image, lifetime, work, readyTimeout), ServedImage::expectCleanExit);
             return new ServedImage(work, cleanup.handOver());
         } catch (IOException e) {
-            throw cleanup.releaseAfter(new InjectException(ErrorCode.INTERNAL_ERROR, "could not prepare the nbd work directory: " + e, e));
-        } catch (RuntimeException e) {
-            throw cleanup.releaseAfter(e);
+            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not prepare the nbd work directory: " + e, e);
+        }
+    }
+
+    private static HelperProcess start(DiskImage image, Lifetime lifetime, Path work, Duration readyTimeout) {
+        List<String> argv = new ArrayList<>(List.of("qemu-nbd", "--socket=" + work.resolve("nbd.sock"),
+                "--pid-file=" + work.resolve("qemu-nbd.pid"), "--discard=unmap"));
+        if (lifetime == Lifetime.UNTIL_CLOSED) {
+            argv.add("--persistent");
+        }
+        argv.add(image.qemuSpec());
+        try {
+            return HelperProcess.start("qemu-nbd", argv, work.resolve("qemu-nbd.pid"), readyTimeout);
+        } catch (CommandFailedException e) {
+            throw QemuNbdErrors.of(image, e);
         }
     }
 
@@ -96,21 +89,14 @@ public final class ServedImage implements AutoCloseable {
         return work;
     }
 
-    /** A helper must exit cleanly when stopped, unless the job's deadline ended it: then its death is expected. */
-    static void expectCleanExit(String name, int status, HelperProcess helper) {
+    /**
+     * A helper must exit cleanly once what it serves is released, unless the job's deadline ended it: then its death
+     * is expected.
+     */
+    static void expectCleanExit(HelperProcess helper) throws InterruptedException {
+        int status = helper.awaitExit(EXIT_TIMEOUT);
         if (status != 0 && !helper.endedByDeadline()) {
-            throw new IllegalStateException(name + " exited with status " + status + ": " + helper.stderr());
-        }
-    }
-
-    private static void deleteTree(Path directory) throws IOException {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (var walk = Files.walk(directory)) {
-            for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
+            throw new IllegalStateException(helper.name() + " exited with status " + status + ": " + helper.stderr());
         }
     }
 

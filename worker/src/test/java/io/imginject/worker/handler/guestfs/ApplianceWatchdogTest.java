@@ -7,6 +7,9 @@ import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ImageFormat;
 import io.imginject.worker.InjectException;
 import io.imginject.worker.handler.nbd.ServedImage;
+import io.imginject.worker.host.HostResources;
+import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.host.ReleaseTools;
 import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.DiskImage;
 import io.imginject.worker.image.HeldImageFile;
@@ -52,7 +55,8 @@ class ApplianceWatchdogTest {
 
             try (ResourceJournal journal = ResourceJournal.open(Files.createDirectory(directory.resolve("journal")));
                     DiskImage disk = DiskImage.of(HeldImageFile.open(image.path(), true), ImageFormat.RAW);
-                    ServedImage served = ServedImage.serve(disk, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, directory, Duration.ofSeconds(10), journal)) {
+                    ServedImage served = ServedImage.serve(disk, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, directory, Duration.ofSeconds(10),
+                            new HostResources(journal, new ReleaseTools(new ProcessRunner(Duration.ofMinutes(1)), directory)))) {
                 assertThatThrownBy(() -> Appliance.launch(settings, disk, served, watchdog))
                         .isInstanceOfSatisfying(InjectException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.HELPER_TIMEOUT));
             }

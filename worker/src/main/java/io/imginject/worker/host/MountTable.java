@@ -1,0 +1,48 @@
+package io.imginject.worker.host;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What is mounted where, as this process's {@code /proc/self/mountinfo} says at the moment it is read. */
+final class MountTable {
+    private record Entry(Path mountPoint, String source) {
+    }
+
+    private final List<Entry> entries;
+
+    private MountTable(List<Entry> entries) {
+        this.entries = entries;
+    }
+
+    static MountTable read() throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            int separator = List.of(fields).indexOf("-");
+            if (fields.length > 4) {
+                String source = separator > 4 && fields.length > separator + 2 ? KernelPaths.unescape(fields[separator + 2]) : "";
+                entries.add(new Entry(Path.of(KernelPaths.unescape(fields[4])), source));
+            }
+        }
+        return new MountTable(entries);
+    }
+
+    boolean isMountPoint(Path path) {
+        Path shown = KernelPaths.asKernelShows(path);
+        return entries.stream().anyMatch(e -> e.mountPoint().equals(shown));
+    }
+
+    /** Whether something is mounted on {@code directory} or anywhere below it. */
+    boolean holdsMountAtOrBelow(Path directory) {
+        Path shown = KernelPaths.asKernelShows(directory);
+        return entries.stream().anyMatch(e -> e.mountPoint().startsWith(shown));
+    }
+
+    /** Where {@code device} is mounted. */
+    List<Path> mountPointsOf(String device) {
+        return entries.stream().filter(e -> e.source().equals(device)).map(Entry::mountPoint).toList();
+    }
+}
