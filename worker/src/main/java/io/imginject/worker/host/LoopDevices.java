@@ -2,7 +2,6 @@ package io.imginject.worker.host;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.failure.InjectException;
-import io.imginject.worker.disk.DiskRegion;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,10 +36,10 @@ public final class LoopDevices {
         }
     }
 
-    /** Attaches {@code region} of {@code file}; returns the device, e.g. {@code /dev/loop3}. */
-    public String attach(Path file, DiskRegion region, boolean readOnly) {
-        List<String> argv = new ArrayList<>(List.of("losetup", "--find", "--show", "--offset", Long.toString(region.offset()),
-                "--sizelimit", Long.toString(region.size())));
+    /** Attaches {@code size} bytes of {@code file} from {@code offset}; returns the device, e.g. {@code /dev/loop3}. */
+    public String attach(Path file, long offset, long size, boolean readOnly) {
+        List<String> argv = new ArrayList<>(List.of("losetup", "--find", "--show", "--offset", Long.toString(offset),
+                "--sizelimit", Long.toString(size)));
         if (readOnly) {
             argv.add("--read-only");
         }
