@@ -9,7 +9,6 @@ import io.imginject.worker.deadletter.DeadLetterKey;
 import io.imginject.worker.deadletter.DeadLetterPublisher;
 import io.imginject.worker.deadletter.DeadLetterSeal;
 import io.imginject.worker.deadletter.ReplayCount;
-import io.imginject.worker.handler.Handlers;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.host.CrashRecovery;
 import io.imginject.worker.host.HeldResource;
@@ -162,7 +161,7 @@ public final class Worker implements AutoCloseable {
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
         HostResources resources = new HostResources(journal, new ReleaseTools(processes, config.runDir()));
-        Handlers.enabled(config, processes, workBase, resources).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
+        EnabledHandlers.enabled(config, processes, workBase, resources).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
         ImageLocator locator = new ImageLocator(config.imageRoots());
         return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
                 new ImageJobLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),

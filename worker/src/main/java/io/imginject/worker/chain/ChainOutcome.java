@@ -2,7 +2,7 @@ package io.imginject.worker.chain;
 
 import io.imginject.protocol.Attempt;
 import io.imginject.protocol.HandlerName;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import java.util.List;
 import java.util.Optional;
 

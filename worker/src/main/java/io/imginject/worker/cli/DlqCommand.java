@@ -67,7 +67,7 @@ final class DlqCommand {
 
         /** The dead-letter key: the flag, else the environment, else the config file, else the default. */
         DeadLetterKey key() throws DeadLetterKeyException {
-            return DeadLetterKey.load(Path.of(Settings.load(null, System.getenv()).get("dead-letter-key-file", keyFile,
+            return DeadLetterKey.load(Path.of(SettingSources.load(null, System.getenv()).get("dead-letter-key-file", keyFile,
                     DeadLetterKey.DEFAULT_FILE)));
         }
 

@@ -31,7 +31,7 @@ final class WorkerCommand implements Callable<Integer> {
     static final String DEFAULT_AMQP_URI_IN_HELP = "amqp://guest:guest@127.0.0.1:5672/%%2f";
     static final String DEFAULT_HANDLERS = "loop,nbd,guestfs";
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (default " + Settings.DEFAULT_FILE + " if present).")
+    @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (default " + SettingSources.DEFAULT_FILE + " if present).")
     Path config;
 
     @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + DEFAULT_AMQP_URI_IN_HELP + ").")
@@ -155,7 +155,7 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        WorkerConfig workerConfig = config(Settings.load(config, System.getenv()));
+        WorkerConfig workerConfig = config(SettingSources.load(config, System.getenv()));
         CountDownLatch stopped = new CountDownLatch(1);
         Worker worker = Worker.start(workerConfig);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -171,7 +171,7 @@ final class WorkerCommand implements Callable<Integer> {
         return 0;
     }
 
-    WorkerConfig config(Settings settings) {
+    WorkerConfig config(SettingSources settings) {
         String roots = settings.get("image-root", imageRoots == null ? null : String.join(",", imageRoots.stream().map(Path::toString).toList()))
                 .orElseThrow(() -> new IllegalArgumentException("no image root: give --image-root DIR, IMGINJECT_IMAGE_ROOT or image-root in the config file"));
         String workerHost = settings.get("host", host, HostName.local());

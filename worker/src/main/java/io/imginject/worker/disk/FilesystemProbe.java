@@ -1,7 +1,7 @@
 package io.imginject.worker.disk;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.host.CommandResult;
 import io.imginject.worker.host.ProcessRunner;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.imginject.worker.disk;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.host.HeldChannels;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,6 +1,6 @@
 package io.imginject.worker.guest;
 
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import java.util.Optional;
 
 /**

@@ -1,7 +1,7 @@
 package io.imginject.worker.guest;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 
 /**
  * A guest path the worker will not write through: a symlink where the operation would follow or replace it,

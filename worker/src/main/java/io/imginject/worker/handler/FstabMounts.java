@@ -2,7 +2,7 @@ package io.imginject.worker.handler;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.GuestPaths;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.disk.DiskRegion;
 import io.imginject.worker.disk.FilesystemType;
 import io.imginject.worker.disk.ProbedFilesystem;

@@ -2,7 +2,7 @@ package io.imginject.worker.handler;
 
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.PartitionSelector;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.image.DiskImage;
 import java.util.Optional;
 

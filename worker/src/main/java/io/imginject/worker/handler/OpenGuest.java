@@ -1,6 +1,6 @@
 package io.imginject.worker.handler;
 
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.guest.GuestFs;
 
 /** An image opened by a handler: its guest filesystem, until closed. Closing releases everything it holds. */

@@ -2,7 +2,7 @@ package io.imginject.worker.handler;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.PartitionSelector;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.disk.DiskRegion;
 import io.imginject.worker.disk.FilesystemProbe;
 import io.imginject.worker.disk.FilesystemType;
@@ -216,8 +216,9 @@ public final class RawDiskMounter {
 
     /** Attaches {@code candidate}'s region to a loop device and mounts it on {@code directory}, an existing one. */
     private void mountRegionAt(Path disk, Candidate candidate, boolean readOnly, Path directory, Cleanup cleanup) {
-        String device = resources.take(cleanup, LoopDevice.on(LoopDevices.backingName(disk), candidate.region()),
-                () -> loops.attach(disk, candidate.region(), readOnly));
+        DiskRegion region = candidate.region();
+        String device = resources.take(cleanup, new LoopDevice(LoopDevices.backingName(disk), region.offset(), region.size()),
+                () -> loops.attach(disk, region.offset(), region.size(), readOnly));
         List<String> options = new ArrayList<>(candidate.type().options());
         if (readOnly) {
             options.add("ro");

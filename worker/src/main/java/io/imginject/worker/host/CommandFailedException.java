@@ -1,7 +1,7 @@
 package io.imginject.worker.host;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import java.util.List;
 
 /** A host tool exited non-zero, could not be started, or ran past its time limit. */

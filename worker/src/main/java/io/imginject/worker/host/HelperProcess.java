@@ -1,7 +1,7 @@
 package io.imginject.worker.host;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,5 @@
 package io.imginject.worker.host;
 
-import io.imginject.worker.disk.DiskRegion;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -10,10 +9,6 @@ import java.nio.file.Path;
  * detaching it.
  */
 public record LoopDevice(Path file, long offset, long size) implements HeldResource {
-
-    public static LoopDevice on(Path file, DiskRegion region) {
-        return new LoopDevice(file, region.offset(), region.size());
-    }
 
     static LoopDevice from(JournalFields fields) throws UnreadableJournalException {
         return new LoopDevice(fields.path("file"), fields.number("offset"), fields.number("size"));

@@ -1,8 +1,7 @@
 package io.imginject.worker.host;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.InjectException;
-import io.imginject.worker.disk.DiskRegion;
+import io.imginject.worker.failure.InjectException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +16,7 @@ import java.util.Set;
  * and creates more on demand; the kernel arbitrates, so two jobs never get one device.
  */
 public final class LoopDevices {
+    private static final String DELETED = " \\(deleted\\)";
     private static final Duration DETACH_WAIT = Duration.ofSeconds(10);
 
     private final ProcessRunner runner;
@@ -26,21 +26,24 @@ public final class LoopDevices {
     }
 
     /**
-     * The name the kernel will show as the backing file of a loop device on {@code file}, which crash recovery looks
-     * for: the file a {@code /proc/<pid>/fd/N} link (as the handlers pass) points to, or the real path.
+     * The name the kernel will show as the backing file of a loop device on {@code file}, by which the device is found
+     * again to release it: the file a {@code /proc/<pid>/fd/N} link (as the handlers pass) points to, or the real
+     * path. A file renamed over since it was opened shows as its old name marked {@code (deleted)}, which
+     * {@link #attachedTo} does not compare.
      */
     public static Path backingName(Path file) {
         try {
-            return Files.isSymbolicLink(file) ? Files.readSymbolicLink(file) : file.toRealPath();
+            return Files.isSymbolicLink(file) ? Path.of(Files.readSymbolicLink(file).toString().replaceFirst(DELETED + "$", ""))
+                    : file.toRealPath();
         } catch (IOException e) {
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not tell what " + file + " names: " + e, e);
         }
     }
 
-    /** Attaches {@code region} of {@code file}; returns the device, e.g. {@code /dev/loop3}. */
-    public String attach(Path file, DiskRegion region, boolean readOnly) {
-        List<String> argv = new ArrayList<>(List.of("losetup", "--find", "--show", "--offset", Long.toString(region.offset()),
-                "--sizelimit", Long.toString(region.size())));
+    /** Attaches {@code size} bytes of {@code file} from {@code offset}; returns the device, e.g. {@code /dev/loop3}. */
+    public String attach(Path file, long offset, long size, boolean readOnly) {
+        List<String> argv = new ArrayList<>(List.of("losetup", "--find", "--show", "--offset", Long.toString(offset),
+                "--sizelimit", Long.toString(size)));
         if (readOnly) {
             argv.add("--read-only");
         }
@@ -66,7 +69,7 @@ public final class LoopDevices {
         for (String line : listing.stdout().lines().toList()) {
             String[] fields = line.split(" ", 4);
             if (fields.length == 4 && fields[1].equals(Long.toString(offset)) && fields[2].equals(Long.toString(size))) {
-                String backingFile = KernelPaths.unescape(fields[3]).replaceFirst(" \\(deleted\\)$", "");
+                String backingFile = KernelPaths.unescape(fields[3]).replaceFirst(DELETED + "$", "");
                 if (names.contains(backingFile)) {
                     devices.add(fields[0]);
                 }

@@ -1,7 +1,7 @@
 package io.imginject.worker.image;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;

@@ -2,7 +2,7 @@ package io.imginject.worker.image;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ImageFormat;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ImageFormat;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.host.CommandResult;
 import io.imginject.worker.host.ProcessRunner;
 import java.io.IOException;

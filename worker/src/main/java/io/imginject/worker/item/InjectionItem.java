@@ -2,7 +2,7 @@ package io.imginject.worker.item;
 
 import io.imginject.protocol.ItemName;
 import io.imginject.protocol.ItemResult;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.guest.GuestFs;
 
 /**

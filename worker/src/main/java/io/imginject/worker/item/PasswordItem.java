@@ -4,7 +4,7 @@ import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ItemName;
 import io.imginject.protocol.ItemResult;
 import io.imginject.protocol.Secret;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.guest.FileStat;
 import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.guest.GuestPath;

@@ -8,7 +8,7 @@ import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.ItemName;
 import io.imginject.protocol.ItemResult;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.chain.ChainOutcome;
 import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.host.CrashRecovery;

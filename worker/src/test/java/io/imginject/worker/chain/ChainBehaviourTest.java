@@ -12,7 +12,7 @@ import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.Outcome;
 import io.imginject.protocol.PartitionSelector;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.OpenGuest;

@@ -10,7 +10,7 @@ import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageFormat;
 import io.imginject.protocol.Outcome;
 import io.imginject.protocol.PartitionSelector;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.OpenGuest;

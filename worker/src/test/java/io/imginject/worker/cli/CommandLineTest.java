@@ -117,7 +117,7 @@ class CommandLineTest {
         WorkerCommand command = new WorkerCommand();
         new CommandLine(command).parseArgs("--config", file.toString(), "--concurrency", "3");
 
-        WorkerConfig config = command.config(Settings.load(file, Map.of("IMGINJECT_HOST", "from-env")));
+        WorkerConfig config = command.config(SettingSources.load(file, Map.of("IMGINJECT_HOST", "from-env")));
 
         assertThat(config.host()).isEqualTo("from-env");
         assertThat(config.concurrency()).isEqualTo(3);
@@ -125,7 +125,7 @@ class CommandLineTest {
         assertThat(config.runDir()).isEqualTo(Path.of("/run/imginject"));
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(120));
         assertThat(config.jobTimeout()).isEqualTo(Duration.ofSeconds(900));
-        assertThat(new WorkerCommand().config(Settings.load(null, Map.of("IMGINJECT_IMAGE_ROOT", "/srv"))).jobTimeout())
+        assertThat(new WorkerCommand().config(SettingSources.load(null, Map.of("IMGINJECT_IMAGE_ROOT", "/srv"))).jobTimeout())
                 .isEqualTo(Duration.ofSeconds(1800));
     }
 
@@ -137,8 +137,8 @@ class CommandLineTest {
         new CommandLine(osloOnly).parseArgs("--image-root", "/srv", "--oslo", "--no-native", "--oslo-exchange", "openstack",
                 "--oslo-server", "compute-7", "--oslo-quorum", "--oslo-version", "6.0");
 
-        WorkerConfig bothConfig = both.config(Settings.load(null, Map.of()));
-        WorkerConfig osloOnlyConfig = osloOnly.config(Settings.load(null, Map.of()));
+        WorkerConfig bothConfig = both.config(SettingSources.load(null, Map.of()));
+        WorkerConfig osloOnlyConfig = osloOnly.config(SettingSources.load(null, Map.of()));
 
         assertThat(bothConfig.nativeDoor()).isTrue();
         assertThat(bothConfig.oslo()).hasValue(new OsloSettings("nova", "imginject_rpc", "h1", false, false, false,
@@ -159,9 +159,9 @@ class CommandLineTest {
         WorkerCommand told = new WorkerCommand();
         new CommandLine(told).parseArgs("--image-root", "/srv", "--oslo", "--oslo-topic", "compute", "--oslo-no-nova-compute");
 
-        assertThatThrownBy(() -> refused.config(Settings.load(null, Map.of()))).hasMessageContaining("nova-compute")
+        assertThatThrownBy(() -> refused.config(SettingSources.load(null, Map.of()))).hasMessageContaining("nova-compute")
                 .hasMessageContaining("oslo-no-nova-compute=true");
-        assertThat(told.config(Settings.load(null, Map.of())).oslo()).hasValueSatisfying(oslo -> assertThat(oslo.topic()).isEqualTo("compute"));
+        assertThat(told.config(SettingSources.load(null, Map.of())).oslo()).hasValueSatisfying(oslo -> assertThat(oslo.topic()).isEqualTo("compute"));
     }
 
     @Test
@@ -169,10 +169,10 @@ class CommandLineTest {
         WorkerCommand set = new WorkerCommand();
         new CommandLine(set).parseArgs("--image-root", "/srv", "--max-request-bytes", "1000", "--max-files", "3", "--max-file-bytes-total", "500");
 
-        assertThat(set.config(Settings.load(null, Map.of())).limits()).isEqualTo(new RequestLimits(1000, 3, 500));
+        assertThat(set.config(SettingSources.load(null, Map.of())).limits()).isEqualTo(new RequestLimits(1000, 3, 500));
         WorkerCommand unset = new WorkerCommand();
         new CommandLine(unset).parseArgs("--image-root", "/srv");
-        assertThat(unset.config(Settings.load(null, Map.of())).limits()).isEqualTo(new RequestLimits(8 * 1024 * 1024, 100, 4 * 1024 * 1024));
+        assertThat(unset.config(SettingSources.load(null, Map.of())).limits()).isEqualTo(new RequestLimits(8 * 1024 * 1024, 100, 4 * 1024 * 1024));
     }
 
     @Test
@@ -180,7 +180,7 @@ class CommandLineTest {
         WorkerCommand command = new WorkerCommand();
         new CommandLine(command).parseArgs("--handlers", "loop,floppy", "--image-root", "/srv");
 
-        assertThatThrownBy(() -> command.config(Settings.load(null, Map.of()))).hasMessageContaining("unknown handler \"floppy\"");
-        assertThatThrownBy(() -> new WorkerCommand().config(Settings.load(null, Map.of()))).hasMessageContaining("no image root");
+        assertThatThrownBy(() -> command.config(SettingSources.load(null, Map.of()))).hasMessageContaining("unknown handler \"floppy\"");
+        assertThatThrownBy(() -> new WorkerCommand().config(SettingSources.load(null, Map.of()))).hasMessageContaining("no image root");
     }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.disk.DiskRegion;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
@@ -54,12 +54,12 @@ class HeldResourceReleaseTest {
     List<HeldResource> mountTheImage(HostResources resources, Cleanup cleanup, Path mountPoint) throws IOException {
         DiskRegion region = DiskRegion.wholeDisk(image.size());
         resources.take(cleanup, new WorkDirectory(mountPoint), () -> Files.createDirectories(mountPoint));
-        String device = resources.take(cleanup, LoopDevice.on(image.path(), region), () -> tools.loops().attach(image.path(), region, false));
+        String device = resources.take(cleanup, new LoopDevice(image.path(), region.offset(), region.size()), () -> tools.loops().attach(image.path(), region.offset(), region.size(), false));
         resources.take(cleanup, new Mount(mountPoint), () -> {
             tools.mounts().mount(device, "ext4", List.of(), mountPoint);
             return mountPoint;
         });
-        return List.of(new Mount(mountPoint), LoopDevice.on(image.path(), region), new WorkDirectory(mountPoint));
+        return List.of(new Mount(mountPoint), new LoopDevice(image.path(), region.offset(), region.size()), new WorkDirectory(mountPoint));
     }
 
     @Test
@@ -112,8 +112,8 @@ class HeldResourceReleaseTest {
             assertThatThrownBy(() -> {
                 try (Cleanup cleanup = new Cleanup()) {
                     resources.take(cleanup, new WorkDirectory(mountPoint), () -> Files.createDirectories(mountPoint));
-                    resources.take(cleanup, LoopDevice.on(image.path(), region), () -> {
-                        tools.loops().attach(image.path(), region, false);
+                    resources.take(cleanup, new LoopDevice(image.path(), region.offset(), region.size()), () -> {
+                        tools.loops().attach(image.path(), region.offset(), region.size(), false);
                         assertThat(CrashRecoveryTest.difference(NoHostLeaks.snapshot(), before)).as("the device is attached").isNotEmpty();
                         throw failure;
                     });

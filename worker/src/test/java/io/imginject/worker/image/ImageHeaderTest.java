@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.ImageFormat;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.testing.Commands;
 import io.imginject.worker.testing.HostRequirements;
 import java.io.RandomAccessFile;

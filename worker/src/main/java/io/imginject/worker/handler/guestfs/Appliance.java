@@ -4,7 +4,7 @@ import com.redhat.et.libguestfs.GuestFS;
 import com.redhat.et.libguestfs.LibGuestFSException;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.PartitionSelector;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.handler.nbd.ServedImage;
 import io.imginject.worker.host.JobHelpers;
 import io.imginject.worker.image.DiskImage;

@@ -1,7 +1,7 @@
 package io.imginject.worker.handler.nbd;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.InjectException;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.host.CommandFailedException;
 import io.imginject.worker.image.DiskImage;
 

@@ -14,13 +14,13 @@ import java.util.Properties;
  * ({@code IMGINJECT_IMAGE_ROOT} for key {@code image-root}), then the config file (a properties file, by default
  * {@value #DEFAULT_FILE} when it exists), then the built-in default.
  */
-final class Settings {
+final class SettingSources {
     static final String DEFAULT_FILE = "/etc/imginject/imginject.properties";
 
     private final Properties file;
     private final Map<String, String> environment;
 
-    private Settings(Properties file, Map<String, String> environment) {
+    private SettingSources(Properties file, Map<String, String> environment) {
         this.file = file;
         this.environment = environment;
     }
@@ -28,7 +28,7 @@ final class Settings {
     /**
      * @param configFile the file given with --config (which must exist), or null for the default file if present
      */
-    static Settings load(Path configFile, Map<String, String> environment) {
+    static SettingSources load(Path configFile, Map<String, String> environment) {
         Path path = configFile != null ? configFile : Path.of(DEFAULT_FILE);
         Properties properties = new Properties();
         if (configFile != null || Files.exists(path)) {
@@ -38,7 +38,7 @@ final class Settings {
                 throw new IllegalArgumentException("cannot read config file " + path + ": " + e.getMessage(), e);
             }
         }
-        return new Settings(properties, environment);
+        return new SettingSources(properties, environment);
     }
 
     /** The setting {@code key}: {@code flag} if given, else from the environment, else from the file. */

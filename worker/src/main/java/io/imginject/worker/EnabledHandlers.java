@@ -1,8 +1,9 @@
-package io.imginject.worker.handler;
+package io.imginject.worker;
 
 import io.imginject.protocol.HandlerName;
-import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.disk.FilesystemProbe;
+import io.imginject.worker.handler.ImageHandler;
+import io.imginject.worker.handler.RawDiskMounter;
 import io.imginject.worker.handler.guestfs.GuestfsHandler;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.loop.LoopHandler;
@@ -16,16 +17,19 @@ import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
 
-/** Builds the handlers a worker's config enables. */
-public final class Handlers {
-    private Handlers() {
+/**
+ * Builds the handlers a worker's config enables, each given only its own settings: the wiring, so that no handler
+ * depends on the worker's configuration.
+ */
+final class EnabledHandlers {
+    private EnabledHandlers() {
     }
 
     /**
      * @param workBase a directory only root can enter, for mount points, sockets, FUSE exports and downloads
      * @param resources where the handlers take host resources
      */
-    public static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase, HostResources resources) {
+    static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase, HostResources resources) {
         RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), workBase,
                 resources);
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);

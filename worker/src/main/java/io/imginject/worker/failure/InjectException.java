@@ -1,4 +1,4 @@
-package io.imginject.worker;
+package io.imginject.worker.failure;
 
 import io.imginject.protocol.ErrorCode;
 
