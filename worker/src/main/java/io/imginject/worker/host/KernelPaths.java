@@ -2,9 +2,13 @@ package io.imginject.worker.host;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Paths as the kernel shows them in mountinfo and losetup's listing: links resolved, odd characters octal-escaped. */
+/** Paths as the kernel shows them in mountinfo and losetup's listing: links resolved, odd characters escaped. */
 final class KernelPaths {
+    private static final Pattern ESCAPE = Pattern.compile("\\\\(?:([0-7]{3})|x([0-9a-fA-F]{2}))");
+
     private KernelPaths() {
     }
 
@@ -25,8 +29,12 @@ final class KernelPaths {
         }
     }
 
-    /** A path field of mountinfo or of {@code losetup --raw}, which write space, tab, newline and backslash as octal escapes. */
+    /**
+     * A path field of mountinfo, which writes space, tab, newline and backslash as octal escapes ({@code \040}), or of
+     * {@code losetup --raw}, which writes them as hex escapes ({@code \x20}).
+     */
     static String unescape(String field) {
-        return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+        return ESCAPE.matcher(field).replaceAll(escape -> Matcher.quoteReplacement(Character.toString(escape.group(1) != null
+                ? Integer.parseInt(escape.group(1), 8) : Integer.parseInt(escape.group(2), 16))));
     }
 }
