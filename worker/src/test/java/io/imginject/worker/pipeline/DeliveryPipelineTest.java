@@ -161,6 +161,23 @@ class DeliveryPipelineTest {
     }
 
     @Test
+    void a_request_sent_anew_drops_the_kept_failure_so_that_its_own_redelivery_is_not_answered_with_it() {
+        protocol.work = fails(ErrorCode.IMAGE_NOT_FOUND, false);
+        pipeline.handle(delivery("j1", false));
+        protocol.work = () -> {
+            run();
+            throw new JobInterruptedException();
+        };
+        pipeline.handle(delivery("j1", false));
+        events.clear();
+        protocol.work = succeeds();
+
+        pipeline.handle(delivery("j1", true));
+
+        assertThat(events).containsExactly("run j1", "reply ok, run 3", "ack j1");
+    }
+
+    @Test
     void a_failure_that_may_pass_is_never_kept_so_even_a_redelivery_runs_again() {
         protocol.work = fails(ErrorCode.IMAGE_BUSY, true);
         pipeline.handle(delivery("j1", false));
