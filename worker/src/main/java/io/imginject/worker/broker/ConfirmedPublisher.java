@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * once its reply or copy is safe. Opens a fresh channel when the broker closed the last one. The worker gives it a
  * connection of its own, so that flow control on publishing cannot stall acks.
  */
-public final class ConfirmedPublisher implements AutoCloseable {
+public final class ConfirmedPublisher implements Publisher, AutoCloseable {
     private final Connection connection;
     private final Duration confirmTimeout;
     private final AtomicReference<String> returned = new AtomicReference<>();
@@ -27,12 +27,7 @@ public final class ConfirmedPublisher implements AutoCloseable {
         this.confirmTimeout = confirmTimeout;
     }
 
-    /**
-     * Publishes one message and returns once the broker confirmed it.
-     *
-     * @throws IOException if the broker did not confirm it in time, or the channel failed; {@link PublishNackedException}
-     *     if the broker nacked it; {@link PublishRefusedException} if it can never be published as it is
-     */
+    @Override
     public synchronized void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
         publish(exchange, routingKey, false, properties, body);
     }

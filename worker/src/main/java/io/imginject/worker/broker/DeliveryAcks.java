@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * Settles deliveries of one channel from the job threads. When the channel has closed meanwhile there is nothing
  * to settle: the broker delivers the message again, which the idempotent jobs allow.
  */
-public final class DeliveryAcks {
+public final class DeliveryAcks implements Acks {
     private static final Logger log = LoggerFactory.getLogger(DeliveryAcks.class);
 
     private final Channel channel;
@@ -20,7 +20,7 @@ public final class DeliveryAcks {
         this.channel = channel;
     }
 
-    /** The request is done: its outcome is published and confirmed. */
+    @Override
     public void ack(Delivery delivery) {
         try {
             channel.basicAck(delivery.getEnvelope().getDeliveryTag(), false);
@@ -29,7 +29,7 @@ public final class DeliveryAcks {
         }
     }
 
-    /** The request could not be finished: back to the queue, to run again. */
+    @Override
     public void requeue(Delivery delivery) {
         try {
             channel.basicNack(delivery.getEnvelope().getDeliveryTag(), false, true);

@@ -3,7 +3,7 @@ package io.imginject.worker.deadletter;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Delivery;
 import io.imginject.protocol.Wire;
-import io.imginject.worker.broker.ConfirmedPublisher;
+import io.imginject.worker.broker.Publisher;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
@@ -19,13 +19,13 @@ import java.util.Map;
 public final class DeadLetterPublisher {
     private static final int MAX_MESSAGE_CHARS = 4000;
 
-    private final ConfirmedPublisher publisher;
+    private final Publisher publisher;
     private final String host;
     private final Clock clock;
     private final DeadLetterSeal seal;
     private final ReplayCount replays;
 
-    public DeadLetterPublisher(ConfirmedPublisher publisher, String host, Clock clock, DeadLetterSeal seal, ReplayCount replays) {
+    public DeadLetterPublisher(Publisher publisher, String host, Clock clock, DeadLetterSeal seal, ReplayCount replays) {
         this.publisher = publisher;
         this.host = host;
         this.clock = clock;

@@ -28,7 +28,7 @@ import java.util.Set;
  * each file through the worker's descriptor with its format stated (so it never probes), under {@code prlimit} with
  * a memory and CPU cap as nova does since CVE-2015-5162, and its report must agree with the headers.
  */
-public final class ImageInspector {
+public final class ImageInspector implements ImageInspection {
     private static final JsonMapper JSON = new JsonMapper();
     private static final long MAX_ADDRESS_SPACE = 1L << 30;
     private static final int MAX_CPU_SECONDS = 30;
@@ -43,11 +43,8 @@ public final class ImageInspector {
         this.locator = locator;
     }
 
-    /**
-     * The image held open as {@code image}, in {@code requested} format or the one its header shows, with every file
-     * of its backing chain opened and vetted. On failure the backing files opened here are closed again; the caller
-     * keeps {@code image}.
-     */
+    /** On failure the backing files opened here are closed again. */
+    @Override
     public DiskImage inspect(HeldImageFile image, Optional<ImageFormat> requested) {
         ImageHeader header = ImageHeader.read(image);
         ImageFormat format = requested.orElseGet(header::format);

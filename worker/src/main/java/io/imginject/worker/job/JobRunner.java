@@ -15,7 +15,7 @@ import io.imginject.worker.host.CrashRecovery;
 import io.imginject.worker.host.JobHelpers;
 import io.imginject.worker.image.DiskImage;
 import io.imginject.worker.image.HeldImageFile;
-import io.imginject.worker.image.ImageInspector;
+import io.imginject.worker.image.ImageInspection;
 import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.item.ItemRunner;
@@ -42,7 +42,7 @@ public final class JobRunner {
 
     private final String host;
     private final ImageLocator locator;
-    private final ImageInspector inspector;
+    private final ImageInspection inspector;
     private final ImageJobLocks locks;
     private final HandlerChain chain;
     private final ItemRunner items;
@@ -51,7 +51,7 @@ public final class JobRunner {
     private final ScheduledExecutorService timer;
 
     /** @param timer runs the deadlines' kills; its tasks are short */
-    public JobRunner(String host, ImageLocator locator, ImageInspector inspector, ImageJobLocks locks, HandlerChain chain, ItemRunner items,
+    public JobRunner(String host, ImageLocator locator, ImageInspection inspector, ImageJobLocks locks, HandlerChain chain, ItemRunner items,
             CrashRecovery recovery, Duration jobTimeout, ScheduledExecutorService timer) {
         this.host = host;
         this.locator = locator;

@@ -29,10 +29,11 @@ final class DeadLettering {
     private static final int KEPT_MAX_CHARS = 64;
 
     private final DeadLetterPublisher publisher;
-    private final PublishRetry retry = new PublishRetry();
+    private final PublishRetry retry;
 
-    DeadLettering(DeadLetterPublisher publisher) {
+    DeadLettering(DeadLetterPublisher publisher, PublishRetry retry) {
         this.publisher = publisher;
+        this.retry = retry;
     }
 
     /**

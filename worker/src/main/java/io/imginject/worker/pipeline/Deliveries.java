@@ -3,6 +3,7 @@ package io.imginject.worker.pipeline;
 import com.rabbitmq.client.Channel;
 import io.imginject.worker.broker.ConsumedQueues;
 import io.imginject.worker.broker.DeliveryAcks;
+import io.imginject.worker.broker.PublishRetry;
 import io.imginject.worker.deadletter.DeadLetterPublisher;
 import io.imginject.worker.deadletter.ReplayCount;
 import java.util.concurrent.Executor;
@@ -14,11 +15,12 @@ public final class Deliveries {
     private final DeadLettering deadLetters;
     private final ReplayCount replays;
     private final ScheduledExecutorService scheduler;
+    private final PublishRetry retry = new PublishRetry();
 
     /** @param scheduler where a consumer the broker cancelled is brought back from */
     public Deliveries(KeptReplies kept, DeadLetterPublisher deadLetters, ReplayCount replays, ScheduledExecutorService scheduler) {
         this.kept = kept;
-        this.deadLetters = new DeadLettering(deadLetters);
+        this.deadLetters = new DeadLettering(deadLetters, retry);
         this.replays = replays;
         this.scheduler = scheduler;
     }
@@ -32,7 +34,7 @@ public final class Deliveries {
      */
     public <A extends ReplyQueue> FrontDoor door(Channel channel, String what, ConsumedQueues queues, int prefetch, Executor executor,
             Protocol<A> protocol) {
-        DeliveryPipeline<A> pipeline = new DeliveryPipeline<>(protocol, new DeliveryAcks(channel), kept, replays, deadLetters);
+        DeliveryPipeline<A> pipeline = new DeliveryPipeline<>(protocol, new DeliveryAcks(channel), kept, replays, deadLetters, retry);
         return new PipelineDoor(channel, what, queues, prefetch, executor, pipeline, scheduler);
     }
 }

@@ -1,7 +1,8 @@
 package io.imginject.worker.pipeline;
 
 import com.rabbitmq.client.Delivery;
-import io.imginject.worker.broker.DeliveryAcks;
+import io.imginject.worker.broker.Acks;
+import io.imginject.worker.broker.PublishRetry;
 import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.ReplayCount;
 import io.imginject.worker.job.JobInterruptedException;
@@ -30,20 +31,21 @@ final class DeliveryPipeline<A extends ReplyQueue> {
     private static final Logger log = LoggerFactory.getLogger(DeliveryPipeline.class);
 
     private final Protocol<A> protocol;
-    private final DeliveryAcks acks;
+    private final Acks acks;
     private final KeptReplies kept;
     private final ReplayCount replays;
     private final DeadLettering deadLetters;
     private final Replying<A> replies;
     private final InFlight inFlight = new InFlight();
 
-    DeliveryPipeline(Protocol<A> protocol, DeliveryAcks acks, KeptReplies kept, ReplayCount replays, DeadLettering deadLetters) {
+    /** @param retry how a reply's publishing is retried while the broker is away */
+    DeliveryPipeline(Protocol<A> protocol, Acks acks, KeptReplies kept, ReplayCount replays, DeadLettering deadLetters, PublishRetry retry) {
         this.protocol = protocol;
         this.acks = acks;
         this.kept = kept;
         this.replays = replays;
         this.deadLetters = deadLetters;
-        this.replies = new Replying<>(protocol.replies(), deadLetters);
+        this.replies = new Replying<>(protocol.replies(), deadLetters, retry);
     }
 
     /** A delivery taken while its door stops: back to its queue, unread. */

@@ -21,11 +21,12 @@ final class Replying<A extends ReplyQueue> {
 
     private final Replies<A> replies;
     private final DeadLettering deadLetters;
-    private final PublishRetry retry = new PublishRetry();
+    private final PublishRetry retry;
 
-    Replying(Replies<A> replies, DeadLettering deadLetters) {
+    Replying(Replies<A> replies, DeadLettering deadLetters, PublishRetry retry) {
         this.replies = replies;
         this.deadLetters = deadLetters;
+        this.retry = retry;
     }
 
     /**
