@@ -16,9 +16,10 @@ import java.util.Set;
  * @param files files to write
  * @param metadata written as JSON to {@code /meta.js}
  * @param net written to {@code /etc/network/interfaces}
+ * @param network rendered into the guest's own network configuration format
  */
 public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassword, List<FileInjection> files,
-        Optional<Map<String, String>> metadata, Optional<String> net) {
+        Optional<Map<String, String>> metadata, Optional<String> net, Optional<NetworkConfig> network) {
 
     public Injections {
         files = List.copyOf(files);
@@ -26,27 +27,32 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
     }
 
     public static Injections none() {
-        return new Injections(Optional.empty(), Optional.empty(), List.of(), Optional.empty(), Optional.empty());
+        return new Injections(Optional.empty(), Optional.empty(), List.of(), Optional.empty(), Optional.empty(),
+                Optional.empty());
     }
 
     public Injections withKey(SshPublicKey newKey) {
-        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net);
+        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net, network);
     }
 
     public Injections withAdminPassword(Secret password) {
-        return new Injections(key, Optional.of(password), files, metadata, net);
+        return new Injections(key, Optional.of(password), files, metadata, net, network);
     }
 
     public Injections withFiles(List<FileInjection> newFiles) {
-        return new Injections(key, adminPassword, newFiles, metadata, net);
+        return new Injections(key, adminPassword, newFiles, metadata, net, network);
     }
 
     public Injections withMetadata(Map<String, String> newMetadata) {
-        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net);
+        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net, network);
     }
 
     public Injections withNet(String newNet) {
-        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet));
+        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet), network);
+    }
+
+    public Injections withNetwork(NetworkConfig newNetwork) {
+        return new Injections(key, adminPassword, files, metadata, net, Optional.of(newNetwork));
     }
 
     /** The items this request asks for, in {@link ItemName} order. */
@@ -54,6 +60,7 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
         Set<ItemName> items = EnumSet.noneOf(ItemName.class);
         key.ifPresent(k -> items.add(ItemName.KEY));
         net.ifPresent(n -> items.add(ItemName.NET));
+        network.ifPresent(n -> items.add(ItemName.NETWORK));
         metadata.ifPresent(m -> items.add(ItemName.METADATA));
         adminPassword.ifPresent(p -> items.add(ItemName.ADMIN_PASSWORD));
         if (!files.isEmpty()) {

@@ -14,7 +14,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -38,7 +37,7 @@ public final class RequestDecoder {
             .build();
     private static final Set<String> TOP_FIELDS = Set.of("v", "image", "inject", "mandatory", "handlers");
     private static final Set<String> IMAGE_FIELDS = Set.of("path", "format", "partition");
-    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net");
+    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net", "network");
     private static final Set<String> FILE_FIELDS = Set.of("path", "content_b64", "mode", "uid", "gid");
     private static final Pattern WHITESPACE = Pattern.compile("\\s");
     private static final long MAX_ID = 4_294_967_294L;
@@ -215,6 +214,16 @@ public final class RequestDecoder {
             if (text != null) {
                 inject = inject.withNet(text);
             }
+        }
+        JsonNode network = node.get("network");
+        if (network != null && !network.isNull()) {
+            Optional<NetworkConfig> config = NetworkDecoder.decode(network, "$.inject.network", this::problem);
+            if (config.isPresent()) {
+                inject = inject.withNetwork(config.get());
+            }
+        }
+        if (inject.net().isPresent() && network != null && !network.isNull()) {
+            problem("$.inject.network", "cannot go with \"net\", which writes the guest's network config as given; send one or the other");
         }
         if (inject.requested().isEmpty() && problemsUnder("$.inject") == 0) {
             problem("$.inject", "names nothing to inject; give at least one of " + String.join(", ", INJECT_FIELDS.stream().sorted().toList()));
@@ -434,14 +443,6 @@ public final class RequestDecoder {
     }
 
     private static String describe(JsonNode node) {
-        return switch (node.getNodeType()) {
-            case STRING -> "a string";
-            case NUMBER -> "a number";
-            case BOOLEAN -> "true or false";
-            case ARRAY -> "an array";
-            case OBJECT -> "an object";
-            case NULL -> "null";
-            default -> node.getNodeType().toString().toLowerCase(Locale.ROOT);
-        };
+        return Describe.of(node);
     }
 }

@@ -49,6 +49,7 @@ public final class RequestEncoder {
             m.forEach(metadata::put);
         });
         items.net().ifPresent(n -> inject.put("net", n));
+        items.network().ifPresent(n -> NetworkEncoder.write(n, inject.putObject("network")));
         if (!request.mandatory().isEmpty()) {
             ArrayNode mandatory = root.putArray("mandatory");
             request.mandatory().forEach(i -> mandatory.add(i.wireName()));
