@@ -17,9 +17,11 @@ import java.util.Set;
  * @param metadata written as JSON to {@code /meta.js}
  * @param net written to {@code /etc/network/interfaces}
  * @param network rendered into the guest's own network configuration format
+ * @param hostname written to {@code /etc/hostname} and the {@code 127.0.1.1} line of {@code /etc/hosts}
  */
 public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassword, List<FileInjection> files,
-        Optional<Map<String, String>> metadata, Optional<String> net, Optional<NetworkConfig> network) {
+        Optional<Map<String, String>> metadata, Optional<String> net, Optional<NetworkConfig> network,
+        Optional<String> hostname) {
 
     public Injections {
         files = List.copyOf(files);
@@ -28,31 +30,35 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
 
     public static Injections none() {
         return new Injections(Optional.empty(), Optional.empty(), List.of(), Optional.empty(), Optional.empty(),
-                Optional.empty());
+                Optional.empty(), Optional.empty());
     }
 
     public Injections withKey(SshPublicKey newKey) {
-        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net, network);
+        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net, network, hostname);
     }
 
     public Injections withAdminPassword(Secret password) {
-        return new Injections(key, Optional.of(password), files, metadata, net, network);
+        return new Injections(key, Optional.of(password), files, metadata, net, network, hostname);
     }
 
     public Injections withFiles(List<FileInjection> newFiles) {
-        return new Injections(key, adminPassword, newFiles, metadata, net, network);
+        return new Injections(key, adminPassword, newFiles, metadata, net, network, hostname);
     }
 
     public Injections withMetadata(Map<String, String> newMetadata) {
-        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net, network);
+        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net, network, hostname);
     }
 
     public Injections withNet(String newNet) {
-        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet), network);
+        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet), network, hostname);
     }
 
     public Injections withNetwork(NetworkConfig newNetwork) {
-        return new Injections(key, adminPassword, files, metadata, net, Optional.of(newNetwork));
+        return new Injections(key, adminPassword, files, metadata, net, Optional.of(newNetwork), hostname);
+    }
+
+    public Injections withHostname(String newHostname) {
+        return new Injections(key, adminPassword, files, metadata, net, network, Optional.of(newHostname));
     }
 
     /** The items this request asks for, in {@link ItemName} order. */
@@ -61,6 +67,7 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
         key.ifPresent(k -> items.add(ItemName.KEY));
         net.ifPresent(n -> items.add(ItemName.NET));
         network.ifPresent(n -> items.add(ItemName.NETWORK));
+        hostname.ifPresent(h -> items.add(ItemName.HOSTNAME));
         metadata.ifPresent(m -> items.add(ItemName.METADATA));
         adminPassword.ifPresent(p -> items.add(ItemName.ADMIN_PASSWORD));
         if (!files.isEmpty()) {

@@ -37,7 +37,7 @@ public final class RequestDecoder {
             .build();
     private static final Set<String> TOP_FIELDS = Set.of("v", "image", "inject", "mandatory", "handlers");
     private static final Set<String> IMAGE_FIELDS = Set.of("path", "format", "partition");
-    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net", "network");
+    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net", "network", "hostname");
     private static final Set<String> FILE_FIELDS = Set.of("path", "content_b64", "mode", "uid", "gid");
     private static final Pattern WHITESPACE = Pattern.compile("\\s");
     private static final long MAX_ID = 4_294_967_294L;
@@ -46,7 +46,9 @@ public final class RequestDecoder {
             "/root/.ssh/authorized_keys", ItemName.KEY,
             "/etc/shadow", ItemName.ADMIN_PASSWORD,
             "/meta.js", ItemName.METADATA,
-            "/etc/network/interfaces", ItemName.NET);
+            "/etc/network/interfaces", ItemName.NET,
+            "/etc/hostname", ItemName.HOSTNAME,
+            "/etc/hosts", ItemName.HOSTNAME);
 
     private final List<Problem> problems = new ArrayList<>();
     private final RequestLimits limits;
@@ -220,6 +222,16 @@ public final class RequestDecoder {
             Optional<NetworkConfig> config = NetworkDecoder.decode(network, "$.inject.network", this::problem);
             if (config.isPresent()) {
                 inject = inject.withNetwork(config.get());
+            }
+        }
+        JsonNode hostname = node.get("hostname");
+        if (hostname != null && !hostname.isNull()) {
+            String text = string(hostname, "$.inject.hostname");
+            if (text != null && !Hostnames.isValid(text)) {
+                problem("$.inject.hostname", "must be a host name of letters, digits and '-' in dot-separated labels of up to 63,"
+                        + " at most " + Hostnames.MAX_CHARS + " characters, such as web1 or web1.example.com");
+            } else if (text != null) {
+                inject = inject.withHostname(text);
             }
         }
         if (inject.net().isPresent() && network != null && !network.isNull()) {

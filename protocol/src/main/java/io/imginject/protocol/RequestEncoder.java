@@ -50,6 +50,7 @@ public final class RequestEncoder {
         });
         items.net().ifPresent(n -> inject.put("net", n));
         items.network().ifPresent(n -> NetworkEncoder.write(n, inject.putObject("network")));
+        items.hostname().ifPresent(h -> inject.put("hostname", h));
         if (!request.mandatory().isEmpty()) {
             ArrayNode mandatory = root.putArray("mandatory");
             request.mandatory().forEach(i -> mandatory.add(i.wireName()));

@@ -1,0 +1,40 @@
+package io.imginject.protocol;
+
+import static io.imginject.protocol.RequestDecoderTest.json;
+import static io.imginject.protocol.RequestDecoderTest.rejection;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The hostname, users and seed items on the wire. */
+@Tag("fast")
+class GuestItemsDecoderTest {
+    static String request(String inject) {
+        return "{'v':1,'image':{'path':'/i.img'},'inject':{" + inject + "}}";
+    }
+
+    @Test
+    void hostname_is_taken_as_given_and_survives_the_encoder() throws Exception {
+        InjectionRequest request = RequestDecoder.decode(json(request("'hostname': 'web1.example.com'")));
+
+        assertThat(request.inject().hostname()).contains("web1.example.com");
+        assertThat(RequestDecoder.decode(RequestEncoder.encode(request))).isEqualTo(request);
+    }
+
+    @Test
+    void a_hostname_that_is_no_host_name_is_refused_without_being_quoted() {
+        for (String bad : new String[] {"-web", "web_1", "a..b", "x".repeat(64), "web 1", ""}) {
+            RequestRejectedException e = rejection(request("'hostname': '" + bad + "'"));
+
+            assertThat(e.problems()).extracting(Problem::path).as(bad).containsExactly("$.inject.hostname");
+        }
+    }
+
+    @Test
+    void a_file_may_not_target_hostname_or_hosts_with_the_hostname_item() {
+        RequestRejectedException e = rejection(request("'hostname': 'web1', 'files': [{'path': '/etc/hosts', 'content_b64': ''}]"));
+
+        assertThat(e.problems()).extracting(Problem::path).containsExactly("$.inject.files[0].path");
+    }
+}
