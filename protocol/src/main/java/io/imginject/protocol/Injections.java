@@ -18,47 +18,53 @@ import java.util.Set;
  * @param net written to {@code /etc/network/interfaces}
  * @param network rendered into the guest's own network configuration format
  * @param hostname written to {@code /etc/hostname} and the {@code 127.0.1.1} line of {@code /etc/hosts}
+ * @param users keys and passwords for users the guest has
  */
 public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassword, List<FileInjection> files,
         Optional<Map<String, String>> metadata, Optional<String> net, Optional<NetworkConfig> network,
-        Optional<String> hostname) {
+        Optional<String> hostname, List<GuestUser> users) {
 
     public Injections {
+        users = List.copyOf(users);
         files = List.copyOf(files);
         metadata = metadata.map(m -> Collections.unmodifiableMap(new LinkedHashMap<>(m)));
     }
 
     public static Injections none() {
         return new Injections(Optional.empty(), Optional.empty(), List.of(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), List.of());
     }
 
     public Injections withKey(SshPublicKey newKey) {
-        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net, network, hostname);
+        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net, network, hostname, users);
     }
 
     public Injections withAdminPassword(Secret password) {
-        return new Injections(key, Optional.of(password), files, metadata, net, network, hostname);
+        return new Injections(key, Optional.of(password), files, metadata, net, network, hostname, users);
     }
 
     public Injections withFiles(List<FileInjection> newFiles) {
-        return new Injections(key, adminPassword, newFiles, metadata, net, network, hostname);
+        return new Injections(key, adminPassword, newFiles, metadata, net, network, hostname, users);
     }
 
     public Injections withMetadata(Map<String, String> newMetadata) {
-        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net, network, hostname);
+        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net, network, hostname, users);
     }
 
     public Injections withNet(String newNet) {
-        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet), network, hostname);
+        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet), network, hostname, users);
     }
 
     public Injections withNetwork(NetworkConfig newNetwork) {
-        return new Injections(key, adminPassword, files, metadata, net, Optional.of(newNetwork), hostname);
+        return new Injections(key, adminPassword, files, metadata, net, Optional.of(newNetwork), hostname, users);
     }
 
     public Injections withHostname(String newHostname) {
-        return new Injections(key, adminPassword, files, metadata, net, network, Optional.of(newHostname));
+        return new Injections(key, adminPassword, files, metadata, net, network, Optional.of(newHostname), users);
+    }
+
+    public Injections withUsers(List<GuestUser> newUsers) {
+        return new Injections(key, adminPassword, files, metadata, net, network, hostname, newUsers);
     }
 
     /** The items this request asks for, in {@link ItemName} order. */
@@ -70,6 +76,9 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
         hostname.ifPresent(h -> items.add(ItemName.HOSTNAME));
         metadata.ifPresent(m -> items.add(ItemName.METADATA));
         adminPassword.ifPresent(p -> items.add(ItemName.ADMIN_PASSWORD));
+        if (!users.isEmpty()) {
+            items.add(ItemName.USERS);
+        }
         if (!files.isEmpty()) {
             items.add(ItemName.FILES);
         }

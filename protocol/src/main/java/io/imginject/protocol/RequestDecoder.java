@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,11 +38,16 @@ public final class RequestDecoder {
             .build();
     private static final Set<String> TOP_FIELDS = Set.of("v", "image", "inject", "mandatory", "handlers");
     private static final Set<String> IMAGE_FIELDS = Set.of("path", "format", "partition");
-    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net", "network", "hostname");
+    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net", "network", "hostname", "users");
     private static final Set<String> FILE_FIELDS = Set.of("path", "content_b64", "mode", "uid", "gid");
     private static final Pattern WHITESPACE = Pattern.compile("\\s");
     private static final long MAX_ID = 4_294_967_294L;
     private static final int MAX_PASSWORD_CHARS = 1024;
+    /** The most entries in {@code inject.users}, and keys per user. */
+    static final int MAX_USERS = 16;
+    static final int MAX_USER_KEYS = 16;
+    private static final Set<String> USER_FIELDS = Set.of("name", "keys", "password");
+    private static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
     private static final Map<String, ItemName> PATHS_OWNED_BY_ITEMS = Map.of(
             "/root/.ssh/authorized_keys", ItemName.KEY,
             "/etc/shadow", ItemName.ADMIN_PASSWORD,
@@ -234,6 +240,10 @@ public final class RequestDecoder {
                 inject = inject.withHostname(text);
             }
         }
+        JsonNode users = node.get("users");
+        if (users != null && !users.isNull()) {
+            inject = inject.withUsers(users(users));
+        }
         if (inject.net().isPresent() && network != null && !network.isNull()) {
             problem("$.inject.network", "cannot go with \"net\", which writes the guest's network config as given; send one or the other");
         }
@@ -242,6 +252,64 @@ public final class RequestDecoder {
         }
         fileConflicts(inject);
         return inject;
+    }
+
+    private List<GuestUser> users(JsonNode node) {
+        List<GuestUser> users = new ArrayList<>();
+        if (!node.isArray() || node.size() > MAX_USERS) {
+            problem("$.inject.users", "must be an array of up to " + MAX_USERS + " {name, keys, password}");
+            return users;
+        }
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < node.size(); i++) {
+            String at = "$.inject.users[" + i + "]";
+            if (!isObject(node.get(i), at)) {
+                continue;
+            }
+            unknownFields(node.get(i), at, USER_FIELDS);
+            int before = problemCount;
+            String name = string(required(node.get(i), "name", at + ".name"), at + ".name");
+            if (name != null && !USER_NAME.matcher(name).matches()) {
+                problem(at + ".name", "must be a login name: a lower-case letter or '_', then up to 31 of letters, digits, '_' or '-'");
+            } else if (name != null && name.equals("root")) {
+                problem(at + ".name", "is root, whose key and password are the \"key\" and \"admin_password\" items");
+            } else if (name != null && !names.add(name)) {
+                problem(at + ".name", "repeats an earlier user");
+            }
+            List<SshPublicKey> keys = new ArrayList<>();
+            JsonNode keyNodes = node.get(i).get("keys");
+            if (keyNodes != null && !keyNodes.isNull() && (!keyNodes.isArray() || keyNodes.size() > MAX_USER_KEYS)) {
+                problem(at + ".keys", "must be an array of up to " + MAX_USER_KEYS + " OpenSSH public key lines");
+            } else if (keyNodes != null) {
+                for (int k = 0; k < keyNodes.size(); k++) {
+                    String line = string(keyNodes.get(k), at + ".keys[" + k + "]");
+                    try {
+                        if (line != null) {
+                            keys.add(SshPublicKey.parse(line));
+                        }
+                    } catch (IllegalArgumentException e) {
+                        problem(at + ".keys[" + k + "]", e.getMessage());
+                    }
+                }
+            }
+            Optional<Secret> password = Optional.empty();
+            JsonNode passwordNode = node.get(i).get("password");
+            if (passwordNode != null && !passwordNode.isNull()) {
+                String text = string(passwordNode, at + ".password");
+                if (text != null && (text.isEmpty() || text.length() > MAX_PASSWORD_CHARS || text.indexOf('\0') >= 0)) {
+                    problem(at + ".password", "must be 1 to " + MAX_PASSWORD_CHARS + " characters with no NUL");
+                } else if (text != null) {
+                    password = Optional.of(Secret.of(text));
+                }
+            }
+            if (problemCount == before && keys.isEmpty() && password.isEmpty()) {
+                problem(at, "gives neither keys nor a password");
+            }
+            if (problemCount == before) {
+                users.add(new GuestUser(name, keys, password));
+            }
+        }
+        return users;
     }
 
     private List<FileInjection> files(JsonNode node) {

@@ -2,22 +2,29 @@ package io.imginject.worker.item;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.GuestUser;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
 import io.imginject.protocol.ItemResult;
+import io.imginject.protocol.Secret;
+import io.imginject.protocol.SshPublicKey;
 import io.imginject.worker.testing.Distributions;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.commons.codec.digest.Crypt;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,6 +66,54 @@ class HostnameAndUsersTest {
             assertThat(reader.read("/etc/hosts")).isEqualTo("# static\n127.0.0.1 localhost\n127.0.1.1\tweb1\n10.0.0.9 db\n");
             assertThat(reader.ownership("/etc/hostname").mode()).isEqualTo(0644);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = HandlerName.class, names = {"LOOP", "NBD"})
+    void users_get_keys_with_their_own_ids_and_home_and_a_password_and_absent_users_are_named(HandlerName handler) throws Exception {
+        TestImages.Built image = build(GuestTree.linuxRoot()
+                .file("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\ndebian:x:1000:1001::/srv/debian:/bin/bash\n", 0644, 0, 0)
+                .file("/etc/shadow", "root:*:19000:0:99999:7:::\ndebian:!:19000:0:99999:7:::\n", 0640, 0, 42)
+                .dir("/srv/debian", 0750, 1000, 1001)
+                .dir("/etc/ssh", 0755, 0, 0)
+                .file("/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication no\nMatch User x\n"
+                        + "  PasswordAuthentication yes\n", 0644, 0, 0));
+        Injections inject = Injections.none().withUsers(List.of(
+                new GuestUser("debian", List.of(SshPublicKey.parse(Requests.KEY)), Optional.of(Secret.of("pw1"))),
+                new GuestUser("ghost", List.of(SshPublicKey.parse(Requests.KEY)), Optional.empty())));
+
+        ItemResult first = call(image, inject, handler).items().get("users");
+        ItemResult second = call(image, inject, handler).items().get("users");
+
+        assertThat(first.code()).isEqualTo(ErrorCode.GUEST_CONTENT_INVALID);
+        assertThat(first.message()).startsWith("1 of 2 users done (debian: 1 of 1 keys added to /srv/debian/.ssh/authorized_keys (1000:1001),"
+                        + " password set; the guest's /etc/ssh/sshd_config says PasswordAuthentication no, so sshd will refuse debian's password"
+                        + " (files it Includes were not read))")
+                .endsWith("ghost: the guest's /etc/passwd has no such user; this worker does not create users");
+        assertThat(second.message()).contains("debian: 0 of 1 keys added");
+        assertThat(first.message() + second.message()).doesNotContain("pw1");
+        try (ImageReader reader = ImageReader.open(image)) {
+            assertThat(reader.read("/srv/debian/.ssh/authorized_keys")).isEqualTo(Requests.KEY + "\n");
+            assertThat(reader.ownership("/srv/debian/.ssh")).hasToString("0700 1000:1001");
+            assertThat(reader.ownership("/srv/debian/.ssh/authorized_keys")).hasToString("0600 1000:1001");
+            String debian = reader.read("/etc/shadow").lines().filter(l -> l.startsWith("debian:")).findFirst().orElseThrow();
+            assertThat(Crypt.crypt("pw1", debian.split(":")[1])).isEqualTo(debian.split(":")[1]);
+            assertThat(reader.exists("/home/ghost")).isFalse();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = HandlerName.class, names = {"LOOP"})
+    void a_root_key_and_password_the_guests_sshd_refuses_are_reported(HandlerName handler) throws Exception {
+        TestImages.Built image = build(GuestTree.linuxRoot().dir("/etc/ssh", 0755, 0, 0)
+                .file("/etc/ssh/sshd_config", "# hardened\nPermitRootLogin no\n", 0644, 0, 0));
+
+        InjectionReply reply = call(image, Injections.none().withKey(SshPublicKey.parse(Requests.KEY)).withAdminPassword(Secret.of("pw")), handler);
+
+        assertThat(reply.items().get("key").message()).isEqualTo("key added to /root/.ssh/authorized_keys; the guest's"
+                + " /etc/ssh/sshd_config says PermitRootLogin no, so sshd will refuse root's key");
+        assertThat(reply.items().get("admin_password").message()).endsWith("; the guest's /etc/ssh/sshd_config says PermitRootLogin no,"
+                + " so sshd will refuse root's password");
     }
 
     static TestImages.Built build(GuestTree tree) throws Exception {
