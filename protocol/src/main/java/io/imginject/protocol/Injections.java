@@ -19,10 +19,12 @@ import java.util.Set;
  * @param network rendered into the guest's own network configuration format
  * @param hostname written to {@code /etc/hostname} and the {@code 127.0.1.1} line of {@code /etc/hosts}
  * @param users keys and passwords for users the guest has
+ * @param nocloud a cloud-init NoCloud seed
  */
 public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassword, List<FileInjection> files,
         Optional<Map<String, String>> metadata, Optional<String> net, Optional<NetworkConfig> network,
-        Optional<String> hostname, List<GuestUser> users) {
+        Optional<String> hostname, List<GuestUser> users,
+        Optional<NoCloudSeed> nocloud) {
 
     public Injections {
         users = List.copyOf(users);
@@ -32,39 +34,43 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
 
     public static Injections none() {
         return new Injections(Optional.empty(), Optional.empty(), List.of(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), List.of());
+                Optional.empty(), Optional.empty(), List.of(), Optional.empty());
     }
 
     public Injections withKey(SshPublicKey newKey) {
-        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net, network, hostname, users);
+        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net, network, hostname, users, nocloud);
     }
 
     public Injections withAdminPassword(Secret password) {
-        return new Injections(key, Optional.of(password), files, metadata, net, network, hostname, users);
+        return new Injections(key, Optional.of(password), files, metadata, net, network, hostname, users, nocloud);
     }
 
     public Injections withFiles(List<FileInjection> newFiles) {
-        return new Injections(key, adminPassword, newFiles, metadata, net, network, hostname, users);
+        return new Injections(key, adminPassword, newFiles, metadata, net, network, hostname, users, nocloud);
     }
 
     public Injections withMetadata(Map<String, String> newMetadata) {
-        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net, network, hostname, users);
+        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net, network, hostname, users, nocloud);
     }
 
     public Injections withNet(String newNet) {
-        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet), network, hostname, users);
+        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet), network, hostname, users, nocloud);
     }
 
     public Injections withNetwork(NetworkConfig newNetwork) {
-        return new Injections(key, adminPassword, files, metadata, net, Optional.of(newNetwork), hostname, users);
+        return new Injections(key, adminPassword, files, metadata, net, Optional.of(newNetwork), hostname, users, nocloud);
     }
 
     public Injections withHostname(String newHostname) {
-        return new Injections(key, adminPassword, files, metadata, net, network, Optional.of(newHostname), users);
+        return new Injections(key, adminPassword, files, metadata, net, network, Optional.of(newHostname), users, nocloud);
     }
 
     public Injections withUsers(List<GuestUser> newUsers) {
-        return new Injections(key, adminPassword, files, metadata, net, network, hostname, newUsers);
+        return new Injections(key, adminPassword, files, metadata, net, network, hostname, newUsers, nocloud);
+    }
+
+    public Injections withNocloud(NoCloudSeed newSeed) {
+        return new Injections(key, adminPassword, files, metadata, net, network, hostname, users, Optional.of(newSeed));
     }
 
     /** The items this request asks for, in {@link ItemName} order. */
@@ -79,6 +85,7 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
         if (!users.isEmpty()) {
             items.add(ItemName.USERS);
         }
+        nocloud.ifPresent(n -> items.add(ItemName.NOCLOUD));
         if (!files.isEmpty()) {
             items.add(ItemName.FILES);
         }

@@ -38,7 +38,7 @@ public final class RequestDecoder {
             .build();
     private static final Set<String> TOP_FIELDS = Set.of("v", "image", "inject", "mandatory", "handlers");
     private static final Set<String> IMAGE_FIELDS = Set.of("path", "format", "partition");
-    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net", "network", "hostname", "users");
+    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net", "network", "hostname", "users", "nocloud");
     private static final Set<String> FILE_FIELDS = Set.of("path", "content_b64", "mode", "uid", "gid");
     private static final Pattern WHITESPACE = Pattern.compile("\\s");
     private static final long MAX_ID = 4_294_967_294L;
@@ -46,6 +46,10 @@ public final class RequestDecoder {
     /** The most entries in {@code inject.users}, and keys per user. */
     static final int MAX_USERS = 16;
     static final int MAX_USER_KEYS = 16;
+    /** The longest NoCloud user-data taken, in characters. */
+    static final int MAX_USER_DATA_CHARS = 256 * 1024;
+    private static final Set<String> NOCLOUD_FIELDS = Set.of("instance_id", "user_data");
+    private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     private static final Set<String> USER_FIELDS = Set.of("name", "keys", "password");
     private static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
     private static final Map<String, ItemName> PATHS_OWNED_BY_ITEMS = Map.of(
@@ -243,6 +247,22 @@ public final class RequestDecoder {
         JsonNode users = node.get("users");
         if (users != null && !users.isNull()) {
             inject = inject.withUsers(users(users));
+        }
+        JsonNode nocloud = node.get("nocloud");
+        if (nocloud != null && !nocloud.isNull() && isObject(nocloud, "$.inject.nocloud")) {
+            unknownFields(nocloud, "$.inject.nocloud", NOCLOUD_FIELDS);
+            String instanceId = string(required(nocloud, "instance_id", "$.inject.nocloud.instance_id"), "$.inject.nocloud.instance_id");
+            if (instanceId != null && !INSTANCE_ID.matcher(instanceId).matches()) {
+                problem("$.inject.nocloud.instance_id", "must be 1 to 128 letters, digits, '_', '.', ':' or '-'");
+                instanceId = null;
+            }
+            JsonNode userDataNode = nocloud.get("user_data");
+            String userData = userDataNode == null || userDataNode.isNull() ? "#cloud-config\n" : string(userDataNode, "$.inject.nocloud.user_data");
+            if (userData != null && userData.length() > MAX_USER_DATA_CHARS) {
+                problem("$.inject.nocloud.user_data", "is longer than " + MAX_USER_DATA_CHARS + " characters");
+            } else if (userData != null && instanceId != null) {
+                inject = inject.withNocloud(new NoCloudSeed(instanceId, Secret.of(userData)));
+            }
         }
         if (inject.net().isPresent() && network != null && !network.isNull()) {
             problem("$.inject.network", "cannot go with \"net\", which writes the guest's network config as given; send one or the other");

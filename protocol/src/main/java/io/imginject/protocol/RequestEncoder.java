@@ -51,6 +51,8 @@ public final class RequestEncoder {
         items.net().ifPresent(n -> inject.put("net", n));
         items.network().ifPresent(n -> NetworkEncoder.write(n, inject.putObject("network")));
         items.hostname().ifPresent(h -> inject.put("hostname", h));
+        items.nocloud().ifPresent(n -> inject.putObject("nocloud").put("instance_id", n.instanceId())
+                .put("user_data", n.userData().revealAsString()));
         if (!items.users().isEmpty()) {
             ArrayNode users = inject.putArray("users");
             for (GuestUser user : items.users()) {

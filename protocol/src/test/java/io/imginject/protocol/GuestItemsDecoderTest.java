@@ -57,6 +57,22 @@ class GuestItemsDecoderTest {
     }
 
     @Test
+    void nocloud_takes_an_instance_id_and_user_data_that_never_shows() throws Exception {
+        InjectionRequest request = RequestDecoder.decode(json(request("'nocloud': {'instance_id': 'i-0001', 'user_data': '#cloud-config\\n'}")));
+
+        assertThat(request.inject().nocloud()).contains(new NoCloudSeed("i-0001", Secret.of("#cloud-config\n")));
+        assertThat(request.toString()).doesNotContain("cloud-config");
+        assertThat(RequestDecoder.decode(RequestEncoder.encode(request))).isEqualTo(request);
+    }
+
+    @Test
+    void nocloud_needs_a_plain_instance_id() {
+        RequestRejectedException e = rejection(request("'nocloud': {'instance_id': 'a/b', 'extra': 1}"));
+
+        assertThat(e.problems()).extracting(Problem::path).containsExactly("$.inject.nocloud.extra", "$.inject.nocloud.instance_id");
+    }
+
+    @Test
     void a_file_may_not_target_hostname_or_hosts_with_the_hostname_item() {
         RequestRejectedException e = rejection(request("'hostname': 'web1', 'files': [{'path': '/etc/hosts', 'content_b64': ''}]"));
 

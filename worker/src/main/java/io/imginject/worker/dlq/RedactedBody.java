@@ -27,6 +27,9 @@ final class RedactedBody {
             if (inject.has("admin_password")) {
                 ((ObjectNode) inject).put("admin_password", "<redacted>");
             }
+            if (inject.path("nocloud").has("user_data")) {
+                ((ObjectNode) inject.get("nocloud")).put("user_data", "<redacted>");
+            }
             for (JsonNode user : inject.path("users")) {
                 if (user.has("password")) {
                     ((ObjectNode) user).put("password", "<redacted>");

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies a request's items to an open guest in the fixed order key, net, network, hostname, metadata,
- * admin_password, users, files, and
+ * admin_password, users, nocloud, files, and
  * reports each one. A failing item does not stop the others, unless the guest's filesystem reported corruption:
  * then nothing more is written and the items left are skipped. When the guest uses SELinux and an item changed
  * it, a first-boot relabel is scheduled and the changed items' messages say so.
@@ -72,6 +72,7 @@ public final class ItemRunner {
         if (!inject.users().isEmpty()) {
             items.add(new UsersItem(inject.users(), clock));
         }
+        inject.nocloud().ifPresent(seed -> items.add(new NoCloudItem(seed, inject.network(), inject.hostname())));
         if (!inject.files().isEmpty()) {
             items.add(new FilesItem(inject.files()));
         }

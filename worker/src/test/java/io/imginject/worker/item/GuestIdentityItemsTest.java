@@ -10,6 +10,7 @@ import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
 import io.imginject.protocol.ItemResult;
+import io.imginject.protocol.NoCloudSeed;
 import io.imginject.protocol.Secret;
 import io.imginject.protocol.SshPublicKey;
 import io.imginject.worker.testing.Distributions;
@@ -30,9 +31,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The hostname and users items on real images, through the real broker and each host-mount handler. */
+/** The hostname, users and nocloud items on real images, through the real broker and each host-mount handler. */
 @ExtendWith(NoHostLeaks.class)
-class HostnameAndUsersTest {
+class GuestIdentityItemsTest {
     private static final AtomicInteger images = new AtomicInteger();
 
     @RegisterExtension
@@ -114,6 +115,29 @@ class HostnameAndUsersTest {
                 + " /etc/ssh/sshd_config says PermitRootLogin no, so sshd will refuse root's key");
         assertThat(reply.items().get("admin_password").message()).endsWith("; the guest's /etc/ssh/sshd_config says PermitRootLogin no,"
                 + " so sshd will refuse root's password");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = HandlerName.class, names = {"LOOP", "NBD"})
+    void nocloud_seed_holds_meta_data_user_data_and_the_network_as_network_config(HandlerName handler) throws Exception {
+        TestImages.Built image = build(Distributions.debianIfupdown());
+        Injections inject = Injections.none().withHostname("web1").withNetwork(NetworkFlavoursTest.STATIC)
+                .withNocloud(new NoCloudSeed("i-0001", Secret.of("#cloud-config\npackages: [htop]\n")));
+
+        InjectionReply first = call(image, inject, handler);
+        InjectionReply second = call(image, inject, handler);
+
+        assertThat(first.items().get("nocloud").message()).isEqualTo("NoCloud seed for instance i-0001: wrote"
+                + " /var/lib/cloud/seed/nocloud/meta-data, /var/lib/cloud/seed/nocloud/user-data, /var/lib/cloud/seed/nocloud/network-config");
+        assertThat(second.items().get("nocloud").message()).isEqualTo("NoCloud seed for instance i-0001: already in /var/lib/cloud/seed/nocloud");
+        try (ImageReader reader = ImageReader.open(image)) {
+            assertThat(reader.read("/var/lib/cloud/seed/nocloud/meta-data")).isEqualTo("instance-id: i-0001\nlocal-hostname: web1\n");
+            assertThat(reader.read("/var/lib/cloud/seed/nocloud/user-data")).isEqualTo("#cloud-config\npackages: [htop]\n");
+            assertThat(reader.read("/var/lib/cloud/seed/nocloud/network-config")).contains("network:\n  version: 2\n")
+                    .contains("        - \"10.0.2.15/24\"\n");
+            assertThat(reader.ownership("/var/lib/cloud/seed/nocloud/user-data")).hasToString("0600 0:0");
+            assertThat(reader.ownership("/var/lib/cloud/seed/nocloud")).hasToString("0755 0:0");
+        }
     }
 
     static TestImages.Built build(GuestTree tree) throws Exception {
