@@ -16,7 +16,8 @@ import java.util.Optional;
  * Sets the guest's host name: {@code /etc/hostname} holds it, and the {@code 127.0.1.1} line of {@code /etc/hosts}
  * (Debian's way of resolving the host's own name) names it, the full name first and the short one after, as
  * Debian's installer writes it. The first {@code 127.0.1.1} line is rewritten, or one added after the last
- * {@code 127.0.0.1} line (else at the top); every other line stays byte for byte.
+ * {@code 127.0.0.1} line (else at the top); every other line stays byte for byte, a missing final newline
+ * included.
  */
 public final class HostnameItem implements InjectionItem {
     static final GuestPath HOSTNAME = GuestPath.of("/etc/hostname");
@@ -67,7 +68,7 @@ public final class HostnameItem implements InjectionItem {
         } else {
             lines.add(lastIndexOf(lines, "127.0.0.1") + 1, self);
         }
-        return String.join("\n", lines) + "\n";
+        return String.join("\n", lines) + (endsWithNewline ? "\n" : "");
     }
 
     private static int indexOf(List<String> lines, String address) {

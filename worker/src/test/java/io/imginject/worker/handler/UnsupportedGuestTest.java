@@ -14,8 +14,10 @@ import io.imginject.worker.testing.Commands;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.SharedWorker;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -27,7 +29,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class UnsupportedGuestTest {
     @RegisterExtension
     static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS), 1,
-            "losetup", "mount", "blkid", "mkfs.ntfs", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
+            "losetup", "mount", "blkid", "mkfs.ntfs", "sfdisk", "dd", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
 
     @ParameterizedTest
     @EnumSource(value = HandlerName.class, names = {"LOOP", "NBD"})
@@ -47,7 +49,7 @@ class UnsupportedGuestTest {
         Commands.run("truncate", "-s", "16M", image.toString());
         Commands.run("mkfs.ntfs", "-q", "-F", "-f", image.toString());
 
-        InjectionReply reply = shared.get().call(InjectionRequest.of(new ImageRef(image.toString(), java.util.Optional.empty(),
+        InjectionReply reply = shared.get().call(InjectionRequest.of(new ImageRef(image.toString(), Optional.empty(),
                 new PartitionSelector.WholeDisk()), Injections.none().withHostname("w")).withHandlers(List.of(HandlerName.LOOP)));
 
         assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.UNSUPPORTED_GUEST);
@@ -69,7 +71,11 @@ class UnsupportedGuestTest {
         Path image = shared.get().images().resolve(name);
         Commands.run("truncate", "-s", "34M", image.toString());
         Commands.run("sh", "-c", "echo 'label: dos\nstart=2048, size=65536, type=7' | sfdisk -q \"$1\"", "sfdisk", image.toString());
-        Commands.run("mkfs.ntfs", "-q", "-F", "-f", "-p", "2048", "--offset", Long.toString(2048L * 512), image.toString());
+        Path filesystem = image.resolveSibling(name + ".ntfs");
+        Commands.run("truncate", "-s", "32M", filesystem.toString());
+        Commands.run("mkfs.ntfs", "-q", "-F", "-f", "-p", "2048", filesystem.toString());
+        Commands.run("dd", "if=" + filesystem, "of=" + image, "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none");
+        Files.delete(filesystem);
         return image;
     }
 

@@ -64,7 +64,7 @@ class GuestIdentityItemsTest {
         call(image, Injections.none().withHostname("web1"), handler);
 
         try (ImageReader reader = ImageReader.open(image)) {
-            assertThat(reader.read("/etc/hosts")).isEqualTo("# static\n127.0.0.1 localhost\n127.0.1.1\tweb1\n10.0.0.9 db\n");
+            assertThat(reader.read("/etc/hosts")).isEqualTo("# static\n127.0.0.1 localhost\n127.0.1.1\tweb1\n10.0.0.9 db");
             assertThat(reader.ownership("/etc/hostname").mode()).isEqualTo(0644);
         }
     }
