@@ -264,6 +264,10 @@ final class NetworkDecoder {
             problems.add(at, "has " + node.size() + " entries; at most " + max + " are taken");
             return null;
         }
+        if (required && node.isEmpty()) {
+            problems.add(at, "is empty; give at least one entry");
+            return null;
+        }
         return node;
     }
 

@@ -81,8 +81,16 @@ class NetworkDecoderTest {
     }
 
     @Test
+    void needs_at_least_one_link() {
+        RequestRejectedException e = rejection(request("{'links': []}"));
+
+        assertThat(e.problems()).extracting(Problem::path).containsExactly("$.inject.network.links");
+    }
+
+    @Test
     void cannot_go_with_net() {
-        RequestRejectedException e = rejection("{'v':1,'image':{'path':'/i.img'},'inject':{'net':'x','network':{'links':[]}}}");
+        RequestRejectedException e = rejection("{'v':1,'image':{'path':'/i.img'},'inject':{'net':'x','network':"
+                + "{'links':[{'id':'l','ethernet_mac_address':'52:54:00:00:00:01'}]}}}");
 
         assertThat(e.problems()).extracting(Problem::path).containsExactly("$.inject.network");
     }
