@@ -35,6 +35,8 @@ public enum ErrorCode {
     PARTITION_NOT_FOUND(false, "the image has no partition with the requested number"),
     ROOT_NOT_FOUND(false, "partition -1 was requested and no filesystem on the image holds an operating system root"),
     AMBIGUOUS_ROOT(false, "partition -1 was requested and more than one filesystem holds an operating system root"),
+    UNSUPPORTED_GUEST(false, "the image holds an operating system this worker does not inject into (Windows on NTFS or ReFS,"
+            + " macOS, a BSD, ZFS); the message names what was found"),
     UNSUPPORTED_FILESYSTEM(false, "the filesystem type is not on the allow-list (ext2, ext3, ext4, xfs, btrfs)"),
     HANDLER_UNAVAILABLE(false, "this handler cannot take this image on this host (see the attempt's message)"),
     NO_HANDLER(false, "no handler could open the image; the reply's attempts say why for each"),

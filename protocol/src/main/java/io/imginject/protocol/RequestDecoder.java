@@ -11,10 +11,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -38,16 +38,27 @@ public final class RequestDecoder {
             .build();
     private static final Set<String> TOP_FIELDS = Set.of("v", "image", "inject", "mandatory", "handlers");
     private static final Set<String> IMAGE_FIELDS = Set.of("path", "format", "partition");
-    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net");
+    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net", "network", "hostname", "users", "nocloud");
     private static final Set<String> FILE_FIELDS = Set.of("path", "content_b64", "mode", "uid", "gid");
     private static final Pattern WHITESPACE = Pattern.compile("\\s");
     private static final long MAX_ID = 4_294_967_294L;
     private static final int MAX_PASSWORD_CHARS = 1024;
+    /** The most entries in {@code inject.users}, and keys per user. */
+    static final int MAX_USERS = 16;
+    static final int MAX_USER_KEYS = 16;
+    /** The longest NoCloud user-data taken, in characters. */
+    static final int MAX_USER_DATA_CHARS = 256 * 1024;
+    private static final Set<String> NOCLOUD_FIELDS = Set.of("instance_id", "user_data");
+    private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
+    private static final Set<String> USER_FIELDS = Set.of("name", "keys", "password");
+    private static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
     private static final Map<String, ItemName> PATHS_OWNED_BY_ITEMS = Map.of(
             "/root/.ssh/authorized_keys", ItemName.KEY,
             "/etc/shadow", ItemName.ADMIN_PASSWORD,
             "/meta.js", ItemName.METADATA,
-            "/etc/network/interfaces", ItemName.NET);
+            "/etc/network/interfaces", ItemName.NET,
+            "/etc/hostname", ItemName.HOSTNAME,
+            "/etc/hosts", ItemName.HOSTNAME);
 
     private final List<Problem> problems = new ArrayList<>();
     private final RequestLimits limits;
@@ -216,11 +227,109 @@ public final class RequestDecoder {
                 inject = inject.withNet(text);
             }
         }
+        JsonNode network = node.get("network");
+        if (network != null && !network.isNull()) {
+            Optional<NetworkConfig> config = NetworkDecoder.decode(network, "$.inject.network", this::problem);
+            if (config.isPresent()) {
+                inject = inject.withNetwork(config.get());
+            }
+        }
+        JsonNode hostname = node.get("hostname");
+        if (hostname != null && !hostname.isNull()) {
+            String text = string(hostname, "$.inject.hostname");
+            if (text != null && !Hostnames.isValid(text)) {
+                problem("$.inject.hostname", "must be a host name of letters, digits and '-' in dot-separated labels of up to 63,"
+                        + " at most " + Hostnames.MAX_CHARS + " characters, such as web1 or web1.example.com");
+            } else if (text != null) {
+                inject = inject.withHostname(text);
+            }
+        }
+        JsonNode users = node.get("users");
+        if (users != null && !users.isNull()) {
+            inject = inject.withUsers(users(users));
+        }
+        JsonNode nocloud = node.get("nocloud");
+        if (nocloud != null && !nocloud.isNull() && isObject(nocloud, "$.inject.nocloud")) {
+            unknownFields(nocloud, "$.inject.nocloud", NOCLOUD_FIELDS);
+            String instanceId = string(required(nocloud, "instance_id", "$.inject.nocloud.instance_id"), "$.inject.nocloud.instance_id");
+            if (instanceId != null && !INSTANCE_ID.matcher(instanceId).matches()) {
+                problem("$.inject.nocloud.instance_id", "must be 1 to 128 letters, digits, '_', '.', ':' or '-'");
+                instanceId = null;
+            }
+            JsonNode userDataNode = nocloud.get("user_data");
+            String userData = userDataNode == null || userDataNode.isNull() ? "#cloud-config\n" : string(userDataNode, "$.inject.nocloud.user_data");
+            if (userData != null && userData.length() > MAX_USER_DATA_CHARS) {
+                problem("$.inject.nocloud.user_data", "is longer than " + MAX_USER_DATA_CHARS + " characters");
+            } else if (userData != null && instanceId != null) {
+                inject = inject.withNocloud(new NoCloudSeed(instanceId, Secret.of(userData)));
+            }
+        }
+        if (inject.net().isPresent() && network != null && !network.isNull()) {
+            problem("$.inject.network", "cannot go with \"net\", which writes the guest's network config as given; send one or the other");
+        }
         if (inject.requested().isEmpty() && problemsUnder("$.inject") == 0) {
             problem("$.inject", "names nothing to inject; give at least one of " + String.join(", ", INJECT_FIELDS.stream().sorted().toList()));
         }
         fileConflicts(inject);
         return inject;
+    }
+
+    private List<GuestUser> users(JsonNode node) {
+        List<GuestUser> users = new ArrayList<>();
+        if (!node.isArray() || node.size() > MAX_USERS) {
+            problem("$.inject.users", "must be an array of up to " + MAX_USERS + " {name, keys, password}");
+            return users;
+        }
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < node.size(); i++) {
+            String at = "$.inject.users[" + i + "]";
+            if (!isObject(node.get(i), at)) {
+                continue;
+            }
+            unknownFields(node.get(i), at, USER_FIELDS);
+            int before = problemCount;
+            String name = string(required(node.get(i), "name", at + ".name"), at + ".name");
+            if (name != null && !USER_NAME.matcher(name).matches()) {
+                problem(at + ".name", "must be a login name: a lower-case letter or '_', then up to 31 of letters, digits, '_' or '-'");
+            } else if (name != null && name.equals("root")) {
+                problem(at + ".name", "is root, whose key and password are the \"key\" and \"admin_password\" items");
+            } else if (name != null && !names.add(name)) {
+                problem(at + ".name", "repeats an earlier user");
+            }
+            List<SshPublicKey> keys = new ArrayList<>();
+            JsonNode keyNodes = node.get(i).get("keys");
+            if (keyNodes != null && !keyNodes.isNull() && (!keyNodes.isArray() || keyNodes.size() > MAX_USER_KEYS)) {
+                problem(at + ".keys", "must be an array of up to " + MAX_USER_KEYS + " OpenSSH public key lines");
+            } else if (keyNodes != null) {
+                for (int k = 0; k < keyNodes.size(); k++) {
+                    String line = string(keyNodes.get(k), at + ".keys[" + k + "]");
+                    try {
+                        if (line != null) {
+                            keys.add(SshPublicKey.parse(line));
+                        }
+                    } catch (IllegalArgumentException e) {
+                        problem(at + ".keys[" + k + "]", e.getMessage());
+                    }
+                }
+            }
+            Optional<Secret> password = Optional.empty();
+            JsonNode passwordNode = node.get(i).get("password");
+            if (passwordNode != null && !passwordNode.isNull()) {
+                String text = string(passwordNode, at + ".password");
+                if (text != null && (text.isEmpty() || text.length() > MAX_PASSWORD_CHARS || text.indexOf('\0') >= 0)) {
+                    problem(at + ".password", "must be 1 to " + MAX_PASSWORD_CHARS + " characters with no NUL");
+                } else if (text != null) {
+                    password = Optional.of(Secret.of(text));
+                }
+            }
+            if (problemCount == before && keys.isEmpty() && password.isEmpty()) {
+                problem(at, "gives neither keys nor a password");
+            }
+            if (problemCount == before) {
+                users.add(new GuestUser(name, keys, password));
+            }
+        }
+        return users;
     }
 
     private List<FileInjection> files(JsonNode node) {
@@ -434,14 +543,6 @@ public final class RequestDecoder {
     }
 
     private static String describe(JsonNode node) {
-        return switch (node.getNodeType()) {
-            case STRING -> "a string";
-            case NUMBER -> "a number";
-            case BOOLEAN -> "true or false";
-            case ARRAY -> "an array";
-            case OBJECT -> "an object";
-            case NULL -> "null";
-            default -> node.getNodeType().toString().toLowerCase(Locale.ROOT);
-        };
+        return Describe.of(node);
     }
 }

@@ -49,6 +49,20 @@ public final class RequestEncoder {
             m.forEach(metadata::put);
         });
         items.net().ifPresent(n -> inject.put("net", n));
+        items.network().ifPresent(n -> NetworkEncoder.write(n, inject.putObject("network")));
+        items.hostname().ifPresent(h -> inject.put("hostname", h));
+        items.nocloud().ifPresent(n -> inject.putObject("nocloud").put("instance_id", n.instanceId())
+                .put("user_data", n.userData().revealAsString()));
+        if (!items.users().isEmpty()) {
+            ArrayNode users = inject.putArray("users");
+            for (GuestUser user : items.users()) {
+                ObjectNode entry = users.addObject();
+                entry.put("name", user.name());
+                ArrayNode keys = entry.putArray("keys");
+                user.keys().forEach(k -> keys.add(k.line()));
+                user.password().ifPresent(p -> entry.put("password", p.revealAsString()));
+            }
+        }
         if (!request.mandatory().isEmpty()) {
             ArrayNode mandatory = root.putArray("mandatory");
             request.mandatory().forEach(i -> mandatory.add(i.wireName()));

@@ -11,7 +11,7 @@ import java.io.UncheckedIOException;
 import java.util.Base64;
 
 /**
- * A dead letter's body as it may be shown: a v1 request with its password and file contents replaced by
+ * A dead letter's body as it may be shown: a v1 request with its passwords and file contents replaced by
  * placeholders; anything else only by size, since it may hold secrets the worker cannot find.
  */
 final class RedactedBody {
@@ -26,6 +26,14 @@ final class RedactedBody {
             JsonNode inject = request.path("inject");
             if (inject.has("admin_password")) {
                 ((ObjectNode) inject).put("admin_password", "<redacted>");
+            }
+            if (inject.path("nocloud").has("user_data")) {
+                ((ObjectNode) inject.get("nocloud")).put("user_data", "<redacted>");
+            }
+            for (JsonNode user : inject.path("users")) {
+                if (user.has("password")) {
+                    ((ObjectNode) user).put("password", "<redacted>");
+                }
             }
             for (JsonNode file : inject.path("files")) {
                 int bytes = Base64.getDecoder().decode(file.get("content_b64").asText()).length;

@@ -8,6 +8,7 @@ import io.imginject.worker.disk.FilesystemProbe;
 import io.imginject.worker.disk.FilesystemType;
 import io.imginject.worker.disk.PartitionTable;
 import io.imginject.worker.disk.PartitionTableReader;
+import io.imginject.worker.disk.UnsupportedGuests;
 import io.imginject.worker.disk.ProbedFilesystem;
 import io.imginject.worker.guest.FstabEntry;
 import io.imginject.worker.guest.GuestPath;
@@ -119,6 +120,13 @@ public final class RawDiskMounter {
             }
         }
         if (candidates.isEmpty()) {
+            for (PartitionTable.Partition partition : table.partitions()) {
+                Optional<String> guest = probe.typeName(disk, partition.region()).flatMap(UnsupportedGuests::byFilesystem);
+                if (guest.isPresent()) {
+                    throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest.get(), partition.region().toString())
+                            + " (found " + String.join(", ", others) + ")");
+                }
+            }
             throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "no partition holds a filesystem this handler mounts ("
                     + FilesystemType.allNames() + "); found " + (others.isEmpty() ? "no partitions" : String.join(", ", others)));
         }
@@ -128,6 +136,9 @@ public final class RawDiskMounter {
     private Candidate typed(Path disk, DiskRegion region) {
         String type = probe.typeName(disk, region).orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
                 region + " holds no filesystem that blkid recognises"));
+        UnsupportedGuests.byFilesystem(type).ifPresent(guest -> {
+            throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest, region.toString()));
+        });
         return new Candidate(region, FilesystemType.fromTypeName(type).orElseThrow(() -> new InjectException(
                 ErrorCode.UNSUPPORTED_FILESYSTEM, region + " holds " + type + "; this handler mounts only " + FilesystemType.allNames())));
     }

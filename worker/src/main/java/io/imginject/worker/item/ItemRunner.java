@@ -16,7 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies a request's items to an open guest in the fixed order key, net, metadata, admin_password, files, and
+ * Applies a request's items to an open guest in the fixed order key, net, network, hostname, metadata,
+ * admin_password, users, nocloud, files, and
  * reports each one. A failing item does not stop the others, unless the guest's filesystem reported corruption:
  * then nothing more is written and the items left are skipped. When the guest uses SELinux and an item changed
  * it, a first-boot relabel is scheduled and the changed items' messages say so.
@@ -64,8 +65,14 @@ public final class ItemRunner {
         List<InjectionItem> items = new ArrayList<>();
         inject.key().ifPresent(key -> items.add(new KeyItem(key)));
         inject.net().ifPresent(net -> items.add(new NetItem(net)));
+        inject.network().ifPresent(network -> items.add(new NetworkItem(network)));
+        inject.hostname().ifPresent(hostname -> items.add(new HostnameItem(hostname)));
         inject.metadata().ifPresent(metadata -> items.add(new MetadataItem(metadata)));
         inject.adminPassword().ifPresent(password -> items.add(new PasswordItem(password, clock)));
+        if (!inject.users().isEmpty()) {
+            items.add(new UsersItem(inject.users(), clock));
+        }
+        inject.nocloud().ifPresent(seed -> items.add(new NoCloudItem(seed, inject.network(), inject.hostname())));
         if (!inject.files().isEmpty()) {
             items.add(new FilesItem(inject.files()));
         }

@@ -7,6 +7,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import io.imginject.protocol.FileInjection;
+import io.imginject.protocol.GuestUser;
+import io.imginject.protocol.NoCloudSeed;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
@@ -23,11 +25,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
-/** Passwords and file contents never reach the logs, at any level, in success or failure. */
+/** Passwords (root's and users'), user-data and file contents never reach the logs, at any level, in success or failure. */
 class SecretsStayOutOfLogsTest {
     static final String PASSWORD = "hunter2-do-not-log";
     static final String CONTENT = "top-secret-file-content";
@@ -107,6 +110,9 @@ class SecretsStayOutOfLogsTest {
     static InjectionRequest request(Path image) {
         return InjectionRequest.of(ImageRef.of(image.toString()), Injections.none()
                 .withAdminPassword(Secret.of(PASSWORD))
+                .withUsers(List.of(new GuestUser("alice", List.of(), Optional.of(Secret.of(PASSWORD))),
+                        new GuestUser("nobody", List.of(), Optional.of(Secret.of(PASSWORD)))))
+                .withNocloud(new NoCloudSeed("i-1", Secret.of("#cloud-config\n# " + CONTENT + "\n")))
                 .withFiles(List.of(FileInjection.of("/etc/motd", CONTENT.getBytes(StandardCharsets.UTF_8)))));
     }
 }

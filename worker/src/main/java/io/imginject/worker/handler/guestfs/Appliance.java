@@ -4,6 +4,7 @@ import com.redhat.et.libguestfs.GuestFS;
 import com.redhat.et.libguestfs.LibGuestFSException;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.PartitionSelector;
+import io.imginject.worker.disk.UnsupportedGuests;
 import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.handler.nbd.ServedImage;
 import io.imginject.worker.host.JobHelpers;
@@ -11,6 +12,7 @@ import io.imginject.worker.image.DiskImage;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -125,9 +127,13 @@ final class Appliance {
     }
 
     private void mountRoot(String device, String description) throws LibGuestFSException {
-        if (handle.vfs_type(device).isEmpty()) {
+        String type = handle.vfs_type(device);
+        if (type.isEmpty()) {
             throw new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM, description + " holds no filesystem that blkid recognises");
         }
+        UnsupportedGuests.byFilesystem(type).ifPresent(guest -> {
+            throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest, description));
+        });
         try {
             handle.mount_options("", device, "/");
         } catch (LibGuestFSException e) {
@@ -139,7 +145,20 @@ final class Appliance {
     private void mountInspected() throws LibGuestFSException {
         String[] roots = handle.inspect_os();
         if (roots.length == 0) {
+            for (Map.Entry<String, String> filesystem : handle.list_filesystems().entrySet()) {
+                Optional<String> guest = UnsupportedGuests.byFilesystem(filesystem.getValue());
+                if (guest.isPresent()) {
+                    throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest.get(), filesystem.getKey()));
+                }
+            }
             throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "libguestfs inspection found no operating system root on the image");
+        }
+        for (String root : roots) {
+            Optional<String> os = UnsupportedGuests.byOsType(handle.inspect_get_type(root));
+            if (os.isPresent()) {
+                throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(
+                        os.get() + " (" + handle.inspect_get_product_name(root) + ")", root));
+            }
         }
         if (roots.length > 1) {
             throw new InjectException(ErrorCode.AMBIGUOUS_ROOT, "several filesystems hold an operating system root ("
