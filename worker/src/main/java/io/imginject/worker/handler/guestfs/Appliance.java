@@ -49,17 +49,14 @@ final class Appliance {
      * raw disk from the socket and never opens an image file itself. A launch that outlives the settings' timeout is
      * killed and reported as {@code HELPER_TIMEOUT}, which the chain retries.
      */
-    static Appliance launch(GuestfsSettings settings, DiskImage image, ServedImage served, ScheduledExecutorService watchdog) {
+    static Appliance launch(GuestfsSettings settings, ApplianceAcceleration acceleration, DiskImage image, ServedImage served,
+            ScheduledExecutorService watchdog) {
         GuestFS handle;
+        ApplianceOutput output;
         ApplianceProcess process = new ApplianceProcess();
         try {
-            handle = new GuestFS();
-            handle.set_backend("direct");
-            if (settings.forceTcg()) {
-                handle.set_backend_settings(new String[] {"force_tcg"});
-            }
-            handle.set_memsize(settings.memoryMib());
-            handle.set_smp(settings.vcpus());
+            handle = newHandle(settings, acceleration);
+            output = ApplianceOutput.collectFrom(handle);
             handle.add_drive_opts("", Map.of("protocol", "nbd", "server", new String[] {"unix:" + served.socket()}, "format", "raw",
                     "readonly", false));
             process.nameIn(handle);
@@ -86,10 +83,27 @@ final class Appliance {
                 throw new InjectException(ErrorCode.HELPER_TIMEOUT, "the libguestfs appliance did not start within "
                         + settings.launchTimeout().toSeconds() + " s and was killed", e);
             }
-            throw new InjectException(ErrorCode.TOOL_FAILED, "the libguestfs appliance did not start: " + e.getMessage(), e);
+            throw new InjectException(ErrorCode.TOOL_FAILED, "the libguestfs appliance did not start: " + launchFailure(output, e), e);
         } finally {
             kill.cancel(false);
         }
+    }
+
+    /** A handle for an appliance as {@code settings} and {@code acceleration} say, with no drive yet. */
+    static GuestFS newHandle(GuestfsSettings settings, ApplianceAcceleration acceleration) throws LibGuestFSException {
+        GuestFS handle = new GuestFS();
+        handle.set_backend("direct");
+        if (acceleration.tcg()) {
+            handle.set_backend_settings(new String[] {"force_tcg"});
+        }
+        handle.set_memsize(settings.memoryMib());
+        handle.set_smp(settings.vcpus());
+        return handle;
+    }
+
+    /** What qemu or the appliance said when the launch failed, else the first line of libguestfs's message. */
+    static String launchFailure(ApplianceOutput output, LibGuestFSException e) {
+        return output.usefulLine().orElseGet(() -> ApplianceOutput.firstLine(e));
     }
 
     /** Mounts the filesystem {@code partition} selects on {@code /}, and for -1 the guest's other mountpoints too. */
