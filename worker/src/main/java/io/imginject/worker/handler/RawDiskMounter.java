@@ -23,7 +23,6 @@ import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.WorkDirectory;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -48,8 +47,6 @@ import org.slf4j.LoggerFactory;
 public final class RawDiskMounter {
     private static final Logger log = LoggerFactory.getLogger(RawDiskMounter.class);
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final GuestPath FSTAB = GuestPath.of("/etc/fstab");
-    private static final int MAX_FSTAB_BYTES = 1 << 20;
 
     private final ProcessRunner runner;
     private final FilesystemProbe probe;
@@ -78,14 +75,13 @@ public final class RawDiskMounter {
      */
     public OpenGuest mount(Path disk, PartitionSelector selector) {
         List<Candidate> candidates = candidates(disk, selector);
-        Candidate chosen = candidates.size() == 1 ? candidates.get(0) : onlyOsRoot(disk, candidates);
+        Candidate chosen = OsRootChoice.choose(candidates, candidate -> holdsOsRoot(disk, candidate));
         try (Cleanup cleanup = new Cleanup()) {
             Path root = mountRegion(disk, chosen, false, cleanup);
             ResolvingGuestFs guest = new ResolvingGuestFs(new MountedDirectory(root));
             if (selector instanceof PartitionSelector.FindRoot) {
-                if (candidates.size() == 1 && !OsRootCheck.isOsRoot(guest)) {
-                    throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "the only filesystem on the image (" + chosen
-                            + ") holds no operating system root (/etc, /bin and /etc/fstab or /etc/hosts)");
+                if (candidates.size() == 1) {
+                    OsRootChoice.requireOsRoot(guest, chosen);
                 }
                 mountFstabFilesystems(disk, chosen, guest, root, cleanup);
             }
@@ -119,8 +115,7 @@ public final class RawDiskMounter {
             }
         }
         if (candidates.isEmpty()) {
-            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "no partition holds a filesystem this handler mounts ("
-                    + FilesystemType.allNames() + "); found " + (others.isEmpty() ? "no partitions" : String.join(", ", others)));
+            throw OsRootChoice.noCandidates(others);
         }
         return candidates;
     }
@@ -132,25 +127,11 @@ public final class RawDiskMounter {
                 ErrorCode.UNSUPPORTED_FILESYSTEM, region + " holds " + type + "; this handler mounts only " + FilesystemType.allNames())));
     }
 
-    /** Of several candidate filesystems, the one that holds an OS root, found by mounting each read-only. */
-    private Candidate onlyOsRoot(Path disk, List<Candidate> candidates) {
-        List<Candidate> roots = new ArrayList<>();
-        for (Candidate candidate : candidates) {
-            try (Cleanup cleanup = new Cleanup()) {
-                if (OsRootCheck.isOsRoot(MountedDirectory.guestAt(mountRegion(disk, candidate, true, cleanup)))) {
-                    roots.add(candidate);
-                }
-            }
+    /** Whether {@code candidate} holds an OS root, looked at mounted read-only. */
+    private boolean holdsOsRoot(Path disk, Candidate candidate) {
+        try (Cleanup cleanup = new Cleanup()) {
+            return OsRootCheck.isOsRoot(MountedDirectory.guestAt(mountRegion(disk, candidate, true, cleanup)));
         }
-        if (roots.isEmpty()) {
-            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "none of the image's filesystems ("
-                    + candidates.stream().map(Candidate::toString).collect(Collectors.joining(", ")) + ") holds an operating system root");
-        }
-        if (roots.size() > 1) {
-            throw new InjectException(ErrorCode.AMBIGUOUS_ROOT, "several filesystems hold an operating system root ("
-                    + roots.stream().map(Candidate::toString).collect(Collectors.joining(", ")) + "); name the partition to use");
-        }
-        return roots.get(0);
     }
 
     /**
@@ -159,8 +140,8 @@ public final class RawDiskMounter {
      * libguestfs does.
      */
     private void mountFstabFilesystems(Path disk, Candidate root, ResolvingGuestFs guest, Path rootDirectory, Cleanup cleanup) {
-        List<FstabEntry> fstab = fstabOf(guest);
-        if (fstab.stream().allMatch(entry -> entry.mountPoint().equals("/"))) {
+        List<FstabEntry> fstab = FstabMounts.fstabOf(guest);
+        if (!FstabMounts.mountsMoreThanRoot(fstab)) {
             return;
         }
         List<FstabMounts.ProbedPartition> partitions = PartitionTableReader.read(disk, size(disk)).partitions().stream()
@@ -180,16 +161,6 @@ public final class RawDiskMounter {
             } catch (InjectException e) {
                 log.warn("{} is not mounted on {}: {}", planned.region(), planned.mountPoint(), e.getMessage());
             }
-        }
-    }
-
-    private static List<FstabEntry> fstabOf(ResolvingGuestFs guest) {
-        try {
-            return guest.read(FSTAB, MAX_FSTAB_BYTES).map(content -> FstabEntry.parse(new String(content, StandardCharsets.UTF_8)))
-                    .orElse(List.of());
-        } catch (InjectException e) {
-            log.warn("the guest's {} is not read, so only its root filesystem is mounted: {}", FSTAB, e.getMessage());
-            return List.of();
         }
     }
 

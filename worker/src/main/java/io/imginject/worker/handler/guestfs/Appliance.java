@@ -5,13 +5,13 @@ import com.redhat.et.libguestfs.LibGuestFSException;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.failure.InjectException;
+import io.imginject.worker.guest.ResolvingGuestFs;
 import io.imginject.worker.handler.nbd.ServedImage;
 import io.imginject.worker.host.JobHelpers;
 import io.imginject.worker.image.DiskImage;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One libguestfs appliance holding one image: launched on the raw disk qemu-nbd serves from the worker's own
  * descriptors of the image (so a file renamed over the image's path is never opened), the guest's
- * filesystems mounted inside it as nova's VFSGuestFS does, and always shut down. The image is only ever parsed
+ * filesystems mounted inside it, and always shut down. The image is only ever parsed
  * by the appliance's own kernel, never the host's. Its qemu belongs to the job that launched it ({@link JobHelpers}):
  * the launch watchdog and the job's deadline kill that qemu and no other.
  */
@@ -106,15 +106,20 @@ final class Appliance {
         return output.usefulLine().orElseGet(() -> ApplianceOutput.firstLine(e));
     }
 
-    /** Mounts the filesystem {@code partition} selects on {@code /}, and for -1 the guest's other mountpoints too. */
-    void mount(PartitionSelector partition) {
+    /**
+     * Mounts the filesystem {@code partition} selects on {@code /}, and for -1 the guest's other mountpoints too
+     * ({@link ApplianceRoot}).
+     *
+     * @param guest the appliance's {@code /} seen by the guest path rules
+     */
+    void mount(PartitionSelector partition, ResolvingGuestFs guest) {
         try {
             if (partition instanceof PartitionSelector.WholeDisk) {
                 mountRoot(handle.list_devices()[0], "whole disk");
             } else if (partition instanceof PartitionSelector.Numbered numbered) {
                 mountRoot(partitionDevice(numbered.number()), "partition " + numbered.number());
             } else {
-                mountInspected();
+                new ApplianceRoot(handle, guest).mount();
             }
         } catch (LibGuestFSException e) {
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "libguestfs could not read " + image + ": " + e.getMessage(), e);
@@ -147,28 +152,6 @@ final class Appliance {
         } catch (LibGuestFSException e) {
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the filesystem on " + description + " could not be mounted: " + e.getMessage(), e);
         }
-    }
-
-    /** OS inspection: exactly one root, then its mountpoints in path order, so / comes before /boot. */
-    private void mountInspected() throws LibGuestFSException {
-        String[] roots = handle.inspect_os();
-        if (roots.length == 0) {
-            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "libguestfs inspection found no operating system root on the image");
-        }
-        if (roots.length > 1) {
-            throw new InjectException(ErrorCode.AMBIGUOUS_ROOT, "several filesystems hold an operating system root ("
-                    + String.join(", ", roots) + "); name the partition to use");
-        }
-        Map<String, String> mountpoints = new TreeMap<>(handle.inspect_get_mountpoints(roots[0]));
-        mountRoot(mountpoints.getOrDefault("/", roots[0]), "the root filesystem " + roots[0]);
-        mountpoints.remove("/");
-        mountpoints.forEach((mountpoint, device) -> {
-            try {
-                handle.mount_options("", device, mountpoint);
-            } catch (LibGuestFSException e) {
-                log.info("could not mount {} on {} in the appliance; going on without it: {}", device, mountpoint, e.getMessage());
-            }
-        });
     }
 
     /**

@@ -82,8 +82,9 @@ public final class GuestfsHandler implements ImageHandler {
             cleanup.push("stop serving " + image, served::close);
             Appliance appliance = Appliance.launch(settings, acceleration, image, served, WATCHDOG);
             cleanup.push("shut down the appliance for " + image, appliance::shutdown);
-            appliance.mount(partition);
-            return new ReleasingGuest(new ResolvingGuestFs(new ApplianceNodes(appliance.handle(), workBase)), cleanup.handOver());
+            ResolvingGuestFs guest = new ResolvingGuestFs(new ApplianceNodes(appliance.handle(), workBase));
+            appliance.mount(partition, guest);
+            return new ReleasingGuest(guest, cleanup.handOver());
         }
     }
 }

@@ -1,0 +1,159 @@
+package io.imginject.worker.handler.guestfs;
+
+import com.redhat.et.libguestfs.GuestFS;
+import com.redhat.et.libguestfs.LibGuestFSException;
+import com.redhat.et.libguestfs.Partition;
+import io.imginject.protocol.ErrorCode;
+import io.imginject.worker.disk.DiskRegion;
+import io.imginject.worker.disk.FilesystemType;
+import io.imginject.worker.disk.ProbedFilesystem;
+import io.imginject.worker.failure.InjectException;
+import io.imginject.worker.guest.FstabEntry;
+import io.imginject.worker.guest.GuestPath;
+import io.imginject.worker.guest.OsRootCheck;
+import io.imginject.worker.guest.ResolvingGuestFs;
+import io.imginject.worker.handler.FstabMounts;
+import io.imginject.worker.handler.OsRootChoice;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Partition -1 in the appliance, by the rule loop and nbd follow ({@link OsRootChoice}, {@link FstabMounts}) rather
+ * than libguestfs's OS inspection, which costs seconds under TCG: the disk's partitions (or the whole disk when it
+ * has no table) holding an allow-listed filesystem, each looked at mounted read-only when there are several; the
+ * one with an OS root mounted on {@code /}; then the other filesystems its fstab mounts, each on its mountpoint as
+ * resolved inside the guest.
+ */
+final class ApplianceRoot {
+    private static final Logger log = LoggerFactory.getLogger(ApplianceRoot.class);
+
+    private final GuestFS handle;
+    private final ResolvingGuestFs guest;
+
+    /** @param guest the appliance's {@code /} seen by the guest path rules */
+    ApplianceRoot(GuestFS handle, ResolvingGuestFs guest) {
+        this.handle = handle;
+        this.guest = guest;
+    }
+
+    /** A filesystem of the disk as the appliance names it. */
+    private record Filesystem(String device, int number, DiskRegion region, Optional<ProbedFilesystem> probed) {
+        Optional<FilesystemType> allowedType() {
+            return probed.flatMap(p -> FilesystemType.fromTypeName(p.type()));
+        }
+
+        @Override
+        public String toString() {
+            return allowedType().map(type -> type + " on " + region).orElse(region.toString());
+        }
+    }
+
+    void mount() throws LibGuestFSException {
+        String disk = handle.list_devices()[0];
+        List<Filesystem> partitions = partitions(disk);
+        List<Filesystem> candidates = candidates(disk, partitions);
+        Filesystem root = OsRootChoice.choose(candidates, this::holdsOsRoot);
+        mountOn(root, "/", root.allowedType().orElseThrow().options());
+        if (candidates.size() == 1) {
+            OsRootChoice.requireOsRoot(guest, root);
+        }
+        List<FstabEntry> fstab = FstabMounts.fstabOf(guest);
+        if (FstabMounts.mountsMoreThanRoot(fstab)) {
+            mountFstabFilesystems(fstab, partitions, root);
+        }
+    }
+
+    private List<Filesystem> partitions(String disk) throws LibGuestFSException {
+        List<Filesystem> partitions = new ArrayList<>();
+        String[] devices = handle.list_partitions();
+        if (devices.length == 0) {
+            return partitions;
+        }
+        Partition[] table = handle.part_list(disk);
+        for (String device : devices) {
+            int number = handle.part_to_partnum(device);
+            for (Partition partition : table) {
+                if (partition.part_num == number) {
+                    partitions.add(new Filesystem(device, number, DiskRegion.partition(number, partition.part_start, partition.part_size),
+                            probe(device)));
+                }
+            }
+        }
+        return partitions;
+    }
+
+    private List<Filesystem> candidates(String disk, List<Filesystem> partitions) throws LibGuestFSException {
+        if (partitions.isEmpty()) {
+            Filesystem whole = new Filesystem(disk, 0, DiskRegion.wholeDisk(handle.blockdev_getsize64(disk)), probe(disk));
+            String type = whole.probed().map(ProbedFilesystem::type).orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
+                    whole.region() + " holds no filesystem that blkid recognises"));
+            whole.allowedType().orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
+                    whole.region() + " holds " + type + "; this handler mounts only " + FilesystemType.allNames()));
+            return List.of(whole);
+        }
+        List<Filesystem> candidates = partitions.stream().filter(p -> p.allowedType().isPresent()).toList();
+        if (candidates.isEmpty()) {
+            throw OsRootChoice.noCandidates(partitions.stream()
+                    .map(p -> p.region() + ": " + p.probed().map(ProbedFilesystem::type).orElse("no filesystem")).toList());
+        }
+        return candidates;
+    }
+
+    private Optional<ProbedFilesystem> probe(String device) throws LibGuestFSException {
+        String type = handle.vfs_type(device);
+        if (type.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ProbedFilesystem(type, nonEmpty(handle.vfs_uuid(device)), nonEmpty(handle.vfs_label(device))));
+    }
+
+    private boolean holdsOsRoot(Filesystem candidate) {
+        FilesystemType type = candidate.allowedType().orElseThrow();
+        List<String> options = new ArrayList<>(type.options());
+        options.add("ro");
+        options.addAll(type.readOnlyOptions());
+        try {
+            mountOn(candidate, "/", options);
+            try {
+                return OsRootCheck.isOsRoot(guest);
+            } finally {
+                handle.umount("/");
+            }
+        } catch (LibGuestFSException e) {
+            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the appliance could not look at " + candidate + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void mountFstabFilesystems(List<FstabEntry> fstab, List<Filesystem> partitions, Filesystem root) {
+        List<FstabMounts.ProbedPartition> probed = partitions.stream()
+                .map(p -> new FstabMounts.ProbedPartition(p.number(), p.region(), p.probed())).toList();
+        Set<String> mountedOn = new HashSet<>(Set.of("/"));
+        for (FstabMounts.Planned planned : FstabMounts.plan(fstab, probed, root.region())) {
+            Filesystem filesystem = partitions.stream().filter(p -> p.region().equals(planned.region())).findFirst().orElseThrow();
+            try {
+                Optional<String> directory = guest.directory(GuestPath.of(planned.mountPoint()));
+                if (directory.isEmpty() || !mountedOn.add(directory.get())) {
+                    log.info("{} is not mounted on {}: no directory there in the guest, or one already mounted on", planned.region(),
+                            planned.mountPoint());
+                    continue;
+                }
+                mountOn(filesystem, directory.get(), planned.type().options());
+            } catch (InjectException | LibGuestFSException e) {
+                log.warn("{} is not mounted on {}: {}", planned.region(), planned.mountPoint(), e.getMessage());
+            }
+        }
+    }
+
+    private void mountOn(Filesystem filesystem, String directory, List<String> options) throws LibGuestFSException {
+        handle.mount_vfs(String.join(",", options), filesystem.allowedType().orElseThrow().typeName(), filesystem.device(), directory);
+    }
+
+    private static Optional<String> nonEmpty(String value) {
+        return value == null || value.isEmpty() ? Optional.empty() : Optional.of(value);
+    }
+}
