@@ -93,7 +93,7 @@ public final class LoopDevices {
                 throw new InjectException(ErrorCode.CLEANUP_FAILED, device + " still holds its backing file "
                         + DETACH_WAIT.toSeconds() + " s after it was detached");
             }
-            Thread.sleep(10);
+            Thread.sleep(1);
         }
     }
 }
