@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Whether KVM can run a guest on this host, found by running one: qemu boots, under KVM and with the CPU model
@@ -21,6 +23,7 @@ import java.util.Optional;
  * libguestfs, which tries KVM whenever {@code /dev/kvm} opens, fails every launch.
  */
 final class KvmCheck {
+    private static final Logger log = LoggerFactory.getLogger(KvmCheck.class);
     static final Path KVM = Path.of("/dev/kvm");
     /** qemu's exit status when the guest writes 1 to isa-debug-exit: (1 << 1) | 1. */
     static final int GUEST_RAN = 3;
@@ -63,7 +66,7 @@ final class KvmCheck {
             try {
                 Files.deleteIfExists(firmware);
             } catch (IOException e) {
-                // the work directory is the worker's own and emptied on its next start
+                log.warn("could not remove the KVM check's firmware {}: {}", firmware, e.toString());
             }
         }
     }
