@@ -15,8 +15,10 @@ import io.imginject.worker.guest.ResolvingGuestFs;
 import io.imginject.worker.handler.FstabMounts;
 import io.imginject.worker.handler.OsRootChoice;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -41,21 +43,34 @@ final class ApplianceRoot {
         this.guest = guest;
     }
 
-    /** A filesystem of the disk as the appliance names it. */
-    private record Filesystem(String device, int number, DiskRegion region, Optional<ProbedFilesystem> probed) {
+    /**
+     * A filesystem of the disk as the appliance names it, and its type as blkid reports it.
+     *
+     * @param number the partition's number, 0 for the whole disk
+     */
+    private record Filesystem(String device, int number, Optional<String> type) {
         Optional<FilesystemType> allowedType() {
-            return probed.flatMap(p -> FilesystemType.fromTypeName(p.type()));
+            return type.flatMap(FilesystemType::fromTypeName);
+        }
+
+        String where() {
+            return number == 0 ? "whole disk" : "partition " + number;
         }
 
         @Override
         public String toString() {
-            return allowedType().map(type -> type + " on " + region).orElse(region.toString());
+            return allowedType().map(allowed -> allowed + " on " + where()).orElse(where());
         }
     }
 
+    /**
+     * Each call into the appliance that runs a tool there (blkid, parted) takes a good part of a second under TCG, so
+     * only the filesystems' types are asked for up front; where they lie and their UUIDs and labels only when the
+     * guest's fstab mounts more than its root.
+     */
     void mount() throws LibGuestFSException {
         String disk = handle.list_devices()[0];
-        List<Filesystem> partitions = partitions(disk);
+        List<Filesystem> partitions = partitions();
         List<Filesystem> candidates = candidates(disk, partitions);
         Filesystem root = OsRootChoice.choose(candidates, this::holdsOsRoot);
         mountOn(root, "/", root.allowedType().orElseThrow().options());
@@ -63,53 +78,37 @@ final class ApplianceRoot {
             OsRootChoice.requireOsRoot(guest, root);
         }
         List<FstabEntry> fstab = FstabMounts.fstabOf(guest);
-        if (FstabMounts.mountsMoreThanRoot(fstab)) {
-            mountFstabFilesystems(fstab, partitions, root);
+        if (!partitions.isEmpty() && FstabMounts.mountsMoreThanRoot(fstab)) {
+            mountFstabFilesystems(fstab, disk, partitions, root);
         }
     }
 
-    private List<Filesystem> partitions(String disk) throws LibGuestFSException {
+    private List<Filesystem> partitions() throws LibGuestFSException {
         List<Filesystem> partitions = new ArrayList<>();
-        String[] devices = handle.list_partitions();
-        if (devices.length == 0) {
-            return partitions;
-        }
-        Partition[] table = handle.part_list(disk);
-        for (String device : devices) {
-            int number = handle.part_to_partnum(device);
-            for (Partition partition : table) {
-                if (partition.part_num == number) {
-                    partitions.add(new Filesystem(device, number, DiskRegion.partition(number, partition.part_start, partition.part_size),
-                            probe(device)));
-                }
-            }
+        for (String device : handle.list_partitions()) {
+            partitions.add(new Filesystem(device, handle.part_to_partnum(device), type(device)));
         }
         return partitions;
     }
 
     private List<Filesystem> candidates(String disk, List<Filesystem> partitions) throws LibGuestFSException {
         if (partitions.isEmpty()) {
-            Filesystem whole = new Filesystem(disk, 0, DiskRegion.wholeDisk(handle.blockdev_getsize64(disk)), probe(disk));
-            String type = whole.probed().map(ProbedFilesystem::type).orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
-                    whole.region() + " holds no filesystem that blkid recognises"));
+            Filesystem whole = new Filesystem(disk, 0, type(disk));
+            String type = whole.type().orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
+                    whole.where() + " holds no filesystem that blkid recognises"));
             whole.allowedType().orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
-                    whole.region() + " holds " + type + "; this handler mounts only " + FilesystemType.allNames()));
+                    whole.where() + " holds " + type + "; this handler mounts only " + FilesystemType.allNames()));
             return List.of(whole);
         }
         List<Filesystem> candidates = partitions.stream().filter(p -> p.allowedType().isPresent()).toList();
         if (candidates.isEmpty()) {
-            throw OsRootChoice.noCandidates(partitions.stream()
-                    .map(p -> p.region() + ": " + p.probed().map(ProbedFilesystem::type).orElse("no filesystem")).toList());
+            throw OsRootChoice.noCandidates(partitions.stream().map(p -> p.where() + ": " + p.type().orElse("no filesystem")).toList());
         }
         return candidates;
     }
 
-    private Optional<ProbedFilesystem> probe(String device) throws LibGuestFSException {
-        String type = handle.vfs_type(device);
-        if (type.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of(new ProbedFilesystem(type, nonEmpty(handle.vfs_uuid(device)), nonEmpty(handle.vfs_label(device))));
+    private Optional<String> type(String device) throws LibGuestFSException {
+        return nonEmpty(handle.vfs_type(device));
     }
 
     private boolean holdsOsRoot(Filesystem candidate) {
@@ -129,12 +128,25 @@ final class ApplianceRoot {
         }
     }
 
-    private void mountFstabFilesystems(List<FstabEntry> fstab, List<Filesystem> partitions, Filesystem root) {
-        List<FstabMounts.ProbedPartition> probed = partitions.stream()
-                .map(p -> new FstabMounts.ProbedPartition(p.number(), p.region(), p.probed())).toList();
+    private void mountFstabFilesystems(List<FstabEntry> fstab, String disk, List<Filesystem> partitions, Filesystem root)
+            throws LibGuestFSException {
+        Map<Integer, DiskRegion> regions = new HashMap<>();
+        for (Partition partition : handle.part_list(disk)) {
+            regions.put(partition.part_num, DiskRegion.partition(partition.part_num, partition.part_start, partition.part_size));
+        }
+        List<FstabMounts.ProbedPartition> probed = new ArrayList<>();
+        for (Filesystem partition : partitions) {
+            DiskRegion region = regions.get(partition.number());
+            if (region != null) {
+                Optional<ProbedFilesystem> filesystem = partition.type().isEmpty() ? Optional.empty() : Optional.of(new ProbedFilesystem(
+                        partition.type().get(), nonEmpty(handle.vfs_uuid(partition.device())), nonEmpty(handle.vfs_label(partition.device()))));
+                probed.add(new FstabMounts.ProbedPartition(partition.number(), region, filesystem));
+            }
+        }
+        DiskRegion rootRegion = regions.get(root.number());
         Set<String> mountedOn = new HashSet<>(Set.of("/"));
-        for (FstabMounts.Planned planned : FstabMounts.plan(fstab, probed, root.region())) {
-            Filesystem filesystem = partitions.stream().filter(p -> p.region().equals(planned.region())).findFirst().orElseThrow();
+        for (FstabMounts.Planned planned : FstabMounts.plan(fstab, probed, rootRegion)) {
+            Filesystem filesystem = partitions.stream().filter(p -> planned.region().equals(regions.get(p.number()))).findFirst().orElseThrow();
             try {
                 Optional<String> directory = guest.directory(GuestPath.of(planned.mountPoint()));
                 if (directory.isEmpty() || !mountedOn.add(directory.get())) {
