@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens any image qemu reads inside a libguestfs appliance, one appliance per job, always shut down. The slowest
- * handler (a job takes seconds with KVM and 12-18 s under TCG on the README's benchmark machine, most of it the
+ * handler (a job takes seconds with KVM and 14-15 s under TCG on the README's benchmark machine, most of it the
  * appliance launch) and the only one that never lets the host kernel parse the image's filesystems.
  */
 public final class GuestfsHandler implements ImageHandler {
