@@ -5,7 +5,6 @@ import io.imginject.worker.disk.FilesystemProbe;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.RawDiskMounter;
 import io.imginject.worker.handler.guestfs.GuestfsHandler;
-import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.loop.LoopHandler;
 import io.imginject.worker.handler.loop.LoopSupport;
 import io.imginject.worker.handler.nbd.NbdHandler;
@@ -37,7 +36,7 @@ final class EnabledHandlers {
             handlers.put(name, switch (name) {
                 case LOOP -> new LoopHandler(mounter, LoopSupport.problem());
                 case NBD -> NbdHandler.create(config.nbd(), mounter, workBase, resources);
-                case GUESTFS -> new GuestfsHandler(config.guestfs(), workBase, resources, GuestfsSupport.problem());
+                case GUESTFS -> GuestfsHandler.create(config.guestfs(), workBase, resources);
             });
         }
         return handlers;

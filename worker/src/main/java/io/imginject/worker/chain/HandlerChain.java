@@ -83,6 +83,7 @@ public final class HandlerChain {
                 continue;
             }
             OpenGuest guest = opened.get().guest();
+            long workStarted = System.nanoTime();
             T result;
             try {
                 result = work.apply(guest.fs());
@@ -90,12 +91,15 @@ public final class HandlerChain {
                 closeAfterFailure(guest, e);
                 throw e;
             }
+            long closeStarted = System.nanoTime();
             Optional<InjectException> cleanupFailure = Optional.empty();
             try {
                 guest.close();
             } catch (InjectException e) {
                 cleanupFailure = Optional.of(e);
             }
+            log.debug("{}: open {} ms, items {} ms, close {} ms", name, (workStarted - opened.get().started()) / 1_000_000,
+                    (closeStarted - workStarted) / 1_000_000, millisSince(closeStarted));
             attempts.add(new Attempt(name.wireName(), opened.get().number(), Outcome.OK, null, null, millisSince(opened.get().started())));
             return new ChainOutcome<>(Optional.of(name), attempts, Optional.of(result), cleanupFailure);
         }

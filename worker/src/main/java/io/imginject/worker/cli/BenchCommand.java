@@ -12,9 +12,13 @@ import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
 import io.imginject.protocol.Outcome;
 import io.imginject.protocol.SshPublicKey;
+import io.imginject.protocol.PartitionSelector;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -32,8 +36,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code imginject bench}: sends a worker a run of small injections (a key and a file each) and prints how long
- * they took, end to end and on the worker, and how many it finished per second. For sizing hosts and comparing
- * handlers; the worker must be running.
+ * they took, end to end and on the worker, and how many it finished per second; given the timings of a bare cycle
+ * of the same work on the same images ({@code --floor-file}, which {@code deploy/bench} measures), also the ratio
+ * job/floor. For sizing hosts and comparing handlers; the worker must be running.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Sends a running worker a series of small injections (a key and a file each) and prints latency and throughput.",
@@ -53,6 +58,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--format", description = "The images' format (default: the worker detects it).")
     String format;
+
+    @Option(names = "--partition", defaultValue = "-1", description = "Partition to inject into: -1 the guest's root (default), 0 the whole disk, N.")
+    int partition;
+
+    @Option(names = "--floor-file", paramLabel = "FILE", description = "Milliseconds of a bare cycle, one a line, to print the ratio job/floor against.")
+    Path floorFile;
+
+    @Option(names = "--floor-name", defaultValue = "bare cycle", description = "What the floor is, for the output (default \"bare cycle\").")
+    String floorName;
 
     @Option(names = "--handlers", paramLabel = "LIST", split = ",", description = "Handler order for the jobs (default: the worker's).")
     List<String> handlers = new ArrayList<>();
@@ -103,12 +117,19 @@ final class BenchCommand implements Callable<Integer> {
         out.println(figures("end to end ms", endToEnd));
         out.println(figures("on the worker ms", onWorker));
         out.println(figures("handler attempt ms", opening));
+        if (floorFile != null) {
+            List<Long> floor = floor();
+            out.println(figures("floor ms", floor) + "  (" + floorName + ", " + floor.size() + " runs)");
+            out.println(ratio("end to end / floor", endToEnd, floor));
+            out.println(ratio("on the worker / floor", onWorker, floor));
+        }
         failures.stream().distinct().limit(5).forEach(f -> out.println("failure: " + f));
         return failures.isEmpty() ? 0 : 1;
     }
 
     private InjectionRequest request(String image, int job, List<HandlerName> order) {
-        ImageRef ref = ImageRef.of(image);
+        ImageRef ref = ImageRef.of(image).withPartition(partition == -1 ? new PartitionSelector.FindRoot()
+                : partition == 0 ? new PartitionSelector.WholeDisk() : new PartitionSelector.Numbered(partition));
         if (format != null) {
             ref = ref.withFormat(ImageFormat.fromQemuName(format).orElseThrow(() -> new IllegalArgumentException("unknown format " + format)));
         }
@@ -121,13 +142,31 @@ final class BenchCommand implements Callable<Integer> {
                 .withHandlers(order);
     }
 
+    private List<Long> floor() throws IOException {
+        List<Long> floor = Files.readAllLines(floorFile).stream().map(String::strip).filter(line -> !line.isEmpty()).map(Long::parseLong).toList();
+        if (floor.isEmpty()) {
+            throw new IllegalArgumentException(floorFile + " holds no timings");
+        }
+        return floor;
+    }
+
+    private static String ratio(String what, List<Long> jobs, List<Long> floor) {
+        if (jobs.isEmpty()) {
+            return String.format("%-22s -", what);
+        }
+        List<Long> sortedJobs = jobs.stream().sorted().toList();
+        List<Long> sortedFloor = floor.stream().sorted().toList();
+        return String.format("%-22s p50 %.2fx  p95 %.2fx", what, percentile(sortedJobs, 50) / (double) Math.max(1, percentile(sortedFloor, 50)),
+                percentile(sortedJobs, 95) / (double) Math.max(1, percentile(sortedFloor, 95)));
+    }
+
     private static String figures(String what, List<Long> values) {
         if (values.isEmpty()) {
-            return String.format("%-20s -", what);
+            return String.format("%-22s -", what);
         }
         List<Long> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
-        return String.format("%-20s min %d  p50 %d  p95 %d  max %d", what, sorted.get(0), percentile(sorted, 50), percentile(sorted, 95),
+        return String.format("%-22s min %d  p50 %d  p95 %d  max %d", what, sorted.get(0), percentile(sorted, 50), percentile(sorted, 95),
                 sorted.get(sorted.size() - 1));
     }
 

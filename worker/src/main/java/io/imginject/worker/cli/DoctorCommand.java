@@ -1,12 +1,16 @@
 package io.imginject.worker.cli;
 
 import com.rabbitmq.client.Connection;
+import io.imginject.worker.handler.guestfs.ApplianceAcceleration;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.loop.LoopSupport;
 import io.imginject.worker.handler.nbd.NbdSettings;
 import io.imginject.worker.handler.nbd.NbdSupport;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -36,27 +40,47 @@ final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--deep", description = "Also launch a libguestfs appliance, the only full proof that guestfs works (20-30 s without KVM).")
     boolean deep;
 
-    @Option(names = "--guestfs-force-tcg", description = "With --deep: launch without KVM.")
-    boolean guestfsForceTcg;
+    @Option(names = "--guestfs-force-tcg", arity = "0..1", fallbackValue = "true", defaultValue = "auto", paramLabel = "auto|true|false",
+            description = "Whether appliances run without KVM, as the worker's setting (default auto: when KVM cannot run a test guest).")
+    String guestfsForceTcg;
 
     /** One check: its problem, or what works. */
     private record Check(Optional<String> problem, String detail) {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         NbdSettings nbd = new NbdSettings(NbdSettings.Transport.valueOf(nbdTransport.toUpperCase(Locale.ROOT)), Duration.ofSeconds(10));
         Map<String, Check> checks = new LinkedHashMap<>();
         checks.put("loop", new Check(LoopSupport.problem(), "raw images, mounted on the host"));
         checks.put("nbd", new Check(NbdSupport.problem(nbd), NbdSupport.describe(nbd)));
-        checks.put("guestfs", deep
-                ? new Check(GuestfsSupport.launchProblem(new GuestfsSettings(guestfsForceTcg, 512, 2, Duration.ofMinutes(3))), "an appliance launched and shut down")
-                : new Check(GuestfsSupport.problem(), "binding, supermin and kernel present (--deep launches an appliance)"));
+        checks.put("guestfs", guestfsCheck());
         checks.put("broker", new Check(brokerProblem(), "connected"));
         PrintWriter out = spec.commandLine().getOut();
         checks.forEach((name, check) -> out.printf("%-8s %s%n", name, check.problem().map(p -> "NO   " + p).orElse("ok   " + check.detail())));
         boolean handlerWorks = checks.entrySet().stream().anyMatch(e -> !e.getKey().equals("broker") && e.getValue().problem().isEmpty());
         return handlerWorks && checks.get("broker").problem().isEmpty() ? 0 : 1;
+    }
+
+    /** The guestfs check, saying whether appliances would run under TCG and why. */
+    private Check guestfsCheck() throws IOException {
+        Optional<String> problem = GuestfsSupport.problem();
+        if (problem.isPresent()) {
+            return new Check(problem, "");
+        }
+        GuestfsSettings.TcgMode mode = GuestfsSettings.TcgMode.fromSettingValue(guestfsForceTcg).orElseThrow(() ->
+                new IllegalArgumentException("--guestfs-force-tcg is auto, true or false, not \"" + guestfsForceTcg + "\""));
+        Path scratch = Files.createTempDirectory("imginject-doctor-");
+        try {
+            ApplianceAcceleration acceleration = ApplianceAcceleration.decide(mode, scratch);
+            GuestfsSettings settings = new GuestfsSettings(mode, 512, 2, Duration.ofMinutes(3));
+            return deep
+                    ? new Check(GuestfsSupport.launchProblem(settings, acceleration), "an appliance launched and shut down under " + acceleration.reason())
+                    : new Check(Optional.empty(), "binding, supermin and kernel present; appliances run under " + acceleration.reason()
+                            + " (--deep launches one)");
+        } finally {
+            Files.deleteIfExists(scratch);
+        }
     }
 
     private Optional<String> brokerProblem() {

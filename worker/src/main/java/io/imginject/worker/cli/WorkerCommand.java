@@ -91,9 +91,9 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--nbd-ready-timeout", paramLabel = "SECONDS", description = "How long qemu-nbd and nbdfuse may take to come up (default 10).")
     Integer nbdReadyTimeoutSeconds;
 
-    @Option(names = "--guestfs-force-tcg", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
-            description = "Run the appliance without KVM (default false; set it where /dev/kvm is unusable).")
-    Boolean guestfsForceTcg;
+    @Option(names = "--guestfs-force-tcg", arity = "0..1", fallbackValue = "true", paramLabel = "auto|true|false",
+            description = "Run the appliance without KVM: true, false, or auto (the default): when KVM cannot run a test guest at start.")
+    String guestfsForceTcg;
 
     @Option(names = "--guestfs-memory", paramLabel = "MIB", description = "Appliance memory (default 512).")
     Integer guestfsMemoryMib;
@@ -197,7 +197,7 @@ final class WorkerCommand implements Callable<Integer> {
                         transport(settings.get("nbd-transport", nbdTransport, "auto")),
                         seconds(settings.get("nbd-ready-timeout", nbdReadyTimeoutSeconds, "10"))))
                 .guestfs(new GuestfsSettings(
-                        Boolean.parseBoolean(settings.get("guestfs-force-tcg", guestfsForceTcg, "false")),
+                        tcgMode(settings.get("guestfs-force-tcg", guestfsForceTcg, GuestfsSettings.TcgMode.AUTO.settingValue())),
                         Integer.parseInt(settings.get("guestfs-memory", guestfsMemoryMib, "512")),
                         Integer.parseInt(settings.get("guestfs-vcpus", guestfsVcpus, "2")),
                         seconds(settings.get("guestfs-launch-timeout", guestfsLaunchTimeoutSeconds, "180"))))
@@ -232,6 +232,11 @@ final class WorkerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("nbd-transport is auto, kernel or userspace, not \"" + name + "\"");
         }
+    }
+
+    private static GuestfsSettings.TcgMode tcgMode(String value) {
+        return GuestfsSettings.TcgMode.fromSettingValue(value).orElseThrow(() ->
+                new IllegalArgumentException("guestfs-force-tcg is auto, true or false, not \"" + value + "\""));
     }
 
     static List<HandlerName> handlerList(String names) {

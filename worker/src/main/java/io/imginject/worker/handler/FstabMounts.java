@@ -7,6 +7,9 @@ import io.imginject.worker.disk.DiskRegion;
 import io.imginject.worker.disk.FilesystemType;
 import io.imginject.worker.disk.ProbedFilesystem;
 import io.imginject.worker.guest.FstabEntry;
+import io.imginject.worker.guest.GuestFs;
+import io.imginject.worker.guest.GuestPath;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -27,27 +30,45 @@ import org.slf4j.LoggerFactory;
  * allow-list, when its mountpoint is not a path below the root, or when it names the root or an already planned
  * filesystem again.
  */
-final class FstabMounts {
+public final class FstabMounts {
     static final int MAX_MOUNTS = 32;
     private static final Logger log = LoggerFactory.getLogger(FstabMounts.class);
+    private static final GuestPath FSTAB = GuestPath.of("/etc/fstab");
+    private static final int MAX_FSTAB_BYTES = 1 << 20;
     private static final Pattern FIRST_DISK_PARTITION = Pattern.compile("/dev/(?:sd|vd|hd|xvd)a([0-9]{1,3})|/dev/(?:nvme0n1|mmcblk0)p([0-9]{1,3})");
 
     /** A filesystem to mount at {@code mountPoint}, a guest path. */
-    record Planned(String mountPoint, DiskRegion region, FilesystemType type) {
+    public record Planned(String mountPoint, DiskRegion region, FilesystemType type) {
     }
 
     /** A partition of the disk and what blkid found on it. */
-    record ProbedPartition(int number, DiskRegion region, Optional<ProbedFilesystem> filesystem) {
+    public record ProbedPartition(int number, DiskRegion region, Optional<ProbedFilesystem> filesystem) {
     }
 
     private FstabMounts() {
+    }
+
+    /** The guest's fstab, or none when it has none or it cannot be read (then only the root is mounted). */
+    public static List<FstabEntry> fstabOf(GuestFs guest) {
+        try {
+            return guest.read(FSTAB, MAX_FSTAB_BYTES).map(content -> FstabEntry.parse(new String(content, StandardCharsets.UTF_8)))
+                    .orElse(List.of());
+        } catch (InjectException e) {
+            log.warn("the guest's {} is not read, so only its root filesystem is mounted: {}", FSTAB, e.getMessage());
+            return List.of();
+        }
+    }
+
+    /** Whether the fstab mounts anything besides the root. */
+    public static boolean mountsMoreThanRoot(List<FstabEntry> fstab) {
+        return !fstab.stream().allMatch(entry -> entry.mountPoint().equals("/"));
     }
 
     /**
      * @throws InjectException {@code IMAGE_LIMIT_EXCEEDED} when the fstab would have more than {@value #MAX_MOUNTS}
      *     filesystems mounted
      */
-    static List<Planned> plan(List<FstabEntry> fstab, List<ProbedPartition> partitions, DiskRegion root) {
+    public static List<Planned> plan(List<FstabEntry> fstab, List<ProbedPartition> partitions, DiskRegion root) {
         Map<String, Planned> byMountPoint = new TreeMap<>();
         Set<DiskRegion> taken = new HashSet<>(Set.of(root));
         for (FstabEntry written : fstab) {

@@ -24,7 +24,6 @@ import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.WorkDirectory;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -49,8 +48,6 @@ import org.slf4j.LoggerFactory;
 public final class RawDiskMounter {
     private static final Logger log = LoggerFactory.getLogger(RawDiskMounter.class);
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final GuestPath FSTAB = GuestPath.of("/etc/fstab");
-    private static final int MAX_FSTAB_BYTES = 1 << 20;
 
     private final ProcessRunner runner;
     private final FilesystemProbe probe;
@@ -79,14 +76,13 @@ public final class RawDiskMounter {
      */
     public OpenGuest mount(Path disk, PartitionSelector selector) {
         List<Candidate> candidates = candidates(disk, selector);
-        Candidate chosen = candidates.size() == 1 ? candidates.get(0) : onlyOsRoot(disk, candidates);
+        Candidate chosen = OsRootChoice.choose(candidates, candidate -> holdsOsRoot(disk, candidate));
         try (Cleanup cleanup = new Cleanup()) {
             Path root = mountRegion(disk, chosen, false, cleanup);
             ResolvingGuestFs guest = new ResolvingGuestFs(new MountedDirectory(root));
             if (selector instanceof PartitionSelector.FindRoot) {
-                if (candidates.size() == 1 && !OsRootCheck.isOsRoot(guest)) {
-                    throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "the only filesystem on the image (" + chosen
-                            + ") holds no operating system root (/etc, /bin and /etc/fstab or /etc/hosts)");
+                if (candidates.size() == 1) {
+                    OsRootChoice.requireOsRoot(guest, chosen);
                 }
                 mountFstabFilesystems(disk, chosen, guest, root, cleanup);
             }
@@ -109,26 +105,18 @@ public final class RawDiskMounter {
             return List.of(typed(disk, DiskRegion.wholeDisk(size)));
         }
         List<Candidate> candidates = new ArrayList<>();
-        List<String> others = new ArrayList<>();
+        List<OsRootChoice.Found> others = new ArrayList<>();
         for (PartitionTable.Partition partition : table.partitions()) {
             Optional<String> type = probe.typeName(disk, partition.region());
             Optional<FilesystemType> allowed = type.flatMap(FilesystemType::fromTypeName);
             if (allowed.isPresent()) {
                 candidates.add(new Candidate(partition.region(), allowed.get()));
             } else {
-                others.add(partition.region() + ": " + type.orElse("no filesystem"));
+                others.add(new OsRootChoice.Found(partition.region().toString(), type));
             }
         }
         if (candidates.isEmpty()) {
-            for (PartitionTable.Partition partition : table.partitions()) {
-                Optional<String> guest = probe.typeName(disk, partition.region()).flatMap(UnsupportedGuests::byFilesystem);
-                if (guest.isPresent()) {
-                    throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest.get(), partition.region().toString())
-                            + " (found " + String.join(", ", others) + ")");
-                }
-            }
-            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "no partition holds a filesystem this handler mounts ("
-                    + FilesystemType.allNames() + "); found " + (others.isEmpty() ? "no partitions" : String.join(", ", others)));
+            throw OsRootChoice.noCandidates(others);
         }
         return candidates;
     }
@@ -143,25 +131,11 @@ public final class RawDiskMounter {
                 ErrorCode.UNSUPPORTED_FILESYSTEM, region + " holds " + type + "; this handler mounts only " + FilesystemType.allNames())));
     }
 
-    /** Of several candidate filesystems, the one that holds an OS root, found by mounting each read-only. */
-    private Candidate onlyOsRoot(Path disk, List<Candidate> candidates) {
-        List<Candidate> roots = new ArrayList<>();
-        for (Candidate candidate : candidates) {
-            try (Cleanup cleanup = new Cleanup()) {
-                if (OsRootCheck.isOsRoot(MountedDirectory.guestAt(mountRegion(disk, candidate, true, cleanup)))) {
-                    roots.add(candidate);
-                }
-            }
+    /** Whether {@code candidate} holds an OS root, looked at mounted read-only. */
+    private boolean holdsOsRoot(Path disk, Candidate candidate) {
+        try (Cleanup cleanup = new Cleanup()) {
+            return OsRootCheck.isOsRoot(MountedDirectory.guestAt(mountRegion(disk, candidate, true, cleanup)));
         }
-        if (roots.isEmpty()) {
-            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "none of the image's filesystems ("
-                    + candidates.stream().map(Candidate::toString).collect(Collectors.joining(", ")) + ") holds an operating system root");
-        }
-        if (roots.size() > 1) {
-            throw new InjectException(ErrorCode.AMBIGUOUS_ROOT, "several filesystems hold an operating system root ("
-                    + roots.stream().map(Candidate::toString).collect(Collectors.joining(", ")) + "); name the partition to use");
-        }
-        return roots.get(0);
     }
 
     /**
@@ -170,8 +144,8 @@ public final class RawDiskMounter {
      * libguestfs does.
      */
     private void mountFstabFilesystems(Path disk, Candidate root, ResolvingGuestFs guest, Path rootDirectory, Cleanup cleanup) {
-        List<FstabEntry> fstab = fstabOf(guest);
-        if (fstab.stream().allMatch(entry -> entry.mountPoint().equals("/"))) {
+        List<FstabEntry> fstab = FstabMounts.fstabOf(guest);
+        if (!FstabMounts.mountsMoreThanRoot(fstab)) {
             return;
         }
         List<FstabMounts.ProbedPartition> partitions = PartitionTableReader.read(disk, size(disk)).partitions().stream()
@@ -191,16 +165,6 @@ public final class RawDiskMounter {
             } catch (InjectException e) {
                 log.warn("{} is not mounted on {}: {}", planned.region(), planned.mountPoint(), e.getMessage());
             }
-        }
-    }
-
-    private static List<FstabEntry> fstabOf(ResolvingGuestFs guest) {
-        try {
-            return guest.read(FSTAB, MAX_FSTAB_BYTES).map(content -> FstabEntry.parse(new String(content, StandardCharsets.UTF_8)))
-                    .orElse(List.of());
-        } catch (InjectException e) {
-            log.warn("the guest's {} is not read, so only its root filesystem is mounted: {}", FSTAB, e.getMessage());
-            return List.of();
         }
     }
 

@@ -3,12 +3,15 @@ package io.imginject.worker.host;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.failure.InjectException;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -18,6 +21,7 @@ import java.util.Set;
 public final class LoopDevices {
     private static final String DELETED = " \\(deleted\\)";
     private static final Duration DETACH_WAIT = Duration.ofSeconds(10);
+    private static final Path SYS_BLOCK = Path.of("/sys/block");
 
     private final ProcessRunner runner;
 
@@ -59,23 +63,37 @@ public final class LoopDevices {
     }
 
     /**
-     * The loop devices on the region of {@code file} at {@code offset} of {@code size} bytes, found by what losetup
-     * lists as their backing file, which it may since have marked deleted.
+     * The loop devices on the region of {@code file} at {@code offset} of {@code size} bytes, found by what the kernel
+     * shows as their backing file, which it may since have marked deleted. Read from sysfs, where losetup reads its
+     * listing too, so that releasing a device costs no process.
      */
     public List<String> attachedTo(Path file, long offset, long size) {
         Set<String> names = new HashSet<>(List.of(file.toString(), KernelPaths.asKernelShows(file).toString()));
-        CommandResult listing = runner.run("losetup", "--list", "--noheadings", "--raw", "--output", "NAME,OFFSET,SIZELIMIT,BACK-FILE");
         List<String> devices = new ArrayList<>();
-        for (String line : listing.stdout().lines().toList()) {
-            String[] fields = line.split(" ", 4);
-            if (fields.length == 4 && fields[1].equals(Long.toString(offset)) && fields[2].equals(Long.toString(size))) {
-                String backingFile = KernelPaths.unescape(fields[3]).replaceFirst(DELETED + "$", "");
-                if (names.contains(backingFile)) {
-                    devices.add(fields[0]);
+        try (DirectoryStream<Path> blocks = Files.newDirectoryStream(SYS_BLOCK, "loop*")) {
+            for (Path block : blocks) {
+                Path loop = block.resolve("loop");
+                Optional<String> backingFile = attribute(loop.resolve("backing_file"));
+                if (backingFile.isPresent() && names.contains(backingFile.get().replaceFirst(DELETED + "$", ""))
+                        && attribute(loop.resolve("offset")).equals(Optional.of(Long.toString(offset)))
+                        && attribute(loop.resolve("sizelimit")).equals(Optional.of(Long.toString(size)))) {
+                    devices.add("/dev/" + block.getFileName());
                 }
             }
+        } catch (IOException e) {
+            throw new InjectException(ErrorCode.CLEANUP_FAILED, "could not list the loop devices in " + SYS_BLOCK + ": " + e, e);
         }
         return devices;
+    }
+
+    /** A sysfs attribute without its closing newline; empty when the device is not attached (or went meanwhile). */
+    private static Optional<String> attribute(Path file) throws IOException {
+        try {
+            String value = Files.readString(file);
+            return Optional.of(value.endsWith("\n") ? value.substring(0, value.length() - 1) : value);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -93,7 +111,7 @@ public final class LoopDevices {
                 throw new InjectException(ErrorCode.CLEANUP_FAILED, device + " still holds its backing file "
                         + DETACH_WAIT.toSeconds() + " s after it was detached");
             }
-            Thread.sleep(10);
+            Thread.sleep(1);
         }
     }
 }

@@ -87,10 +87,16 @@ public final class JobRunner {
                 if (deadline.passed()) {
                     return timedOut(job, deadline, List.of(), started);
                 }
+                long recoveryStarted = System.nanoTime();
                 recovery.recoverDeadWorkers();
+                long inspectionStarted = System.nanoTime();
                 try (DiskImage image = inspector.inspect(file, request.image().format())) {
+                    long chainStarted = System.nanoTime();
                     outcome = chain.run(image, request.image().partition(), request.handlers(), deadline::passed,
                             guest -> items.run(request.inject(), guest));
+                    log.debug("steps: image opened and locked {} ms, recovery {} ms, inspection {} ms, chain {} ms",
+                            (recoveryStarted - started) / 1_000_000, (inspectionStarted - recoveryStarted) / 1_000_000,
+                            (chainStarted - inspectionStarted) / 1_000_000, (System.nanoTime() - chainStarted) / 1_000_000);
                 }
             }
             checkNotInterrupted();

@@ -99,7 +99,7 @@ public final class WorkerFixture implements AutoCloseable {
                 .commandTimeout(Duration.ofSeconds(60))
                 .shutdownGrace(Duration.ofSeconds(30))
                 .retry(new RetrySettings(3, Duration.ofMillis(100), 2.0, Duration.ofSeconds(1), Duration.ofMinutes(5)))
-                .guestfs(new GuestfsSettings(true, 512, 2, Duration.ofMinutes(3)))).build();
+                .guestfs(new GuestfsSettings(GuestfsSettings.TcgMode.ALWAYS, 512, 2, Duration.ofMinutes(3)))).build();
         Connection connection = TestBroker.connect("test-client-" + host);
         Worker worker;
         try {

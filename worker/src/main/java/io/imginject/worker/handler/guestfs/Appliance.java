@@ -6,14 +6,13 @@ import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.disk.UnsupportedGuests;
 import io.imginject.worker.failure.InjectException;
+import io.imginject.worker.guest.ResolvingGuestFs;
 import io.imginject.worker.handler.nbd.ServedImage;
 import io.imginject.worker.host.JobHelpers;
 import io.imginject.worker.image.DiskImage;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +24,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One libguestfs appliance holding one image: launched on the raw disk qemu-nbd serves from the worker's own
  * descriptors of the image (so a file renamed over the image's path is never opened), the guest's
- * filesystems mounted inside it as nova's VFSGuestFS does, and always shut down. The image is only ever parsed
+ * filesystems mounted inside it, and always shut down. The image is only ever parsed
  * by the appliance's own kernel, never the host's. Its qemu belongs to the job that launched it ({@link JobHelpers}):
  * the launch watchdog and the job's deadline kill that qemu and no other.
  */
@@ -51,17 +50,14 @@ final class Appliance {
      * raw disk from the socket and never opens an image file itself. A launch that outlives the settings' timeout is
      * killed and reported as {@code HELPER_TIMEOUT}, which the chain retries.
      */
-    static Appliance launch(GuestfsSettings settings, DiskImage image, ServedImage served, ScheduledExecutorService watchdog) {
+    static Appliance launch(GuestfsSettings settings, ApplianceAcceleration acceleration, DiskImage image, ServedImage served,
+            ScheduledExecutorService watchdog) {
         GuestFS handle;
+        ApplianceOutput output;
         ApplianceProcess process = new ApplianceProcess();
         try {
-            handle = new GuestFS();
-            handle.set_backend("direct");
-            if (settings.forceTcg()) {
-                handle.set_backend_settings(new String[] {"force_tcg"});
-            }
-            handle.set_memsize(settings.memoryMib());
-            handle.set_smp(settings.vcpus());
+            handle = newHandle(settings, acceleration);
+            output = ApplianceOutput.collectFrom(handle);
             handle.add_drive_opts("", Map.of("protocol", "nbd", "server", new String[] {"unix:" + served.socket()}, "format", "raw",
                     "readonly", false));
             process.nameIn(handle);
@@ -88,21 +84,43 @@ final class Appliance {
                 throw new InjectException(ErrorCode.HELPER_TIMEOUT, "the libguestfs appliance did not start within "
                         + settings.launchTimeout().toSeconds() + " s and was killed", e);
             }
-            throw new InjectException(ErrorCode.TOOL_FAILED, "the libguestfs appliance did not start: " + e.getMessage(), e);
+            throw new InjectException(ErrorCode.TOOL_FAILED, "the libguestfs appliance did not start: " + launchFailure(output, e), e);
         } finally {
             kill.cancel(false);
         }
     }
 
-    /** Mounts the filesystem {@code partition} selects on {@code /}, and for -1 the guest's other mountpoints too. */
-    void mount(PartitionSelector partition) {
+    /** A handle for an appliance as {@code settings} and {@code acceleration} say, with no drive yet. */
+    static GuestFS newHandle(GuestfsSettings settings, ApplianceAcceleration acceleration) throws LibGuestFSException {
+        GuestFS handle = new GuestFS();
+        handle.set_backend("direct");
+        if (acceleration.tcg()) {
+            handle.set_backend_settings(new String[] {"force_tcg"});
+        }
+        handle.set_memsize(settings.memoryMib());
+        handle.set_smp(settings.vcpus());
+        return handle;
+    }
+
+    /** What qemu or the appliance said when the launch failed, else the first line of libguestfs's message. */
+    static String launchFailure(ApplianceOutput output, LibGuestFSException e) {
+        return output.usefulLine().orElseGet(() -> ApplianceOutput.firstLine(e));
+    }
+
+    /**
+     * Mounts the filesystem {@code partition} selects on {@code /}, and for -1 the guest's other mountpoints too
+     * ({@link ApplianceRoot}).
+     *
+     * @param guest the appliance's {@code /} seen by the guest path rules
+     */
+    void mount(PartitionSelector partition, ResolvingGuestFs guest) {
         try {
             if (partition instanceof PartitionSelector.WholeDisk) {
                 mountRoot(handle.list_devices()[0], "whole disk");
             } else if (partition instanceof PartitionSelector.Numbered numbered) {
                 mountRoot(partitionDevice(numbered.number()), "partition " + numbered.number());
             } else {
-                mountInspected();
+                new ApplianceRoot(handle, guest).mount();
             }
         } catch (LibGuestFSException e) {
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "libguestfs could not read " + image + ": " + e.getMessage(), e);
@@ -139,41 +157,6 @@ final class Appliance {
         } catch (LibGuestFSException e) {
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the filesystem on " + description + " could not be mounted: " + e.getMessage(), e);
         }
-    }
-
-    /** OS inspection: exactly one root, then its mountpoints in path order, so / comes before /boot. */
-    private void mountInspected() throws LibGuestFSException {
-        String[] roots = handle.inspect_os();
-        if (roots.length == 0) {
-            for (Map.Entry<String, String> filesystem : handle.list_filesystems().entrySet()) {
-                Optional<String> guest = UnsupportedGuests.byFilesystem(filesystem.getValue());
-                if (guest.isPresent()) {
-                    throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest.get(), filesystem.getKey()));
-                }
-            }
-            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "libguestfs inspection found no operating system root on the image");
-        }
-        for (String root : roots) {
-            Optional<String> os = UnsupportedGuests.byOsType(handle.inspect_get_type(root));
-            if (os.isPresent()) {
-                throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(
-                        os.get() + " (" + handle.inspect_get_product_name(root) + ")", root));
-            }
-        }
-        if (roots.length > 1) {
-            throw new InjectException(ErrorCode.AMBIGUOUS_ROOT, "several filesystems hold an operating system root ("
-                    + String.join(", ", roots) + "); name the partition to use");
-        }
-        Map<String, String> mountpoints = new TreeMap<>(handle.inspect_get_mountpoints(roots[0]));
-        mountRoot(mountpoints.getOrDefault("/", roots[0]), "the root filesystem " + roots[0]);
-        mountpoints.remove("/");
-        mountpoints.forEach((mountpoint, device) -> {
-            try {
-                handle.mount_options("", device, mountpoint);
-            } catch (LibGuestFSException e) {
-                log.info("could not mount {} on {} in the appliance; going on without it: {}", device, mountpoint, e.getMessage());
-            }
-        });
     }
 
     /**

@@ -38,34 +38,32 @@ public final class GuestfsSupport {
 
     /**
      * Launches an appliance on a scratch disk, as a job would, and shuts it down: the only full proof that guestfs
-     * works here (a broken KVM, for one, shows only then). Takes as long as a launch.
+     * works here. Takes as long as a launch.
      *
      * @return what went wrong, or empty when the appliance came up
      */
-    public static Optional<String> launchProblem(GuestfsSettings settings) {
+    public static Optional<String> launchProblem(GuestfsSettings settings, ApplianceAcceleration acceleration) {
         Optional<String> problem = problem();
         if (problem.isPresent()) {
             return problem;
         }
         try {
-            GuestFS handle = new GuestFS();
+            GuestFS handle = Appliance.newHandle(settings, acceleration);
             try {
-                handle.set_backend("direct");
-                if (settings.forceTcg()) {
-                    handle.set_backend_settings(new String[] {"force_tcg"});
-                }
-                handle.set_memsize(settings.memoryMib());
-                handle.set_smp(settings.vcpus());
+                ApplianceOutput output = ApplianceOutput.collectFrom(handle);
                 handle.add_drive_scratch(64L << 20);
-                handle.launch();
+                try {
+                    handle.launch();
+                } catch (LibGuestFSException e) {
+                    return Optional.of("the appliance did not start: " + Appliance.launchFailure(output, e));
+                }
                 handle.shutdown();
             } finally {
                 handle.close();
             }
             return Optional.empty();
         } catch (LibGuestFSException e) {
-            return Optional.of("the appliance did not start: " + e.getMessage()
-                    + (settings.forceTcg() ? "" : " (where KVM is unusable, try --guestfs-force-tcg true)"));
+            return Optional.of("libguestfs failed: " + ApplianceOutput.firstLine(e));
         }
     }
 

@@ -51,13 +51,13 @@ class ApplianceWatchdogTest {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor();
         try {
-            GuestfsSettings settings = new GuestfsSettings(true, 512, 1, Duration.ofSeconds(2));
+            GuestfsSettings settings = new GuestfsSettings(GuestfsSettings.TcgMode.ALWAYS, 512, 1, Duration.ofSeconds(2));
 
             try (ResourceJournal journal = ResourceJournal.open(Files.createDirectory(directory.resolve("journal")));
                     DiskImage disk = DiskImage.of(HeldImageFile.open(image.path(), true), ImageFormat.RAW);
                     ServedImage served = ServedImage.serve(disk, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, directory, Duration.ofSeconds(10),
                             new HostResources(journal, new ReleaseTools(new ProcessRunner(Duration.ofMinutes(1)), directory)))) {
-                assertThatThrownBy(() -> Appliance.launch(settings, disk, served, watchdog))
+                assertThatThrownBy(() -> Appliance.launch(settings, new ApplianceAcceleration(true, "TCG for the test"), disk, served, watchdog))
                         .isInstanceOfSatisfying(InjectException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.HELPER_TIMEOUT));
             }
 
