@@ -2,7 +2,9 @@ package io.imginject.worker.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,8 +24,9 @@ public final class TestCluster implements AutoCloseable {
         this.extra = extra;
     }
 
-    /** Starts two extra nodes in {@code directory} and joins them to the machine's node. */
+    /** Starts two extra nodes in {@code directory} (opened to the rabbitmq user) and joins them to the machine's node. */
     public static TestCluster start(Path directory) throws Exception {
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
         List<ExtraRabbitNode> nodes = new ArrayList<>();
         TestCluster cluster = new TestCluster(nodes);
         try {
