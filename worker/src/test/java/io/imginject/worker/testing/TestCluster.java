@@ -2,6 +2,7 @@ package io.imginject.worker.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imginject.worker.host.CommandFailedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -66,16 +67,33 @@ public final class TestCluster implements AutoCloseable {
     public void close() {
         List<ExtraRabbitNode> reversed = new ArrayList<>(extra);
         Collections.reverse(reversed);
+        RuntimeException failure = null;
         for (ExtraRabbitNode node : reversed) {
-            if (!node.running()) {
-                node.start();
+            try {
+                if (!node.running()) {
+                    node.start();
+                }
+                shrink(node);
+                node.ctl("stop_app");
+                node.ctl("reset");
+                node.ctl("stop");
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure;
             }
-            Commands.run("rabbitmq-queues", "-q", "shrink", node.name());
-            node.ctl("stop_app");
-            node.ctl("reset");
-            node.ctl("stop");
         }
         String status = Commands.run("rabbitmqctl", "-q", "cluster_status", "--formatter", "json");
         assertThat(status).as("the machine's node is alone again").contains("\"disk_nodes\":[\"" + MACHINE_NODE + "\"]");
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Takes the node out of every quorum queue; a queue it cannot leave (its only member) is left to the reset. */
+    private static void shrink(ExtraRabbitNode node) {
+        try {
+            Commands.run("rabbitmq-queues", "-q", "shrink", node.name());
+        } catch (CommandFailedException e) {
+            System.err.println("rabbitmq-queues shrink " + node.name() + " left some queues: " + e.getMessage());
+        }
     }
 }
