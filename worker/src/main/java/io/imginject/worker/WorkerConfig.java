@@ -5,6 +5,7 @@ import io.imginject.protocol.BrokerTls;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.protocol.Wire;
+import io.imginject.worker.broker.QuorumQueues;
 import io.imginject.worker.chain.RetrySettings;
 import io.imginject.worker.deadletter.DeadLetterKey;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
@@ -44,8 +45,7 @@ public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quor
         Path runDir, Path deadLetterKeyFile, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, Duration jobTimeout, RetrySettings retry, NbdSettings nbd,
         GuestfsSettings guestfs, RequestLimits limits, boolean nativeDoor, Optional<OsloSettings> oslo) {
 
-    /** Quorum queues on three nodes: they survive the loss of one node; a broker of fewer nodes replicates on all. */
-    public static final int DEFAULT_QUORUM_GROUP_SIZE = 3;
+    public static final int DEFAULT_QUORUM_GROUP_SIZE = QuorumQueues.DEFAULT_GROUP_SIZE;
 
     public WorkerConfig {
         imageRoots = List.copyOf(imageRoots);

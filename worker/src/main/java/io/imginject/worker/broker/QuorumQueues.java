@@ -13,6 +13,9 @@ import java.util.concurrent.TimeoutException;
  * differ, and so a worker of this version and one of an older version can share a queue either made.
  */
 public final class QuorumQueues {
+    /** Three nodes: a queue survives the loss of one; a broker of fewer nodes replicates on all. */
+    public static final int DEFAULT_GROUP_SIZE = 3;
+
     private static final String GROUP_SIZE = "x-quorum-initial-group-size";
 
     private final int groupSize;
