@@ -1,6 +1,7 @@
 package io.imginject.worker.broker;
 
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -8,9 +9,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Declares durable quorum queues replicated on {@code groupSize} nodes ({@code x-quorum-initial-group-size}; a
- * broker with fewer nodes replicates on all). The size counts only when the queue is made: a queue that exists
- * already is declared with the arguments it was made with, since the broker refuses a declaration whose arguments
- * differ, and so a worker of this version and one of an older version can share a queue either made.
+ * broker with fewer nodes replicates on all). The size counts only when the queue is made: the broker refuses a
+ * declaration whose arguments differ from the queue's, so a queue an older version made without the size is
+ * declared without it, and workers of both versions share it.
  */
 public final class QuorumQueues {
     /** Three nodes: a queue survives the loss of one; a broker of fewer nodes replicates on all. */
@@ -24,30 +25,33 @@ public final class QuorumQueues {
         this.groupSize = groupSize;
     }
 
-    /** Declares {@code queue} with {@code arguments} (the queue type among them), adding the group size if it is new. */
+    /** Declares {@code queue} with {@code arguments} (the queue type among them) and the group size, unless the queue was made without one. */
     public void declare(Channel channel, String queue, Map<String, Object> arguments) throws IOException {
         Map<String, Object> declared = new HashMap<>(arguments);
         declared.put("x-queue-type", "quorum");
-        if (!exists(channel, queue)) {
-            declared.put(GROUP_SIZE, groupSize);
-        }
-        channel.queueDeclare(queue, true, false, false, declared);
+        Map<String, Object> sized = new HashMap<>(declared);
+        sized.put(GROUP_SIZE, groupSize);
+        channel.queueDeclare(queue, true, false, false, madeWithoutSize(channel, queue, sized) ? declared : sized);
     }
 
-    /** A passive declaration on a channel of its own, which the broker closes when the queue is missing. */
-    private static boolean exists(Channel channel, String queue) throws IOException {
+    /**
+     * Declares the sized queue on a channel of its own, which the broker closes when it refuses: whether the queue
+     * exists with no group size. Any other refusal (a queue made with another size, say) fails with the broker's reason.
+     */
+    private static boolean madeWithoutSize(Channel channel, String queue, Map<String, Object> sized) throws IOException {
         Channel probe = channel.getConnection().createChannel();
         try {
-            probe.queueDeclarePassive(queue);
+            probe.queueDeclare(queue, true, false, false, sized);
             probe.close();
-            return true;
-        } catch (IOException e) {
-            if (probe.isOpen()) {
-                throw e;
-            }
             return false;
+        } catch (IOException e) {
+            if (e.getCause() instanceof ShutdownSignalException refusal && refusal.getMessage().contains("'" + GROUP_SIZE + "'")
+                    && refusal.getMessage().contains("but current is none")) {
+                return true;
+            }
+            throw e;
         } catch (TimeoutException e) {
-            throw new IOException("closing the channel that checked for queue " + queue + " timed out", e);
+            throw new IOException("closing the channel that declared queue " + queue + " timed out", e);
         }
     }
 }
