@@ -26,10 +26,6 @@ public final class BrokerConnector {
         this.tls = tls;
     }
 
-    public BrokerAddresses addresses() {
-        return addresses;
-    }
-
     /**
      * A factory with the user, virtual host, URI options and TLS of the broker; its host and port are the first
      * node's, but {@link #connect(ConnectionFactory, String)} tries every node. Tune it further before connecting.

@@ -22,12 +22,10 @@ public final class ExtraRabbitNode {
     private static final ProcessRunner RUNNER = new ProcessRunner(Duration.ofMinutes(2));
 
     private final String name;
-    private final Path directory;
     private final Map<String, String> environment;
 
-    private ExtraRabbitNode(String name, Path directory, Map<String, String> environment) {
+    private ExtraRabbitNode(String name, Map<String, String> environment) {
         this.name = name;
-        this.directory = directory;
         this.environment = environment;
     }
 
@@ -46,7 +44,7 @@ public final class ExtraRabbitNode {
         Path data = Files.createDirectories(directory.resolve("mnesia"));
         Path logs = Files.createDirectories(directory.resolve("log"));
         Commands.run("chown", "rabbitmq:rabbitmq", data.toString(), logs.toString());
-        return new ExtraRabbitNode(name + "@localhost", directory, Map.of(
+        return new ExtraRabbitNode(name + "@localhost", Map.of(
                 "HOME", "/var/lib/rabbitmq",
                 "RABBITMQ_NODENAME", name + "@localhost",
                 "RABBITMQ_NODE_PORT", Integer.toString(amqpPort),
@@ -95,10 +93,6 @@ public final class ExtraRabbitNode {
         } catch (CommandFailedException e) {
             return false;
         }
-    }
-
-    public Path directory() {
-        return directory;
     }
 
     private String run(List<String> command) {
