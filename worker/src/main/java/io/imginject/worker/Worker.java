@@ -2,8 +2,11 @@ package io.imginject.worker;
 
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import io.imginject.protocol.BrokerConnectException;
+import io.imginject.protocol.BrokerConnector;
 import io.imginject.protocol.HandlerName;
 import io.imginject.worker.broker.ConfirmedPublisher;
+import io.imginject.worker.broker.QuorumQueues;
 import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.deadletter.DeadLetterKey;
 import io.imginject.worker.deadletter.DeadLetterPublisher;
@@ -30,7 +33,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,20 +96,20 @@ public final class Worker implements AutoCloseable {
      */
     public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate) throws IOException, TimeoutException {
         DeadLetterKey deadLetterKey = DeadLetterKey.load(config.deadLetterKeyFile());
-        ConnectionFactory factory = connectionFactory(config);
+        BrokerConnector broker = new BrokerConnector(config.broker(), config.brokerTls());
+        ConnectionFactory factory = connectionFactory(broker);
         Connection consuming;
         try {
-            consuming = factory.newConnection("imginject-worker-" + config.host() + "-consume");
-        } catch (IOException e) {
-            throw new IOException("cannot connect to the broker at " + config.amqpUri().toString().replaceAll("//([^:/@]*):[^@]*@", "//$1:***@")
-                    + ": " + e.getMessage() + " (the worker exits; run it under a supervisor that restarts it)", e);
+            consuming = broker.connect(factory, "imginject-worker-" + config.host() + "-consume");
+        } catch (BrokerConnectException e) {
+            throw new IOException(e.getMessage() + " (the worker exits; run it under a supervisor that restarts it)", e);
         }
         Connection publishing = null;
         ResourceJournal journal = null;
         ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), threads("job"));
         ScheduledExecutorService scheduler = scheduler();
         try {
-            publishing = factory.newConnection("imginject-worker-" + config.host() + "-publish");
+            publishing = broker.connect(factory, "imginject-worker-" + config.host() + "-publish");
             ProcessRunner processes = new ProcessRunner(config.commandTimeout());
             privateDirectory(CrashRecovery.journals(config.runDir()));
             CrashRecovery recovery = new CrashRecovery(processes, config.runDir());
@@ -126,9 +128,10 @@ public final class Worker implements AutoCloseable {
             Deliveries deliveries = new Deliveries(keptReplies, deadLetters, replays, scheduler);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
-                doors.add(NativeDoors.requests(deliveries, consuming.createChannel(), config.host(), config.concurrency(), jobs, runner,
-                        publisher, config.limits(), Clock.systemUTC()));
-                doors.add(NativeDoors.unanswered(deliveries, consuming.createChannel(), config.host(), publisher));
+                QuorumQueues quorumQueues = new QuorumQueues(config.quorumGroupSize());
+                doors.add(NativeDoors.requests(deliveries, consuming.createChannel(), config.host(), quorumQueues, config.concurrency(), jobs,
+                        runner, publisher, config.limits(), Clock.systemUTC()));
+                doors.add(NativeDoors.unanswered(deliveries, consuming.createChannel(), config.host(), quorumQueues, publisher));
             }
             if (config.oslo().isPresent()) {
                 doors.add(OsloDoors.rpcServer(deliveries, consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner,
@@ -168,13 +171,8 @@ public final class Worker implements AutoCloseable {
                 new ItemRunner(Clock.systemUTC()), recovery, config.jobTimeout(), scheduler);
     }
 
-    private static ConnectionFactory connectionFactory(WorkerConfig config) {
-        ConnectionFactory factory = new ConnectionFactory();
-        try {
-            factory.setUri(config.amqpUri());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("bad AMQP URI: " + e.getMessage(), e);
-        }
+    private static ConnectionFactory connectionFactory(BrokerConnector broker) {
+        ConnectionFactory factory = broker.factory();
         factory.setAutomaticRecoveryEnabled(true);
         factory.setTopologyRecoveryEnabled(true);
         factory.setRequestedHeartbeat(30);

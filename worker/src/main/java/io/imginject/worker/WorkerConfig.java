@@ -1,14 +1,16 @@
 package io.imginject.worker;
 
+import io.imginject.protocol.BrokerAddresses;
+import io.imginject.protocol.BrokerTls;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.protocol.Wire;
+import io.imginject.worker.broker.QuorumQueues;
 import io.imginject.worker.chain.RetrySettings;
 import io.imginject.worker.deadletter.DeadLetterKey;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.nbd.NbdSettings;
 import io.imginject.worker.oslo.OsloSettings;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +19,10 @@ import java.util.Optional;
 /**
  * Everything a worker needs to run. Build one with {@link #builder}, which starts from the defaults.
  *
- * @param amqpUri the broker, e.g. {@code amqp://guest:guest@127.0.0.1:5672/%2f}
+ * @param broker the broker's nodes, e.g. {@code amqp://guest:guest@127.0.0.1:5672/%2f}, in order of preference
+ * @param brokerTls how an {@code amqps} connection verifies the broker and proves the worker's identity
+ * @param quorumGroupSize how many nodes a quorum queue the worker declares is replicated on (the broker takes all its
+ *     nodes when it has fewer)
  * @param host the host name this worker serves (its queue is {@code imginject.<host>})
  * @param imageRoots the only directories images are taken from
  * @param handlers the enabled handlers, in the default order
@@ -36,13 +41,18 @@ import java.util.Optional;
  * @param nativeDoor whether the worker takes native v1 requests
  * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
  */
-public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers, int concurrency,
+public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quorumGroupSize, String host, List<Path> imageRoots, List<HandlerName> handlers, int concurrency,
         Path runDir, Path deadLetterKeyFile, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, Duration jobTimeout, RetrySettings retry, NbdSettings nbd,
         GuestfsSettings guestfs, RequestLimits limits, boolean nativeDoor, Optional<OsloSettings> oslo) {
+
+    public static final int DEFAULT_QUORUM_GROUP_SIZE = QuorumQueues.DEFAULT_GROUP_SIZE;
 
     public WorkerConfig {
         imageRoots = List.copyOf(imageRoots);
         handlers = List.copyOf(handlers);
+        if (quorumGroupSize < 1) {
+            throw new IllegalArgumentException("quorum-group-size must be at least 1, got " + quorumGroupSize);
+        }
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
         }
@@ -64,13 +74,15 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
     }
 
     /** A builder holding the defaults for everything but the broker, the host, the images and the handlers. */
-    public static Builder builder(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers) {
-        return new Builder(amqpUri, host, imageRoots, handlers);
+    public static Builder builder(BrokerAddresses broker, String host, List<Path> imageRoots, List<HandlerName> handlers) {
+        return new Builder(broker, host, imageRoots, handlers);
     }
 
     /** Builds a {@link WorkerConfig}; each setting starts at its default. */
     public static final class Builder {
-        private final URI amqpUri;
+        private final BrokerAddresses broker;
+        private BrokerTls brokerTls = BrokerTls.DEFAULT;
+        private int quorumGroupSize = DEFAULT_QUORUM_GROUP_SIZE;
         private final String host;
         private final List<Path> imageRoots;
         private final List<HandlerName> handlers;
@@ -88,11 +100,21 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         private boolean nativeDoor = true;
         private OsloSettings oslo;
 
-        private Builder(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers) {
-            this.amqpUri = amqpUri;
+        private Builder(BrokerAddresses broker, String host, List<Path> imageRoots, List<HandlerName> handlers) {
+            this.broker = broker;
             this.host = host;
             this.imageRoots = imageRoots;
             this.handlers = handlers;
+        }
+
+        public Builder brokerTls(BrokerTls value) {
+            brokerTls = value;
+            return this;
+        }
+
+        public Builder quorumGroupSize(int value) {
+            quorumGroupSize = value;
+            return this;
         }
 
         public Builder concurrency(int value) {
@@ -162,7 +184,7 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         }
 
         public WorkerConfig build() {
-            return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, deadLetterKeyFile, lockWait, commandTimeout,
+            return new WorkerConfig(broker, brokerTls, quorumGroupSize, host, imageRoots, handlers, concurrency, runDir, deadLetterKeyFile, lockWait, commandTimeout,
                     shutdownGrace, jobTimeout, retry, nbd, guestfs, limits, nativeDoor, Optional.ofNullable(oslo));
         }
     }

@@ -1,5 +1,7 @@
 package io.imginject.worker.cli;
 
+import io.imginject.protocol.BrokerAddresses;
+import io.imginject.protocol.BrokerTls;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.Worker;
@@ -9,7 +11,6 @@ import io.imginject.worker.deadletter.DeadLetterKey;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.nbd.NbdSettings;
 import io.imginject.worker.oslo.OsloSettings;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -34,8 +35,27 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Properties file with settings (default " + SettingSources.DEFAULT_FILE + " if present).")
     Path config;
 
-    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + DEFAULT_AMQP_URI_IN_HELP + ").")
+    @Option(names = "--amqp-uri", paramLabel = "URI", description = "Broker URI (default " + DEFAULT_AMQP_URI_IN_HELP + "); "
+            + "a cluster's nodes as several URIs separated by commas, tried in order.")
     String amqpUri;
+
+    @Option(names = "--amqp-tls-ca-file", paramLabel = "FILE", description = "PEM CA certificates an amqps broker's certificate is verified against"
+            + " (default the JVM's trusted CAs).")
+    Path amqpTlsCaFile;
+
+    @Option(names = "--amqp-tls-cert-file", paramLabel = "FILE", description = "PEM client certificate (chain) for amqps, with --amqp-tls-key-file.")
+    Path amqpTlsCertFile;
+
+    @Option(names = "--amqp-tls-key-file", paramLabel = "FILE", description = "The client certificate's private key: PEM, PKCS#8, unencrypted.")
+    Path amqpTlsKeyFile;
+
+    @Option(names = "--amqp-tls-verify-hostname", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "Require the broker's certificate to name the host in the URI (default true).")
+    Boolean amqpTlsVerifyHostname;
+
+    @Option(names = "--quorum-group-size", paramLabel = "N", description = "Nodes each new quorum queue is replicated on (default "
+            + WorkerConfig.DEFAULT_QUORUM_GROUP_SIZE + "; all nodes of a smaller broker).")
+    Integer quorumGroupSize;
 
     @Option(names = "--host", description = "Host name whose requests to take: queue imginject.<host> (default this machine's name).")
     String host;
@@ -176,10 +196,17 @@ final class WorkerCommand implements Callable<Integer> {
                 .orElseThrow(() -> new IllegalArgumentException("no image root: give --image-root DIR, IMGINJECT_IMAGE_ROOT or image-root in the config file"));
         String workerHost = settings.get("host", host, HostName.local());
         WorkerConfig.Builder builder = WorkerConfig.builder(
-                        URI.create(settings.get("amqp-uri", amqpUri, DEFAULT_AMQP_URI)),
+                        BrokerAddresses.parse(settings.get("amqp-uri", amqpUri, DEFAULT_AMQP_URI)),
                         workerHost,
                         Arrays.stream(roots.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Path::of).toList(),
                         handlerList(settings.get("handlers", handlers, DEFAULT_HANDLERS)))
+                .brokerTls(new BrokerTls(
+                        settings.get("amqp-tls-ca-file", amqpTlsCaFile).map(Path::of),
+                        settings.get("amqp-tls-cert-file", amqpTlsCertFile).map(Path::of),
+                        settings.get("amqp-tls-key-file", amqpTlsKeyFile).map(Path::of),
+                        Boolean.parseBoolean(settings.get("amqp-tls-verify-hostname", amqpTlsVerifyHostname, "true"))))
+                .quorumGroupSize(Integer.parseInt(settings.get("quorum-group-size", quorumGroupSize,
+                        Integer.toString(WorkerConfig.DEFAULT_QUORUM_GROUP_SIZE))))
                 .concurrency(Integer.parseInt(settings.get("concurrency", concurrency, "2")))
                 .runDir(Path.of(settings.get("run-dir", runDir, "/run/imginject")))
                 .deadLetterKeyFile(Path.of(settings.get("dead-letter-key-file", deadLetterKeyFile, DeadLetterKey.DEFAULT_FILE)))

@@ -6,6 +6,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import io.imginject.protocol.Wire;
 import io.imginject.worker.broker.ConfirmedPublisher;
+import io.imginject.worker.broker.QuorumQueues;
 import io.imginject.worker.deadletter.BrokenSealException;
 import io.imginject.worker.deadletter.DeadLetterHeaders;
 import io.imginject.worker.deadletter.DeadLetterKey;
@@ -122,7 +123,7 @@ public final class DeadLetterQueue {
         int scanned = 0;
         Map<Outcome, Integer> counts = new EnumMap<>(Outcome.class);
         try (Channel channel = connection.createChannel(); ConfirmedPublisher publisher = new ConfirmedPublisher(connection, CONFIRM_TIMEOUT)) {
-            channel.queueDeclare(Wire.PARKING_LOT_QUEUE, true, false, false, Map.of("x-queue-type", "quorum"));
+            new QuorumQueues(QuorumQueues.DEFAULT_GROUP_SIZE).declare(channel, Wire.PARKING_LOT_QUEUE, Map.of());
             long waiting = waiting(channel);
             for (long i = 0; i < waiting && matched(counts) < limit; i++) {
                 GetResponse response = channel.basicGet(Wire.DEAD_LETTER_QUEUE, false);

@@ -4,6 +4,7 @@ import com.rabbitmq.client.Channel;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.protocol.Wire;
 import io.imginject.worker.broker.ConfirmedPublisher;
+import io.imginject.worker.broker.QuorumQueues;
 import io.imginject.worker.job.JobRunner;
 import io.imginject.worker.pipeline.Deliveries;
 import io.imginject.worker.pipeline.FrontDoor;
@@ -19,15 +20,16 @@ public final class NativeDoors {
     }
 
     /** The host's queue, with a prefetch of the worker's concurrency; each request runs as a job on {@code jobs}. */
-    public static FrontDoor requests(Deliveries deliveries, Channel channel, String host, int concurrency, Executor jobs, JobRunner runner,
-            ConfirmedPublisher publisher, RequestLimits limits, Clock clock) {
-        return deliveries.door(channel, Wire.queue(host), new HostQueue(host, Wire.queue(host)), concurrency, jobs,
+    public static FrontDoor requests(Deliveries deliveries, Channel channel, String host, QuorumQueues quorumQueues, int concurrency,
+            Executor jobs, JobRunner runner, ConfirmedPublisher publisher, RequestLimits limits, Clock clock) {
+        return deliveries.door(channel, Wire.queue(host), new HostQueue(host, Wire.queue(host), quorumQueues), concurrency, jobs,
                 new NativeProtocol(host, runner, new NativeReplies(publisher, host), limits, clock));
     }
 
     /** The host's queue of requests the broker dead-lettered unanswered, answered on the consumer's own thread. */
-    public static FrontDoor unanswered(Deliveries deliveries, Channel channel, String host, ConfirmedPublisher publisher) {
-        return deliveries.door(channel, Wire.unansweredQueue(host), new HostQueue(host, Wire.unansweredQueue(host)), UNANSWERED_PREFETCH,
+    public static FrontDoor unanswered(Deliveries deliveries, Channel channel, String host, QuorumQueues quorumQueues,
+            ConfirmedPublisher publisher) {
+        return deliveries.door(channel, Wire.unansweredQueue(host), new HostQueue(host, Wire.unansweredQueue(host), quorumQueues), UNANSWERED_PREFETCH,
                 Runnable::run, new UnansweredProtocol(host, new NativeReplies(publisher, host)));
     }
 }

@@ -3,6 +3,7 @@ package io.imginject.worker.v1;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import io.imginject.protocol.Wire;
+import io.imginject.worker.broker.QuorumQueues;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -22,20 +23,20 @@ public final class Topology {
     private Topology() {
     }
 
-    public static void declare(Channel channel, String host) throws IOException {
+    /** Declares the host's objects; new quorum queues are replicated as {@code quorumQueues} says. */
+    public static void declare(Channel channel, String host, QuorumQueues quorumQueues) throws IOException {
         channel.exchangeDeclare(Wire.EXCHANGE, BuiltinExchangeType.TOPIC, true);
         channel.exchangeDeclare(Wire.DEAD_LETTER_EXCHANGE, BuiltinExchangeType.TOPIC, true);
-        channel.queueDeclare(Wire.DEAD_LETTER_QUEUE, true, false, false, Map.of("x-queue-type", "quorum"));
+        quorumQueues.declare(channel, Wire.DEAD_LETTER_QUEUE, Map.of());
         channel.queueBind(Wire.DEAD_LETTER_QUEUE, Wire.DEAD_LETTER_EXCHANGE, "#");
-        channel.queueDeclare(Wire.unansweredQueue(host), true, false, false, deadLettering(Wire.DEAD_LETTER_EXCHANGE, Map.of()));
-        channel.queueDeclare(Wire.queue(host), true, false, false, deadLettering("", Map.of("x-dead-letter-routing-key", Wire.unansweredQueue(host))));
+        quorumQueues.declare(channel, Wire.unansweredQueue(host), deadLettering(Wire.DEAD_LETTER_EXCHANGE, Map.of()));
+        quorumQueues.declare(channel, Wire.queue(host), deadLettering("", Map.of("x-dead-letter-routing-key", Wire.unansweredQueue(host))));
         channel.queueBind(Wire.queue(host), Wire.EXCHANGE, Wire.routingKey(host));
     }
 
     /** A quorum queue's arguments for dead-lettering at least once to {@code exchange} after the delivery limit. */
     private static Map<String, Object> deadLettering(String exchange, Map<String, Object> more) {
         Map<String, Object> arguments = new HashMap<>(more);
-        arguments.put("x-queue-type", "quorum");
         arguments.put("x-dead-letter-exchange", exchange);
         arguments.put("x-dead-letter-strategy", "at-least-once");
         arguments.put("x-overflow", "reject-publish");

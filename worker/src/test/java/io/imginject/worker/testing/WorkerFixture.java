@@ -1,5 +1,6 @@
 package io.imginject.worker.testing;
 
+import io.imginject.protocol.BrokerAddresses;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -92,7 +93,7 @@ public final class WorkerFixture implements AutoCloseable {
     public static WorkerFixture start(String host, Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig.Builder> adjust,
             UnaryOperator<ImageHandler> decorate) throws Exception {
         Path images = Files.createDirectories(directory.resolve("images"));
-        WorkerConfig config = adjust.apply(WorkerConfig.builder(TestBroker.uri(), host, List.of(images), handlers)
+        WorkerConfig config = adjust.apply(WorkerConfig.builder(BrokerAddresses.parse(TestBroker.uri().toString()), host, List.of(images), handlers)
                 .runDir(directory.resolve("run"))
                 .deadLetterKeyFile(TestDeadLetterKey.file())
                 .lockWait(Duration.ofSeconds(60))

@@ -1,5 +1,7 @@
 package io.imginject.worker.v1;
 
+import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.broker.QuorumQueues;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.rabbitmq.client.AMQP;
@@ -50,7 +52,7 @@ class UnansweredRequestsTest {
     void declareTheHostWithoutAWorker() throws Exception {
         connection = TestBroker.connect("unanswered-test");
         channel = connection.createChannel();
-        Topology.declare(channel, host);
+        Topology.declare(channel, host, new QuorumQueues(WorkerConfig.DEFAULT_QUORUM_GROUP_SIZE));
         replies = channel.queueDeclare().getQueue();
         deadLetters = channel.queueDeclare().getQueue();
         channel.queueBind(deadLetters, Wire.DEAD_LETTER_EXCHANGE, Wire.routingKey(host));
