@@ -20,6 +20,9 @@ import java.util.Optional;
  * @param amqpUri the broker, e.g. {@code amqp://guest:guest@127.0.0.1:5672/%2f}
  * @param host the host name this worker serves (its queue is {@code imginject.<host>})
  * @param imageRoots the only directories images are taken from
+ * @param trustedImageRoots the directories whose images the host kernel may mount; every other image's filesystem
+ *     is read by fuse2fs or the guestfs appliance
+ * @param fuseUser the unprivileged host user fuse2fs runs as
  * @param handlers the enabled handlers, in the default order
  * @param concurrency jobs run at once, and the prefetch
  * @param runDir private working directory for mounts and locks; shared by the workers of one host
@@ -36,12 +39,17 @@ import java.util.Optional;
  * @param nativeDoor whether the worker takes native v1 requests
  * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
  */
-public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List<HandlerName> handlers, int concurrency,
+public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List<Path> trustedImageRoots, String fuseUser,
+        List<HandlerName> handlers, int concurrency,
         Path runDir, Path deadLetterKeyFile, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, Duration jobTimeout, RetrySettings retry, NbdSettings nbd,
         GuestfsSettings guestfs, RequestLimits limits, boolean nativeDoor, Optional<OsloSettings> oslo) {
 
+    /** The user deploy/setup-host makes for fuse2fs. */
+    public static final String DEFAULT_FUSE_USER = "imginject-fuse";
+
     public WorkerConfig {
         imageRoots = List.copyOf(imageRoots);
+        trustedImageRoots = List.copyOf(trustedImageRoots);
         handlers = List.copyOf(handlers);
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
@@ -74,6 +82,8 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         private final String host;
         private final List<Path> imageRoots;
         private final List<HandlerName> handlers;
+        private List<Path> trustedImageRoots = List.of();
+        private String fuseUser = DEFAULT_FUSE_USER;
         private int concurrency = 2;
         private Path runDir = Path.of("/run/imginject");
         private Path deadLetterKeyFile = Path.of(DeadLetterKey.DEFAULT_FILE);
@@ -93,6 +103,17 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
             this.host = host;
             this.imageRoots = imageRoots;
             this.handlers = handlers;
+        }
+
+        /** The image roots whose images the host kernel may mount; none by default. */
+        public Builder trustedImageRoots(List<Path> value) {
+            trustedImageRoots = value;
+            return this;
+        }
+
+        public Builder fuseUser(String value) {
+            fuseUser = value;
+            return this;
         }
 
         public Builder concurrency(int value) {
@@ -162,7 +183,7 @@ public record WorkerConfig(URI amqpUri, String host, List<Path> imageRoots, List
         }
 
         public WorkerConfig build() {
-            return new WorkerConfig(amqpUri, host, imageRoots, handlers, concurrency, runDir, deadLetterKeyFile, lockWait, commandTimeout,
+            return new WorkerConfig(amqpUri, host, imageRoots, trustedImageRoots, fuseUser, handlers, concurrency, runDir, deadLetterKeyFile, lockWait, commandTimeout,
                     shutdownGrace, jobTimeout, retry, nbd, guestfs, limits, nativeDoor, Optional.ofNullable(oslo));
         }
     }

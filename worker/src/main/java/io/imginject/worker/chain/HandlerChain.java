@@ -96,7 +96,8 @@ public final class HandlerChain {
             } catch (InjectException e) {
                 cleanupFailure = Optional.of(e);
             }
-            attempts.add(new Attempt(name.wireName(), opened.get().number(), Outcome.OK, null, null, millisSince(opened.get().started())));
+            attempts.add(new Attempt(name.wireName(), opened.get().number(), Outcome.OK, null, null, millisSince(opened.get().started()),
+                    guest.filesystem()));
             return new ChainOutcome<>(Optional.of(name), attempts, Optional.of(result), cleanupFailure);
         }
         return new ChainOutcome<>(Optional.empty(), attempts, Optional.empty(), Optional.of(noHandler(attempts)));

@@ -3,6 +3,8 @@ package io.imginject.worker.handler;
 import io.imginject.protocol.HandlerName;
 import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.disk.FilesystemProbe;
+import io.imginject.worker.handler.fuse.Fuse2fs;
+import io.imginject.worker.handler.fuse.Fuse2fsSupport;
 import io.imginject.worker.handler.guestfs.GuestfsHandler;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.loop.LoopHandler;
@@ -12,6 +14,7 @@ import io.imginject.worker.host.HostResources;
 import io.imginject.worker.host.LoopDevices;
 import io.imginject.worker.host.Mounts;
 import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.image.ImageTrust;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -23,16 +26,20 @@ public final class Handlers {
 
     /**
      * @param workBase a directory only root can enter, for mount points, sockets, FUSE exports and downloads
+     * @param fuseBase a root-owned directory fuse2fs's user may pass through but not list, for its mount points
      * @param resources where the handlers take host resources
      */
-    public static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase, HostResources resources) {
+    public static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase, Path fuseBase,
+            HostResources resources) {
+        Fuse2fsSupport support = Fuse2fsSupport.check(config.fuseUser(), fuseBase, runner);
+        DriverChoice drivers = new DriverChoice(new ImageTrust(config.trustedImageRoots()), support);
         RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), workBase,
-                resources);
+                resources, support.user().map(user -> new Fuse2fs(user, fuseBase, config.commandTimeout(), resources)));
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
         for (HandlerName name : config.handlers()) {
             handlers.put(name, switch (name) {
-                case LOOP -> new LoopHandler(mounter, LoopSupport.problem());
-                case NBD -> NbdHandler.create(config.nbd(), mounter, workBase, resources);
+                case LOOP -> new LoopHandler(mounter, drivers, LoopSupport.problem());
+                case NBD -> NbdHandler.create(config.nbd(), mounter, drivers, workBase, resources);
                 case GUESTFS -> new GuestfsHandler(config.guestfs(), workBase, resources, GuestfsSupport.problem());
             });
         }

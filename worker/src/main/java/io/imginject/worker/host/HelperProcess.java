@@ -160,6 +160,19 @@ public final class HelperProcess implements JobHelpers.Helper {
         return process.exitValue();
     }
 
+    /**
+     * Waits for the helper to exit once what it serves is released, and requires a clean exit, unless the job's
+     * deadline ended it: then its death is expected.
+     *
+     * @throws IllegalStateException quoting its standard error, if it exited with a failure
+     */
+    public void awaitCleanExit(Duration timeout) throws InterruptedException {
+        int status = awaitExit(timeout);
+        if (status != 0 && !endedByDeadline) {
+            throw new IllegalStateException(name + " exited with status " + status + ": " + stderr());
+        }
+    }
+
     private void kill() {
         process.destroyForcibly();
         process.onExit().join();

@@ -1,5 +1,6 @@
 package io.imginject.worker.handler.guestfs;
 
+import io.imginject.protocol.FilesystemDriver;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.guest.ResolvingGuestFs;
@@ -62,7 +63,8 @@ public final class GuestfsHandler implements ImageHandler {
             Appliance appliance = Appliance.launch(settings, image, served, WATCHDOG);
             cleanup.push("shut down the appliance for " + image, appliance::shutdown);
             appliance.mount(partition);
-            return new ReleasingGuest(new ResolvingGuestFs(new ApplianceNodes(appliance.handle(), workBase)), cleanup.handOver());
+            return new ReleasingGuest(new ResolvingGuestFs(new ApplianceNodes(appliance.handle(), workBase)), FilesystemDriver.APPLIANCE,
+                    cleanup.handOver());
         }
     }
 }
