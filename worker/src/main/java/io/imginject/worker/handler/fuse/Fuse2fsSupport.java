@@ -52,9 +52,15 @@ public record Fuse2fsSupport(Optional<UnprivilegedUser> user, Optional<String> p
         return new Fuse2fsSupport(user, Optional.empty());
     }
 
-    /** The first directory on the way to {@code directory}, itself included, that others may not pass through. */
+    /**
+     * The first directory on the way to {@code directory}, itself included, that others may not pass through; those
+     * not made yet are left out (the worker makes them passable).
+     */
     private static Optional<Path> firstClosedDirectory(Path directory) {
         for (Path step = directory.toAbsolutePath(); step != null; step = step.getParent()) {
+            if (!Files.exists(step)) {
+                continue;
+            }
             try {
                 if (!Files.getPosixFilePermissions(step).contains(PosixFilePermission.OTHERS_EXECUTE)) {
                     return Optional.of(step);
