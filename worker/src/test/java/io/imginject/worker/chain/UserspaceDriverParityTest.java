@@ -3,17 +3,12 @@ package io.imginject.worker.chain;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imginject.protocol.Attempt;
-import io.imginject.protocol.FileInjection;
 import io.imginject.protocol.FilesystemDriver;
 import io.imginject.protocol.HandlerName;
-import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
-import io.imginject.protocol.InjectionRequest;
-import io.imginject.protocol.Injections;
 import io.imginject.protocol.Outcome;
 import io.imginject.worker.testing.Fsck;
 import io.imginject.worker.testing.GuestTree;
-import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.SharedWorker;
@@ -25,11 +20,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link HandlerParityTest}'s ext4 cases, on a worker that trusts no image root: loop and nbd read every filesystem
@@ -75,26 +70,13 @@ class UserspaceDriverParityTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = HandlerName.class, names = {"LOOP", "NBD"})
     void fuse2fs_writes_below_a_mountpoint_into_the_filesystem_the_guest_mounts_there(HandlerName handler) throws Exception {
-        GuestTree tree = GuestTree.linuxRoot()
-                .file("/etc/fstab", "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL + " /boot ext4 defaults 0 2\n", 0644, 0, 0)
-                .dir("/boot", 0755, 0, 0);
-        TestImages.Built image = TestImages.build(worker().images(), handler + "-fstab.img", Layout.GPT, Fs.EXT4, tree);
+        TestImages.Built image = HandlerParityTest.imageWithItsOwnBoot(worker(), handler);
 
-        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none()
-                .withFiles(List.of(FileInjection.of("/boot/grub/custom.cfg", Requests.utf8("set timeout=1\n")))))
-                .withHandlers(List.of(handler)));
+        InjectionReply reply = worker().call(HandlerParityTest.bootFileRequest(image).withHandlers(List.of(handler)));
 
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
         assertReadByFuse2fs(reply, handler);
-        TestImages.Built boot = TestImages.gptBootFilesystem(image);
-        try (ImageReader bootFilesystem = ImageReader.open(boot)) {
-            assertThat(bootFilesystem.read("/grub/custom.cfg")).isEqualTo("set timeout=1\n");
-        }
-        try (ImageReader root = ImageReader.open(image)) {
-            assertThat(root.exists("/boot/grub")).as("nothing written under the mountpoint on the root filesystem").isFalse();
-        }
-        Fsck.assertClean(image);
-        Fsck.assertClean(boot);
+        HandlerParityTest.assertTheFileLandedInBoot(image);
     }
 
     static void assertReadByFuse2fs(InjectionReply reply, HandlerName handler) {

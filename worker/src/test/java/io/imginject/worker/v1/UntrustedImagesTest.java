@@ -8,6 +8,7 @@ import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.FilesystemDriver;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Outcome;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.WorkerConfig;
@@ -97,13 +98,9 @@ class UntrustedImagesTest {
         TestImages.Built raw = TestImages.build(worker.images(), "tenant-" + format + ".img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
         TestImages.Built image = format.equals("qcow2") ? TestImages.toQcow2(raw) : raw;
 
-        InjectionReply reply;
-        List<String> mounts;
-        try (MountWatch watch = MountWatch.under(directory)) {
-            reply = worker.call(Requests.everything(image.path()));
-            watch.close();
-            mounts = watch.mounts();
-        }
+        Watched job = callWatchingMounts(Requests.everything(image.path()));
+        InjectionReply reply = job.reply();
+        List<String> mounts = job.mounts();
 
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
         assertThat(reply.handler()).isEqualTo(format.equals("raw") ? "loop" : "nbd");
@@ -157,13 +154,9 @@ class UntrustedImagesTest {
         HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
         TestImages.Built image = TestImages.build(worker.images(), "tenant-xfs.img", Layout.WHOLE_DISK, Fs.XFS, GuestTree.linuxRoot());
 
-        InjectionReply reply;
-        List<String> mounts;
-        try (MountWatch watch = MountWatch.under(directory)) {
-            reply = worker.call(Requests.net(image.path()));
-            watch.close();
-            mounts = watch.mounts();
-        }
+        Watched job = callWatchingMounts(Requests.net(image.path()));
+        InjectionReply reply = job.reply();
+        List<String> mounts = job.mounts();
 
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
         assertThat(reply.handler()).isEqualTo("guestfs");
@@ -180,13 +173,9 @@ class UntrustedImagesTest {
     void a_request_naming_loop_for_an_untrusted_xfs_image_gets_no_kernel_mount() throws Exception {
         TestImages.Built image = TestImages.build(worker.images(), "tenant-xfs-loop.img", Layout.GPT, Fs.XFS, GuestTree.linuxRoot());
 
-        InjectionReply reply;
-        List<String> mounts;
-        try (MountWatch watch = MountWatch.under(directory)) {
-            reply = worker.call(Requests.net(image.path()).withHandlers(List.of(HandlerName.LOOP)));
-            watch.close();
-            mounts = watch.mounts();
-        }
+        Watched job = callWatchingMounts(Requests.net(image.path()).withHandlers(List.of(HandlerName.LOOP)));
+        InjectionReply reply = job.reply();
+        List<String> mounts = job.mounts();
 
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.ERROR);
         assertThat(reply.error().code()).isEqualTo(ErrorCode.KERNEL_MOUNT_REFUSED);
@@ -198,19 +187,27 @@ class UntrustedImagesTest {
     void an_image_under_a_trusted_root_is_mounted_by_the_kernel_as_before() throws Exception {
         TestImages.Built image = TestImages.build(trusted, "operator.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
-        InjectionReply reply;
-        List<String> mounts;
-        try (MountWatch watch = MountWatch.under(directory)) {
-            reply = worker.call(Requests.everything(image.path()));
-            watch.close();
-            mounts = watch.mounts();
-        }
+        Watched job = callWatchingMounts(Requests.everything(image.path()));
+        InjectionReply reply = job.reply();
+        List<String> mounts = job.mounts();
 
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
         assertThat(reply.handler()).isEqualTo("loop");
         assertThat(last(reply).filesystem()).isEqualTo(FilesystemDriver.KERNEL);
         assertThat(mounts).anyMatch(line -> type(line).equals("ext4"));
         Fsck.assertClean(image);
+    }
+
+    /** A job's reply, and every mount below the test directory while it ran. */
+    private record Watched(InjectionReply reply, List<String> mounts) {
+    }
+
+    private static Watched callWatchingMounts(InjectionRequest request) throws Exception {
+        try (MountWatch watch = MountWatch.under(directory)) {
+            InjectionReply reply = worker.call(request);
+            watch.close();
+            return new Watched(reply, watch.mounts());
+        }
     }
 
     private static Attempt last(InjectionReply reply) {
