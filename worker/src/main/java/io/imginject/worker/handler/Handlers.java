@@ -18,9 +18,13 @@ import io.imginject.worker.image.ImageTrust;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Builds the handlers a worker's config enables. */
 public final class Handlers {
+    private static final Logger log = LoggerFactory.getLogger(Handlers.class);
+
     private Handlers() {
     }
 
@@ -32,6 +36,7 @@ public final class Handlers {
     public static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase, Path fuseBase,
             HostResources resources) {
         Fuse2fsSupport support = Fuse2fsSupport.check(config.fuseUser(), fuseBase, runner);
+        support.problem().ifPresent(problem -> log.warn("loop and nbd open only images under a trusted image root: {}", problem));
         DriverChoice drivers = new DriverChoice(new ImageTrust(config.trustedImageRoots()), support);
         RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), workBase,
                 resources, support.user().map(user -> new Fuse2fs(user, fuseBase, config.commandTimeout(), resources)));
