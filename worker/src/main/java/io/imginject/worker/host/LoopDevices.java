@@ -27,13 +27,11 @@ public final class LoopDevices {
 
     /**
      * The name the kernel will show as the backing file of a loop device on {@code file}, which crash recovery looks
-     * for: the file a {@code /proc/<pid>/fd/N} link (as the handlers pass) points to, without the " (deleted)" the
-     * kernel adds once the file was renamed over or removed (as {@link #attachedTo} reads it), or the real path.
+     * for: the file a {@code /proc/<pid>/fd/N} link (as the handlers pass) points to, or the real path.
      */
     public static Path backingName(Path file) {
         try {
-            return Files.isSymbolicLink(file) ? Path.of(Files.readSymbolicLink(file).toString().replaceFirst(" \\(deleted\\)$", ""))
-                    : file.toRealPath();
+            return Files.isSymbolicLink(file) ? Files.readSymbolicLink(file) : file.toRealPath();
         } catch (IOException e) {
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not tell what " + file + " names: " + e, e);
         }
