@@ -38,6 +38,8 @@ public enum ErrorCode {
     UNSUPPORTED_GUEST(false, "the image holds an operating system this worker does not inject into (Windows on NTFS or ReFS,"
             + " macOS, a BSD, ZFS); the message names what was found"),
     UNSUPPORTED_FILESYSTEM(false, "the filesystem type is not on the allow-list (ext2, ext3, ext4, xfs, btrfs)"),
+    KERNEL_MOUNT_REFUSED(false, "the image is not under a trusted image root and its filesystem has no userspace driver here, so"
+            + " this handler may not open it (the host kernel would parse it); guestfs can"),
     HANDLER_UNAVAILABLE(false, "this handler cannot take this image on this host (see the attempt's message)"),
     NO_HANDLER(false, "no handler could open the image; the reply's attempts say why for each"),
     DEVICE_BUSY(true, "no free device, or the device was busy; trying again later may succeed"),

@@ -28,4 +28,13 @@ class ProtocolDocumentationTest {
             assertThat(readme).contains("`" + item.wireName() + "`");
         }
     }
+
+    @Test
+    void documents_every_filesystem_driver_an_attempt_names() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        assertThat(readme).contains("`filesystem`");
+        for (FilesystemDriver driver : FilesystemDriver.values()) {
+            assertThat(readme).as(driver.wireName()).contains("`" + driver.wireName() + "`");
+        }
+    }
 }

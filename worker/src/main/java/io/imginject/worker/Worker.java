@@ -111,6 +111,7 @@ public final class Worker implements AutoCloseable {
         try {
             publishing = broker.connect(factory, "imginject-worker-" + config.host() + "-publish");
             ProcessRunner processes = new ProcessRunner(config.commandTimeout());
+            passableDirectory(config.runDir());
             privateDirectory(CrashRecovery.journals(config.runDir()));
             CrashRecovery recovery = new CrashRecovery(processes, config.runDir());
             List<HeldResource> recovered = recovery.recoverDeadWorkers();
@@ -162,9 +163,10 @@ public final class Worker implements AutoCloseable {
             ResourceJournal journal, CrashRecovery recovery, ScheduledExecutorService scheduler) throws IOException {
         Path workBase = privateDirectory(config.runDir().resolve("work"));
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
+        Path fuseBase = passableDirectory(config.runDir().resolve("fuse"));
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
         HostResources resources = new HostResources(journal, new ReleaseTools(processes, config.runDir()));
-        EnabledHandlers.enabled(config, processes, workBase, resources).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
+        EnabledHandlers.enabled(config, processes, workBase, fuseBase, resources).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
         ImageLocator locator = new ImageLocator(config.imageRoots());
         return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
                 new ImageJobLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),
@@ -196,6 +198,16 @@ public final class Worker implements AutoCloseable {
             thread.setDaemon(name.equals("scheduler"));
             return thread;
         };
+    }
+
+    /**
+     * A directory others may pass through but not list (0711), as the run directory itself is: fuse2fs's user
+     * reaches its own mount point, named at random, below it, and nothing else.
+     */
+    private static Path passableDirectory(Path directory) throws IOException {
+        Files.createDirectories(directory);
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
+        return directory;
     }
 
     private static Path privateDirectory(Path directory) throws IOException {

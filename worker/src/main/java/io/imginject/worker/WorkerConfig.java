@@ -25,6 +25,9 @@ import java.util.Optional;
  *     nodes when it has fewer)
  * @param host the host name this worker serves (its queue is {@code imginject.<host>})
  * @param imageRoots the only directories images are taken from
+ * @param trustedImageRoots the directories whose images the host kernel may mount; every other image's filesystem
+ *     is read by fuse2fs or the guestfs appliance
+ * @param fuseUser the unprivileged host user fuse2fs runs as
  * @param handlers the enabled handlers, in the default order
  * @param concurrency jobs run at once, and the prefetch
  * @param runDir private working directory for mounts and locks; shared by the workers of one host
@@ -41,14 +44,19 @@ import java.util.Optional;
  * @param nativeDoor whether the worker takes native v1 requests
  * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
  */
-public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quorumGroupSize, String host, List<Path> imageRoots, List<HandlerName> handlers, int concurrency,
+public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quorumGroupSize, String host, List<Path> imageRoots,
+        List<Path> trustedImageRoots, String fuseUser, List<HandlerName> handlers, int concurrency,
         Path runDir, Path deadLetterKeyFile, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, Duration jobTimeout, RetrySettings retry, NbdSettings nbd,
         GuestfsSettings guestfs, RequestLimits limits, boolean nativeDoor, Optional<OsloSettings> oslo) {
 
     public static final int DEFAULT_QUORUM_GROUP_SIZE = QuorumQueues.DEFAULT_GROUP_SIZE;
 
+    /** The user deploy/setup-host makes for fuse2fs. */
+    public static final String DEFAULT_FUSE_USER = "imginject-fuse";
+
     public WorkerConfig {
         imageRoots = List.copyOf(imageRoots);
+        trustedImageRoots = List.copyOf(trustedImageRoots);
         handlers = List.copyOf(handlers);
         if (quorumGroupSize < 1) {
             throw new IllegalArgumentException("quorum-group-size must be at least 1, got " + quorumGroupSize);
@@ -86,6 +94,8 @@ public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quor
         private final String host;
         private final List<Path> imageRoots;
         private final List<HandlerName> handlers;
+        private List<Path> trustedImageRoots = List.of();
+        private String fuseUser = DEFAULT_FUSE_USER;
         private int concurrency = 2;
         private Path runDir = Path.of("/run/imginject");
         private Path deadLetterKeyFile = Path.of(DeadLetterKey.DEFAULT_FILE);
@@ -114,6 +124,17 @@ public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quor
 
         public Builder quorumGroupSize(int value) {
             quorumGroupSize = value;
+            return this;
+        }
+
+        /** The image roots whose images the host kernel may mount; none by default. */
+        public Builder trustedImageRoots(List<Path> value) {
+            trustedImageRoots = value;
+            return this;
+        }
+
+        public Builder fuseUser(String value) {
+            fuseUser = value;
             return this;
         }
 
@@ -184,7 +205,8 @@ public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quor
         }
 
         public WorkerConfig build() {
-            return new WorkerConfig(broker, brokerTls, quorumGroupSize, host, imageRoots, handlers, concurrency, runDir, deadLetterKeyFile, lockWait, commandTimeout,
+            return new WorkerConfig(broker, brokerTls, quorumGroupSize, host, imageRoots, trustedImageRoots, fuseUser, handlers, concurrency, runDir,
+                    deadLetterKeyFile, lockWait, commandTimeout,
                     shutdownGrace, jobTimeout, retry, nbd, guestfs, limits, nativeDoor, Optional.ofNullable(oslo));
         }
     }

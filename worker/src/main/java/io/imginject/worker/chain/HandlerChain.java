@@ -100,7 +100,8 @@ public final class HandlerChain {
             }
             log.debug("{}: open {} ms, items {} ms, close {} ms", name, (workStarted - opened.get().started()) / 1_000_000,
                     (closeStarted - workStarted) / 1_000_000, millisSince(closeStarted));
-            attempts.add(new Attempt(name.wireName(), opened.get().number(), Outcome.OK, null, null, millisSince(opened.get().started())));
+            attempts.add(new Attempt(name.wireName(), opened.get().number(), Outcome.OK, null, null, millisSince(opened.get().started()),
+                    guest.filesystem()));
             return new ChainOutcome<>(Optional.of(name), attempts, Optional.of(result), cleanupFailure);
         }
         return new ChainOutcome<>(Optional.empty(), attempts, Optional.empty(), Optional.of(noHandler(attempts)));

@@ -2,17 +2,21 @@ package io.imginject.worker.cli;
 
 import com.rabbitmq.client.Connection;
 import io.imginject.worker.handler.guestfs.ApplianceAcceleration;
+import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.handler.fuse.Fuse2fsSupport;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.loop.LoopSupport;
 import io.imginject.worker.handler.nbd.NbdSettings;
 import io.imginject.worker.handler.nbd.NbdSupport;
+import io.imginject.worker.host.ProcessRunner;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +48,18 @@ final class DoctorCommand implements Callable<Integer> {
             description = "Whether appliances run without KVM, as the worker's setting (default auto: when KVM cannot run a test guest).")
     String guestfsForceTcg;
 
+    @Option(names = "--trusted-image-root", paramLabel = "DIR", split = ",",
+            description = "The worker's trusted image roots, if not those of the environment or config file (see worker --help).")
+    List<Path> trustedImageRoots;
+
+    @Option(names = "--fuse-user", paramLabel = "USER", description = "The worker's fuse2fs user (default " + WorkerConfig.DEFAULT_FUSE_USER + ").")
+    String fuseUser;
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "The worker's run directory (default /run/imginject).")
+    Path runDir;
+
+    private static final List<String> HANDLERS = List.of("loop", "nbd", "guestfs");
+
     /** One check: its problem, or what works. */
     private record Check(Optional<String> problem, String detail) {
     }
@@ -51,14 +67,21 @@ final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         NbdSettings nbd = new NbdSettings(NbdSettings.Transport.valueOf(nbdTransport.toUpperCase(Locale.ROOT)), Duration.ofSeconds(10));
+        SettingSources settings = SettingSources.load(null, System.getenv());
+        List<Path> trusted = WorkerCommand.paths(settings.get("trusted-image-root", WorkerCommand.joined(trustedImageRoots), ""));
+        String user = settings.get("fuse-user", fuseUser, WorkerConfig.DEFAULT_FUSE_USER);
+        Path fuseBase = Path.of(settings.get("run-dir", runDir, "/run/imginject")).resolve("fuse");
+        Fuse2fsSupport fuse2fs = Fuse2fsSupport.check(user, fuseBase, new ProcessRunner(Duration.ofSeconds(10)));
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%-8s %s%n", "policy", TrustPolicyText.policy(trusted));
         Map<String, Check> checks = new LinkedHashMap<>();
-        checks.put("loop", new Check(LoopSupport.problem(), "raw images, mounted on the host"));
-        checks.put("nbd", new Check(NbdSupport.problem(nbd), NbdSupport.describe(nbd)));
+        checks.put("fuse2fs", new Check(fuse2fs.problem(), "reads ext2/3/4 of untrusted images as user " + user + ", without capabilities"));
+        checks.put("loop", new Check(LoopSupport.problem(), "raw images; " + TrustPolicyText.mounting(fuse2fs)));
+        checks.put("nbd", new Check(NbdSupport.problem(nbd), NbdSupport.describe(nbd) + "; " + TrustPolicyText.mounting(fuse2fs)));
         checks.put("guestfs", guestfsCheck());
         checks.put("broker", new Check(brokerProblem(), "connected"));
-        PrintWriter out = spec.commandLine().getOut();
         checks.forEach((name, check) -> out.printf("%-8s %s%n", name, check.problem().map(p -> "NO   " + p).orElse("ok   " + check.detail())));
-        boolean handlerWorks = checks.entrySet().stream().anyMatch(e -> !e.getKey().equals("broker") && e.getValue().problem().isEmpty());
+        boolean handlerWorks = checks.entrySet().stream().anyMatch(e -> HANDLERS.contains(e.getKey()) && e.getValue().problem().isEmpty());
         return handlerWorks && checks.get("broker").problem().isEmpty() ? 0 : 1;
     }
 

@@ -64,6 +64,15 @@ final class WorkerCommand implements Callable<Integer> {
             description = "Directory images may be taken from; repeat or separate with commas. Required.")
     List<Path> imageRoots;
 
+    @Option(names = "--trusted-image-root", paramLabel = "DIR", split = ",",
+            description = "Directory whose images the host kernel may mount (loop and nbd); repeat or separate with commas. "
+                    + "Every other image's filesystem is read by fuse2fs (ext2/3/4) or guestfs (default none).")
+    List<Path> trustedImageRoots;
+
+    @Option(names = "--fuse-user", paramLabel = "USER", description = "Unprivileged user fuse2fs runs as (default "
+            + WorkerConfig.DEFAULT_FUSE_USER + ", which deploy/setup-host makes).")
+    String fuseUser;
+
     @Option(names = "--handlers", paramLabel = "LIST", description = "Enabled handlers in the default order (default " + DEFAULT_HANDLERS + ").")
     String handlers;
 
@@ -192,13 +201,13 @@ final class WorkerCommand implements Callable<Integer> {
     }
 
     WorkerConfig config(SettingSources settings) {
-        String roots = settings.get("image-root", imageRoots == null ? null : String.join(",", imageRoots.stream().map(Path::toString).toList()))
+        String roots = settings.get("image-root", joined(imageRoots))
                 .orElseThrow(() -> new IllegalArgumentException("no image root: give --image-root DIR, IMGINJECT_IMAGE_ROOT or image-root in the config file"));
         String workerHost = settings.get("host", host, HostName.local());
         WorkerConfig.Builder builder = WorkerConfig.builder(
                         BrokerAddresses.parse(settings.get("amqp-uri", amqpUri, DEFAULT_AMQP_URI)),
                         workerHost,
-                        Arrays.stream(roots.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Path::of).toList(),
+                        paths(roots),
                         handlerList(settings.get("handlers", handlers, DEFAULT_HANDLERS)))
                 .brokerTls(new BrokerTls(
                         settings.get("amqp-tls-ca-file", amqpTlsCaFile).map(Path::of),
@@ -207,6 +216,8 @@ final class WorkerCommand implements Callable<Integer> {
                         Boolean.parseBoolean(settings.get("amqp-tls-verify-hostname", amqpTlsVerifyHostname, "true"))))
                 .quorumGroupSize(Integer.parseInt(settings.get("quorum-group-size", quorumGroupSize,
                         Integer.toString(WorkerConfig.DEFAULT_QUORUM_GROUP_SIZE))))
+                .trustedImageRoots(paths(settings.get("trusted-image-root", joined(trustedImageRoots), "")))
+                .fuseUser(settings.get("fuse-user", fuseUser, WorkerConfig.DEFAULT_FUSE_USER))
                 .concurrency(Integer.parseInt(settings.get("concurrency", concurrency, "2")))
                 .runDir(Path.of(settings.get("run-dir", runDir, "/run/imginject")))
                 .deadLetterKeyFile(Path.of(settings.get("dead-letter-key-file", deadLetterKeyFile, DeadLetterKey.DEFAULT_FILE)))
@@ -247,6 +258,16 @@ final class WorkerCommand implements Callable<Integer> {
                     Boolean.parseBoolean(settings.get("oslo-no-nova-compute", osloNoNovaCompute, "false"))));
         }
         return builder.build();
+    }
+
+    /** Directories given with a repeatable flag, as one comma-separated setting; null when the flag was not given. */
+    static String joined(List<Path> directories) {
+        return directories == null ? null : String.join(",", directories.stream().map(Path::toString).toList());
+    }
+
+    /** The directories of a comma-separated setting. */
+    static List<Path> paths(String setting) {
+        return Arrays.stream(setting.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Path::of).toList();
     }
 
     private static Duration seconds(String value) {

@@ -1,5 +1,6 @@
 package io.imginject.worker.handler;
 
+import io.imginject.protocol.FilesystemDriver;
 import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.guest.GuestFs;
 
@@ -7,6 +8,9 @@ import io.imginject.worker.guest.GuestFs;
 public interface OpenGuest extends AutoCloseable {
 
     GuestFs fs();
+
+    /** What reads the guest's filesystem: the host kernel, fuse2fs, or the guestfs appliance. */
+    FilesystemDriver filesystem();
 
     /**
      * Unmounts, detaches and stops whatever the handler started, in reverse order.

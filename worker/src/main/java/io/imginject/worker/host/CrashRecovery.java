@@ -9,9 +9,12 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -38,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class CrashRecovery {
     private static final Logger log = LoggerFactory.getLogger(CrashRecovery.class);
     private static final Duration STRAGGLER_WAIT = Duration.ofSeconds(30);
+    /** Others may pass through the run directory (fuse2fs's user, to its mount point): they must not take this lock. */
+    private static final FileAttribute<?> OWNER_ONLY = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     private final ReleaseTools tools;
     private final Path runDir;
@@ -60,7 +65,8 @@ public final class CrashRecovery {
      */
     public List<HeldResource> recoverDeadWorkers() {
         localLock.lock();
-        try (FileChannel hostLock = FileChannel.open(runDir.resolve("recovery.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try (FileChannel hostLock = FileChannel.open(runDir.resolve("recovery.lock"),
+                Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), OWNER_ONLY);
                 FileLock held = hostLock.lock()) {
             return recover(journals(runDir));
         } catch (IOException e) {

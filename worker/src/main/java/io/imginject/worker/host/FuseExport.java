@@ -3,7 +3,10 @@ package io.imginject.worker.host;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** A FUSE filesystem mounted on {@code path} by a helper (nbdfuse's export); unmounting it ends the helper. */
+/**
+ * A FUSE filesystem mounted on {@code path} by a helper (nbdfuse's export of a disk, fuse2fs's of a guest
+ * filesystem); unmounting it ends the helper.
+ */
 public record FuseExport(Path path) implements HeldResource {
 
     static FuseExport from(JournalFields fields) throws UnreadableJournalException {

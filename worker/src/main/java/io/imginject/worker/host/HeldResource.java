@@ -8,7 +8,8 @@ import java.io.IOException;
  * use. Releasing what is already gone does nothing, so a release may run again, and may run for what was only
  * half taken. A new kind is a record permitted here, and a constant of {@link Kind} that names it in the journal.
  */
-public sealed interface HeldResource permits WorkDirectory, LoopDevice, Mount, HelperProcesses, FuseExport, NbdConnection {
+public sealed interface HeldResource permits WorkDirectory, LoopDevice, Mount, HelperProcesses, FuseExport, NbdConnection,
+        DeviceGrant {
 
     /** The kinds of held resources, by the name the journal gives them. */
     enum Kind {
@@ -17,7 +18,8 @@ public sealed interface HeldResource permits WorkDirectory, LoopDevice, Mount, H
         MOUNT(Mount.class, Mount::from),
         HELPERS(HelperProcesses.class, HelperProcesses::from),
         FUSE(FuseExport.class, FuseExport::from),
-        NBD(NbdConnection.class, NbdConnection::from);
+        NBD(NbdConnection.class, NbdConnection::from),
+        DEVICE_GRANT(DeviceGrant.class, DeviceGrant::from);
 
         private final Class<? extends HeldResource> type;
         private final Reader reader;

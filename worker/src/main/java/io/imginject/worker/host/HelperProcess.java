@@ -16,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A long-running helper (qemu-nbd, nbdfuse) run as a child of the worker's JVM, never daemonized, so its exit is
- * seen at once and it is reaped by the JVM. It counts as ready when it has written its pid file. It belongs to the
+ * A long-running helper (qemu-nbd, nbdfuse, fuse2fs) run as a child of the worker's JVM, never daemonized, so its
+ * exit is seen at once and it is reaped by the JVM. It counts as ready when it has written its pid file, or when
+ * what it serves is there. It belongs to the
  * job that started it ({@link JobHelpers}), whose deadline may kill it.
  */
 public final class HelperProcess implements JobHelpers.Helper {
@@ -45,6 +46,22 @@ public final class HelperProcess implements JobHelpers.Helper {
      * @throws InjectException {@code HELPER_TIMEOUT} if it is not ready within {@code readyTimeout} (it is killed)
      */
     public static HelperProcess start(String name, List<String> argv, Path readyFile, Duration readyTimeout) {
+        return start(name, argv, () -> isReady(readyFile), readyTimeout);
+    }
+
+    /** What says that a helper is ready: checked every few milliseconds while it runs. */
+    @FunctionalInterface
+    public interface Readiness {
+        boolean reached();
+    }
+
+    /**
+     * Starts {@code argv} and waits until {@code readiness} is reached.
+     *
+     * @throws CommandFailedException if it exits first, quoting its standard error
+     * @throws InjectException {@code HELPER_TIMEOUT} if it is not ready within {@code readyTimeout} (it is killed)
+     */
+    public static HelperProcess start(String name, List<String> argv, Readiness readiness, Duration readyTimeout) {
         ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
@@ -56,20 +73,20 @@ public final class HelperProcess implements JobHelpers.Helper {
             throw new CommandFailedException(argv, -1, "", "could not be started (" + e.getMessage() + "); is it installed?");
         }
         JobHelpers.adopt(helper);
-        helper.awaitReady(argv, readyFile, readyTimeout);
+        helper.awaitReady(argv, readiness, readyTimeout);
         log.debug("{} ready (pid {})", name, helper.process.pid());
         return helper;
     }
 
     /**
-     * Waits for the ready file. An interrupt does not cut the wait short (a helper killed half-way up may leave a FUSE
+     * Waits until the helper is ready. An interrupt does not cut the wait short (a helper killed half-way up may leave a FUSE
      * mount behind); the wait ends by its own rules and the interrupt is set again for the caller.
      */
-    private void awaitReady(List<String> argv, Path readyFile, Duration timeout) {
+    private void awaitReady(List<String> argv, Readiness readiness, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean interrupted = false;
         try {
-            while (!isReady(readyFile)) {
+            while (!readiness.reached()) {
                 if (!process.isAlive()) {
                     process.onExit().join();
                     pause();
@@ -141,6 +158,19 @@ public final class HelperProcess implements JobHelpers.Helper {
             kill();
         }
         return process.exitValue();
+    }
+
+    /**
+     * Waits for the helper to exit once what it serves is released, and requires a clean exit, unless the job's
+     * deadline ended it: then its death is expected.
+     *
+     * @throws IllegalStateException quoting its standard error, if it exited with a failure
+     */
+    public void awaitCleanExit(Duration timeout) throws InterruptedException {
+        int status = awaitExit(timeout);
+        if (status != 0 && !endedByDeadline) {
+            throw new IllegalStateException(name + " exited with status " + status + ": " + stderr());
+        }
     }
 
     private void kill() {

@@ -26,11 +26,24 @@ public final class Mounts {
         runner.run("mount", "-t", type, "-o", String.join(",", options), device, directory.toString());
     }
 
+    /** Mounts what is mounted on {@code from} on {@code directory} as well; the new mount keeps {@code from}'s flags. */
+    public void bind(Path from, Path directory) {
+        runner.run("mount", "--bind", from.toString(), directory.toString());
+    }
+
+    /**
+     * Whether what is mounted on {@code directory} is the FUSE filesystem served from {@code source}: a mount that
+     * failed without a word leaves the plain directory, where writes would land on the host.
+     */
+    public static boolean isFuseMountOf(Path directory, String source) throws IOException {
+        return MountTable.read().isFuseMountOf(directory, source);
+    }
+
     public void unmount(Path directory) throws IOException, InterruptedException {
         unmount(directory, List.of("umount", directory.toString()));
     }
 
-    /** Unmounts a FUSE filesystem, such as nbdfuse's export. */
+    /** Unmounts a FUSE filesystem, such as nbdfuse's export or a fuse2fs mount. */
     public void unmountFuse(Path directory) throws IOException, InterruptedException {
         unmount(directory, List.of("fusermount3", "-u", directory.toString()));
     }

@@ -48,6 +48,11 @@ public final class DiskImage implements AutoCloseable {
         return layers.get(0).file();
     }
 
+    /** Every file of the chain: the image first, then its backing files. */
+    public List<HeldImageFile> files() {
+        return layers.stream().map(Layer::file).toList();
+    }
+
     /** The path to give a tool that reads the image file as it is (raw images: losetup, blkid). */
     public Path toolPath() {
         return file().toolPath();

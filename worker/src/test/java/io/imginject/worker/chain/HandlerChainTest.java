@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.imginject.protocol.Attempt;
 import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.FilesystemDriver;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageFormat;
 import io.imginject.protocol.Outcome;
@@ -237,6 +238,11 @@ class HandlerChainTest {
             @Override
             public GuestFs fs() {
                 return unused;
+            }
+
+            @Override
+            public FilesystemDriver filesystem() {
+                return FilesystemDriver.KERNEL;
             }
 
             @Override

@@ -101,16 +101,29 @@ class HandlerParityTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(HandlerName.class)
     void every_handler_writes_below_a_mountpoint_into_the_filesystem_the_guest_mounts_there(HandlerName handler) throws Exception {
+        TestImages.Built image = imageWithItsOwnBoot(worker(), handler);
+
+        InjectionReply reply = worker().call(bootFileRequest(image).withHandlers(List.of(handler)));
+
+        assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
+        assertTheFileLandedInBoot(image);
+    }
+
+    /** A GPT image whose guest mounts its first partition on /boot by its fstab. */
+    static TestImages.Built imageWithItsOwnBoot(WorkerFixture worker, HandlerName handler) throws Exception {
         GuestTree tree = GuestTree.linuxRoot()
                 .file("/etc/fstab", "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL + " /boot ext4 defaults 0 2\n", 0644, 0, 0)
                 .dir("/boot", 0755, 0, 0);
-        TestImages.Built image = TestImages.build(worker().images(), handler + "-fstab.img", Layout.GPT, Fs.EXT4, tree);
+        return TestImages.build(worker.images(), handler + "-fstab.img", Layout.GPT, Fs.EXT4, tree);
+    }
 
-        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none()
-                .withFiles(List.of(FileInjection.of("/boot/grub/custom.cfg", Requests.utf8("set timeout=1\n")))))
-                .withHandlers(List.of(handler)));
+    static InjectionRequest bootFileRequest(TestImages.Built image) {
+        return InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none()
+                .withFiles(List.of(FileInjection.of("/boot/grub/custom.cfg", Requests.utf8("set timeout=1\n")))));
+    }
 
-        assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
+    /** The file for /boot is in the boot filesystem, nothing of it on the root's /boot, and both are clean. */
+    static void assertTheFileLandedInBoot(TestImages.Built image) throws Exception {
         TestImages.Built boot = TestImages.gptBootFilesystem(image);
         try (ImageReader bootFilesystem = ImageReader.open(boot)) {
             assertThat(bootFilesystem.read("/grub/custom.cfg")).isEqualTo("set timeout=1\n");

@@ -111,6 +111,35 @@ class CommandLineTest {
     }
 
     @Test
+    void no_image_root_is_trusted_unless_the_operator_says_so_by_flag_environment_or_config_file() throws Exception {
+        WorkerCommand unset = new WorkerCommand();
+        new CommandLine(unset).parseArgs("--image-root", "/srv");
+        WorkerCommand flags = new WorkerCommand();
+        new CommandLine(flags).parseArgs("--image-root", "/srv", "--trusted-image-root", "/srv/ops", "--trusted-image-root", "/srv/base,/srv/more");
+        Path file = Files.writeString(directory.resolve("trust.properties"), "image-root = /srv\ntrusted-image-root = /srv/file\nfuse-user = fusey\n");
+        WorkerCommand fromFile = new WorkerCommand();
+        new CommandLine(fromFile).parseArgs("--config", file.toString());
+
+        assertThat(unset.config(SettingSources.load(null, Map.of())).trustedImageRoots()).isEmpty();
+        assertThat(unset.config(SettingSources.load(null, Map.of())).fuseUser()).isEqualTo("imginject-fuse");
+        assertThat(flags.config(SettingSources.load(null, Map.of())).trustedImageRoots())
+                .containsExactly(Path.of("/srv/ops"), Path.of("/srv/base"), Path.of("/srv/more"));
+        assertThat(unset.config(SettingSources.load(null, Map.of("IMGINJECT_TRUSTED_IMAGE_ROOT", "/srv/env"))).trustedImageRoots())
+                .containsExactly(Path.of("/srv/env"));
+        assertThat(fromFile.config(SettingSources.load(file, Map.of())).trustedImageRoots()).containsExactly(Path.of("/srv/file"));
+        assertThat(fromFile.config(SettingSources.load(file, Map.of())).fuseUser()).isEqualTo("fusey");
+    }
+
+    @Test
+    void doctor_prints_the_trust_policy_and_what_loop_and_nbd_do_under_it() {
+        Run result = run("doctor", "--amqp-uri", TestBroker.uri().toString(), "--trusted-image-root", "/srv/ops");
+
+        assertThat(result.out()).containsPattern("(?m)^policy +the host kernel may mount images under /srv/ops; every other image is untrusted")
+                .containsPattern("(?m)^fuse2fs +(ok|NO)")
+                .containsPattern("(?m)^loop +(ok .*trusted: the host kernel mounts; untrusted: |NO)");
+    }
+
+    @Test
     void worker_settings_come_from_flags_then_environment_then_the_config_file() throws Exception {
         Path file = Files.writeString(directory.resolve("imginject.properties"),
                 "host = from-file\nimage-root = /srv/a,/srv/b\nconcurrency = 7\nhandlers = loop\njob-timeout = 900\n");

@@ -66,7 +66,8 @@ class GracefulShutdownTest {
 
     WorkerProcess worker(String grace) throws Exception {
         return WorkerProcess.start(directory.resolve("worker.log"), "--amqp-uri", TestBroker.uri().toString(), "--host", host,
-                "--image-root", images.toString(), "--run-dir", directory.resolve("run").toString(), "--handlers", "loop",
+                "--image-root", images.toString(), "--trusted-image-root", images.toString(), "--run-dir", directory.resolve("run").toString(),
+                "--handlers", "loop",
                 "--concurrency", "1", "--shutdown-grace", grace, "--max-files", Integer.toString(FILES));
     }
 

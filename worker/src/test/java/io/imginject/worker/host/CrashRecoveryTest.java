@@ -14,6 +14,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -45,6 +46,7 @@ class CrashRecoveryTest {
     void aRunDirectoryAndWhatTheHostHoldsBefore() throws Exception {
         HostRequirements.root();
         images = Files.createDirectories(directory.resolve("images"));
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
         runDir = Files.createDirectories(directory.resolve("run"));
         recovery = new CrashRecovery(new ProcessRunner(Duration.ofMinutes(1)), runDir);
         before = NoHostLeaks.snapshot();
@@ -52,7 +54,7 @@ class CrashRecoveryTest {
 
     @Test
     void the_next_start_releases_what_a_killed_worker_held_and_nothing_of_a_living_one() throws Exception {
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
+        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "fuse2fs");
         Process dead = null;
         Process living = null;
         try {
@@ -63,7 +65,7 @@ class CrashRecoveryTest {
             Set<String> heldByLiving = difference(difference(NoHostLeaks.snapshot(), before), heldByDead);
 
             assertThat(heldByDead).as("what a worker mid-job holds").anyMatch(r -> r.startsWith("loop "))
-                    .anyMatch(r -> r.startsWith("mount ")).anyMatch(r -> r.contains("qemu-nbd")).anyMatch(r -> r.contains("nbdfuse"));
+                    .anyMatch(r -> r.startsWith("mount ")).anyMatch(r -> r.contains("qemu-nbd")).anyMatch(r -> r.contains("nbdfuse")).anyMatch(r -> r.contains("fuse2fs"));
             assertThat(journals(runDir)).hasSize(2);
 
             List<HeldResource> released = recovery.recoverDeadWorkers();
@@ -84,12 +86,13 @@ class CrashRecoveryTest {
         assertThat(difference(NoHostLeaks.snapshot(), before)).as("once the living one dies too and is recovered").isEmpty();
         for (String name : List.of("dead", "living")) {
             Commands.run("e2fsck", "-fn", images.resolve(name + ".img") + "?offset=" + TestImages.gptRootOffset());
+            Commands.run("e2fsck", "-fn", images.resolve(name + "-f.img") + "?offset=" + TestImages.gptRootOffset());
         }
     }
 
     @Test
     void what_cannot_be_released_yet_stays_in_the_journal_for_the_next_recovery() throws Exception {
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
+        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "fuse2fs");
         Process dead = holdingChild("busy");
         dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         String nbdExportDevice = Commands.run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE").lines()
@@ -116,7 +119,9 @@ class CrashRecoveryTest {
         TestImages.Built raw = TestImages.build(images, name + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
         TestImages.Built qcow2 = TestImages.toQcow2(TestImages.build(images, name + "-q.img", TestImages.Layout.GPT, TestImages.Fs.EXT4,
                 GuestTree.linuxRoot()));
-        return child(HoldingChild.class, name, "holding", runDir.toString(), raw.path().toString(), qcow2.path().toString());
+        TestImages.Built fuse = TestImages.build(images, name + "-f.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        return child(HoldingChild.class, name, "holding", runDir.toString(), raw.path().toString(), qcow2.path().toString(),
+                fuse.path().toString());
     }
 
     /** Starts {@code main} as a JVM of its own, logging to a file named after it, and waits for its first line. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.imginject.protocol.Attempt;
 import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.FilesystemDriver;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageFormat;
 import io.imginject.protocol.ImageRef;
@@ -387,6 +388,11 @@ class JobRunnerTest {
             @Override
             public GuestFs fs() {
                 return guest;
+            }
+
+            @Override
+            public FilesystemDriver filesystem() {
+                return FilesystemDriver.KERNEL;
             }
 
             @Override

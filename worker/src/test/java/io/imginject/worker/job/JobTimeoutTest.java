@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imginject.protocol.Attempt;
 import io.imginject.protocol.ErrorCode;
+import io.imginject.protocol.FilesystemDriver;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.PartitionSelector;
@@ -197,6 +198,11 @@ class JobTimeoutTest {
                         @Override
                         public GuestFs fs() {
                             return guest.fs();
+                        }
+
+                        @Override
+                        public FilesystemDriver filesystem() {
+                            return guest.filesystem();
                         }
 
                         @Override

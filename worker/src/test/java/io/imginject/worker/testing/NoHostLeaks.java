@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * every one of them in every path, errors included.
  */
 public final class NoHostLeaks implements BeforeEachCallback, AfterEachCallback {
-    private static final Pattern HELPERS = Pattern.compile("qemu-nbd|nbdfuse|qemu-storage-daemon|qemu-system");
+    private static final Pattern HELPERS = Pattern.compile("qemu-nbd|nbdfuse|fuse2fs|qemu-storage-daemon|qemu-system");
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(NoHostLeaks.class);
 
     @Override

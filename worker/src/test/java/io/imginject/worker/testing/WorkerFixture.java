@@ -19,6 +19,7 @@ import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +31,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * A real worker on the real broker, serving a host name of its own, with an image root and run directory under
- * a test directory; plus a client, a raw channel for hand-made messages, and a queue that catches whatever the
+ * a test directory (which fuse2fs's user may pass through). The image root is trusted unless the test says
+ * otherwise ({@code config.trustedImageRoots(List.of())}), so the host kernel mounts as it did before trust existed; plus a client, a raw channel for hand-made messages, and a queue that catches whatever the
  * worker dead-letters for its host.
  */
 public final class WorkerFixture implements AutoCloseable {
@@ -93,7 +95,9 @@ public final class WorkerFixture implements AutoCloseable {
     public static WorkerFixture start(String host, Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig.Builder> adjust,
             UnaryOperator<ImageHandler> decorate) throws Exception {
         Path images = Files.createDirectories(directory.resolve("images"));
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
         WorkerConfig config = adjust.apply(WorkerConfig.builder(BrokerAddresses.parse(TestBroker.uri().toString()), host, List.of(images), handlers)
+                .trustedImageRoots(List.of(images))
                 .runDir(directory.resolve("run"))
                 .deadLetterKeyFile(TestDeadLetterKey.file())
                 .lockWait(Duration.ofSeconds(60))

@@ -1,5 +1,6 @@
 package io.imginject.worker.handler.guestfs;
 
+import io.imginject.protocol.FilesystemDriver;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.guest.ResolvingGuestFs;
@@ -84,7 +85,7 @@ public final class GuestfsHandler implements ImageHandler {
             cleanup.push("shut down the appliance for " + image, appliance::shutdown);
             ResolvingGuestFs guest = new ResolvingGuestFs(new ApplianceNodes(appliance.handle(), workBase));
             appliance.mount(partition, guest);
-            return new ReleasingGuest(guest, cleanup.handOver());
+            return new ReleasingGuest(guest, FilesystemDriver.APPLIANCE, cleanup.handOver());
         }
     }
 }

@@ -3,6 +3,7 @@ package io.imginject.worker.handler.loop;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageFormat;
 import io.imginject.protocol.PartitionSelector;
+import io.imginject.worker.handler.DriverChoice;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.RawDiskMounter;
@@ -13,16 +14,18 @@ import io.imginject.worker.image.DiskImage;
 import java.util.Optional;
 
 /**
- * Opens raw images through a loop device on the host: the fastest handler (tens of milliseconds), and the one
- * that exposes the host kernel's filesystem driver to the image's content.
+ * Opens raw images through a loop device on the host: the fastest handler (tens of milliseconds). What reads the
+ * filesystem on it is the host kernel for a trusted image, fuse2fs for any other ({@link DriverChoice}).
  */
 public final class LoopHandler implements ImageHandler {
     private final RawDiskMounter mounter;
+    private final DriverChoice drivers;
     private final Optional<String> hostProblem;
 
     /** @param hostProblem what keeps loop from working on this host, from {@link LoopSupport#problem()} */
-    public LoopHandler(RawDiskMounter mounter, Optional<String> hostProblem) {
+    public LoopHandler(RawDiskMounter mounter, DriverChoice drivers, Optional<String> hostProblem) {
         this.mounter = mounter;
+        this.drivers = drivers;
         this.hostProblem = hostProblem;
     }
 
@@ -36,7 +39,7 @@ public final class LoopHandler implements ImageHandler {
         if (image.format() != ImageFormat.RAW) {
             return Optional.of("loop reads raw images only; this one is " + image.format());
         }
-        return hostProblem;
+        return hostProblem.or(() -> drivers.problemFor(image));
     }
 
     /**
@@ -48,9 +51,9 @@ public final class LoopHandler implements ImageHandler {
         try (Cleanup cleanup = new Cleanup()) {
             QemuWriteLock lock = QemuWriteLock.acquire(image.file());
             cleanup.push("release qemu's lock on " + image, lock::close);
-            OpenGuest guest = mounter.mount(image.toolPath(), partition);
+            OpenGuest guest = mounter.mount(image.toolPath(), partition, drivers.driverFor(image));
             cleanup.push("unmount the guest", guest::close);
-            return new ReleasingGuest(guest.fs(), cleanup.handOver());
+            return new ReleasingGuest(guest.fs(), guest.filesystem(), cleanup.handOver());
         }
     }
 }

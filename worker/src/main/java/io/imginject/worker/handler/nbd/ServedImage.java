@@ -94,10 +94,7 @@ public final class ServedImage implements AutoCloseable {
      * is expected.
      */
     static void expectCleanExit(HelperProcess helper) throws InterruptedException {
-        int status = helper.awaitExit(EXIT_TIMEOUT);
-        if (status != 0 && !helper.endedByDeadline()) {
-            throw new IllegalStateException(helper.name() + " exited with status " + status + ": " + helper.stderr());
-        }
+        helper.awaitCleanExit(EXIT_TIMEOUT);
     }
 
     private static byte[] randomBytes() {
