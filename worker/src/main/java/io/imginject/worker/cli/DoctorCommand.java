@@ -59,6 +59,7 @@ final class DoctorCommand implements Callable<Integer> {
         return handlerWorks && checks.get("broker").problem().isEmpty() ? 0 : 1;
     }
 
+    @SuppressWarnings("try") // connecting is the check; the connection is only closed
     private Optional<String> brokerProblem() {
         try (Connection connection = broker.connect("imginject-doctor")) {
             return Optional.empty();

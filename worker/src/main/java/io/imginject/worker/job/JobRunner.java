@@ -78,6 +78,7 @@ public final class JobRunner {
         }
     }
 
+    @SuppressWarnings("try") // the image lock is held for the block, not used in it
     private InjectionReply run(Job job, JobDeadline deadline, long started) {
         InjectionRequest request = job.request();
         try {
