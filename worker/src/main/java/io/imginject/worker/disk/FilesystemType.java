@@ -9,6 +9,7 @@ import java.util.stream.Collectors;
  * The filesystems the worker mounts on the host: an allow-list, so a hostile image can only reach these kernel
  * drivers, and always with an explicit {@code -t}, never letting mount guess.
  */
+@SuppressWarnings("ImmutableEnumChecker") // the option lists are List.of, which cannot change
 public enum FilesystemType {
     /**
      * errors=remount-ro overrides what the image's superblock says: errors=panic there would let the image's first

@@ -11,6 +11,7 @@ import java.io.IOException;
 public sealed interface HeldResource permits WorkDirectory, LoopDevice, Mount, HelperProcesses, FuseExport, NbdConnection {
 
     /** The kinds of held resources, by the name the journal gives them. */
+    @SuppressWarnings("ImmutableEnumChecker") // each Reader is a method reference to a static factory: stateless
     enum Kind {
         DIRECTORY(WorkDirectory.class, WorkDirectory::from),
         LOOP(LoopDevice.class, LoopDevice::from),

@@ -69,6 +69,8 @@ public final class JobRunner {
     }
 
     /**
+     * Runs {@code job} and returns its reply, an error reply for any failure of the job.
+     *
      * @throws JobInterruptedException when the worker's shutdown interrupted the job: it must not be answered
      */
     public InjectionReply run(Job job) {
