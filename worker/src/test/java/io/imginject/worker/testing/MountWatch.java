@@ -22,7 +22,7 @@ public final class MountWatch implements AutoCloseable {
             while (running) {
                 try {
                     for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                        if (line.split(" ")[4].startsWith(prefix)) {
+                        if (line.split(" ", -1)[4].startsWith(prefix)) {
                             seen.add(line);
                         }
                     }
