@@ -40,7 +40,7 @@ public record BrokerAddresses(List<URI> uris) {
     /** One URI, or several separated by commas. */
     public static BrokerAddresses parse(String uris) {
         List<URI> parsed = new ArrayList<>();
-        for (String text : uris.split(",")) {
+        for (String text : uris.split(",", -1)) {
             if (text.isBlank()) {
                 continue;
             }

@@ -41,7 +41,7 @@ final class IpLiterals {
         if (!isIpv4(text)) {
             return Optional.empty();
         }
-        String[] parts = text.split("\\.");
+        String[] parts = text.split("\\.", -1);
         byte[] bytes = new byte[4];
         for (int i = 0; i < 4; i++) {
             bytes[i] = (byte) Integer.parseInt(parts[i]);

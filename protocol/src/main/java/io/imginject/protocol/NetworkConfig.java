@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The structured {@code network} item: OpenStack's {@code network_data.json} shape, which the worker renders into
+ * The structured network item: OpenStack's {@code network_data.json} shape, which the worker renders into
  * the guest's own network configuration format.
  *
  * @param links the interfaces

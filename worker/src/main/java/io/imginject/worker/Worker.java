@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -141,7 +142,15 @@ public final class Worker implements AutoCloseable {
             for (FrontDoor door : doors) {
                 door.start();
             }
-            scheduler.scheduleAtFixedRate(keptReplies::prune, 1, 1, TimeUnit.HOURS);
+            // An exception out of a fixed-rate task cancels its later runs without a word: one failed pass is logged
+            // and the next one runs. The future is not needed: close() shuts the scheduler down.
+            ScheduledFuture<?> unused = scheduler.scheduleAtFixedRate(() -> {
+                try {
+                    keptReplies.prune();
+                } catch (RuntimeException e) {
+                    log.warn("could not prune kept replies; trying again in an hour", e);
+                }
+            }, 1, 1, TimeUnit.HOURS);
             log.info("worker for host {} ready: handlers {}, concurrency {}, image roots {}", config.host(), config.handlers(),
                     config.concurrency(), config.imageRoots());
             return new Worker(config, consuming, publishing, jobs, scheduler, publisher, doors, journal);

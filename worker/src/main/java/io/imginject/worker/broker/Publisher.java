@@ -7,6 +7,8 @@ import java.io.IOException;
 public interface Publisher {
 
     /**
+     * Publishes {@code body} and waits for the broker's confirm.
+     *
      * @throws IOException if the broker did not confirm it in time, or the channel failed; {@link PublishNackedException}
      *     if the broker nacked it; {@link PublishRefusedException} if it can never be published as it is
      */

@@ -40,6 +40,11 @@ final class Resubscriber {
             return;
         }
         log.warn("the broker cancelled the consumer {} of {} (queue deleted?); consuming again in {} s", consumerTag, what, RETRY_SECONDS);
+        tryAgainLater();
+    }
+
+    @SuppressWarnings("FutureReturnValueIgnored") // tryAgain logs its own failures; nothing waits for it
+    private void tryAgainLater() {
         scheduler.schedule(this::tryAgain, RETRY_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -52,7 +57,7 @@ final class Resubscriber {
             log.info("consuming {} again", what);
         } catch (IOException | RuntimeException e) {
             log.warn("could not consume {} again ({}); retrying in {} s", what, e.toString(), RETRY_SECONDS);
-            scheduler.schedule(this::tryAgain, RETRY_SECONDS, TimeUnit.SECONDS);
+            tryAgainLater();
         }
     }
 }

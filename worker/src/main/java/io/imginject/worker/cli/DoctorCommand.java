@@ -106,6 +106,7 @@ final class DoctorCommand implements Callable<Integer> {
         }
     }
 
+    @SuppressWarnings("try") // connecting is the check; the connection is only closed
     private Optional<String> brokerProblem() {
         try (Connection connection = broker.connect("imginject-doctor")) {
             return Optional.empty();

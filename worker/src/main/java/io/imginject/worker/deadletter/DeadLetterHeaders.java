@@ -52,7 +52,7 @@ public final class DeadLetterHeaders {
     }
 
     private static boolean isBookkeeping(String name) {
-        return name.startsWith("x-imginject-") && !name.equals(Wire.DEADLINE_HEADER) || name.startsWith("x-original-")
+        return (name.startsWith("x-imginject-") && !name.equals(Wire.DEADLINE_HEADER)) || name.startsWith("x-original-")
                 || name.equals("x-death") || name.startsWith("x-first-death-") || name.startsWith("x-last-death-");
     }
 }

@@ -38,6 +38,7 @@ public final class DeadLetterSeal {
     }
 
     /** A sealed letter: its properties, which say it is sealed and with which key, and its encrypted body. */
+    @SuppressWarnings("ArrayRecordComponent") // carries a body to the AMQP client's byte[]; never compared
     public record Sealed(AMQP.BasicProperties properties, byte[] body) {
     }
 

@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
  * drivers (on a trusted image) or fuse2fs (on any other), and always with an explicit {@code -t}, never letting
  * mount guess.
  */
+@SuppressWarnings("ImmutableEnumChecker") // the option lists are List.of, which cannot change
 public enum FilesystemType {
     /**
      * errors=remount-ro overrides what the image's superblock says: errors=panic there would let the image's first

@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param body its body, as published: sealed, where a worker published it
  * @param routingKey the routing key it was dead-lettered with
  */
+@SuppressWarnings("ArrayRecordComponent") // carries a body from the AMQP client's byte[]; never compared
 public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte[] body, String routingKey) {
 
     static DeadLetter of(GetResponse response) {

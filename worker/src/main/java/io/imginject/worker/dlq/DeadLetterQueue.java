@@ -95,7 +95,7 @@ public final class DeadLetterQueue {
             Optional<String> exchange = toHost.isPresent() ? Optional.of(Wire.EXCHANGE) : letter.originalExchange();
             Optional<String> routingKey = toHost.map(Wire::routingKey).or(letter::originalRoutingKey);
             boolean nativeRequest = letter.originalExchange().map(Wire.EXCHANGE::equals).orElse(false);
-            if (exchange.isEmpty() || routingKey.isEmpty() || toHost.isPresent() && !nativeRequest) {
+            if (exchange.isEmpty() || routingKey.isEmpty() || (toHost.isPresent() && !nativeRequest)) {
                 return new Step(Outcome.SKIPPED, Optional.empty(), "no place to replay it to");
             }
             return new Step(Outcome.REPLAYED, Optional.of(new Copy(exchange.get(), routingKey.get(), replayed(letter, request, replays), request)),
@@ -111,6 +111,7 @@ public final class DeadLetterQueue {
     private enum Outcome { REPLAYED, PARKED, PURGED, SKIPPED }
 
     /** A message to publish in place of the dead letter. */
+    @SuppressWarnings("ArrayRecordComponent") // carries a body to the AMQP client's byte[]; never compared
     private record Copy(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {
     }
 

@@ -16,6 +16,8 @@ import java.util.Optional;
 public record ShownLetter(String seal, String body) {
 
     /**
+     * How {@code letter} is shown: its seal checked, its request opened where the seal holds.
+     *
      * @param seal the seal to open it with, if the key could be read
      * @param withoutKey why the key could not be read, when it could not
      * @param reveal show the request in full, secrets included

@@ -65,6 +65,9 @@ public final class FstabMounts {
     }
 
     /**
+     * Which of the fstab's filesystems to mount where: each on a partition of the disk other than the root's, at most
+     * once, in mountpoint order.
+     *
      * @throws InjectException {@code IMAGE_LIMIT_EXCEEDED} when the fstab would have more than {@value #MAX_MOUNTS}
      *     filesystems mounted
      */

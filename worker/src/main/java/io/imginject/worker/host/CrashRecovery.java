@@ -63,6 +63,7 @@ public final class CrashRecovery {
      * Cleans up after every dead worker of the host, holding the host's recovery lock meanwhile; returns what was
      * released.
      */
+    @SuppressWarnings("try") // the file lock is held for the block, not used in it
     public List<HeldResource> recoverDeadWorkers() {
         localLock.lock();
         try (FileChannel hostLock = FileChannel.open(runDir.resolve("recovery.lock"),

@@ -12,6 +12,7 @@ public sealed interface HeldResource permits WorkDirectory, LoopDevice, Mount, H
         DeviceGrant {
 
     /** The kinds of held resources, by the name the journal gives them. */
+    @SuppressWarnings("ImmutableEnumChecker") // each Reader is a method reference to a static factory: stateless
     enum Kind {
         DIRECTORY(WorkDirectory.class, WorkDirectory::from),
         LOOP(LoopDevice.class, LoopDevice::from),

@@ -28,6 +28,7 @@ public final class HelperProcess implements JobHelpers.Helper {
 
     private final String name;
     private final Process process;
+    @SuppressWarnings("JdkObsolete") // its locks are needed: the reader thread appends while a job thread reads
     private final StringBuffer stderr = new StringBuffer();
     private volatile boolean endedByDeadline;
 

@@ -23,7 +23,7 @@ public record UnprivilegedUser(String name, int uid, int gid) {
         if (!entry.succeeded()) {
             return Optional.empty();
         }
-        String[] fields = entry.stdout().strip().split(":");
+        String[] fields = entry.stdout().strip().split(":", -1);
         if (fields.length < 4) {
             return Optional.empty();
         }

@@ -246,7 +246,7 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
             String text = ascii(start, 0, Math.min(start.limit(), 4096));
             for (String line : text.split("\n", -1)) {
                 String stripped = line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
-                if (stripped.startsWith("#") || !stripped.isEmpty() && stripped.isBlank() && stripped.charAt(0) == ' ') {
+                if (stripped.startsWith("#") || (!stripped.isEmpty() && stripped.isBlank() && stripped.charAt(0) == ' ')) {
                     continue;
                 }
                 return stripped.equals("version=1") || stripped.equals("version=2") || stripped.equals("version=3");

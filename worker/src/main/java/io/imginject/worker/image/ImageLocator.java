@@ -40,7 +40,7 @@ public final class ImageLocator {
     /** The real path of the image at {@code requested}, once it has passed every check. */
     private Path locate(String requested) {
         Path path = Path.of(requested).normalize();
-        if (!path.isAbsolute() || !under(roots, path) && !under(realRoots, path)) {
+        if (!path.isAbsolute() || (!under(roots, path) && !under(realRoots, path))) {
             throw outside(requested, "");
         }
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {

@@ -25,7 +25,7 @@ record OsRelease(String id, List<String> idLike, String versionId) {
 
     static OsRelease parse(String text) {
         Map<String, String> fields = new HashMap<>();
-        for (String line : text.split("\n")) {
+        for (String line : text.split("\n", -1)) {
             int equals = line.indexOf('=');
             if (equals > 0 && !line.startsWith("#")) {
                 fields.put(line.substring(0, equals).strip(), line.substring(equals + 1).strip().replaceAll("^[\"']|[\"']$", ""));

@@ -35,7 +35,7 @@ final class SshdConfig {
         }
         Map<String, String> values = new HashMap<>();
         boolean includes = false;
-        for (String raw : new String(content.get(), StandardCharsets.UTF_8).split("\n")) {
+        for (String raw : new String(content.get(), StandardCharsets.UTF_8).split("\n", -1)) {
             String line = raw.strip();
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;

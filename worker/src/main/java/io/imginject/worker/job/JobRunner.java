@@ -69,6 +69,8 @@ public final class JobRunner {
     }
 
     /**
+     * Runs {@code job} and returns its reply, an error reply for any failure of the job.
+     *
      * @throws JobInterruptedException when the worker's shutdown interrupted the job: it must not be answered
      */
     public InjectionReply run(Job job) {
@@ -78,6 +80,7 @@ public final class JobRunner {
         }
     }
 
+    @SuppressWarnings("try") // the image lock is held for the block, not used in it
     private InjectionReply run(Job job, JobDeadline deadline, long started) {
         InjectionRequest request = job.request();
         try {

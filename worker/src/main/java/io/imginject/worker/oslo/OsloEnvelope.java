@@ -8,7 +8,6 @@ import io.imginject.protocol.UnreadableJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -63,8 +62,7 @@ final class OsloEnvelope {
                 : timeout != null && timeout.isTextual() && timeout.asText().matches("[0-9]{1,9}") ? Optional.of(Integer.parseInt(timeout.asText()))
                 : Optional.empty();
         Map<String, Object> context = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> fields = inner.fields(); fields.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : inner.properties()) {
             if (field.getKey().startsWith("_context_")) {
                 context.put(field.getKey().substring("_context_".length()), JSON.convertValue(field.getValue(), Object.class));
             }

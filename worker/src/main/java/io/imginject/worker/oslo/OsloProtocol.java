@@ -86,6 +86,7 @@ final class OsloProtocol implements Protocol<ReplyAddress> {
     }
 
     /** Dispatches the request, with heartbeats for a call whose caller asked for them. */
+    @SuppressWarnings("try") // the heartbeat runs for the block, not used in it
     private Ending run(OsloRequest request) {
         log.info("oslo {} received", request);
         JsonNode result = NullNode.getInstance();

@@ -53,6 +53,7 @@ final class DeliveryPipeline<A extends ReplyQueue> {
         acks.requeue(delivery);
     }
 
+    @SuppressWarnings("try") // the log context is set for the block, not used in it
     void handle(Delivery delivery) {
         Request<A> request;
         try {

@@ -6,6 +6,7 @@ import java.util.Optional;
  * How a request ended: its encoded reply (sent where the request has a reply address, kept where it has a dedup
  * id) and, for one that failed, how.
  */
+@SuppressWarnings("ArrayRecordComponent") // carries a body to the AMQP client's byte[]; never compared
 public record Ending(byte[] reply, Optional<Failure> failure) {
 
     public static Ending ok(byte[] reply) {

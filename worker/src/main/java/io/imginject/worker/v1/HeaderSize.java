@@ -36,10 +36,10 @@ final class HeaderSize {
             return 4 + text.length();
         }
         if (value instanceof String text) {
-            return 4 + text.getBytes(StandardCharsets.UTF_8).length;
+            return 4L + text.getBytes(StandardCharsets.UTF_8).length;
         }
         if (value instanceof byte[] bytes) {
-            return 4 + bytes.length;
+            return 4L + bytes.length;
         }
         if (value instanceof Map<?, ?> table) {
             return of((Map<String, Object>) table);

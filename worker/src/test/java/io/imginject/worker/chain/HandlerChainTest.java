@@ -232,7 +232,7 @@ class HandlerChainTest {
 
     private static OpenGuest guest(HandlerName name, Runnable onClose) {
         GuestFs unused = (GuestFs) Proxy.newProxyInstance(GuestFs.class.getClassLoader(), new Class<?>[] {GuestFs.class}, (proxy, method, args) -> {
-            throw new AssertionError("the chain itself never touches the guest: " + method.getName());
+            throw new AssertionError("the chain itself never touches the guest " + name.wireName() + " opened: " + method.getName());
         });
         return new OpenGuest() {
             @Override

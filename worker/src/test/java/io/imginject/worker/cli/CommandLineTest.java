@@ -140,6 +140,7 @@ class CommandLineTest {
     }
 
     @Test
+    @SuppressWarnings("CanonicalDuration") // in seconds, as the settings and the README give them
     void worker_settings_come_from_flags_then_environment_then_the_config_file() throws Exception {
         Path file = Files.writeString(directory.resolve("imginject.properties"),
                 "host = from-file\nimage-root = /srv/a,/srv/b\nconcurrency = 7\nhandlers = loop\njob-timeout = 900\n");

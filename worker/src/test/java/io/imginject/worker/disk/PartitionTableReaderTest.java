@@ -51,8 +51,13 @@ class PartitionTableReaderTest {
 
     @Test
     void mbr_logical_partitions_inside_an_extended_one_are_numbered_from_five() throws Exception {
-        sfdisk("label: dos\nstart=2048, size=10240, type=83\nstart=12288, size=100000, type=5\n"
-                + "start=14336, size=10240, type=83\nstart=26624, size=10240, type=83\n");
+        sfdisk("""
+                label: dos
+                start=2048, size=10240, type=83
+                start=12288, size=100000, type=5
+                start=14336, size=10240, type=83
+                start=26624, size=10240, type=83
+                """);
 
         PartitionTable table = PartitionTableReader.read(disk, Files.size(disk));
 

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -179,7 +180,9 @@ class ClusterFaultToleranceTest {
             Commands.run("rm", "-rf", nodes.toString());
         }
 
-        assertThat(Files.list(directory.resolve("run/journal")).toList()).as("clean stops leave no journal").isEmpty();
+        try (Stream<Path> journals = Files.list(directory.resolve("run/journal"))) {
+            assertThat(journals.toList()).as("clean stops leave no journal").isEmpty();
+        }
         for (int i = 0; i < IMAGES; i++) {
             FaultToleranceTest.assertImageHoldsEachOfItsJobsOnce(built.get(i), i, imageOfJob);
         }

@@ -48,6 +48,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -164,7 +165,9 @@ class FaultToleranceTest {
             }
         }
 
-        assertThat(Files.list(directory.resolve("run/journal")).toList()).as("clean stops leave no journal").isEmpty();
+        try (Stream<Path> journal = Files.list(directory.resolve("run/journal"))) {
+            assertThat(journal.toList()).as("clean stops leave no journal").isEmpty();
+        }
         for (int i = 0; i < IMAGES; i++) {
             assertImageHoldsEachOfItsJobsOnce(built.get(i), i, imageOfJob);
         }

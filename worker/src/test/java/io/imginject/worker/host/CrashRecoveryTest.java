@@ -96,7 +96,7 @@ class CrashRecoveryTest {
         Process dead = holdingChild("busy");
         dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         String nbdExportDevice = Commands.run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE").lines()
-                .filter(line -> line.contains("/export/disk")).map(line -> line.strip().split("\\s+")[0]).findFirst().orElseThrow();
+                .filter(line -> line.contains("/export/disk")).map(line -> line.strip().split("\\s+", -1)[0]).findFirst().orElseThrow();
         String mount = Commands.run("findmnt", "--noheadings", "--output", "TARGET", "--source", nbdExportDevice).strip();
         Process user = new ProcessBuilder("sleep", "300").directory(Path.of(mount).toFile()).start();
         try {

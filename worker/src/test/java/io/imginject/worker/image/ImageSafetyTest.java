@@ -18,6 +18,7 @@ import io.imginject.worker.testing.TestImages.Layout;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -171,7 +172,7 @@ class ImageSafetyTest {
     static boolean someoneHoldsOpen(Path fifo) throws Exception {
         Process dd = new ProcessBuilder("dd", "if=/dev/null", "of=" + fifo, "oflag=nonblock", "status=none")
                 .redirectErrorStream(true).start();
-        String output = new String(dd.getInputStream().readAllBytes());
+        String output = new String(dd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (dd.waitFor() == 0) {
             return true;
         }
@@ -279,7 +280,7 @@ class ImageSafetyTest {
      */
     static boolean qemuHoldsLocksOn(long inode) throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
-            String[] fields = line.strip().split("\\s+");
+            String[] fields = line.strip().split("\\s+", -1);
             if (line.contains("OFDLCK") && fields.length >= 3 && fields[fields.length - 3].endsWith(":" + inode)) {
                 long start = Long.parseLong(fields[fields.length - 2]);
                 String end = fields[fields.length - 1];

@@ -213,6 +213,7 @@ class JobRunnerTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the lock is held for the block, by another job
     void another_job_holding_the_image_longer_than_lock_wait_fails_the_job_with_image_busy() throws Exception {
         handlers.put(HandlerName.LOOP, opens("loop"));
         JobRunner runner = runner(Duration.ofMillis(200), LONG);
@@ -225,6 +226,7 @@ class JobRunnerTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the lock is held for the block, by another job
     void a_deadline_that_passes_while_the_job_waits_for_the_image_lock_is_job_timeout() throws Exception {
         handlers.put(HandlerName.LOOP, opens("loop"));
         JobRunner runner = runner(LONG, Duration.ofMillis(200));
@@ -253,6 +255,7 @@ class JobRunnerTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the lock is held for the block, by another job
     void the_image_lock_is_released_when_the_job_ends_so_that_the_next_job_takes_it_at_once() throws Exception {
         handlers.put(HandlerName.LOOP, fails("loop", ErrorCode.TOOL_FAILED));
         runner(LONG, LONG).run(job(metadata()));
@@ -271,6 +274,7 @@ class JobRunnerTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the lock is held for the block, by another job
     void a_job_interrupted_while_it_waits_for_the_image_lock_throws_job_interrupted_instead_of_answering() throws Exception {
         handlers.put(HandlerName.LOOP, opens("loop"));
         JobRunner runner = runner(LONG, LONG);
@@ -349,6 +353,7 @@ class JobRunnerTest {
         private final CountDownLatch release = new CountDownLatch(1);
         private final Thread holder;
 
+        @SuppressWarnings("try") // the lock is held until released, as another job would
         HeldElsewhere(ImageJobLocks locks, Path image) throws InterruptedException {
             holder = new Thread(() -> {
                 try (ImageJobLocks.Held lock = locks.lock(image, LONG)) {

@@ -279,6 +279,7 @@ class NovaComputePeerTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the worker only has to run for the block
     void a_worker_with_the_default_settings_leaves_nova_computes_own_queues_to_it() throws Exception {
         String host = "nova-host-" + UUID.randomUUID().toString().substring(0, 8);
         try (Connection connection = TestBroker.connect("nova-compute"); Channel novaCompute = connection.createChannel()) {

@@ -19,8 +19,13 @@ public final class Distributions {
                 .dir("/usr/lib/systemd", 0755, 0, 0)
                 .file("/usr/lib/systemd/systemd-networkd", EXECUTABLE, 0755, 0, 0)
                 .dir("/etc/network/interfaces.d", 0755, 0, 0)
-                .file("/etc/network/interfaces", "# The loopback network interface\nauto lo\niface lo inet loopback\n\n"
-                        + "source /etc/network/interfaces.d/*\n", 0644, 0, 0);
+                .file("/etc/network/interfaces", """
+                        # The loopback network interface
+                        auto lo
+                        iface lo inet loopback
+
+                        source /etc/network/interfaces.d/*
+                        """, 0644, 0, 0);
     }
 
     /** Ubuntu 22.04: netplan over networkd. */

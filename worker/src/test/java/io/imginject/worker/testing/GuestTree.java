@@ -22,6 +22,7 @@ public final class GuestTree {
     private record Dir(String path, int mode, int uid, int gid) implements Entry {
     }
 
+    @SuppressWarnings("ArrayRecordComponent") // carries content to Files.write; never compared
     private record File(String path, byte[] content, int mode, int uid, int gid) implements Entry {
     }
 

@@ -22,7 +22,7 @@ public final class MountWatch implements AutoCloseable {
             while (running) {
                 try {
                     for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                        if (line.split(" ")[4].startsWith(prefix)) {
+                        if (line.split(" ", -1)[4].startsWith(prefix)) {
                             seen.add(line);
                         }
                     }
@@ -44,9 +44,25 @@ public final class MountWatch implements AutoCloseable {
         return List.copyOf(seen);
     }
 
+    /**
+     * Stops the watcher and waits for it, however often interrupted (it stops within one pass over mountinfo); an
+     * interruption is kept for the caller. Close throws nothing, so an interruption cannot be lost as a suppressed
+     * exception of a try-with-resources.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
-        watcher.join();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                watcher.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

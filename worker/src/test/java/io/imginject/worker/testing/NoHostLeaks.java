@@ -46,7 +46,7 @@ public final class NoHostLeaks implements BeforeEachCallback, AfterEachCallback 
         }
         List<String> mounts = Files.readAllLines(Path.of("/proc/self/mountinfo"));
         for (String line : mounts) {
-            held.add("mount " + line.split(" ")[4]);
+            held.add("mount " + line.split(" ", -1)[4]);
         }
         ProcessHandle.allProcesses()
                 .filter(p -> p.info().command().map(c -> HELPERS.matcher(c).find()).orElse(false))

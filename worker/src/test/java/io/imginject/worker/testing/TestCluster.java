@@ -55,7 +55,7 @@ public final class TestCluster implements AutoCloseable {
     /** The node leading quorum queue {@code queue}, as the machine's node sees it. */
     public static String leaderOf(String queue) {
         for (String line : Commands.run("rabbitmqctl", "-q", "--no-table-headers", "list_queues", "name", "leader").lines().toList()) {
-            String[] fields = line.strip().split("\\s+");
+            String[] fields = line.strip().split("\\s+", -1);
             if (fields.length == 2 && fields[0].equals(queue)) {
                 return fields[1];
             }

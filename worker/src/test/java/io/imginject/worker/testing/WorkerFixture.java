@@ -27,6 +27,7 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
 
 /**
@@ -51,6 +52,7 @@ public final class WorkerFixture implements AutoCloseable {
     }
 
     /** A dead-lettered message, its body sealed. */
+    @SuppressWarnings("ArrayRecordComponent") // carries a body from the AMQP client's byte[]; never compared
     public record DeadLetter(AMQP.BasicProperties properties, byte[] body) {
         public Object header(String name) {
             Object value = properties.getHeaders() == null ? null : properties.getHeaders().get(name);
@@ -207,7 +209,7 @@ public final class WorkerFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException, TimeoutException {
         worker.close();
         removeOwnDeadLetters();
         try (Channel channel = connection.createChannel()) {
@@ -219,7 +221,7 @@ public final class WorkerFixture implements AutoCloseable {
     }
 
     /** Takes this host's messages out of the shared dead-letter queue, leaving everyone else's. */
-    private void removeOwnDeadLetters() throws Exception {
+    private void removeOwnDeadLetters() throws IOException, TimeoutException {
         try (Channel channel = connection.createChannel()) {
             long count = channel.messageCount(Wire.DEAD_LETTER_QUEUE);
             List<Long> others = new ArrayList<>();

@@ -61,7 +61,7 @@ class HostileDiskLayoutsTest {
             assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
             assertThat(mounts).as("the probing mounts (ro), the root and /boot (rw)").hasSizeGreaterThanOrEqualTo(3)
                     .allSatisfy(line -> assertThat(line).contains(" - ext4 ").contains("errors=remount-ro"));
-            assertThat(mounts).anySatisfy(line -> assertThat(line.split(" ")[5]).startsWith("ro,"));
+            assertThat(mounts).anySatisfy(line -> assertThat(line.split(" ", -1)[5]).startsWith("ro,"));
         }
     }
 
@@ -149,7 +149,7 @@ class HostileDiskLayoutsTest {
     /** Fills the first data block of the directory {@code path} with noise, so that its checksum fails in the kernel. */
     private static void overwriteDirectoryBlock(TestImages.Built filesystem, String path) throws Exception {
         String device = filesystem.path() + "?offset=" + filesystem.offset();
-        long block = Long.parseLong(Commands.run("debugfs", "-R", "blocks " + path, device).strip().split("\\s+")[0]);
+        long block = Long.parseLong(Commands.run("debugfs", "-R", "blocks " + path, device).strip().split("\\s+", -1)[0]);
         String blockSize = Commands.run("sh", "-c", "dumpe2fs -h \"$1\" 2>/dev/null | sed -n 's/^Block size: *//p'", "dumpe2fs", device).strip();
         byte[] noise = new byte[Integer.parseInt(blockSize)];
         new Random(1).nextBytes(noise);

@@ -64,6 +64,7 @@ class UnansweredRequestsTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the worker only has to run for the block
     void a_request_that_expires_in_the_queue_is_answered_deadline_expired_and_dead_lettered_without_running() throws Exception {
         byte[] body = RequestEncoder.encode(Requests.net(directory.resolve("images/never-opened.img")));
         channel.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), properties("expiring").expiration("200").build(), body);
@@ -89,6 +90,7 @@ class UnansweredRequestsTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the worker only has to run for the block
     void a_request_redelivered_past_the_delivery_limit_is_answered_and_dead_lettered_without_running_again() throws Exception {
         byte[] body = RequestEncoder.encode(Requests.net(directory.resolve("images/crashes-workers.img")));
         channel.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), properties("poison").build(), body);
@@ -110,6 +112,7 @@ class UnansweredRequestsTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the worker only has to run for the block
     void a_message_put_straight_into_the_unanswered_queue_is_dead_lettered_with_the_hosts_origin_whatever_its_x_death_says() throws Exception {
         String trap = channel.queueDeclare().getQueue();
         Map<String, Object> forgedDeath = Map.of("reason", "expired", "queue", Wire.queue(host), "exchange", "",

@@ -203,11 +203,12 @@ class UntrustedImagesTest {
     }
 
     private static Watched callWatchingMounts(InjectionRequest request) throws Exception {
-        try (MountWatch watch = MountWatch.under(directory)) {
-            InjectionReply reply = worker.call(request);
-            watch.close();
-            return new Watched(reply, watch.mounts());
+        MountWatch watch = MountWatch.under(directory);
+        InjectionReply reply;
+        try (watch) {
+            reply = worker.call(request);
         }
+        return new Watched(reply, watch.mounts());
     }
 
     private static Attempt last(InjectionReply reply) {
@@ -220,7 +221,7 @@ class UntrustedImagesTest {
 
     /** The filesystem type of a {@code /proc/self/mountinfo} line. */
     private static String type(String mountinfoLine) {
-        String[] after = mountinfoLine.substring(mountinfoLine.indexOf(" - ") + 3).split(" ");
+        String[] after = mountinfoLine.substring(mountinfoLine.indexOf(" - ") + 3).split(" ", -1);
         return after[0];
     }
 

@@ -100,8 +100,10 @@ final class ApplianceRoot {
             UnsupportedGuests.byFilesystem(type).ifPresent(guest -> {
                 throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest, whole.where()));
             });
-            whole.allowedType().orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
-                    whole.where() + " holds " + type + "; this handler mounts only " + FilesystemType.allNames()));
+            if (whole.allowedType().isEmpty()) {
+                throw new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
+                        whole.where() + " holds " + type + "; this handler mounts only " + FilesystemType.allNames());
+            }
             return List.of(whole);
         }
         List<Filesystem> candidates = partitions.stream().filter(p -> p.allowedType().isPresent()).toList();

@@ -33,6 +33,8 @@ public final class NbdHandler implements ImageHandler {
     }
 
     /**
+     * The nbd handler on the transport {@code settings} ask for, or one that says why the host cannot serve it.
+     *
      * @param workBase a directory only root can enter, for sockets, pid files, FUSE mount points and device locks
      */
     public static NbdHandler create(NbdSettings settings, RawDiskMounter mounter, DriverChoice drivers, Path workBase, HostResources resources) {

@@ -23,7 +23,7 @@ public final class NbdSupport {
         if (!missing.isEmpty()) {
             return Choice.none("nbd needs " + String.join(", ", missing) + " (Debian: qemu-utils, util-linux, mount)");
         }
-        if (wanted == NbdSettings.Transport.KERNEL || wanted == NbdSettings.Transport.AUTO && kernelHasNbd) {
+        if (wanted == NbdSettings.Transport.KERNEL || (wanted == NbdSettings.Transport.AUTO && kernelHasNbd)) {
             return kernelHasNbd ? Choice.of(NbdSettings.Transport.KERNEL)
                     : Choice.none("the kernel transport was configured, but the kernel has no nbd module (no /sys/block/nbd0)");
         }
