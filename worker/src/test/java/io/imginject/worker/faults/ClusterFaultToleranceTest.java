@@ -40,6 +40,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
  * prints what the failover cost: the longest gap without replies, and the redeliveries the workers saw.
  */
 @ExtendWith(NoHostLeaks.class)
+@Tag("cluster")
 class ClusterFaultToleranceTest {
     static final int JOBS = 200;
     static final int IMAGES = 8;
