@@ -14,7 +14,14 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param filesystem what read the image's filesystem: set when the attempt was ok, null otherwise
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Attempt(String handler, int attempt, Outcome outcome, ErrorCode code, String message, long ms, FilesystemDriver filesystem) {
+public record Attempt(
+        String handler,
+        int attempt,
+        Outcome outcome,
+        ErrorCode code,
+        String message,
+        long ms,
+        FilesystemDriver filesystem) {
 
     /** An attempt that read no filesystem: it failed or was skipped. */
     public Attempt(String handler, int attempt, Outcome outcome, ErrorCode code, String message, long ms) {

@@ -29,10 +29,13 @@ public record BrokerAddresses(List<URI> uris) {
             if (uri.getHost() == null) {
                 throw new IllegalArgumentException("the broker URI " + redact(uri) + " names no host");
             }
-            if (!scheme.equalsIgnoreCase(first.getScheme()) || !Objects.equals(uri.getRawUserInfo(), first.getRawUserInfo())
-                    || !Objects.equals(uri.getRawPath(), first.getRawPath()) || !Objects.equals(uri.getRawQuery(), first.getRawQuery())) {
-                throw new IllegalArgumentException("the broker URIs " + redact(first) + " and " + redact(uri)
-                        + " differ in more than host and port; the nodes of one broker share scheme, user, virtual host and options");
+            if (!scheme.equalsIgnoreCase(first.getScheme())
+                    || !Objects.equals(uri.getRawUserInfo(), first.getRawUserInfo())
+                    || !Objects.equals(uri.getRawPath(), first.getRawPath())
+                    || !Objects.equals(uri.getRawQuery(), first.getRawQuery())) {
+                throw new IllegalArgumentException(
+                        "the broker URIs " + redact(first) + " and " + redact(uri)
+                                + " differ in more than host and port; the nodes of one broker share scheme, user, virtual host and options");
             }
         }
     }
@@ -65,7 +68,9 @@ public record BrokerAddresses(List<URI> uris) {
     /** Host and port of every node, in order; a URI without a port has the scheme's default (5672, or 5671 for amqps). */
     public List<Address> addresses() {
         int defaultPort = tls() ? 5671 : 5672;
-        return uris.stream().map(uri -> new Address(uri.getHost(), uri.getPort() == -1 ? defaultPort : uri.getPort())).toList();
+        return uris.stream()
+                .map(uri -> new Address(uri.getHost(), uri.getPort() == -1 ? defaultPort : uri.getPort()))
+                .toList();
     }
 
     /** The URIs with their passwords masked, for messages and logs. */

@@ -14,11 +14,15 @@ public final class BrokerConnectException extends java.io.IOException {
     private static final long serialVersionUID = 1L;
 
     BrokerConnectException(BrokerAddresses addresses, BrokerTls tls, Exception cause) {
-        super("cannot connect to the broker at " + addresses + " (every node tried, in order): " + explain(tls, cause), cause);
+        super(
+                "cannot connect to the broker at " + addresses + " (every node tried, in order): "
+                        + explain(tls, cause),
+                cause);
     }
 
     private static String explain(BrokerTls tls, Throwable failure) {
-        if (find(failure, CertPathBuilderException.class) != null || find(failure, CertPathValidatorException.class) != null) {
+        if (find(failure, CertPathBuilderException.class) != null
+                || find(failure, CertPathValidatorException.class) != null) {
             return "TLS verification failed: the broker's certificate is not trusted by " + tls.trustSource() + " ("
                     + innermost(failure).getMessage() + ")";
         }
@@ -29,7 +33,8 @@ public final class BrokerConnectException extends java.io.IOException {
         }
         SSLException tlsFailure = find(failure, SSLException.class);
         if (tlsFailure != null) {
-            return "the TLS handshake failed: " + tlsFailure.getMessage() + " (does the broker require a client certificate, or not speak TLS on this port?)";
+            return "the TLS handshake failed: " + tlsFailure.getMessage()
+                    + " (does the broker require a client certificate, or not speak TLS on this port?)";
         }
         return innermost(failure).toString();
     }

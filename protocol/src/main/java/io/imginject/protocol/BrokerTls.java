@@ -27,7 +27,8 @@ import javax.net.ssl.TrustManagerFactory;
  * with its private key (PEM, PKCS#8, unencrypted: {@code openssl pkcs8 -topk8 -nocrypt} converts others) is sent
  * when the broker asks for one.
  */
-public record BrokerTls(Optional<Path> caFile, Optional<Path> certFile, Optional<Path> keyFile, boolean verifyHostname) {
+public record BrokerTls(
+        Optional<Path> caFile, Optional<Path> certFile, Optional<Path> keyFile, boolean verifyHostname) {
     /** The JVM's trusted CAs, the host name checked, no client certificate. */
     public static final BrokerTls DEFAULT = new BrokerTls(Optional.empty(), Optional.empty(), Optional.empty(), true);
 
@@ -36,7 +37,8 @@ public record BrokerTls(Optional<Path> caFile, Optional<Path> certFile, Optional
 
     public BrokerTls {
         if (certFile.isPresent() != keyFile.isPresent()) {
-            throw new IllegalArgumentException("a client certificate needs its key and a key its certificate: give both files or neither");
+            throw new IllegalArgumentException(
+                    "a client certificate needs its key and a key its certificate: give both files or neither");
         }
     }
 
@@ -92,7 +94,8 @@ public record BrokerTls(Optional<Path> caFile, Optional<Path> certFile, Optional
 
     private static List<? extends Certificate> certificates(Path file, String what) {
         try (InputStream in = Files.newInputStream(file)) {
-            List<? extends Certificate> certificates = List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(in));
+            List<? extends Certificate> certificates =
+                    List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(in));
             if (certificates.isEmpty()) {
                 throw new IllegalArgumentException("the " + what + " " + file + " holds no PEM certificate");
             }
@@ -100,7 +103,8 @@ public record BrokerTls(Optional<Path> caFile, Optional<Path> certFile, Optional
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the " + what + " " + file + ": " + e.getMessage(), e);
         } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("the " + what + " " + file + " is not a PEM certificate: " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "the " + what + " " + file + " is not a PEM certificate: " + e.getMessage(), e);
         }
     }
 
@@ -115,8 +119,8 @@ public record BrokerTls(Optional<Path> caFile, Optional<Path> certFile, Optional
         int begin = text.indexOf(KEY_BEGIN);
         int end = text.indexOf(KEY_END);
         if (begin < 0 || end < begin) {
-            throw new IllegalArgumentException("the client key file " + file + " holds no unencrypted PKCS#8 PEM key (" + KEY_BEGIN
-                    + "); convert it with openssl pkcs8 -topk8 -nocrypt");
+            throw new IllegalArgumentException("the client key file " + file + " holds no unencrypted PKCS#8 PEM key ("
+                    + KEY_BEGIN + "); convert it with openssl pkcs8 -topk8 -nocrypt");
         }
         byte[] der;
         try {

@@ -5,8 +5,7 @@ import java.util.Locale;
 
 /** What kind of JSON value a node is, for problems that must not quote the value itself. */
 final class Describe {
-    private Describe() {
-    }
+    private Describe() {}
 
     static String of(JsonNode node) {
         return switch (node.getNodeType()) {

@@ -11,7 +11,10 @@ import java.util.List;
  * @param retryable whether sending the same request again may succeed
  * @param problems for {@link ErrorCode#INVALID_REQUEST}: every problem, each at its JSON path
  */
-public record ErrorInfo(ErrorCode code, String message, boolean retryable,
+public record ErrorInfo(
+        ErrorCode code,
+        String message,
+        boolean retryable,
         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Problem> problems) {
 
     public ErrorInfo {

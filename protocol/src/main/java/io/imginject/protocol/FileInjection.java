@@ -11,8 +11,8 @@ import java.util.Optional;
  * @param uid owner; empty keeps an existing file's owner, or 0 for a new file
  * @param gid group; empty keeps an existing file's group, or 0 for a new file
  */
-public record FileInjection(String path, Secret content, Optional<Integer> mode, Optional<Long> uid,
-        Optional<Long> gid) {
+public record FileInjection(
+        String path, Secret content, Optional<Integer> mode, Optional<Long> uid, Optional<Long> gid) {
 
     public static FileInjection of(String path, byte[] content) {
         return new FileInjection(path, Secret.of(content), Optional.empty(), Optional.empty(), Optional.empty());

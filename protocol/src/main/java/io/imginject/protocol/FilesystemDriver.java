@@ -26,7 +26,9 @@ public enum FilesystemDriver {
 
     @JsonCreator
     public static FilesystemDriver fromWireName(String name) {
-        return Arrays.stream(values()).filter(d -> d.wireName.equals(name)).findFirst()
+        return Arrays.stream(values())
+                .filter(d -> d.wireName.equals(name))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no filesystem driver is called " + name));
     }
 

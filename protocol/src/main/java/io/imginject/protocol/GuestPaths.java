@@ -11,8 +11,7 @@ public final class GuestPaths {
     public static final int MAX_PATH_BYTES = 4095;
     public static final int MAX_NAME_BYTES = 255;
 
-    private GuestPaths() {
-    }
+    private GuestPaths() {}
 
     /** What is wrong with {@code path} as the guest path of a file, or empty if nothing is. */
     public static Optional<String> problemWith(String path) {

@@ -6,11 +6,11 @@ import java.util.regex.Pattern;
 public final class Hostnames {
     /** The longest host name taken, in characters. */
     public static final int MAX_CHARS = 253;
-    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-            + "(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
 
-    private Hostnames() {
-    }
+    private static final Pattern HOSTNAME = Pattern.compile(
+            "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?" + "(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+
+    private Hostnames() {}
 
     public static boolean isValid(String name) {
         return name.length() <= MAX_CHARS && HOSTNAME.matcher(name).matches();

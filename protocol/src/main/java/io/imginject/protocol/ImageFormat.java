@@ -7,7 +7,13 @@ import java.util.stream.Collectors;
 
 /** Disk image formats, named as qemu names them ({@code qemu-img info} and {@code --format}). */
 public enum ImageFormat {
-    RAW, QCOW2, VMDK, VDI, VHDX, QED, VPC;
+    RAW,
+    QCOW2,
+    VMDK,
+    VDI,
+    VHDX,
+    QED,
+    VPC;
 
     /** The name qemu tools use, e.g. {@code qcow2}. */
     public String qemuName() {

@@ -37,23 +37,26 @@ public final class InjectionClient implements AutoCloseable {
         channel.confirmSelect();
         this.replyQueue = replyQueue;
         channel.addReturnListener(returned -> {
-            CompletableFuture<InjectionReply> future = pending.remove(returned.getProperties().getCorrelationId());
+            CompletableFuture<InjectionReply> future =
+                    pending.remove(returned.getProperties().getCorrelationId());
             if (future != null) {
                 future.completeExceptionally(new UnroutableRequestException(hostOf(returned.getRoutingKey())));
             }
         });
         DeliverCallback onReply = (tag, delivery) -> {
-            CompletableFuture<InjectionReply> future = pending.remove(String.valueOf(delivery.getProperties().getCorrelationId()));
+            CompletableFuture<InjectionReply> future =
+                    pending.remove(String.valueOf(delivery.getProperties().getCorrelationId()));
             if (future == null) {
                 return;
             }
             try {
                 future.complete(ReplyCodec.decode(delivery.getBody()));
             } catch (IOException e) {
-                future.completeExceptionally(new IOException("the worker's reply is not v1 JSON: " + e.getMessage(), e));
+                future.completeExceptionally(
+                        new IOException("the worker's reply is not v1 JSON: " + e.getMessage(), e));
             }
         };
-        channel.basicConsume(replyQueue, true, onReply, tag -> { });
+        channel.basicConsume(replyQueue, true, onReply, tag -> {});
     }
 
     /** Opens a client on its own channel of {@code connection}, with a private reply queue that lives as long as it. */
@@ -82,7 +85,8 @@ public final class InjectionClient implements AutoCloseable {
      * Publishes {@code request} for {@code host} under the given job id; the future completes with the reply,
      * or exceptionally with {@link UnroutableRequestException}.
      */
-    public CompletableFuture<InjectionReply> submit(String host, InjectionRequest request, String jobId) throws IOException {
+    public CompletableFuture<InjectionReply> submit(String host, InjectionRequest request, String jobId)
+            throws IOException {
         return submit(host, request, jobId, null);
     }
 
@@ -90,12 +94,13 @@ public final class InjectionClient implements AutoCloseable {
      * As {@link #submit(String, InjectionRequest, String)}, with a deadline: a worker that takes the request after
      * {@code deadline} does not run it and answers {@code deadline_expired}. Null for none.
      */
-    public CompletableFuture<InjectionReply> submit(String host, InjectionRequest request, String jobId, Instant deadline)
-            throws IOException {
+    public CompletableFuture<InjectionReply> submit(
+            String host, InjectionRequest request, String jobId, Instant deadline) throws IOException {
         String correlationId = UUID.randomUUID().toString();
         CompletableFuture<InjectionReply> future = new CompletableFuture<>();
         pending.put(correlationId, future);
-        AMQP.BasicProperties properties = MessageProperties.PERSISTENT_BASIC.builder()
+        AMQP.BasicProperties properties = MessageProperties.PERSISTENT_BASIC
+                .builder()
                 .contentType(Wire.CONTENT_TYPE)
                 .messageId(jobId)
                 .correlationId(correlationId)
@@ -129,8 +134,14 @@ public final class InjectionClient implements AutoCloseable {
 
     /** Publishes {@code request} for {@code host} without asking for a reply. */
     public void cast(String host, InjectionRequest request, String jobId) throws IOException {
-        publish(host, request, MessageProperties.PERSISTENT_BASIC.builder()
-                .contentType(Wire.CONTENT_TYPE).messageId(jobId).build());
+        publish(
+                host,
+                request,
+                MessageProperties.PERSISTENT_BASIC
+                        .builder()
+                        .contentType(Wire.CONTENT_TYPE)
+                        .messageId(jobId)
+                        .build());
     }
 
     private void publish(String host, InjectionRequest request, AMQP.BasicProperties properties) throws IOException {
@@ -138,14 +149,16 @@ public final class InjectionClient implements AutoCloseable {
             throw new IllegalArgumentException(problem);
         });
         synchronized (publishLock) {
-            channel.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), true, properties, RequestEncoder.encode(request));
+            channel.basicPublish(
+                    Wire.EXCHANGE, Wire.routingKey(host), true, properties, RequestEncoder.encode(request));
             try {
                 channel.waitForConfirmsOrDie(CONFIRM_TIMEOUT.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while waiting for the broker to confirm the request", e);
             } catch (TimeoutException e) {
-                throw new IOException("the broker did not confirm the request within " + CONFIRM_TIMEOUT.toSeconds() + " s", e);
+                throw new IOException(
+                        "the broker did not confirm the request within " + CONFIRM_TIMEOUT.toSeconds() + " s", e);
             }
         }
     }

@@ -22,8 +22,16 @@ import java.util.Map;
  * @param error why the job failed; null when ok
  * @param durationMs how long the job took on the worker
  */
-public record InjectionReply(int v, Status status, String jobId, String host, String handler,
-        Map<String, ItemResult> items, List<Attempt> attempts, ErrorInfo error, long durationMs) {
+public record InjectionReply(
+        int v,
+        Status status,
+        String jobId,
+        String host,
+        String handler,
+        Map<String, ItemResult> items,
+        List<Attempt> attempts,
+        ErrorInfo error,
+        long durationMs) {
 
     public InjectionReply {
         items = items == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(items));
@@ -42,7 +50,8 @@ public record InjectionReply(int v, Status status, String jobId, String host, St
 
     /** Whether the job as a whole succeeded. */
     public enum Status {
-        OK, ERROR;
+        OK,
+        ERROR;
 
         @JsonValue
         public String wireName() {

@@ -14,8 +14,7 @@ import java.util.Set;
  * @param mandatory items whose failure fails the whole job
  * @param handlers the handler order for this job; empty means the worker's configured order
  */
-public record InjectionRequest(ImageRef image, Injections inject, Set<ItemName> mandatory,
-        List<HandlerName> handlers) {
+public record InjectionRequest(ImageRef image, Injections inject, Set<ItemName> mandatory, List<HandlerName> handlers) {
 
     public InjectionRequest {
         mandatory = mandatory.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(mandatory));

@@ -21,9 +21,15 @@ import java.util.Set;
  * @param users keys and passwords for users the guest has
  * @param nocloud a cloud-init NoCloud seed
  */
-public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassword, List<FileInjection> files,
-        Optional<Map<String, String>> metadata, Optional<String> net, Optional<NetworkConfig> network,
-        Optional<String> hostname, List<GuestUser> users,
+public record Injections(
+        Optional<SshPublicKey> key,
+        Optional<Secret> adminPassword,
+        List<FileInjection> files,
+        Optional<Map<String, String>> metadata,
+        Optional<String> net,
+        Optional<NetworkConfig> network,
+        Optional<String> hostname,
+        List<GuestUser> users,
         Optional<NoCloudSeed> nocloud) {
 
     public Injections {
@@ -33,12 +39,21 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
     }
 
     public static Injections none() {
-        return new Injections(Optional.empty(), Optional.empty(), List.of(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), List.of(), Optional.empty());
+        return new Injections(
+                Optional.empty(),
+                Optional.empty(),
+                List.of(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                List.of(),
+                Optional.empty());
     }
 
     public Injections withKey(SshPublicKey newKey) {
-        return new Injections(Optional.of(newKey), adminPassword, files, metadata, net, network, hostname, users, nocloud);
+        return new Injections(
+                Optional.of(newKey), adminPassword, files, metadata, net, network, hostname, users, nocloud);
     }
 
     public Injections withAdminPassword(Secret password) {
@@ -50,19 +65,23 @@ public record Injections(Optional<SshPublicKey> key, Optional<Secret> adminPassw
     }
 
     public Injections withMetadata(Map<String, String> newMetadata) {
-        return new Injections(key, adminPassword, files, Optional.of(newMetadata), net, network, hostname, users, nocloud);
+        return new Injections(
+                key, adminPassword, files, Optional.of(newMetadata), net, network, hostname, users, nocloud);
     }
 
     public Injections withNet(String newNet) {
-        return new Injections(key, adminPassword, files, metadata, Optional.of(newNet), network, hostname, users, nocloud);
+        return new Injections(
+                key, adminPassword, files, metadata, Optional.of(newNet), network, hostname, users, nocloud);
     }
 
     public Injections withNetwork(NetworkConfig newNetwork) {
-        return new Injections(key, adminPassword, files, metadata, net, Optional.of(newNetwork), hostname, users, nocloud);
+        return new Injections(
+                key, adminPassword, files, metadata, net, Optional.of(newNetwork), hostname, users, nocloud);
     }
 
     public Injections withHostname(String newHostname) {
-        return new Injections(key, adminPassword, files, metadata, net, network, Optional.of(newHostname), users, nocloud);
+        return new Injections(
+                key, adminPassword, files, metadata, net, network, Optional.of(newHostname), users, nocloud);
     }
 
     public Injections withUsers(List<GuestUser> newUsers) {

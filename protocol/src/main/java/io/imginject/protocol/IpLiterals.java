@@ -12,8 +12,7 @@ final class IpLiterals {
     private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
     private static final Pattern PREFIX = Pattern.compile("[0-9]{1,3}");
 
-    private IpLiterals() {
-    }
+    private IpLiterals() {}
 
     static boolean isIpv4(String text) {
         return IPV4.matcher(text).matches();

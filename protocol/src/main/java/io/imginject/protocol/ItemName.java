@@ -7,7 +7,15 @@ import java.util.stream.Collectors;
 
 /** The injection items, in the order the worker applies them and under the names requests use. */
 public enum ItemName {
-    KEY, NET, NETWORK, HOSTNAME, METADATA, ADMIN_PASSWORD, USERS, NOCLOUD, FILES;
+    KEY,
+    NET,
+    NETWORK,
+    HOSTNAME,
+    METADATA,
+    ADMIN_PASSWORD,
+    USERS,
+    NOCLOUD,
+    FILES;
 
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);

@@ -13,8 +13,12 @@ import java.util.Optional;
  * @param dnsSearch search domains
  * @param flavour the format to write; empty: the worker detects the guest's
  */
-public record NetworkConfig(List<NetworkLink> links, List<NetworkSubnet> networks, List<String> dnsServers,
-        List<String> dnsSearch, Optional<NetworkFlavour> flavour) {
+public record NetworkConfig(
+        List<NetworkLink> links,
+        List<NetworkSubnet> networks,
+        List<String> dnsServers,
+        List<String> dnsSearch,
+        Optional<NetworkFlavour> flavour) {
 
     public NetworkConfig {
         links = List.copyOf(links);

@@ -21,9 +21,10 @@ final class NetworkDecoder {
     static final int MAX_DNS_SERVERS = 8;
     static final int MAX_DNS_SEARCH = 8;
     private static final Set<String> FIELDS = Set.of("links", "networks", "services", "dns_search", "flavour");
-    private static final Set<String> LINK_FIELDS = Set.of("id", "type", "ethernet_mac_address", "mtu", "name", "vif_id");
-    private static final Set<String> NETWORK_FIELDS = Set.of("id", "link", "type", "ip_address", "netmask", "routes",
-            "services", "network_id");
+    private static final Set<String> LINK_FIELDS =
+            Set.of("id", "type", "ethernet_mac_address", "mtu", "name", "vif_id");
+    private static final Set<String> NETWORK_FIELDS =
+            Set.of("id", "link", "type", "ip_address", "netmask", "routes", "services", "network_id");
     private static final Set<String> ROUTE_FIELDS = Set.of("network", "netmask", "gateway");
     private static final Set<String> SERVICE_FIELDS = Set.of("type", "address");
     private static final Set<String> UNSUPPORTED_LINK_TYPES = Set.of("bond", "vlan");
@@ -56,7 +57,10 @@ final class NetworkDecoder {
 
     private NetworkConfig config(JsonNode node, String at) {
         if (!node.isObject()) {
-            problems.add(at, "must be an object in network_data.json's shape ({links, networks, services}), not " + Describe.of(node));
+            problems.add(
+                    at,
+                    "must be an object in network_data.json's shape ({links, networks, services}), not "
+                            + Describe.of(node));
             return null;
         }
         unknownFields(node, at, FIELDS);
@@ -74,7 +78,9 @@ final class NetworkDecoder {
         Set<String> keys = new HashSet<>();
         for (int i = 0; i < links.size(); i++) {
             if (!keys.add(links.get(i).key())) {
-                problems.add(at + ".links[" + i + "]", "has the same name as an earlier link; each link needs its own name or id");
+                problems.add(
+                        at + ".links[" + i + "]",
+                        "has the same name as an earlier link; each link needs its own name or id");
             }
         }
         List<String> dnsServers = new ArrayList<>();
@@ -104,8 +110,10 @@ final class NetworkDecoder {
             if (name != null) {
                 flavour = NetworkFlavour.fromWireName(name);
                 if (flavour.isEmpty()) {
-                    problems.add(at + ".flavour", "is not a flavour; use one of " + NetworkFlavour.allNames()
-                            + ", or leave it out to have the worker detect the guest's");
+                    problems.add(
+                            at + ".flavour",
+                            "is not a flavour; use one of " + NetworkFlavour.allNames()
+                                    + ", or leave it out to have the worker detect the guest's");
                 }
             }
         }
@@ -121,9 +129,11 @@ final class NetworkDecoder {
         String id = id(node.get("id"), at + ".id");
         String type = optionalText(node.get("type"), at + ".type");
         if (type != null && UNSUPPORTED_LINK_TYPES.contains(type)) {
-            problems.add(at + ".type", "is " + type + "; this worker configures plain interfaces only, not bonds or VLANs");
+            problems.add(
+                    at + ".type", "is " + type + "; this worker configures plain interfaces only, not bonds or VLANs");
         }
-        String mac = text(required(node.get("ethernet_mac_address"), at + ".ethernet_mac_address"), at + ".ethernet_mac_address");
+        String mac = text(
+                required(node.get("ethernet_mac_address"), at + ".ethernet_mac_address"), at + ".ethernet_mac_address");
         if (mac != null && !MAC.matcher(mac).matches()) {
             problems.add(at + ".ethernet_mac_address", "must be a MAC address such as 52:54:00:12:34:56");
         }
@@ -166,8 +176,8 @@ final class NetworkDecoder {
         }
         Optional<IpPrefix> address = Optional.empty();
         if (type != null && type.isStatic()) {
-            address = Optional.ofNullable(prefix(node.get("ip_address"), node.get("netmask"), at + ".ip_address", at + ".netmask",
-                    type.isIpv6()));
+            address = Optional.ofNullable(prefix(
+                    node.get("ip_address"), node.get("netmask"), at + ".ip_address", at + ".netmask", type.isIpv6()));
         } else if (type != null && (node.hasNonNull("ip_address") || node.hasNonNull("netmask"))) {
             problems.add(at, "is of type " + typeName + ", which takes no ip_address or netmask");
         }
@@ -219,14 +229,19 @@ final class NetworkDecoder {
         }
     }
 
-    private IpPrefix prefix(JsonNode addressNode, JsonNode netmaskNode, String addressAt, String netmaskAt, boolean ipv6) {
+    private IpPrefix prefix(
+            JsonNode addressNode, JsonNode netmaskNode, String addressAt, String netmaskAt, boolean ipv6) {
         String address = address(required(addressNode, addressAt), addressAt, ipv6);
-        String netmask = netmaskNode != null && netmaskNode.canConvertToExactIntegral() ? netmaskNode.asText()
+        String netmask = netmaskNode != null && netmaskNode.canConvertToExactIntegral()
+                ? netmaskNode.asText()
                 : text(required(netmaskNode, netmaskAt), netmaskAt);
         Optional<Integer> length = netmask == null ? Optional.empty() : IpLiterals.prefixOf(netmask, ipv6);
         if (netmask != null && length.isEmpty()) {
-            problems.add(netmaskAt, ipv6 ? "must be a prefix length from 0 to 128 or an IPv6 netmask"
-                    : "must be a dotted netmask such as 255.255.255.0 or a prefix length from 0 to 32");
+            problems.add(
+                    netmaskAt,
+                    ipv6
+                            ? "must be a prefix length from 0 to 128 or an IPv6 netmask"
+                            : "must be a dotted netmask such as 255.255.255.0 or a prefix length from 0 to 32");
         }
         return address == null || length.isEmpty() ? null : new IpPrefix(address, length.get(), ipv6);
     }
@@ -310,7 +325,8 @@ final class NetworkDecoder {
             if (known.contains(name)) {
                 continue;
             }
-            String knownHere = "known fields here: " + String.join(", ", known.stream().sorted().toList());
+            String knownHere = "known fields here: "
+                    + String.join(", ", known.stream().sorted().toList());
             if (PlainNames.isPlain(name)) {
                 problems.add(at + "." + name, "is not a v1 field; " + knownHere);
             } else {

@@ -5,8 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** Writes a {@link NetworkConfig} in the {@code network_data.json} shape {@link NetworkDecoder} reads. */
 final class NetworkEncoder {
-    private NetworkEncoder() {
-    }
+    private NetworkEncoder() {}
 
     static void write(NetworkConfig config, ObjectNode node) {
         ArrayNode links = node.putArray("links");

@@ -6,5 +6,4 @@ package io.imginject.protocol;
  * @param destination where it leads; {@code 0.0.0.0/0} or {@code ::/0} for the default route
  * @param gateway the next hop
  */
-public record NetworkRoute(IpPrefix destination, String gateway) {
-}
+public record NetworkRoute(IpPrefix destination, String gateway) {}

@@ -21,7 +21,11 @@ public record NetworkSubnet(String id, String link, Type type, Optional<IpPrefix
 
     /** How the address is obtained, under {@code network_data.json}'s names. */
     public enum Type {
-        IPV4, IPV6, IPV4_DHCP, IPV6_DHCP, IPV6_SLAAC;
+        IPV4,
+        IPV6,
+        IPV4_DHCP,
+        IPV6_DHCP,
+        IPV6_SLAAC;
 
         public String wireName() {
             return name().toLowerCase(Locale.ROOT);

@@ -7,5 +7,4 @@ package io.imginject.protocol;
  * @param instanceId the {@code instance-id} of {@code meta-data}; cloud-init runs its first-boot modules once per id
  * @param userData the {@code user-data}, as given (it may hold secrets, so it never reaches a log)
  */
-public record NoCloudSeed(String instanceId, Secret userData) {
-}
+public record NoCloudSeed(String instanceId, Secret userData) {}

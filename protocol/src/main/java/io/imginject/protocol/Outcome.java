@@ -6,7 +6,9 @@ import java.util.Locale;
 
 /** How an injection item or a handler attempt ended. */
 public enum Outcome {
-    OK, FAILED, SKIPPED;
+    OK,
+    FAILED,
+    SKIPPED;
 
     @JsonValue
     public String wireName() {

@@ -9,8 +9,7 @@ import java.util.regex.Pattern;
 public final class PlainNames {
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,63}");
 
-    private PlainNames() {
-    }
+    private PlainNames() {}
 
     /** Whether {@code name} is a plain identifier of at most 64 characters. */
     public static boolean isPlain(String name) {

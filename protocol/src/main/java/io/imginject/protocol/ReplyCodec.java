@@ -13,8 +13,7 @@ public final class ReplyCodec {
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
 
-    private ReplyCodec() {
-    }
+    private ReplyCodec() {}
 
     public static byte[] encode(InjectionReply reply) {
         try {

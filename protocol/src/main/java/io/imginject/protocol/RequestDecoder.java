@@ -32,22 +32,26 @@ public final class RequestDecoder {
     public static final int MAX_PROBLEMS = 50;
     /** The longest image path, in UTF-8 bytes. */
     public static final int MAX_IMAGE_PATH_BYTES = 4096;
+
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
     private static final Set<String> TOP_FIELDS = Set.of("v", "image", "inject", "mandatory", "handlers");
     private static final Set<String> IMAGE_FIELDS = Set.of("path", "format", "partition");
-    private static final Set<String> INJECT_FIELDS = Set.of("key", "admin_password", "files", "metadata", "net", "network", "hostname", "users", "nocloud");
+    private static final Set<String> INJECT_FIELDS =
+            Set.of("key", "admin_password", "files", "metadata", "net", "network", "hostname", "users", "nocloud");
     private static final Set<String> FILE_FIELDS = Set.of("path", "content_b64", "mode", "uid", "gid");
     private static final Pattern WHITESPACE = Pattern.compile("\\s");
     private static final long MAX_ID = 4_294_967_294L;
     private static final int MAX_PASSWORD_CHARS = 1024;
     /** The most entries in {@code inject.users}, and keys per user. */
     static final int MAX_USERS = 16;
+
     static final int MAX_USER_KEYS = 16;
     /** The longest NoCloud user-data taken, in characters. */
     static final int MAX_USER_DATA_CHARS = 256 * 1024;
+
     private static final Set<String> NOCLOUD_FIELDS = Set.of("instance_id", "user_data");
     private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     private static final Set<String> USER_FIELDS = Set.of("name", "keys", "password");
@@ -89,26 +93,32 @@ public final class RequestDecoder {
         try {
             root = JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body is not valid JSON: " + UnreadableJson.why(e));
+            throw new RequestRejectedException(
+                    ErrorCode.MALFORMED_MESSAGE, "the body is not valid JSON: " + UnreadableJson.why(e));
         } catch (IOException e) {
-            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body could not be read as JSON: it is not valid UTF-8");
+            throw new RequestRejectedException(
+                    ErrorCode.MALFORMED_MESSAGE, "the body could not be read as JSON: it is not valid UTF-8");
         }
         if (root == null || root.isMissingNode()) {
             throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "the body is empty");
         }
         if (!root.isObject()) {
-            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE,
-                    "the body is JSON but not an object (it is " + describe(root) + ")");
+            throw new RequestRejectedException(
+                    ErrorCode.MALFORMED_MESSAGE, "the body is JSON but not an object (it is " + describe(root) + ")");
         }
         JsonNode version = root.get("v");
         if (version != null && version.canConvertToExactIntegral() && version.asLong() != PROTOCOL_VERSION) {
-            String which = Math.abs(version.asLong()) < 1000 ? "protocol version " + version.asLong() : "this protocol version";
-            throw new RequestRejectedException(ErrorCode.UNSUPPORTED_VERSION, which + " is not supported; this worker speaks v" + PROTOCOL_VERSION);
+            String which = Math.abs(version.asLong()) < 1000
+                    ? "protocol version " + version.asLong()
+                    : "this protocol version";
+            throw new RequestRejectedException(
+                    ErrorCode.UNSUPPORTED_VERSION,
+                    which + " is not supported; this worker speaks v" + PROTOCOL_VERSION);
         }
         JsonNode files = root.path("inject").path("files");
         if (files.isArray() && files.size() > limits.maxFiles()) {
-            throw RequestLimits.tooLarge("the request has " + files.size() + " files; this worker takes at most " + limits.maxFiles()
-                    + " (setting max-files)");
+            throw RequestLimits.tooLarge("the request has " + files.size() + " files; this worker takes at most "
+                    + limits.maxFiles() + " (setting max-files)");
         }
         return new RequestDecoder(limits).request(root);
     }
@@ -126,14 +136,17 @@ public final class RequestDecoder {
         Set<ItemName> mandatory = mandatory(root.get("mandatory"));
         List<HandlerName> handlers = handlers(root.get("handlers"));
         if (inject != null) {
-            long fileBytes = inject.files().stream().mapToLong(file -> file.content().length()).sum();
+            long fileBytes = inject.files().stream()
+                    .mapToLong(file -> file.content().length())
+                    .sum();
             if (fileBytes > limits.maxFileBytesTotal()) {
                 throw RequestLimits.tooLarge("the files add up to " + fileBytes + " bytes; this worker takes at most "
                         + limits.maxFileBytesTotal() + " (setting max-file-bytes-total)");
             }
         }
         if (problemCount > 0) {
-            throw new RequestRejectedException(ErrorCode.INVALID_REQUEST, summary(problemCount, problems), problems, problemCount);
+            throw new RequestRejectedException(
+                    ErrorCode.INVALID_REQUEST, summary(problemCount, problems), problems, problemCount);
         }
         return new InjectionRequest(image, inject, mandatory, handlers);
     }
@@ -143,7 +156,8 @@ public final class RequestDecoder {
         if (count == 1) {
             return "the request has a problem: " + listed.get(0);
         }
-        return "the request has " + count + " problems" + (count > listed.size() ? "; the first " + listed.size() + ": " : ": ") + listed;
+        return "the request has " + count + " problems"
+                + (count > listed.size() ? "; the first " + listed.size() + ": " : ": ") + listed;
     }
 
     private ImageRef image(JsonNode node) {
@@ -164,19 +178,25 @@ public final class RequestDecoder {
             if (name != null) {
                 format = ImageFormat.fromQemuName(name);
                 if (format.isEmpty()) {
-                    problem("$.image.format", "is not a known format; use one of " + ImageFormat.allNames()
-                            + ", or leave it out to have the worker detect it");
+                    problem(
+                            "$.image.format",
+                            "is not a known format; use one of " + ImageFormat.allNames()
+                                    + ", or leave it out to have the worker detect it");
                 }
             }
         }
         PartitionSelector partition = new PartitionSelector.FindRoot();
         JsonNode partitionNode = node.get("partition");
         if (partitionNode != null && !partitionNode.isNull()) {
-            if (partitionNode.canConvertToExactIntegral() && partitionNode.asLong() >= -1 && partitionNode.asLong() <= Integer.MAX_VALUE) {
+            if (partitionNode.canConvertToExactIntegral()
+                    && partitionNode.asLong() >= -1
+                    && partitionNode.asLong() <= Integer.MAX_VALUE) {
                 partition = PartitionSelector.fromWireValue(partitionNode.asInt());
             } else {
-                problem("$.image.partition", "must be null or 0 (whole disk), a partition number from 1, or -1 (find the "
-                        + "root filesystem), not " + describe(partitionNode));
+                problem(
+                        "$.image.partition",
+                        "must be null or 0 (whole disk), a partition number from 1, or -1 (find the "
+                                + "root filesystem), not " + describe(partitionNode));
             }
         } else if (partitionNode != null) {
             partition = new PartitionSelector.WholeDisk();
@@ -206,7 +226,9 @@ public final class RequestDecoder {
             String text = string(password, "$.inject.admin_password");
             if (text != null) {
                 if (text.isEmpty() || text.length() > MAX_PASSWORD_CHARS || text.indexOf('\0') >= 0) {
-                    problem("$.inject.admin_password", "must be 1 to " + MAX_PASSWORD_CHARS + " characters with no NUL");
+                    problem(
+                            "$.inject.admin_password",
+                            "must be 1 to " + MAX_PASSWORD_CHARS + " characters with no NUL");
                 } else {
                     inject = inject.withAdminPassword(Secret.of(text));
                 }
@@ -238,8 +260,10 @@ public final class RequestDecoder {
         if (hostname != null && !hostname.isNull()) {
             String text = string(hostname, "$.inject.hostname");
             if (text != null && !Hostnames.isValid(text)) {
-                problem("$.inject.hostname", "must be a host name of letters, digits and '-' in dot-separated labels of up to 63,"
-                        + " at most " + Hostnames.MAX_CHARS + " characters, such as web1 or web1.example.com");
+                problem(
+                        "$.inject.hostname",
+                        "must be a host name of letters, digits and '-' in dot-separated labels of up to 63,"
+                                + " at most " + Hostnames.MAX_CHARS + " characters, such as web1 or web1.example.com");
             } else if (text != null) {
                 inject = inject.withHostname(text);
             }
@@ -251,13 +275,16 @@ public final class RequestDecoder {
         JsonNode nocloud = node.get("nocloud");
         if (nocloud != null && !nocloud.isNull() && isObject(nocloud, "$.inject.nocloud")) {
             unknownFields(nocloud, "$.inject.nocloud", NOCLOUD_FIELDS);
-            String instanceId = string(required(nocloud, "instance_id", "$.inject.nocloud.instance_id"), "$.inject.nocloud.instance_id");
+            String instanceId = string(
+                    required(nocloud, "instance_id", "$.inject.nocloud.instance_id"), "$.inject.nocloud.instance_id");
             if (instanceId != null && !INSTANCE_ID.matcher(instanceId).matches()) {
                 problem("$.inject.nocloud.instance_id", "must be 1 to 128 letters, digits, '_', '.', ':' or '-'");
                 instanceId = null;
             }
             JsonNode userDataNode = nocloud.get("user_data");
-            String userData = userDataNode == null || userDataNode.isNull() ? "#cloud-config\n" : string(userDataNode, "$.inject.nocloud.user_data");
+            String userData = userDataNode == null || userDataNode.isNull()
+                    ? "#cloud-config\n"
+                    : string(userDataNode, "$.inject.nocloud.user_data");
             if (userData != null && userData.length() > MAX_USER_DATA_CHARS) {
                 problem("$.inject.nocloud.user_data", "is longer than " + MAX_USER_DATA_CHARS + " characters");
             } else if (userData != null && instanceId != null) {
@@ -265,10 +292,15 @@ public final class RequestDecoder {
             }
         }
         if (inject.net().isPresent() && network != null && !network.isNull()) {
-            problem("$.inject.network", "cannot go with \"net\", which writes the guest's network config as given; send one or the other");
+            problem(
+                    "$.inject.network",
+                    "cannot go with \"net\", which writes the guest's network config as given; send one or the other");
         }
         if (inject.requested().isEmpty() && problemsUnder("$.inject") == 0) {
-            problem("$.inject", "names nothing to inject; give at least one of " + String.join(", ", INJECT_FIELDS.stream().sorted().toList()));
+            problem(
+                    "$.inject",
+                    "names nothing to inject; give at least one of "
+                            + String.join(", ", INJECT_FIELDS.stream().sorted().toList()));
         }
         fileConflicts(inject);
         return inject;
@@ -290,7 +322,9 @@ public final class RequestDecoder {
             int before = problemCount;
             String name = string(required(node.get(i), "name", at + ".name"), at + ".name");
             if (name != null && !USER_NAME.matcher(name).matches()) {
-                problem(at + ".name", "must be a login name: a lower-case letter or '_', then up to 31 of letters, digits, '_' or '-'");
+                problem(
+                        at + ".name",
+                        "must be a login name: a lower-case letter or '_', then up to 31 of letters, digits, '_' or '-'");
             } else if (name != null && name.equals("root")) {
                 problem(at + ".name", "is root, whose key and password are the \"key\" and \"admin_password\" items");
             } else if (name != null && !names.add(name)) {
@@ -335,7 +369,9 @@ public final class RequestDecoder {
     private List<FileInjection> files(JsonNode node) {
         List<FileInjection> files = new ArrayList<>();
         if (!node.isArray()) {
-            problem("$.inject.files", "must be an array of {path, content_b64[, mode, uid, gid]}, not " + describe(node));
+            problem(
+                    "$.inject.files",
+                    "must be an array of {path, content_b64[, mode, uid, gid]}, not " + describe(node));
             return files;
         }
         Map<String, String> firstByPath = new HashMap<>();
@@ -378,7 +414,10 @@ public final class RequestDecoder {
         if (modeNode != null && !modeNode.isNull()) {
             String text = modeNode.isTextual() ? modeNode.asText() : null;
             if (text == null || !text.matches("0?[0-7]{3,4}") || Integer.parseInt(text, 8) > 07777) {
-                problem(at + ".mode", "must be an octal string such as \"0644\", not " + (text == null ? describe(modeNode) : "this string"));
+                problem(
+                        at + ".mode",
+                        "must be an octal string such as \"0644\", not "
+                                + (text == null ? describe(modeNode) : "this string"));
             } else {
                 mode = Optional.of(Integer.parseInt(text, 8));
             }
@@ -403,7 +442,9 @@ public final class RequestDecoder {
             if (entry.getValue().isTextual()) {
                 metadata.put(entry.getKey(), entry.getValue().asText());
             } else {
-                problem("$.inject.metadata", "entry " + position + " must have a string value, not " + describe(entry.getValue()));
+                problem(
+                        "$.inject.metadata",
+                        "entry " + position + " must have a string value, not " + describe(entry.getValue()));
             }
         }
         return metadata;
@@ -414,7 +455,9 @@ public final class RequestDecoder {
         for (int i = 0; i < inject.files().size(); i++) {
             ItemName owner = PATHS_OWNED_BY_ITEMS.get(inject.files().get(i).path());
             if (owner != null && requested.contains(owner)) {
-                problem("$.inject.files[" + i + "].path", "is also written by the \"" + owner + "\" item; send one or the other");
+                problem(
+                        "$.inject.files[" + i + "].path",
+                        "is also written by the \"" + owner + "\" item; send one or the other");
             }
         }
     }
@@ -425,7 +468,9 @@ public final class RequestDecoder {
             return mandatory;
         }
         if (!node.isArray()) {
-            problem("$.mandatory", "must be an array of item names (" + ItemName.allNames() + "), not " + describe(node));
+            problem(
+                    "$.mandatory",
+                    "must be an array of item names (" + ItemName.allNames() + "), not " + describe(node));
             return mandatory;
         }
         for (int i = 0; i < node.size(); i++) {
@@ -450,8 +495,10 @@ public final class RequestDecoder {
             return handlers;
         }
         if (!node.isArray() || node.isEmpty()) {
-            problem("$.handlers", "must be a non-empty array of handler names (" + HandlerName.allNames()
-                    + "), or left out to use the worker's order");
+            problem(
+                    "$.handlers",
+                    "must be a non-empty array of handler names (" + HandlerName.allNames()
+                            + "), or left out to use the worker's order");
             return handlers;
         }
         for (int i = 0; i < node.size(); i++) {
@@ -515,7 +562,8 @@ public final class RequestDecoder {
     }
 
     private void unknownFields(JsonNode node, String at, Set<String> known) {
-        String knownHere = "known fields here: " + String.join(", ", known.stream().sorted().toList());
+        String knownHere = "known fields here: "
+                + String.join(", ", known.stream().sorted().toList());
         int position = 0;
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();

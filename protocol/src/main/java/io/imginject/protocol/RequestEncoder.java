@@ -11,8 +11,7 @@ import java.util.Base64;
 public final class RequestEncoder {
     private static final JsonMapper JSON = new JsonMapper();
 
-    private RequestEncoder() {
-    }
+    private RequestEncoder() {}
 
     public static byte[] encode(InjectionRequest request) {
         try {
@@ -38,7 +37,9 @@ public final class RequestEncoder {
             for (FileInjection file : items.files()) {
                 ObjectNode entry = files.addObject();
                 entry.put("path", file.path());
-                entry.put("content_b64", Base64.getEncoder().encodeToString(file.content().reveal()));
+                entry.put(
+                        "content_b64",
+                        Base64.getEncoder().encodeToString(file.content().reveal()));
                 file.mode().ifPresent(m -> entry.put("mode", "%04o".formatted(m)));
                 file.uid().ifPresent(u -> entry.put("uid", u));
                 file.gid().ifPresent(g -> entry.put("gid", g));
@@ -51,8 +52,10 @@ public final class RequestEncoder {
         items.net().ifPresent(n -> inject.put("net", n));
         items.network().ifPresent(n -> NetworkEncoder.write(n, inject.putObject("network")));
         items.hostname().ifPresent(h -> inject.put("hostname", h));
-        items.nocloud().ifPresent(n -> inject.putObject("nocloud").put("instance_id", n.instanceId())
-                .put("user_data", n.userData().revealAsString()));
+        items.nocloud()
+                .ifPresent(n -> inject.putObject("nocloud")
+                        .put("instance_id", n.instanceId())
+                        .put("user_data", n.userData().revealAsString()));
         if (!items.users().isEmpty()) {
             ArrayNode users = inject.putArray("users");
             for (GuestUser user : items.users()) {

@@ -14,7 +14,8 @@ public record RequestLimits(long maxRequestBytes, int maxFiles, long maxFileByte
 
     public RequestLimits {
         if (maxRequestBytes < 1 || maxFiles < 1 || maxFileBytesTotal < 1) {
-            throw new IllegalArgumentException("max-request-bytes, max-files and max-file-bytes-total must be at least 1");
+            throw new IllegalArgumentException(
+                    "max-request-bytes, max-files and max-file-bytes-total must be at least 1");
         }
     }
 
@@ -25,8 +26,10 @@ public record RequestLimits(long maxRequestBytes, int maxFiles, long maxFileByte
 
     /** The refusal of a body of {@code bytes} bytes, or null if it is within the limit. */
     RequestRejectedException bodyTooLarge(long bytes) {
-        return bytes <= maxRequestBytes ? null : tooLarge("the body is " + bytes + " bytes; this worker takes at most " + maxRequestBytes
-                + " (setting max-request-bytes)");
+        return bytes <= maxRequestBytes
+                ? null
+                : tooLarge("the body is " + bytes + " bytes; this worker takes at most " + maxRequestBytes
+                        + " (setting max-request-bytes)");
     }
 
     static RequestRejectedException tooLarge(String message) {

@@ -16,12 +16,20 @@ import java.util.Set;
 public record SshPublicKey(Optional<String> options, String type, String blob, Optional<String> comment) {
 
     private static final Set<String> KEY_TYPES = Set.of(
-            "ssh-ed25519", "ssh-rsa", "ssh-dss",
-            "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-            "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
-            "ssh-ed25519-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
-            "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-            "ecdsa-sha2-nistp521-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+            "ssh-ed25519",
+            "ssh-rsa",
+            "ssh-dss",
+            "ecdsa-sha2-nistp256",
+            "ecdsa-sha2-nistp384",
+            "ecdsa-sha2-nistp521",
+            "sk-ssh-ed25519@openssh.com",
+            "sk-ecdsa-sha2-nistp256@openssh.com",
+            "ssh-ed25519-cert-v01@openssh.com",
+            "ssh-rsa-cert-v01@openssh.com",
+            "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+            "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+            "sk-ssh-ed25519-cert-v01@openssh.com",
             "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com");
 
     /**
@@ -49,7 +57,8 @@ public record SshPublicKey(Optional<String> options, String type, String blob, O
                 String type = tokens.get(i);
                 String blob = tokens.get(i + 1);
                 checkBlob(type, blob);
-                Optional<String> options = i == 0 ? Optional.empty() : Optional.of(String.join(" ", tokens.subList(0, i)));
+                Optional<String> options =
+                        i == 0 ? Optional.empty() : Optional.of(String.join(" ", tokens.subList(0, i)));
                 List<String> rest = tokens.subList(i + 2, tokens.size());
                 Optional<String> comment = rest.isEmpty() ? Optional.empty() : Optional.of(String.join(" ", rest));
                 return new SshPublicKey(options, type, blob, comment);
@@ -88,7 +97,8 @@ public record SshPublicKey(Optional<String> options, String type, String blob, O
 
     @Override
     public String toString() {
-        return type + " ..." + blob.substring(Math.max(0, blob.length() - 8)) + comment.map(c -> " " + c).orElse("");
+        return type + " ..." + blob.substring(Math.max(0, blob.length() - 8))
+                + comment.map(c -> " " + c).orElse("");
     }
 
     private static void checkBlob(String type, String blob) {

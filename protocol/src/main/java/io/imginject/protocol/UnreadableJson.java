@@ -10,8 +10,7 @@ import com.fasterxml.jackson.core.io.JsonEOFException;
  * be a password someone forgot to quote. Only the kind of error and where it is are told.
  */
 public final class UnreadableJson {
-    private UnreadableJson() {
-    }
+    private UnreadableJson() {}
 
     /** Why {@code e} was thrown, and where, in words that hold nothing of the body. */
     public static String why(JsonProcessingException e) {
@@ -29,6 +28,8 @@ public final class UnreadableJson {
             kind = "it is not well-formed JSON";
         }
         JsonLocation at = e.getLocation();
-        return at == null || at.getLineNr() < 1 ? kind : kind + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+        return at == null || at.getLineNr() < 1
+                ? kind
+                : kind + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
     }
 }

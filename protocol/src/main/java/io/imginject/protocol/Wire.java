@@ -13,14 +13,14 @@ public final class Wire {
     public static final String DEAD_LETTER_QUEUE = "imginject.dead";
     /** Queue that jobs replayed too often are moved to, out of the replay loop. */
     public static final String PARKING_LOT_QUEUE = "imginject.parking";
+
     public static final String CONTENT_TYPE = "application/json";
     /** Request header: the time after which the job must not start, as epoch milliseconds or an ISO-8601 instant. */
     public static final String DEADLINE_HEADER = "x-imginject-deadline";
 
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]+)*");
 
-    private Wire() {
-    }
+    private Wire() {}
 
     /** The routing key that reaches the workers of {@code host}. */
     public static String routingKey(String host) {

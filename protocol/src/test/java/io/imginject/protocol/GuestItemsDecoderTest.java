@@ -33,12 +33,14 @@ class GuestItemsDecoderTest {
 
     @Test
     void users_carry_keys_and_a_password_that_never_shows() throws Exception {
-        InjectionRequest request = RequestDecoder.decode(json(request(
-                "'users': [{'name': 'debian', 'keys': ['" + RequestDecoderTest.KEY + "'], 'password': 'pw1'}, {'name': 'ops', 'keys': []"
-                        + ", 'password': 'pw2'}]")));
+        InjectionRequest request =
+                RequestDecoder.decode(json(request("'users': [{'name': 'debian', 'keys': ['" + RequestDecoderTest.KEY
+                        + "'], 'password': 'pw1'}, {'name': 'ops', 'keys': []" + ", 'password': 'pw2'}]")));
 
         assertThat(request.inject().users()).extracting(GuestUser::name).containsExactly("debian", "ops");
-        assertThat(request.inject().users().get(0).keys()).extracting(SshPublicKey::line).containsExactly(RequestDecoderTest.KEY);
+        assertThat(request.inject().users().get(0).keys())
+                .extracting(SshPublicKey::line)
+                .containsExactly(RequestDecoderTest.KEY);
         assertThat(request.inject().users().get(1).password()).contains(Secret.of("pw2"));
         assertThat(request.toString()).doesNotContain("pw1", "pw2");
         assertThat(RequestDecoder.decode(RequestEncoder.encode(request))).isEqualTo(request);
@@ -46,19 +48,28 @@ class GuestItemsDecoderTest {
 
     @Test
     void users_are_refused_for_root_bad_names_repeats_bad_keys_and_nothing_to_do() {
-        RequestRejectedException e = rejection(request("'users': [{'name': 'root', 'password': 'x'}, {'name': 'Bad Name', 'password': 'x'},"
-                + " {'name': 'a', 'password': 'x'}, {'name': 'a', 'password': 'y'}, {'name': 'b', 'keys': ['nope']}, {'name': 'c'},"
-                + " {'name': 'd', 'password': '', 'shell': 1}]"));
+        RequestRejectedException e =
+                rejection(request("'users': [{'name': 'root', 'password': 'x'}, {'name': 'Bad Name', 'password': 'x'},"
+                        + " {'name': 'a', 'password': 'x'}, {'name': 'a', 'password': 'y'}, {'name': 'b', 'keys': ['nope']}, {'name': 'c'},"
+                        + " {'name': 'd', 'password': '', 'shell': 1}]"));
 
-        assertThat(e.problems()).extracting(Problem::path).containsExactly("$.inject.users[0].name", "$.inject.users[1].name",
-                "$.inject.users[3].name", "$.inject.users[4].keys[0]", "$.inject.users[5]", "$.inject.users[6].shell",
-                "$.inject.users[6].password");
+        assertThat(e.problems())
+                .extracting(Problem::path)
+                .containsExactly(
+                        "$.inject.users[0].name",
+                        "$.inject.users[1].name",
+                        "$.inject.users[3].name",
+                        "$.inject.users[4].keys[0]",
+                        "$.inject.users[5]",
+                        "$.inject.users[6].shell",
+                        "$.inject.users[6].password");
         assertThat(e.getMessage()).doesNotContain("Bad Name", "nope");
     }
 
     @Test
     void nocloud_takes_an_instance_id_and_user_data_that_never_shows() throws Exception {
-        InjectionRequest request = RequestDecoder.decode(json(request("'nocloud': {'instance_id': 'i-0001', 'user_data': '#cloud-config\\n'}")));
+        InjectionRequest request = RequestDecoder.decode(
+                json(request("'nocloud': {'instance_id': 'i-0001', 'user_data': '#cloud-config\\n'}")));
 
         assertThat(request.inject().nocloud()).contains(new NoCloudSeed("i-0001", Secret.of("#cloud-config\n")));
         assertThat(request.toString()).doesNotContain("cloud-config");
@@ -69,12 +80,15 @@ class GuestItemsDecoderTest {
     void nocloud_needs_a_plain_instance_id() {
         RequestRejectedException e = rejection(request("'nocloud': {'instance_id': 'a/b', 'extra': 1}"));
 
-        assertThat(e.problems()).extracting(Problem::path).containsExactly("$.inject.nocloud.extra", "$.inject.nocloud.instance_id");
+        assertThat(e.problems())
+                .extracting(Problem::path)
+                .containsExactly("$.inject.nocloud.extra", "$.inject.nocloud.instance_id");
     }
 
     @Test
     void a_file_may_not_target_hostname_or_hosts_with_the_hostname_item() {
-        RequestRejectedException e = rejection(request("'hostname': 'web1', 'files': [{'path': '/etc/hosts', 'content_b64': ''}]"));
+        RequestRejectedException e =
+                rejection(request("'hostname': 'web1', 'files': [{'path': '/etc/hosts', 'content_b64': ''}]"));
 
         assertThat(e.problems()).extracting(Problem::path).containsExactly("$.inject.files[0].path");
     }

@@ -30,14 +30,18 @@ class NetworkDecoderTest {
 
     @Test
     void decodes_links_networks_routes_dns_and_the_flavour() throws Exception {
-        NetworkConfig config = RequestDecoder.decode(json(request(NETWORK))).inject().network().orElseThrow();
+        NetworkConfig config =
+                RequestDecoder.decode(json(request(NETWORK))).inject().network().orElseThrow();
 
-        assertThat(config.links()).containsExactly(new NetworkLink("tap1", "52:54:00:ab:cd:01", Optional.of("ens3"), Optional.of(1450)));
-        assertThat(config.networks()).extracting(NetworkSubnet::type)
+        assertThat(config.links())
+                .containsExactly(new NetworkLink("tap1", "52:54:00:ab:cd:01", Optional.of("ens3"), Optional.of(1450)));
+        assertThat(config.networks())
+                .extracting(NetworkSubnet::type)
                 .containsExactly(NetworkSubnet.Type.IPV4, NetworkSubnet.Type.IPV6, NetworkSubnet.Type.IPV6_SLAAC);
         assertThat(config.networks().get(0).address()).contains(new IpPrefix("10.0.0.5", 24, false));
         assertThat(config.networks().get(1).address()).contains(new IpPrefix("fd00::5", 64, true));
-        assertThat(config.networks().get(0).routes()).containsExactly(new NetworkRoute(new IpPrefix("0.0.0.0", 0, false), "10.0.0.1"));
+        assertThat(config.networks().get(0).routes())
+                .containsExactly(new NetworkRoute(new IpPrefix("0.0.0.0", 0, false), "10.0.0.1"));
         assertThat(config.dnsServers()).containsExactly("10.0.0.2", "8.8.8.8");
         assertThat(config.dnsSearch()).containsExactly("example.com");
         assertThat(config.flavour()).contains(NetworkFlavour.NETPLAN);
@@ -59,12 +63,23 @@ class NetworkDecoderTest {
                  'services': [{'type': 'ntp', 'address': '1.2.3.4'}],
                  'dns_search': ['-bad-'], 'flavour': 'yast', 'extra': 1}"""));
 
-        assertThat(e.problems()).extracting(Problem::path).containsExactlyInAnyOrder(
-                "$.inject.network.extra", "$.inject.network.links[0].id", "$.inject.network.links[0].type",
-                "$.inject.network.links[0].ethernet_mac_address", "$.inject.network.links[0].name", "$.inject.network.links[0].mtu",
-                "$.inject.network.networks[0].link", "$.inject.network.networks[0].ip_address", "$.inject.network.networks[0].netmask",
-                "$.inject.network.networks[1].link", "$.inject.network.networks[1]", "$.inject.network.services[0].type",
-                "$.inject.network.dns_search[0]", "$.inject.network.flavour");
+        assertThat(e.problems())
+                .extracting(Problem::path)
+                .containsExactlyInAnyOrder(
+                        "$.inject.network.extra",
+                        "$.inject.network.links[0].id",
+                        "$.inject.network.links[0].type",
+                        "$.inject.network.links[0].ethernet_mac_address",
+                        "$.inject.network.links[0].name",
+                        "$.inject.network.links[0].mtu",
+                        "$.inject.network.networks[0].link",
+                        "$.inject.network.networks[0].ip_address",
+                        "$.inject.network.networks[0].netmask",
+                        "$.inject.network.networks[1].link",
+                        "$.inject.network.networks[1]",
+                        "$.inject.network.services[0].type",
+                        "$.inject.network.dns_search[0]",
+                        "$.inject.network.flavour");
         assertThat(e.getMessage()).doesNotContain("db.internal", "../x", "a/b", "yast", "-bad-");
     }
 

@@ -14,7 +14,9 @@ class ProtocolDocumentationTest {
     void documents_every_error_code_with_its_retryability() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
         for (ErrorCode code : ErrorCode.values()) {
-            assertThat(readme).as(code.wireName()).contains("| `" + code.wireName() + "` | " + (code.isTransient() ? "yes" : "no") + " |");
+            assertThat(readme)
+                    .as(code.wireName())
+                    .contains("| `" + code.wireName() + "` | " + (code.isTransient() ? "yes" : "no") + " |");
         }
     }
 

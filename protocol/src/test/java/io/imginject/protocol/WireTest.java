@@ -18,15 +18,17 @@ class WireTest {
 
     @Test
     void a_host_name_with_routing_wildcards_is_refused() {
-        assertThat(Wire.problemWithHost("compute.*")).hasValueSatisfying(p -> assertThat(p).contains("'*' and '#' are not allowed"));
+        assertThat(Wire.problemWithHost("compute.*"))
+                .hasValueSatisfying(p -> assertThat(p).contains("'*' and '#' are not allowed"));
         assertThat(Wire.problemWithHost("#")).isPresent();
         assertThat(Wire.problemWithHost("")).isPresent();
     }
 
     @Test
     void a_host_whose_queue_would_be_the_dead_letter_or_parking_queue_is_refused() {
-        assertThat(Wire.problemWithHost("dead")).hasValue("host \"dead\" is reserved: its queue would be imginject.dead,"
-                + " where failed requests are kept");
+        assertThat(Wire.problemWithHost("dead"))
+                .hasValue("host \"dead\" is reserved: its queue would be imginject.dead,"
+                        + " where failed requests are kept");
         assertThat(Wire.problemWithHost("parking")).isPresent();
     }
 }

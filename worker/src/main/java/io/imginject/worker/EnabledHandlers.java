@@ -29,28 +29,37 @@ import org.slf4j.LoggerFactory;
 final class EnabledHandlers {
     private static final Logger log = LoggerFactory.getLogger(EnabledHandlers.class);
 
-    private EnabledHandlers() {
-    }
+    private EnabledHandlers() {}
 
     /**
      * @param workBase a directory only root can enter, for mount points, sockets, FUSE exports and downloads
      * @param fuseBase a root-owned directory fuse2fs's user may pass through but not list, for its mount points
      * @param resources where the handlers take host resources
      */
-    static Map<HandlerName, ImageHandler> enabled(WorkerConfig config, ProcessRunner runner, Path workBase, Path fuseBase,
-            HostResources resources) {
+    static Map<HandlerName, ImageHandler> enabled(
+            WorkerConfig config, ProcessRunner runner, Path workBase, Path fuseBase, HostResources resources) {
         Fuse2fsSupport support = Fuse2fsSupport.check(config.fuseUser(), fuseBase, runner);
-        support.problem().ifPresent(problem -> log.warn("loop and nbd open only images under a trusted image root: {}", problem));
+        support.problem()
+                .ifPresent(
+                        problem -> log.warn("loop and nbd open only images under a trusted image root: {}", problem));
         DriverChoice drivers = new DriverChoice(new ImageTrust(config.trustedImageRoots()), support);
-        RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), workBase,
-                resources, support.user().map(user -> new Fuse2fs(user, fuseBase, config.commandTimeout(), resources)));
+        RawDiskMounter mounter = new RawDiskMounter(
+                runner,
+                new FilesystemProbe(runner),
+                new LoopDevices(runner),
+                new Mounts(runner),
+                workBase,
+                resources,
+                support.user().map(user -> new Fuse2fs(user, fuseBase, config.commandTimeout(), resources)));
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
         for (HandlerName name : config.handlers()) {
-            handlers.put(name, switch (name) {
-                case LOOP -> new LoopHandler(mounter, drivers, LoopSupport.problem());
-                case NBD -> NbdHandler.create(config.nbd(), mounter, drivers, workBase, resources);
-                case GUESTFS -> GuestfsHandler.create(config.guestfs(), workBase, resources);
-            });
+            handlers.put(
+                    name,
+                    switch (name) {
+                        case LOOP -> new LoopHandler(mounter, drivers, LoopSupport.problem());
+                        case NBD -> NbdHandler.create(config.nbd(), mounter, drivers, workBase, resources);
+                        case GUESTFS -> GuestfsHandler.create(config.guestfs(), workBase, resources);
+                    });
         }
         return handlers;
     }

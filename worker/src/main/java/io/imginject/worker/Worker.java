@@ -20,8 +20,8 @@ import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.ReleaseTools;
 import io.imginject.worker.host.ResourceJournal;
 import io.imginject.worker.image.ImageInspector;
-import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageJobLocks;
+import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.item.ItemRunner;
 import io.imginject.worker.job.JobRunner;
 import io.imginject.worker.oslo.OsloDoors;
@@ -71,8 +71,15 @@ public final class Worker implements AutoCloseable {
     private final List<FrontDoor> doors;
     private final ResourceJournal journal;
 
-    private Worker(WorkerConfig config, Connection consuming, Connection publishing, ExecutorService jobs,
-            ScheduledExecutorService scheduler, ConfirmedPublisher publisher, List<FrontDoor> doors, ResourceJournal journal) {
+    private Worker(
+            WorkerConfig config,
+            Connection consuming,
+            Connection publishing,
+            ExecutorService jobs,
+            ScheduledExecutorService scheduler,
+            ConfirmedPublisher publisher,
+            List<FrontDoor> doors,
+            ResourceJournal journal) {
         this.config = config;
         this.consuming = consuming;
         this.publishing = publishing;
@@ -95,7 +102,8 @@ public final class Worker implements AutoCloseable {
      * As {@link #start(WorkerConfig)}, with every handler passed through {@code decorate} first: the seam through
      * which tests put a fault in front of a real handler.
      */
-    public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate) throws IOException, TimeoutException {
+    public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate)
+            throws IOException, TimeoutException {
         DeadLetterKey deadLetterKey = DeadLetterKey.load(config.deadLetterKeyFile());
         BrokerConnector broker = new BrokerConnector(config.broker(), config.brokerTls());
         ConnectionFactory factory = connectionFactory(broker);
@@ -103,7 +111,8 @@ public final class Worker implements AutoCloseable {
         try {
             consuming = broker.connect(factory, "imginject-worker-" + config.host() + "-consume");
         } catch (BrokerConnectException e) {
-            throw new IOException(e.getMessage() + " (the worker exits; run it under a supervisor that restarts it)", e);
+            throw new IOException(
+                    e.getMessage() + " (the worker exits; run it under a supervisor that restarts it)", e);
         }
         Connection publishing = null;
         ResourceJournal journal = null;
@@ -121,38 +130,65 @@ public final class Worker implements AutoCloseable {
             }
             journal = ResourceJournal.open(CrashRecovery.journals(config.runDir()));
             JobRunner runner = jobRunner(config, decorate, processes, journal, recovery, scheduler);
-            KeptReplies keptReplies = new KeptReplies(privateDirectory(config.runDir().resolve("results")), REPLIES_KEPT, Clock.systemUTC());
+            KeptReplies keptReplies = new KeptReplies(
+                    privateDirectory(config.runDir().resolve("results")), REPLIES_KEPT, Clock.systemUTC());
             keptReplies.prune();
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
             ReplayCount replays = new ReplayCount(deadLetterKey);
-            DeadLetterPublisher deadLetters = new DeadLetterPublisher(publisher, config.host(), Clock.systemUTC(),
-                    new DeadLetterSeal(deadLetterKey), replays);
+            DeadLetterPublisher deadLetters = new DeadLetterPublisher(
+                    publisher, config.host(), Clock.systemUTC(), new DeadLetterSeal(deadLetterKey), replays);
             Deliveries deliveries = new Deliveries(keptReplies, deadLetters, replays, scheduler);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
                 QuorumQueues quorumQueues = new QuorumQueues(config.quorumGroupSize());
-                doors.add(NativeDoors.requests(deliveries, consuming.createChannel(), config.host(), quorumQueues, config.concurrency(), jobs,
-                        runner, publisher, config.limits(), Clock.systemUTC()));
-                doors.add(NativeDoors.unanswered(deliveries, consuming.createChannel(), config.host(), quorumQueues, publisher));
+                doors.add(NativeDoors.requests(
+                        deliveries,
+                        consuming.createChannel(),
+                        config.host(),
+                        quorumQueues,
+                        config.concurrency(),
+                        jobs,
+                        runner,
+                        publisher,
+                        config.limits(),
+                        Clock.systemUTC()));
+                doors.add(NativeDoors.unanswered(
+                        deliveries, consuming.createChannel(), config.host(), quorumQueues, publisher));
             }
             if (config.oslo().isPresent()) {
-                doors.add(OsloDoors.rpcServer(deliveries, consuming.createChannel(), config.oslo().get(), config.concurrency(), jobs, runner,
-                        publisher, config.limits(), scheduler));
+                doors.add(OsloDoors.rpcServer(
+                        deliveries,
+                        consuming.createChannel(),
+                        config.oslo().get(),
+                        config.concurrency(),
+                        jobs,
+                        runner,
+                        publisher,
+                        config.limits(),
+                        scheduler));
             }
             for (FrontDoor door : doors) {
                 door.start();
             }
             // An exception out of a fixed-rate task cancels its later runs without a word: one failed pass is logged
             // and the next one runs. The future is not needed: close() shuts the scheduler down.
-            ScheduledFuture<?> unused = scheduler.scheduleAtFixedRate(() -> {
-                try {
-                    keptReplies.prune();
-                } catch (RuntimeException e) {
-                    log.warn("could not prune kept replies; trying again in an hour", e);
-                }
-            }, 1, 1, TimeUnit.HOURS);
-            log.info("worker for host {} ready: handlers {}, concurrency {}, image roots {}", config.host(), config.handlers(),
-                    config.concurrency(), config.imageRoots());
+            ScheduledFuture<?> unused = scheduler.scheduleAtFixedRate(
+                    () -> {
+                        try {
+                            keptReplies.prune();
+                        } catch (RuntimeException e) {
+                            log.warn("could not prune kept replies; trying again in an hour", e);
+                        }
+                    },
+                    1,
+                    1,
+                    TimeUnit.HOURS);
+            log.info(
+                    "worker for host {} ready: handlers {}, concurrency {}, image roots {}",
+                    config.host(),
+                    config.handlers(),
+                    config.concurrency(),
+                    config.imageRoots());
             return new Worker(config, consuming, publishing, jobs, scheduler, publisher, doors, journal);
         } catch (IOException | RuntimeException e) {
             if (journal != null) {
@@ -168,18 +204,32 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    private static JobRunner jobRunner(WorkerConfig config, UnaryOperator<ImageHandler> decorate, ProcessRunner processes,
-            ResourceJournal journal, CrashRecovery recovery, ScheduledExecutorService scheduler) throws IOException {
+    private static JobRunner jobRunner(
+            WorkerConfig config,
+            UnaryOperator<ImageHandler> decorate,
+            ProcessRunner processes,
+            ResourceJournal journal,
+            CrashRecovery recovery,
+            ScheduledExecutorService scheduler)
+            throws IOException {
         Path workBase = privateDirectory(config.runDir().resolve("work"));
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
         Path fuseBase = passableDirectory(config.runDir().resolve("fuse"));
         Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
         HostResources resources = new HostResources(journal, new ReleaseTools(processes, config.runDir()));
-        EnabledHandlers.enabled(config, processes, workBase, fuseBase, resources).forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
+        EnabledHandlers.enabled(config, processes, workBase, fuseBase, resources)
+                .forEach((name, handler) -> handlers.put(name, decorate.apply(handler)));
         ImageLocator locator = new ImageLocator(config.imageRoots());
-        return new JobRunner(config.host(), locator, new ImageInspector(processes, locator),
-                new ImageJobLocks(lockDirectory, config.lockWait()), new HandlerChain(handlers, config.handlers(), config.retry()),
-                new ItemRunner(Clock.systemUTC()), recovery, config.jobTimeout(), scheduler);
+        return new JobRunner(
+                config.host(),
+                locator,
+                new ImageInspector(processes, locator),
+                new ImageJobLocks(lockDirectory, config.lockWait()),
+                new HandlerChain(handlers, config.handlers(), config.retry()),
+                new ItemRunner(Clock.systemUTC()),
+                recovery,
+                config.jobTimeout(),
+                scheduler);
     }
 
     private static ConnectionFactory connectionFactory(BrokerConnector broker) {
@@ -236,11 +286,13 @@ public final class Worker implements AutoCloseable {
         jobs.shutdown();
         try {
             if (!jobs.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn("jobs still running after {} s; interrupting them, their requests go back to the queue",
+                log.warn(
+                        "jobs still running after {} s; interrupting them, their requests go back to the queue",
                         config.shutdownGrace().toSeconds());
                 jobs.shutdownNow();
                 if (!jobs.awaitTermination(CLEANUP_AFTER_INTERRUPT.toMillis(), TimeUnit.MILLISECONDS)) {
-                    log.error("jobs did not stop within {} s of being interrupted; the next start cleans up what they hold",
+                    log.error(
+                            "jobs did not stop within {} s of being interrupted; the next start cleans up what they hold",
                             CLEANUP_AFTER_INTERRUPT.toSeconds());
                 }
             }

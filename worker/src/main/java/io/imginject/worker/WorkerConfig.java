@@ -44,10 +44,28 @@ import java.util.Optional;
  * @param nativeDoor whether the worker takes native v1 requests
  * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
  */
-public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quorumGroupSize, String host, List<Path> imageRoots,
-        List<Path> trustedImageRoots, String fuseUser, List<HandlerName> handlers, int concurrency,
-        Path runDir, Path deadLetterKeyFile, Duration lockWait, Duration commandTimeout, Duration shutdownGrace, Duration jobTimeout, RetrySettings retry, NbdSettings nbd,
-        GuestfsSettings guestfs, RequestLimits limits, boolean nativeDoor, Optional<OsloSettings> oslo) {
+public record WorkerConfig(
+        BrokerAddresses broker,
+        BrokerTls brokerTls,
+        int quorumGroupSize,
+        String host,
+        List<Path> imageRoots,
+        List<Path> trustedImageRoots,
+        String fuseUser,
+        List<HandlerName> handlers,
+        int concurrency,
+        Path runDir,
+        Path deadLetterKeyFile,
+        Duration lockWait,
+        Duration commandTimeout,
+        Duration shutdownGrace,
+        Duration jobTimeout,
+        RetrySettings retry,
+        NbdSettings nbd,
+        GuestfsSettings guestfs,
+        RequestLimits limits,
+        boolean nativeDoor,
+        Optional<OsloSettings> oslo) {
 
     public static final int DEFAULT_QUORUM_GROUP_SIZE = QuorumQueues.DEFAULT_GROUP_SIZE;
 
@@ -74,7 +92,8 @@ public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quor
             throw new IllegalArgumentException("at least one image root is needed");
         }
         if (!nativeDoor && oslo.isEmpty()) {
-            throw new IllegalArgumentException("neither the native nor the oslo front door is enabled; the worker would take nothing");
+            throw new IllegalArgumentException(
+                    "neither the native nor the oslo front door is enabled; the worker would take nothing");
         }
         Wire.problemWithHost(host).ifPresent(problem -> {
             throw new IllegalArgumentException(problem);
@@ -82,7 +101,8 @@ public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quor
     }
 
     /** A builder holding the defaults for everything but the broker, the host, the images and the handlers. */
-    public static Builder builder(BrokerAddresses broker, String host, List<Path> imageRoots, List<HandlerName> handlers) {
+    public static Builder builder(
+            BrokerAddresses broker, String host, List<Path> imageRoots, List<HandlerName> handlers) {
         return new Builder(broker, host, imageRoots, handlers);
     }
 
@@ -205,9 +225,28 @@ public record WorkerConfig(BrokerAddresses broker, BrokerTls brokerTls, int quor
         }
 
         public WorkerConfig build() {
-            return new WorkerConfig(broker, brokerTls, quorumGroupSize, host, imageRoots, trustedImageRoots, fuseUser, handlers, concurrency, runDir,
-                    deadLetterKeyFile, lockWait, commandTimeout,
-                    shutdownGrace, jobTimeout, retry, nbd, guestfs, limits, nativeDoor, Optional.ofNullable(oslo));
+            return new WorkerConfig(
+                    broker,
+                    brokerTls,
+                    quorumGroupSize,
+                    host,
+                    imageRoots,
+                    trustedImageRoots,
+                    fuseUser,
+                    handlers,
+                    concurrency,
+                    runDir,
+                    deadLetterKeyFile,
+                    lockWait,
+                    commandTimeout,
+                    shutdownGrace,
+                    jobTimeout,
+                    retry,
+                    nbd,
+                    guestfs,
+                    limits,
+                    nativeDoor,
+                    Optional.ofNullable(oslo));
         }
     }
 }

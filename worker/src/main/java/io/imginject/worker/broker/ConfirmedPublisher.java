@@ -28,7 +28,8 @@ public final class ConfirmedPublisher implements Publisher, AutoCloseable {
     }
 
     @Override
-    public synchronized void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
+    public synchronized void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body)
+            throws IOException {
         publish(exchange, routingKey, false, properties, body);
     }
 
@@ -38,8 +39,8 @@ public final class ConfirmedPublisher implements Publisher, AutoCloseable {
      *
      * @return empty when a queue took the message, else the broker's reason ({@code NO_ROUTE for <exchange> <key>})
      */
-    public synchronized Optional<String> publishMandatory(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body)
-            throws IOException {
+    public synchronized Optional<String> publishMandatory(
+            String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
         returned.set(null);
         publish(exchange, routingKey, true, properties, body);
         return Optional.ofNullable(returned.getAndSet(null));
@@ -49,13 +50,15 @@ public final class ConfirmedPublisher implements Publisher, AutoCloseable {
      * @throws PublishRefusedException when the client cannot encode the message or the broker closes the channel over
      *     it: the same message would fail again
      */
-    private synchronized void publish(String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties properties, byte[] body)
+    private synchronized void publish(
+            String exchange, String routingKey, boolean mandatory, AMQP.BasicProperties properties, byte[] body)
             throws IOException {
         Channel open = channel();
         try {
             open.basicPublish(exchange, routingKey, mandatory, properties, body);
         } catch (IllegalArgumentException e) {
-            // the client counted the message for confirms before it failed to encode it; no confirm will ever come for it
+            // the client counted the message for confirms before it failed to encode it; no confirm will ever come for
+            // it
             discard(open);
             throw PublishRefusedException.byClient(e);
         } catch (ShutdownSignalException e) {
@@ -75,8 +78,9 @@ public final class ConfirmedPublisher implements Publisher, AutoCloseable {
             throw PublishRefusedException.byBroker(e).orElseThrow(() -> e);
         }
         if (!acked) {
-            throw new PublishNackedException("the broker nacked it: the queue it went to refused it (full, with x-overflow"
-                    + " reject-publish) or could not store it");
+            throw new PublishNackedException(
+                    "the broker nacked it: the queue it went to refused it (full, with x-overflow"
+                            + " reject-publish) or could not store it");
         }
     }
 
@@ -93,7 +97,8 @@ public final class ConfirmedPublisher implements Publisher, AutoCloseable {
         if (channel == null || !channel.isOpen()) {
             channel = connection.createChannel();
             channel.confirmSelect();
-            channel.addReturnListener(r -> returned.set(r.getReplyText() + " for " + r.getExchange() + " " + r.getRoutingKey()));
+            channel.addReturnListener(
+                    r -> returned.set(r.getReplyText() + " for " + r.getExchange() + " " + r.getRoutingKey()));
         }
         return channel;
     }

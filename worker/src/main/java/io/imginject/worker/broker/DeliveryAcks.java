@@ -34,7 +34,9 @@ public final class DeliveryAcks implements Acks {
         try {
             channel.basicNack(delivery.getEnvelope().getDeliveryTag(), false, true);
         } catch (IOException | AlreadyClosedException e) {
-            log.warn("could not requeue (the channel closed); the broker will deliver the request again: {}", e.toString());
+            log.warn(
+                    "could not requeue (the channel closed); the broker will deliver the request again: {}",
+                    e.toString());
         }
     }
 }

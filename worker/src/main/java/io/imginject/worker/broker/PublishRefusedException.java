@@ -15,8 +15,8 @@ import java.util.Set;
  */
 public final class PublishRefusedException extends IOException {
     /** PRECONDITION_FAILED (e.g. over max_message_size), FRAME_ERROR, SYNTAX_ERROR, UNEXPECTED_FRAME. */
-    private static final Set<Integer> REFUSING_CODES = Set.of(AMQP.PRECONDITION_FAILED, AMQP.FRAME_ERROR, AMQP.SYNTAX_ERROR,
-            AMQP.UNEXPECTED_FRAME);
+    private static final Set<Integer> REFUSING_CODES =
+            Set.of(AMQP.PRECONDITION_FAILED, AMQP.FRAME_ERROR, AMQP.SYNTAX_ERROR, AMQP.UNEXPECTED_FRAME);
 
     PublishRefusedException(String message, Throwable cause) {
         super(message, cause);

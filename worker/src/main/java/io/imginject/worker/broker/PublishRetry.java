@@ -31,13 +31,20 @@ public final class PublishRetry {
      * each next, up to 10 s, each wait within ±50 %.
      */
     public PublishRetry(int tries, Duration firstWait) {
-        retry = Retry.of("publish", RetryConfig.custom()
-                .maxAttempts(tries)
-                .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(firstWait.toMillis(), 2.0, 0.5, 10_000))
-                .retryOnException(e -> (e instanceof IOException || e instanceof ShutdownSignalException) && !(e instanceof PublishRefusedException))
-                .build());
-        retry.getEventPublisher().onRetry(event -> log.warn("publishing failed (try {}), retrying: {}",
-                event.getNumberOfRetryAttempts(), String.valueOf(event.getLastThrowable())));
+        retry = Retry.of(
+                "publish",
+                RetryConfig.custom()
+                        .maxAttempts(tries)
+                        .intervalFunction(
+                                IntervalFunction.ofExponentialRandomBackoff(firstWait.toMillis(), 2.0, 0.5, 10_000))
+                        .retryOnException(e -> (e instanceof IOException || e instanceof ShutdownSignalException)
+                                && !(e instanceof PublishRefusedException))
+                        .build());
+        retry.getEventPublisher()
+                .onRetry(event -> log.warn(
+                        "publishing failed (try {}), retrying: {}",
+                        event.getNumberOfRetryAttempts(),
+                        String.valueOf(event.getLastThrowable())));
     }
 
     public void run(CheckedRunnable publish) throws IOException {

@@ -33,7 +33,12 @@ public final class QueueConsumer {
      * @param what the queues in words, for logs
      * @param onDelivery takes each delivery, on the client library's consumer thread
      */
-    public QueueConsumer(Channel channel, String what, ConsumedQueues queues, int prefetch, Consumer<Delivery> onDelivery,
+    public QueueConsumer(
+            Channel channel,
+            String what,
+            ConsumedQueues queues,
+            int prefetch,
+            Consumer<Delivery> onDelivery,
             ScheduledExecutorService scheduler) {
         this.channel = channel;
         this.queues = queues;
@@ -51,8 +56,12 @@ public final class QueueConsumer {
         cancelConsumers();
         List<String> names = queues.declare(channel);
         for (String queue : names) {
-            consumerTags.add(channel.basicConsume(queue, false, "imginject-" + queue + "-" + UUID.randomUUID(),
-                    (tag, delivery) -> onDelivery.accept(delivery), this::cancelled));
+            consumerTags.add(channel.basicConsume(
+                    queue,
+                    false,
+                    "imginject-" + queue + "-" + UUID.randomUUID(),
+                    (tag, delivery) -> onDelivery.accept(delivery),
+                    this::cancelled));
         }
         log.info("consuming {} with prefetch {}", String.join(", ", names), prefetch);
     }

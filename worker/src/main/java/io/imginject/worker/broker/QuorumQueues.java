@@ -38,14 +38,16 @@ public final class QuorumQueues {
      * Declares the sized queue on a channel of its own, which the broker closes when it refuses: whether the queue
      * exists with no group size. Any other refusal (a queue made with another size, say) fails with the broker's reason.
      */
-    private static boolean madeWithoutSize(Channel channel, String queue, Map<String, Object> sized) throws IOException {
+    private static boolean madeWithoutSize(Channel channel, String queue, Map<String, Object> sized)
+            throws IOException {
         Channel probe = channel.getConnection().createChannel();
         try {
             probe.queueDeclare(queue, true, false, false, sized);
             probe.close();
             return false;
         } catch (IOException e) {
-            if (e.getCause() instanceof ShutdownSignalException refusal && refusal.getMessage().contains("'" + GROUP_SIZE + "'")
+            if (e.getCause() instanceof ShutdownSignalException refusal
+                    && refusal.getMessage().contains("'" + GROUP_SIZE + "'")
                     && refusal.getMessage().contains("but current is none")) {
                 return true;
             }

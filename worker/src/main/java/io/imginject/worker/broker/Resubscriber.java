@@ -39,7 +39,11 @@ final class Resubscriber {
         if (stopping.getAsBoolean()) {
             return;
         }
-        log.warn("the broker cancelled the consumer {} of {} (queue deleted?); consuming again in {} s", consumerTag, what, RETRY_SECONDS);
+        log.warn(
+                "the broker cancelled the consumer {} of {} (queue deleted?); consuming again in {} s",
+                consumerTag,
+                what,
+                RETRY_SECONDS);
         tryAgainLater();
     }
 

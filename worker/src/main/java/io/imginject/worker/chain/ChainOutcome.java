@@ -15,6 +15,5 @@ import java.util.Optional;
  * @param failure why the job failed: no handler opened the image, or releasing it afterwards failed
  * @param <T> the work's result
  */
-public record ChainOutcome<T>(Optional<HandlerName> handler, List<Attempt> attempts, Optional<T> result,
-        Optional<InjectException> failure) {
-}
+public record ChainOutcome<T>(
+        Optional<HandlerName> handler, List<Attempt> attempts, Optional<T> result, Optional<InjectException> failure) {}

@@ -59,7 +59,11 @@ public final class HandlerChain {
      *
      * @param timeUp whether the job's deadline passed, after which nothing new is tried
      */
-    public <T> ChainOutcome<T> run(DiskImage image, PartitionSelector partition, List<HandlerName> order, BooleanSupplier timeUp,
+    public <T> ChainOutcome<T> run(
+            DiskImage image,
+            PartitionSelector partition,
+            List<HandlerName> order,
+            BooleanSupplier timeUp,
             Function<GuestFs, T> work) {
         long chainStarted = System.nanoTime();
         List<Attempt> attempts = new ArrayList<>();
@@ -72,7 +76,8 @@ public final class HandlerChain {
                     ? Optional.of(name + " is not enabled on this worker (enabled: " + enabledNames() + ")")
                     : handler.unavailableReason(image);
             if (unavailable.isPresent()) {
-                attempts.add(new Attempt(name.wireName(), 1, Outcome.SKIPPED, ErrorCode.HANDLER_UNAVAILABLE, unavailable.get(), 0));
+                attempts.add(new Attempt(
+                        name.wireName(), 1, Outcome.SKIPPED, ErrorCode.HANDLER_UNAVAILABLE, unavailable.get(), 0));
                 continue;
             }
             Optional<Opened> opened = openWithRetries(handler, image, partition, attempts, chainStarted, timeUp);
@@ -98,9 +103,19 @@ public final class HandlerChain {
             } catch (InjectException e) {
                 cleanupFailure = Optional.of(e);
             }
-            log.debug("{}: open {} ms, items {} ms, close {} ms", name, (workStarted - opened.get().started()) / 1_000_000,
-                    (closeStarted - workStarted) / 1_000_000, millisSince(closeStarted));
-            attempts.add(new Attempt(name.wireName(), opened.get().number(), Outcome.OK, null, null, millisSince(opened.get().started()),
+            log.debug(
+                    "{}: open {} ms, items {} ms, close {} ms",
+                    name,
+                    (workStarted - opened.get().started()) / 1_000_000,
+                    (closeStarted - workStarted) / 1_000_000,
+                    millisSince(closeStarted));
+            attempts.add(new Attempt(
+                    name.wireName(),
+                    opened.get().number(),
+                    Outcome.OK,
+                    null,
+                    null,
+                    millisSince(opened.get().started()),
                     guest.filesystem()));
             return new ChainOutcome<>(Optional.of(name), attempts, Optional.of(result), cleanupFailure);
         }
@@ -108,21 +123,38 @@ public final class HandlerChain {
     }
 
     /** The guest a handler opened, and which try of it did. */
-    private record Opened(OpenGuest guest, int number, long started) {
-    }
+    private record Opened(OpenGuest guest, int number, long started) {}
 
-    private Optional<Opened> openWithRetries(ImageHandler handler, DiskImage image, PartitionSelector partition,
-            List<Attempt> attempts, long chainStarted, BooleanSupplier timeUp) {
+    private Optional<Opened> openWithRetries(
+            ImageHandler handler,
+            DiskImage image,
+            PartitionSelector partition,
+            List<Attempt> attempts,
+            long chainStarted,
+            BooleanSupplier timeUp) {
         String name = handler.name().wireName();
-        Retry retrying = Retry.of(name, RetryConfig.custom()
-                .maxAttempts(retry.maxAttempts())
-                .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(retry.initialInterval().toMillis(), retry.multiplier(),
-                        0.5, retry.maxInterval().toMillis()))
-                .retryOnException(e -> e instanceof InjectException failure && failure.code().isTransient()
-                        && System.nanoTime() - chainStarted < retry.maxTotal().toNanos() && !timeUp.getAsBoolean())
-                .build());
-        retrying.getEventPublisher().onRetry(event -> log.warn("{} failed transiently (try {}): {}; retrying in {} ms", name,
-                event.getNumberOfRetryAttempts(), event.getLastThrowable().getMessage(), event.getWaitInterval().toMillis()));
+        Retry retrying = Retry.of(
+                name,
+                RetryConfig.custom()
+                        .maxAttempts(retry.maxAttempts())
+                        .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(
+                                retry.initialInterval().toMillis(),
+                                retry.multiplier(),
+                                0.5,
+                                retry.maxInterval().toMillis()))
+                        .retryOnException(e -> e instanceof InjectException failure
+                                && failure.code().isTransient()
+                                && System.nanoTime() - chainStarted
+                                        < retry.maxTotal().toNanos()
+                                && !timeUp.getAsBoolean())
+                        .build());
+        retrying.getEventPublisher()
+                .onRetry(event -> log.warn(
+                        "{} failed transiently (try {}): {}; retrying in {} ms",
+                        name,
+                        event.getNumberOfRetryAttempts(),
+                        event.getLastThrowable().getMessage(),
+                        event.getWaitInterval().toMillis()));
         int[] tries = {0};
         Supplier<Opened> tryOnce = () -> {
             int number = ++tries[0];
@@ -147,18 +179,27 @@ public final class HandlerChain {
      * partition reads as PARTITION_NOT_FOUND, not as a vague chain failure), NO_HANDLER otherwise.
      */
     private static InjectException noHandler(List<Attempt> attempts) {
-        String summary = attempts.stream().map(a -> a.handler() + " " + a.outcome() + (a.attempt() > 1 ? " (try " + a.attempt() + ")" : "")
-                + ": " + a.message()).collect(Collectors.joining("; "));
-        List<ErrorCode> failedCodes = attempts.stream().filter(a -> a.outcome() == Outcome.FAILED).map(Attempt::code).distinct().toList();
+        String summary = attempts.stream()
+                .map(a -> a.handler() + " " + a.outcome() + (a.attempt() > 1 ? " (try " + a.attempt() + ")" : "") + ": "
+                        + a.message())
+                .collect(Collectors.joining("; "));
+        List<ErrorCode> failedCodes = attempts.stream()
+                .filter(a -> a.outcome() == Outcome.FAILED)
+                .map(Attempt::code)
+                .distinct()
+                .toList();
         if (failedCodes.size() == 1) {
             return new InjectException(failedCodes.get(0), "no handler could open the image: " + summary);
         }
-        return new InjectException(ErrorCode.NO_HANDLER, attempts.isEmpty() ? "no handler is configured"
-                : "no handler could open the image: " + summary);
+        return new InjectException(
+                ErrorCode.NO_HANDLER,
+                attempts.isEmpty() ? "no handler is configured" : "no handler could open the image: " + summary);
     }
 
     private String enabledNames() {
-        return enabled.isEmpty() ? "none" : enabled.keySet().stream().sorted().map(HandlerName::wireName).collect(Collectors.joining(", "));
+        return enabled.isEmpty()
+                ? "none"
+                : enabled.keySet().stream().sorted().map(HandlerName::wireName).collect(Collectors.joining(", "));
     }
 
     private static void closeAfterFailure(OpenGuest guest, RuntimeException failure) {

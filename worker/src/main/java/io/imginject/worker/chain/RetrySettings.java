@@ -12,9 +12,11 @@ import java.time.Duration;
  * @param maxInterval the longest single wait
  * @param maxTotal no retry starts once this much time has passed since the chain began
  */
-public record RetrySettings(int maxAttempts, Duration initialInterval, double multiplier, Duration maxInterval, Duration maxTotal) {
+public record RetrySettings(
+        int maxAttempts, Duration initialInterval, double multiplier, Duration maxInterval, Duration maxTotal) {
 
-    public static final RetrySettings DEFAULT = new RetrySettings(3, Duration.ofMillis(500), 2.0, Duration.ofSeconds(5), Duration.ofSeconds(60));
+    public static final RetrySettings DEFAULT =
+            new RetrySettings(3, Duration.ofMillis(500), 2.0, Duration.ofSeconds(5), Duration.ofSeconds(60));
 
     public RetrySettings {
         if (maxAttempts < 1) {

@@ -26,10 +26,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code imginject dlq}: look at, replay and purge the dead-letter queue. */
-@Command(name = "dlq", mixinStandardHelpOptions = true,
-        description = {"Looks at, replays and purges the dead-letter queue imginject.dead.",
-                "replay and purge take only what the filters select; --all selects everything."},
-        subcommands = {DlqCommand.ListCommand.class, DlqCommand.ShowCommand.class, DlqCommand.ReplayCommand.class, DlqCommand.PurgeCommand.class})
+@Command(
+        name = "dlq",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Looks at, replays and purges the dead-letter queue imginject.dead.",
+            "replay and purge take only what the filters select; --all selects everything."
+        },
+        subcommands = {
+            DlqCommand.ListCommand.class,
+            DlqCommand.ShowCommand.class,
+            DlqCommand.ReplayCommand.class,
+            DlqCommand.PurgeCommand.class
+        })
 final class DlqCommand {
 
     /** The broker and the filters every subcommand takes. */
@@ -43,45 +52,69 @@ final class DlqCommand {
         @Option(names = "--host", description = "Only messages the workers of this host gave up on.")
         String host;
 
-        @Option(names = "--code", description = "Only messages with this error code (e.g. image_not_found, delivery_limit_reached).")
+        @Option(
+                names = "--code",
+                description = "Only messages with this error code (e.g. image_not_found, delivery_limit_reached).")
         String code;
 
-        @Option(names = "--correlation-id", paramLabel = "ID", description = "Only the message with this correlation id.")
+        @Option(
+                names = "--correlation-id",
+                paramLabel = "ID",
+                description = "Only the message with this correlation id.")
         String correlationId;
 
         @Option(names = "--job-id", paramLabel = "ID", description = "Only the message with this job id.")
         String jobId;
 
-        @Option(names = "--older-than", paramLabel = "AGE", description = "Only messages that failed longer ago than AGE (90s, 30m, 2h, 1d).")
+        @Option(
+                names = "--older-than",
+                paramLabel = "AGE",
+                description = "Only messages that failed longer ago than AGE (90s, 30m, 2h, 1d).")
         String olderThan;
 
-        @Option(names = "--newer-than", paramLabel = "AGE", description = "Only messages that failed less than AGE ago.")
+        @Option(
+                names = "--newer-than",
+                paramLabel = "AGE",
+                description = "Only messages that failed less than AGE ago.")
         String newerThan;
 
-        @Option(names = "--limit", paramLabel = "N", defaultValue = "1000", description = "Take at most N messages (default 1000).")
+        @Option(
+                names = "--limit",
+                paramLabel = "N",
+                defaultValue = "1000",
+                description = "Take at most N messages (default 1000).")
         int limit;
 
-        @Option(names = "--dead-letter-key-file", paramLabel = "FILE", description = "The workers' dead-letter key (default "
-                + DeadLetterKey.DEFAULT_FILE + ", or IMGINJECT_DEAD_LETTER_KEY_FILE, or dead-letter-key-file in the config file).")
+        @Option(
+                names = "--dead-letter-key-file",
+                paramLabel = "FILE",
+                description = "The workers' dead-letter key (default " + DeadLetterKey.DEFAULT_FILE
+                        + ", or IMGINJECT_DEAD_LETTER_KEY_FILE, or dead-letter-key-file in the config file).")
         Path keyFile;
 
         /** The dead-letter key: the flag, else the environment, else the config file, else the default. */
         DeadLetterKey key() throws DeadLetterKeyException {
-            return DeadLetterKey.load(Path.of(SettingSources.load(null, System.getenv()).get("dead-letter-key-file", keyFile,
-                    DeadLetterKey.DEFAULT_FILE)));
+            return DeadLetterKey.load(Path.of(SettingSources.load(null, System.getenv())
+                    .get("dead-letter-key-file", keyFile, DeadLetterKey.DEFAULT_FILE)));
         }
 
         Selection selection() {
-            return new Selection(all, Optional.ofNullable(host), Optional.ofNullable(code).map(c -> c.toLowerCase(Locale.ROOT)),
-                    Optional.ofNullable(correlationId), Optional.ofNullable(jobId), Optional.ofNullable(olderThan).map(Filters::age),
+            return new Selection(
+                    all,
+                    Optional.ofNullable(host),
+                    Optional.ofNullable(code).map(c -> c.toLowerCase(Locale.ROOT)),
+                    Optional.ofNullable(correlationId),
+                    Optional.ofNullable(jobId),
+                    Optional.ofNullable(olderThan).map(Filters::age),
                     Optional.ofNullable(newerThan).map(Filters::age));
         }
 
         Predicate<DeadLetter> predicate() {
             Selection selection = selection();
             if (!selection.isGiven()) {
-                throw new IllegalArgumentException("select messages with --host, --code, --correlation-id, --job-id, --older-than, "
-                        + "--newer-than, or --all");
+                throw new IllegalArgumentException(
+                        "select messages with --host, --code, --correlation-id, --job-id, --older-than, "
+                                + "--newer-than, or --all");
             }
             return selection.predicate(Clock.systemUTC());
         }
@@ -93,7 +126,8 @@ final class DlqCommand {
         static Duration age(String text) {
             Matcher matcher = Pattern.compile("([0-9]+)([smhd])").matcher(text.strip());
             if (!matcher.matches()) {
-                throw new IllegalArgumentException("an age is a number and a unit (s, m, h, d), such as 30m; not \"" + text + "\"");
+                throw new IllegalArgumentException(
+                        "an age is a number and a unit (s, m, h, d), such as 30m; not \"" + text + "\"");
             }
             long amount = Long.parseLong(matcher.group(1));
             return switch (matcher.group(2)) {
@@ -131,28 +165,40 @@ final class DlqCommand {
         }
 
         void summary(DeadLetterQueue.Summary summary, boolean dryRun) {
-            out.printf("%slooked at %d, selected %d: %d replayed, %d parked, %d purged, %d skipped%n", dryRun ? "dry run: " : "",
-                    summary.scanned(), summary.matched(), summary.replayed(), summary.parked(), summary.purged(), summary.skipped());
+            out.printf(
+                    "%slooked at %d, selected %d: %d replayed, %d parked, %d purged, %d skipped%n",
+                    dryRun ? "dry run: " : "",
+                    summary.scanned(),
+                    summary.matched(),
+                    summary.replayed(),
+                    summary.parked(),
+                    summary.purged(),
+                    summary.skipped());
         }
     }
 
     /** A pass over the queue that changes it: replay or purge. */
     @FunctionalInterface
     interface Pass {
-        DeadLetterQueue.Summary run(DeadLetterQueue queue, Predicate<DeadLetter> predicate, Printer printer) throws Exception;
+        DeadLetterQueue.Summary run(DeadLetterQueue queue, Predicate<DeadLetter> predicate, Printer printer)
+                throws Exception;
     }
 
     /** Runs {@code pass} on the selected messages, printing each message's fate and the totals. */
     static int pass(CommandSpec spec, Filters filters, boolean dryRun, Pass pass) throws Exception {
         Predicate<DeadLetter> predicate = filters.predicate();
-        Printer printer = new Printer(spec.commandLine().getOut(), spec.commandLine().getErr());
+        Printer printer =
+                new Printer(spec.commandLine().getOut(), spec.commandLine().getErr());
         try (Connection connection = filters.connect()) {
             printer.summary(pass.run(new DeadLetterQueue(connection), predicate, printer), dryRun);
         }
         return 0;
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists dead letters, one line each, leaving them in the queue.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "Lists dead letters, one line each, leaving them in the queue.")
     static final class ListCommand implements Callable<Integer> {
         @Mixin
         Filters filters;
@@ -166,11 +212,17 @@ final class DlqCommand {
             try (Connection connection = filters.connect()) {
                 List<DeadLetter> letters = new DeadLetterQueue(connection).browse(predicate, filters.limit);
                 PrintWriter out = spec.commandLine().getOut();
-                out.printf("%-38s %-16s %-24s %-24s %-7s %s%n", "JOB", "HOST", "CODE", "FAILED AT", "REPLAYS", "MESSAGE");
+                out.printf(
+                        "%-38s %-16s %-24s %-24s %-7s %s%n", "JOB", "HOST", "CODE", "FAILED AT", "REPLAYS", "MESSAGE");
                 for (DeadLetter letter : letters) {
                     String message = letter.message();
-                    out.printf("%-38s %-16s %-24s %-24s %-7d %s%n", letter.jobId(), letter.host().orElse("-"), letter.code(),
-                            letter.failedAt().map(Object::toString).orElse("-"), letter.replays(),
+                    out.printf(
+                            "%-38s %-16s %-24s %-24s %-7d %s%n",
+                            letter.jobId(),
+                            letter.host().orElse("-"),
+                            letter.code(),
+                            letter.failedAt().map(Object::toString).orElse("-"),
+                            letter.replays(),
                             message.length() > 100 ? message.substring(0, 100) + "..." : message);
                 }
                 out.printf("%d message(s)%n", letters.size());
@@ -179,9 +231,13 @@ final class DlqCommand {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = {"Shows dead letters in full: properties, headers, whether the seal holds, and the request with its secrets",
-                    "redacted (opening a sealed body needs the dead-letter key)."})
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Shows dead letters in full: properties, headers, whether the seal holds, and the request with its secrets",
+                "redacted (opening a sealed body needs the dead-letter key)."
+            })
     static final class ShowCommand implements Callable<Integer> {
         @Mixin
         Filters filters;
@@ -209,7 +265,8 @@ final class DlqCommand {
                     out.println("== job " + letter.jobId());
                     out.println("routing key: " + letter.routingKey());
                     out.println("correlation id: " + letter.correlationId().orElse("-") + ", reply to: "
-                            + Optional.ofNullable(letter.properties().getReplyTo()).orElse("-"));
+                            + Optional.ofNullable(letter.properties().getReplyTo())
+                                    .orElse("-"));
                     out.println("seal: " + shown.seal());
                     letter.headers().forEach((name, value) -> out.println("header " + name + ": " + value));
                     out.println(shown.body());
@@ -219,18 +276,29 @@ final class DlqCommand {
         }
     }
 
-    @Command(name = "replay", mixinStandardHelpOptions = true,
-            description = {"Publishes dead letters again where they were first published (or to --to-host), with confirms;",
-                    "each leaves the queue once its copy is confirmed. One replayed --max-replays times goes to imginject.parking.",
-                    "Needs the dead-letter key; a letter whose seal does not hold is refused and left in the queue."})
+    @Command(
+            name = "replay",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Publishes dead letters again where they were first published (or to --to-host), with confirms;",
+                "each leaves the queue once its copy is confirmed. One replayed --max-replays times goes to imginject.parking.",
+                "Needs the dead-letter key; a letter whose seal does not hold is refused and left in the queue."
+            })
     static final class ReplayCommand implements Callable<Integer> {
         @Mixin
         Filters filters;
 
-        @Option(names = "--to-host", paramLabel = "HOST", description = "Send native requests to this host's workers instead.")
+        @Option(
+                names = "--to-host",
+                paramLabel = "HOST",
+                description = "Send native requests to this host's workers instead.")
         String toHost;
 
-        @Option(names = "--max-replays", paramLabel = "N", defaultValue = "3", description = "Replays before a job is parked (default 3).")
+        @Option(
+                names = "--max-replays",
+                paramLabel = "N",
+                defaultValue = "3",
+                description = "Replays before a job is parked (default 3).")
         int maxReplays;
 
         @Option(names = "--dry-run", description = "Say what would happen; change nothing.")
@@ -242,8 +310,12 @@ final class DlqCommand {
         @Override
         public Integer call() throws Exception {
             DeadLetterKey key = filters.key();
-            return pass(spec, filters, dryRun, (queue, predicate, printer) ->
-                    queue.replay(key, predicate, filters.limit, Optional.ofNullable(toHost), maxReplays, dryRun, printer));
+            return pass(
+                    spec,
+                    filters,
+                    dryRun,
+                    (queue, predicate, printer) -> queue.replay(
+                            key, predicate, filters.limit, Optional.ofNullable(toHost), maxReplays, dryRun, printer));
         }
     }
 
@@ -260,7 +332,11 @@ final class DlqCommand {
 
         @Override
         public Integer call() throws Exception {
-            return pass(spec, filters, dryRun, (queue, predicate, printer) -> queue.purge(predicate, filters.limit, dryRun, printer));
+            return pass(
+                    spec,
+                    filters,
+                    dryRun,
+                    (queue, predicate, printer) -> queue.purge(predicate, filters.limit, dryRun, printer));
         }
     }
 }

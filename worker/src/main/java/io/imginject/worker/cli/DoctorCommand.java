@@ -1,9 +1,9 @@
 package io.imginject.worker.cli;
 
 import com.rabbitmq.client.Connection;
-import io.imginject.worker.handler.guestfs.ApplianceAcceleration;
 import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.handler.fuse.Fuse2fsSupport;
+import io.imginject.worker.handler.guestfs.ApplianceAcceleration;
 import io.imginject.worker.handler.guestfs.GuestfsSettings;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.loop.LoopSupport;
@@ -28,9 +28,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code imginject doctor}: which handlers and which broker work on this host, and why the others do not. */
-@Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Reports which handlers (loop, nbd, guestfs) and whether the broker work on this host, and why not.",
-                "Exit status: 0 when the broker and at least one handler work, 1 otherwise."})
+@Command(
+        name = "doctor",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Reports which handlers (loop, nbd, guestfs) and whether the broker work on this host, and why not.",
+            "Exit status: 0 when the broker and at least one handler work, 1 otherwise."
+        })
 final class DoctorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -38,50 +42,85 @@ final class DoctorCommand implements Callable<Integer> {
     @Mixin
     BrokerOption broker;
 
-    @Option(names = "--nbd-transport", paramLabel = "auto|kernel|userspace", defaultValue = "auto", description = "The nbd transport to check (default auto).")
+    @Option(
+            names = "--nbd-transport",
+            paramLabel = "auto|kernel|userspace",
+            defaultValue = "auto",
+            description = "The nbd transport to check (default auto).")
     String nbdTransport;
 
-    @Option(names = "--deep", description = "Also launch a libguestfs appliance, the only full proof that guestfs works (20-30 s without KVM).")
+    @Option(
+            names = "--deep",
+            description =
+                    "Also launch a libguestfs appliance, the only full proof that guestfs works (20-30 s without KVM).")
     boolean deep;
 
-    @Option(names = "--guestfs-force-tcg", arity = "0..1", fallbackValue = "true", defaultValue = "auto", paramLabel = "auto|true|false",
-            description = "Whether appliances run without KVM, as the worker's setting (default auto: when KVM cannot run a test guest).")
+    @Option(
+            names = "--guestfs-force-tcg",
+            arity = "0..1",
+            fallbackValue = "true",
+            defaultValue = "auto",
+            paramLabel = "auto|true|false",
+            description =
+                    "Whether appliances run without KVM, as the worker's setting (default auto: when KVM cannot run a test guest).")
     String guestfsForceTcg;
 
-    @Option(names = "--trusted-image-root", paramLabel = "DIR", split = ",",
-            description = "The worker's trusted image roots, if not those of the environment or config file (see worker --help).")
+    @Option(
+            names = "--trusted-image-root",
+            paramLabel = "DIR",
+            split = ",",
+            description =
+                    "The worker's trusted image roots, if not those of the environment or config file (see worker --help).")
     List<Path> trustedImageRoots;
 
-    @Option(names = "--fuse-user", paramLabel = "USER", description = "The worker's fuse2fs user (default " + WorkerConfig.DEFAULT_FUSE_USER + ").")
+    @Option(
+            names = "--fuse-user",
+            paramLabel = "USER",
+            description = "The worker's fuse2fs user (default " + WorkerConfig.DEFAULT_FUSE_USER + ").")
     String fuseUser;
 
-    @Option(names = "--run-dir", paramLabel = "DIR", description = "The worker's run directory (default /run/imginject).")
+    @Option(
+            names = "--run-dir",
+            paramLabel = "DIR",
+            description = "The worker's run directory (default /run/imginject).")
     Path runDir;
 
     private static final List<String> HANDLERS = List.of("loop", "nbd", "guestfs");
 
     /** One check: its problem, or what works. */
-    private record Check(Optional<String> problem, String detail) {
-    }
+    private record Check(Optional<String> problem, String detail) {}
 
     @Override
     public Integer call() throws IOException {
-        NbdSettings nbd = new NbdSettings(NbdSettings.Transport.valueOf(nbdTransport.toUpperCase(Locale.ROOT)), Duration.ofSeconds(10));
+        NbdSettings nbd = new NbdSettings(
+                NbdSettings.Transport.valueOf(nbdTransport.toUpperCase(Locale.ROOT)), Duration.ofSeconds(10));
         SettingSources settings = SettingSources.load(null, System.getenv());
-        List<Path> trusted = WorkerCommand.paths(settings.get("trusted-image-root", WorkerCommand.joined(trustedImageRoots), ""));
+        List<Path> trusted =
+                WorkerCommand.paths(settings.get("trusted-image-root", WorkerCommand.joined(trustedImageRoots), ""));
         String user = settings.get("fuse-user", fuseUser, WorkerConfig.DEFAULT_FUSE_USER);
-        Path fuseBase = Path.of(settings.get("run-dir", runDir, "/run/imginject")).resolve("fuse");
+        Path fuseBase =
+                Path.of(settings.get("run-dir", runDir, "/run/imginject")).resolve("fuse");
         Fuse2fsSupport fuse2fs = Fuse2fsSupport.check(user, fuseBase, new ProcessRunner(Duration.ofSeconds(10)));
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%-8s %s%n", "policy", TrustPolicyText.policy(trusted));
         Map<String, Check> checks = new LinkedHashMap<>();
-        checks.put("fuse2fs", new Check(fuse2fs.problem(), "reads ext2/3/4 of untrusted images as user " + user + ", without capabilities"));
+        checks.put(
+                "fuse2fs",
+                new Check(
+                        fuse2fs.problem(),
+                        "reads ext2/3/4 of untrusted images as user " + user + ", without capabilities"));
         checks.put("loop", new Check(LoopSupport.problem(), "raw images; " + TrustPolicyText.mounting(fuse2fs)));
-        checks.put("nbd", new Check(NbdSupport.problem(nbd), NbdSupport.describe(nbd) + "; " + TrustPolicyText.mounting(fuse2fs)));
+        checks.put(
+                "nbd",
+                new Check(
+                        NbdSupport.problem(nbd), NbdSupport.describe(nbd) + "; " + TrustPolicyText.mounting(fuse2fs)));
         checks.put("guestfs", guestfsCheck());
         checks.put("broker", new Check(brokerProblem(), "connected"));
-        checks.forEach((name, check) -> out.printf("%-8s %s%n", name, check.problem().map(p -> "NO   " + p).orElse("ok   " + check.detail())));
-        boolean handlerWorks = checks.entrySet().stream().anyMatch(e -> HANDLERS.contains(e.getKey()) && e.getValue().problem().isEmpty());
+        checks.forEach((name, check) -> out.printf(
+                "%-8s %s%n", name, check.problem().map(p -> "NO   " + p).orElse("ok   " + check.detail())));
+        boolean handlerWorks = checks.entrySet().stream()
+                .anyMatch(e ->
+                        HANDLERS.contains(e.getKey()) && e.getValue().problem().isEmpty());
         return handlerWorks && checks.get("broker").problem().isEmpty() ? 0 : 1;
     }
 
@@ -91,16 +130,21 @@ final class DoctorCommand implements Callable<Integer> {
         if (problem.isPresent()) {
             return new Check(problem, "");
         }
-        GuestfsSettings.TcgMode mode = GuestfsSettings.TcgMode.fromSettingValue(guestfsForceTcg).orElseThrow(() ->
-                new IllegalArgumentException("--guestfs-force-tcg is auto, true or false, not \"" + guestfsForceTcg + "\""));
+        GuestfsSettings.TcgMode mode = GuestfsSettings.TcgMode.fromSettingValue(guestfsForceTcg)
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "--guestfs-force-tcg is auto, true or false, not \"" + guestfsForceTcg + "\""));
         Path scratch = Files.createTempDirectory("imginject-doctor-");
         try {
             ApplianceAcceleration acceleration = ApplianceAcceleration.decide(mode, scratch);
             GuestfsSettings settings = new GuestfsSettings(mode, 512, 2, Duration.ofMinutes(3));
             return deep
-                    ? new Check(GuestfsSupport.launchProblem(settings, acceleration), "an appliance launched and shut down under " + acceleration.reason())
-                    : new Check(Optional.empty(), "binding, supermin and kernel present; appliances run under " + acceleration.reason()
-                            + " (--deep launches one)");
+                    ? new Check(
+                            GuestfsSupport.launchProblem(settings, acceleration),
+                            "an appliance launched and shut down under " + acceleration.reason())
+                    : new Check(
+                            Optional.empty(),
+                            "binding, supermin and kernel present; appliances run under " + acceleration.reason()
+                                    + " (--deep launches one)");
         } finally {
             Files.deleteIfExists(scratch);
         }

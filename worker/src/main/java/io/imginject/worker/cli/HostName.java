@@ -6,8 +6,7 @@ import java.nio.file.Path;
 
 /** This machine's host name, as the kernel knows it, which is the default worker host. */
 final class HostName {
-    private HostName() {
-    }
+    private HostName() {}
 
     static String local() {
         try {

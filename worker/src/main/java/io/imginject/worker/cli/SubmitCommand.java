@@ -41,9 +41,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code imginject submit}: publishes one request, waits for its reply and prints it. */
-@Command(name = "submit", mixinStandardHelpOptions = true,
-        description = {"Publishes one injection request for a worker host, waits for the reply and prints it as JSON.",
-                "Exit status: 0 the job succeeded, 1 it failed (the reply says why), 2 no reply (no worker, timeout, bad input)."})
+@Command(
+        name = "submit",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Publishes one injection request for a worker host, waits for the reply and prints it as JSON.",
+            "Exit status: 0 the job succeeded, 1 it failed (the reply says why), 2 no reply (no worker, timeout, bad input)."
+        })
 final class SubmitCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -54,7 +58,10 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--host", description = "Worker host to send the request to (default this machine's name).")
     String host;
 
-    @Option(names = "--request", paramLabel = "FILE", description = "A whole v1 request as JSON; the flags below build one instead.")
+    @Option(
+            names = "--request",
+            paramLabel = "FILE",
+            description = "A whole v1 request as JSON; the flags below build one instead.")
     Path requestFile;
 
     @Option(names = "--image", paramLabel = "PATH", description = "Image path on the worker's host.")
@@ -63,7 +70,10 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--format", description = "Image format (raw, qcow2, ...); left out, the worker detects it.")
     String format;
 
-    @Option(names = "--partition", paramLabel = "N", description = "0 whole disk, N partition N, -1 find the root filesystem (default).")
+    @Option(
+            names = "--partition",
+            paramLabel = "N",
+            description = "0 whole disk, N partition N, -1 find the root filesystem (default).")
     Integer partition;
 
     @Option(names = "--key", description = "SSH public key for root.")
@@ -72,10 +82,16 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--key-file", paramLabel = "FILE", description = "File holding the SSH public key for root.")
     Path keyFile;
 
-    @Option(names = "--admin-password-file", paramLabel = "FILE", description = "File whose first line is root's new password (not a flag: flags show in ps).")
+    @Option(
+            names = "--admin-password-file",
+            paramLabel = "FILE",
+            description = "File whose first line is root's new password (not a flag: flags show in ps).")
     Path passwordFile;
 
-    @Option(names = "--file", paramLabel = "GUEST=LOCAL", description = "Write local file LOCAL to guest path GUEST; repeatable.")
+    @Option(
+            names = "--file",
+            paramLabel = "GUEST=LOCAL",
+            description = "Write local file LOCAL to guest path GUEST; repeatable.")
     List<String> files = new ArrayList<>();
 
     @Option(names = "--metadata", paramLabel = "KEY=VALUE", description = "Instance metadata for /meta.js; repeatable.")
@@ -84,7 +100,11 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--net-file", paramLabel = "FILE", description = "Network config for /etc/network/interfaces.")
     Path netFile;
 
-    @Option(names = "--mandatory", paramLabel = "ITEMS", split = ",", description = "Items whose failure fails the job.")
+    @Option(
+            names = "--mandatory",
+            paramLabel = "ITEMS",
+            split = ",",
+            description = "Items whose failure fails the job.")
     List<String> mandatory = new ArrayList<>();
 
     @Option(names = "--handlers", paramLabel = "LIST", split = ",", description = "Handler order for this job.")
@@ -93,10 +113,17 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--job-id", description = "Job id (default a random UUID).")
     String jobId;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600", description = "How long to wait for the reply (default 600).")
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "600",
+            description = "How long to wait for the reply (default 600).")
     int timeoutSeconds;
 
-    @Option(names = "--deadline", paramLabel = "SECONDS", description = "A worker must start the job within this many seconds, or not at all.")
+    @Option(
+            names = "--deadline",
+            paramLabel = "SECONDS",
+            description = "A worker must start the job within this many seconds, or not at all.")
     Integer deadlineSeconds;
 
     @Override
@@ -109,17 +136,26 @@ final class SubmitCommand implements Callable<Integer> {
             return 2;
         }
         String target = host != null ? host : HostName.local();
-        try (Connection connection = broker.connect("imginject-submit"); InjectionClient client = InjectionClient.open(connection)) {
+        try (Connection connection = broker.connect("imginject-submit");
+                InjectionClient client = InjectionClient.open(connection)) {
             Instant deadline = deadlineSeconds == null ? null : Instant.now().plusSeconds(deadlineSeconds);
-            InjectionReply reply = client.submit(target, request, jobId != null ? jobId : UUID.randomUUID().toString(), deadline)
+            InjectionReply reply = client.submit(
+                            target,
+                            request,
+                            jobId != null ? jobId : UUID.randomUUID().toString(),
+                            deadline)
                     .get(timeoutSeconds, TimeUnit.SECONDS);
             spec.commandLine().getOut().println(ReplyCodec.toPrettyJson(reply));
             return reply.isOk() ? 0 : 1;
         } catch (TimeoutException e) {
-            spec.commandLine().getErr().println("imginject submit: no reply from host " + target + " within " + timeoutSeconds + " s");
+            spec.commandLine()
+                    .getErr()
+                    .println("imginject submit: no reply from host " + target + " within " + timeoutSeconds + " s");
             return 2;
         } catch (ExecutionException e) {
-            spec.commandLine().getErr().println("imginject submit: " + e.getCause().getMessage());
+            spec.commandLine()
+                    .getErr()
+                    .println("imginject submit: " + e.getCause().getMessage());
             return 2;
         }
     }
@@ -138,8 +174,9 @@ final class SubmitCommand implements Callable<Integer> {
         }
         ImageRef ref = ImageRef.of(image);
         if (format != null) {
-            ref = ref.withFormat(ImageFormat.fromQemuName(format).orElseThrow(() ->
-                    new IllegalArgumentException("unknown format " + format + "; use one of " + ImageFormat.allNames())));
+            ref = ref.withFormat(ImageFormat.fromQemuName(format)
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "unknown format " + format + "; use one of " + ImageFormat.allNames())));
         }
         if (partition != null) {
             if (partition < -1) {
@@ -148,12 +185,16 @@ final class SubmitCommand implements Callable<Integer> {
             ref = ref.withPartition(PartitionSelector.fromWireValue(partition));
         }
         Injections inject = Injections.none();
-        String keyText = key != null ? key : keyFile != null ? new String(readLocal(keyFile), StandardCharsets.UTF_8) : null;
+        String keyText =
+                key != null ? key : keyFile != null ? new String(readLocal(keyFile), StandardCharsets.UTF_8) : null;
         if (keyText != null) {
             inject = inject.withKey(SshPublicKey.parse(keyText));
         }
         if (passwordFile != null) {
-            inject = inject.withAdminPassword(Secret.of(new String(readLocal(passwordFile), StandardCharsets.UTF_8).lines().findFirst().orElse("")));
+            inject = inject.withAdminPassword(Secret.of(new String(readLocal(passwordFile), StandardCharsets.UTF_8)
+                    .lines()
+                    .findFirst()
+                    .orElse("")));
         }
         List<FileInjection> fileInjections = new ArrayList<>();
         for (String spec : files) {
@@ -174,11 +215,15 @@ final class SubmitCommand implements Callable<Integer> {
         }
         Set<ItemName> mandatoryItems = EnumSet.noneOf(ItemName.class);
         for (String name : mandatory) {
-            mandatoryItems.add(ItemName.fromWireName(name).orElseThrow(() ->
-                    new IllegalArgumentException("unknown item " + name + "; the items are " + ItemName.allNames())));
+            mandatoryItems.add(ItemName.fromWireName(name)
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "unknown item " + name + "; the items are " + ItemName.allNames())));
         }
-        List<HandlerName> order = handlers.stream().map(name -> HandlerName.fromWireName(name).orElseThrow(() ->
-                new IllegalArgumentException("unknown handler " + name + "; the handlers are " + HandlerName.allNames()))).toList();
+        List<HandlerName> order = handlers.stream()
+                .map(name -> HandlerName.fromWireName(name)
+                        .orElseThrow(() -> new IllegalArgumentException(
+                                "unknown handler " + name + "; the handlers are " + HandlerName.allNames())))
+                .toList();
         InjectionRequest request = new InjectionRequest(ref, inject, mandatoryItems, order);
         try {
             return RequestDecoder.decode(RequestEncoder.encode(request));

@@ -7,15 +7,15 @@ import java.util.stream.Collectors;
 
 /** What {@code doctor} says of the trust policy, and of what loop and nbd do under it. */
 final class TrustPolicyText {
-    private TrustPolicyText() {
-    }
+    private TrustPolicyText() {}
 
     /** The policy the trusted image roots make. */
     static String policy(List<Path> trustedRoots) {
         if (trustedRoots.isEmpty()) {
             return "no image root is trusted: the host kernel mounts no image's filesystem";
         }
-        return "the host kernel may mount images under " + trustedRoots.stream().map(Path::toString).collect(Collectors.joining(", "))
+        return "the host kernel may mount images under "
+                + trustedRoots.stream().map(Path::toString).collect(Collectors.joining(", "))
                 + "; every other image is untrusted";
     }
 

@@ -18,7 +18,9 @@ final class BoundFields {
 
     /** Adds {@code bytes}, or an absent field for null. */
     BoundFields add(byte[] bytes) {
-        out.writeBytes(ByteBuffer.allocate(Integer.BYTES).putInt(bytes == null ? -1 : bytes.length).array());
+        out.writeBytes(ByteBuffer.allocate(Integer.BYTES)
+                .putInt(bytes == null ? -1 : bytes.length)
+                .array());
         if (bytes != null) {
             out.writeBytes(bytes);
         }

@@ -37,8 +37,7 @@ public final class DeadLetterHeaders {
     /** The request's own AMQP expiration, removed from the copy so it does not expire in the dead-letter queue. */
     public static final String ORIGINAL_EXPIRATION = "x-original-expiration";
 
-    private DeadLetterHeaders() {
-    }
+    private DeadLetterHeaders() {}
 
     /**
      * {@code headers} without the worker's bookkeeping: every {@code x-imginject-*} header but
@@ -52,7 +51,10 @@ public final class DeadLetterHeaders {
     }
 
     private static boolean isBookkeeping(String name) {
-        return (name.startsWith("x-imginject-") && !name.equals(Wire.DEADLINE_HEADER)) || name.startsWith("x-original-")
-                || name.equals("x-death") || name.startsWith("x-first-death-") || name.startsWith("x-last-death-");
+        return (name.startsWith("x-imginject-") && !name.equals(Wire.DEADLINE_HEADER))
+                || name.startsWith("x-original-")
+                || name.equals("x-death")
+                || name.startsWith("x-first-death-")
+                || name.startsWith("x-last-death-");
     }
 }

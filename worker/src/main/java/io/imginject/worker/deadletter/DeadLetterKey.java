@@ -29,8 +29,8 @@ public final class DeadLetterKey {
     public static final String DEFAULT_FILE = "/etc/imginject/dead-letter.key";
     public static final int BYTES = 32;
     private static final int ID_BYTES = 8;
-    private static final Set<PosixFilePermission> OWNER_ONLY = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-            PosixFilePermission.OWNER_EXECUTE);
+    private static final Set<PosixFilePermission> OWNER_ONLY = EnumSet.of(
+            PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
     private static final byte[] REPLAY_SEAL_LABEL = "imginject replay-seal v1".getBytes(StandardCharsets.UTF_8);
 
     private final SecretKey cipherKey;
@@ -45,38 +45,52 @@ public final class DeadLetterKey {
 
     /** Reads the key from {@code file}, refusing one that is missing, unreadable, of the wrong size or open to others. */
     public static DeadLetterKey load(Path file) throws DeadLetterKeyException {
-        String fix = "; deploy/setup-host makes one (" + BYTES + " random bytes, mode 0600, in a directory of mode 0700),"
-                + " or set dead-letter-key-file to the key the other workers of this broker use";
+        String fix =
+                "; deploy/setup-host makes one (" + BYTES + " random bytes, mode 0600, in a directory of mode 0700),"
+                        + " or set dead-letter-key-file to the key the other workers of this broker use";
         PosixFileAttributes attributes;
         try {
             attributes = Files.readAttributes(file, PosixFileAttributes.class);
         } catch (NoSuchFileException e) {
-            throw new DeadLetterKeyException(DeadLetterKeyException.Reason.MISSING, "the dead-letter key file " + file + " does not exist" + fix);
+            throw new DeadLetterKeyException(
+                    DeadLetterKeyException.Reason.MISSING,
+                    "the dead-letter key file " + file + " does not exist" + fix);
         } catch (IOException e) {
-            throw new DeadLetterKeyException(DeadLetterKeyException.Reason.UNREADABLE, "cannot read the dead-letter key file " + file
-                    + ": " + e.getMessage());
+            throw new DeadLetterKeyException(
+                    DeadLetterKeyException.Reason.UNREADABLE,
+                    "cannot read the dead-letter key file " + file + ": " + e.getMessage());
         }
         if (!attributes.isRegularFile()) {
-            throw new DeadLetterKeyException(DeadLetterKeyException.Reason.UNREADABLE, "the dead-letter key file " + file
-                    + " is not a regular file" + fix);
+            throw new DeadLetterKeyException(
+                    DeadLetterKeyException.Reason.UNREADABLE,
+                    "the dead-letter key file " + file + " is not a regular file" + fix);
         }
         if (!OWNER_ONLY.containsAll(attributes.permissions())) {
-            throw new DeadLetterKeyException(DeadLetterKeyException.Reason.TOO_OPEN, "the dead-letter key file " + file + " has mode "
-                    + PosixFilePermissions.toString(attributes.permissions()) + ": its group or others may use it, so the key that"
-                    + " keeps dead letters secret is not secret; chmod 600 " + file + " (and think of the key as known: make a new one)");
+            throw new DeadLetterKeyException(
+                    DeadLetterKeyException.Reason.TOO_OPEN,
+                    "the dead-letter key file " + file + " has mode "
+                            + PosixFilePermissions.toString(attributes.permissions())
+                            + ": its group or others may use it, so the key that"
+                            + " keeps dead letters secret is not secret; chmod 600 " + file
+                            + " (and think of the key as known: make a new one)");
         }
         byte[] key;
         try {
             key = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new DeadLetterKeyException(DeadLetterKeyException.Reason.UNREADABLE, "cannot read the dead-letter key file " + file
-                    + " (" + e.getMessage() + "); run as its owner (root, as deploy/setup-host makes it)");
+            throw new DeadLetterKeyException(
+                    DeadLetterKeyException.Reason.UNREADABLE,
+                    "cannot read the dead-letter key file " + file + " (" + e.getMessage()
+                            + "); run as its owner (root, as deploy/setup-host makes it)");
         }
         try {
             if (key.length != BYTES) {
-                throw new DeadLetterKeyException(DeadLetterKeyException.Reason.WRONG_SIZE, "the dead-letter key file " + file + " holds "
-                        + key.length + " bytes; a dead-letter key is exactly " + BYTES + " random bytes (head -c " + BYTES
-                        + " /dev/urandom > " + file + " makes one)");
+                throw new DeadLetterKeyException(
+                        DeadLetterKeyException.Reason.WRONG_SIZE,
+                        "the dead-letter key file " + file + " holds "
+                                + key.length + " bytes; a dead-letter key is exactly " + BYTES
+                                + " random bytes (head -c " + BYTES
+                                + " /dev/urandom > " + file + " makes one)");
             }
             return of(key);
         } finally {
@@ -90,7 +104,9 @@ public final class DeadLetterKey {
             derive.init(new SecretKeySpec(key, "HmacSHA256"));
             byte[] replay = derive.doFinal(REPLAY_SEAL_LABEL);
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(key);
-            return new DeadLetterKey(new SecretKeySpec(key, "AES"), new SecretKeySpec(replay, "HmacSHA256"),
+            return new DeadLetterKey(
+                    new SecretKeySpec(key, "AES"),
+                    new SecretKeySpec(replay, "HmacSHA256"),
                     HexFormat.of().formatHex(digest, 0, ID_BYTES));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JVM has HmacSHA256 and SHA-256", e);

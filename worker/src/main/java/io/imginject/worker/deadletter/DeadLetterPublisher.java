@@ -25,7 +25,8 @@ public final class DeadLetterPublisher {
     private final DeadLetterSeal seal;
     private final ReplayCount replays;
 
-    public DeadLetterPublisher(Publisher publisher, String host, Clock clock, DeadLetterSeal seal, ReplayCount replays) {
+    public DeadLetterPublisher(
+            Publisher publisher, String host, Clock clock, DeadLetterSeal seal, ReplayCount replays) {
         this.publisher = publisher;
         this.host = host;
         this.clock = clock;
@@ -39,7 +40,9 @@ public final class DeadLetterPublisher {
         Map<String, Object> headers = DeadLetterHeaders.withoutBookkeeping(original.getHeaders());
         String message = reason.message();
         headers.put(DeadLetterHeaders.ERROR_CODE, reason.code().wireName());
-        headers.put(DeadLetterHeaders.ERROR_MESSAGE, message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "..." : message);
+        headers.put(
+                DeadLetterHeaders.ERROR_MESSAGE,
+                message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "..." : message);
         headers.put(DeadLetterHeaders.HANDLERS_TRIED, String.join(",", reason.handlersTried()));
         headers.put(DeadLetterHeaders.HOST, host);
         headers.put(DeadLetterHeaders.FAILED_AT, Instant.now(clock).toString());
@@ -50,7 +53,11 @@ public final class DeadLetterPublisher {
         if (replayed > 0) {
             headers.put(DeadLetterHeaders.REPLAYS, replayed);
         }
-        AMQP.BasicProperties copy = original.builder().headers(headers).expiration(null).deliveryMode(2).build();
+        AMQP.BasicProperties copy = original.builder()
+                .headers(headers)
+                .expiration(null)
+                .deliveryMode(2)
+                .build();
         DeadLetterSeal.Sealed sealed = seal.seal(copy, delivery.getBody());
         publisher.publish(Wire.DEAD_LETTER_EXCHANGE, origin.routingKey(), sealed.properties(), sealed.body());
     }

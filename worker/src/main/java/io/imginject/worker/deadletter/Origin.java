@@ -15,7 +15,9 @@ public record Origin(String exchange, String routingKey, Optional<String> expira
 
     /** A request as the broker delivered it from the queue it was published to: its envelope says where from. */
     public static Origin of(Delivery delivery) {
-        return new Origin(delivery.getEnvelope().getExchange(), delivery.getEnvelope().getRoutingKey(),
+        return new Origin(
+                delivery.getEnvelope().getExchange(),
+                delivery.getEnvelope().getRoutingKey(),
                 Optional.ofNullable(delivery.getProperties().getExpiration()));
     }
 }

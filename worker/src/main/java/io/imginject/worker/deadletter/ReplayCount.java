@@ -37,7 +37,9 @@ public final class ReplayCount {
         Object seal = headers.get(DeadLetterHeaders.REPLAY_SEAL);
         byte[] expected = seal(properties, count.get(), body).getBytes(StandardCharsets.US_ASCII);
         if (seal == null || !MessageDigest.isEqual(expected, seal.toString().getBytes(StandardCharsets.US_ASCII))) {
-            log.warn("the request says it was replayed {} times, but {} does not verify; it counts as a first run", count.get(),
+            log.warn(
+                    "the request says it was replayed {} times, but {} does not verify; it counts as a first run",
+                    count.get(),
                     DeadLetterHeaders.REPLAY_SEAL);
             return 0;
         }
@@ -53,9 +55,12 @@ public final class ReplayCount {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key.replayKey());
-            byte[] fields = new BoundFields().add(Optional.ofNullable(properties.getMessageId()))
-                    .add(Optional.ofNullable(properties.getCorrelationId())).add(Optional.of(Integer.toString(count)))
-                    .add(MessageDigest.getInstance("SHA-256").digest(body)).bytes();
+            byte[] fields = new BoundFields()
+                    .add(Optional.ofNullable(properties.getMessageId()))
+                    .add(Optional.ofNullable(properties.getCorrelationId()))
+                    .add(Optional.of(Integer.toString(count)))
+                    .add(MessageDigest.getInstance("SHA-256").digest(body))
+                    .bytes();
             return Base64.getEncoder().encodeToString(mac.doFinal(fields));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JVM has HmacSHA256 and SHA-256", e);

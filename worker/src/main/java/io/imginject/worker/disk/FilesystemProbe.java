@@ -31,26 +31,43 @@ public final class FilesystemProbe {
 
     /** The filesystem in {@code region}, with its UUID and label, or empty if blkid finds none. */
     public Optional<ProbedFilesystem> probe(Path disk, DiskRegion region) {
-        CommandResult result = runner.runAllowingFailure(List.of("blkid", "-p", "-o", "export", "-u", "filesystem",
-                "-O", Long.toString(region.offset()), "-S", Long.toString(region.size()), disk.toString()));
+        CommandResult result = runner.runAllowingFailure(List.of(
+                "blkid",
+                "-p",
+                "-o",
+                "export",
+                "-u",
+                "filesystem",
+                "-O",
+                Long.toString(region.offset()),
+                "-S",
+                Long.toString(region.size()),
+                disk.toString()));
         if (result.exitCode() == NOTHING_FOUND) {
             return Optional.empty();
         }
         if (result.exitCode() == AMBIVALENT) {
-            throw new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM, region + " carries signatures of more than one "
-                    + "filesystem; refusing to guess which one to mount");
+            throw new InjectException(
+                    ErrorCode.UNSUPPORTED_FILESYSTEM,
+                    region + " carries signatures of more than one "
+                            + "filesystem; refusing to guess which one to mount");
         }
         if (!result.succeeded()) {
-            throw new InjectException(ErrorCode.TOOL_FAILED, "blkid could not probe " + region + ": " + result.stderr().strip());
+            throw new InjectException(
+                    ErrorCode.TOOL_FAILED,
+                    "blkid could not probe " + region + ": " + result.stderr().strip());
         }
         Map<String, String> values = new HashMap<>();
         for (String line : result.stdout().lines().toList()) {
             int equals = line.indexOf('=');
             if (equals > 0) {
-                values.put(line.substring(0, equals), SHELL_ESCAPE.matcher(line.substring(equals + 1)).replaceAll("$1"));
+                values.put(
+                        line.substring(0, equals),
+                        SHELL_ESCAPE.matcher(line.substring(equals + 1)).replaceAll("$1"));
             }
         }
         return Optional.ofNullable(values.get("TYPE"))
-                .map(type -> new ProbedFilesystem(type, Optional.ofNullable(values.get("UUID")), Optional.ofNullable(values.get("LABEL"))));
+                .map(type -> new ProbedFilesystem(
+                        type, Optional.ofNullable(values.get("UUID")), Optional.ofNullable(values.get("LABEL"))));
     }
 }

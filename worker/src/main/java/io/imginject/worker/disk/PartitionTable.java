@@ -12,7 +12,11 @@ import java.util.Optional;
  */
 public record PartitionTable(Scheme scheme, List<Partition> partitions) {
 
-    public enum Scheme { NONE, MBR, GPT }
+    public enum Scheme {
+        NONE,
+        MBR,
+        GPT
+    }
 
     /** One partition. */
     public record Partition(int number, long offset, long size) {

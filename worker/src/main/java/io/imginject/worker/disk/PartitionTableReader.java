@@ -49,7 +49,8 @@ public final class PartitionTableReader {
         try {
             return HeldChannels.read(image, disk -> new PartitionTableReader(disk, size).read());
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "could not read the partition table: " + e.getMessage(), e);
+            throw new InjectException(
+                    ErrorCode.IMAGE_CORRUPT, "could not read the partition table: " + e.getMessage(), e);
         }
     }
 
@@ -93,7 +94,8 @@ public final class PartitionTableReader {
         int number = 5;
         while (ebr != 0 && seen.add(ebr)) {
             if (number - 4 > MAX_LOGICAL_PARTITIONS) {
-                throw corrupt("the MBR's extended partition chains more than " + MAX_LOGICAL_PARTITIONS + " logical partitions");
+                throw corrupt("the MBR's extended partition chains more than " + MAX_LOGICAL_PARTITIONS
+                        + " logical partitions");
             }
             if (ebr > diskSize / SECTOR - 1) {
                 throw corrupt("the extended boot record at sector " + ebr + " lies outside the image");
@@ -123,8 +125,9 @@ public final class PartitionTableReader {
         long count = Integer.toUnsignedLong(header.getInt(80));
         long entrySize = Integer.toUnsignedLong(header.getInt(84));
         if (count > MAX_GPT_ENTRIES) {
-            throw new InjectException(ErrorCode.IMAGE_LIMIT_EXCEEDED, "the GPT header declares " + count + " entries; the worker reads at most "
-                    + MAX_GPT_ENTRIES);
+            throw new InjectException(
+                    ErrorCode.IMAGE_LIMIT_EXCEEDED,
+                    "the GPT header declares " + count + " entries; the worker reads at most " + MAX_GPT_ENTRIES);
         }
         if (entrySize < 128 || entrySize > 4096 || entrySize % 8 != 0) {
             throw corrupt("the GPT header declares " + count + " entries of " + entrySize + " bytes");
@@ -158,18 +161,22 @@ public final class PartitionTableReader {
     /** The table, once no two of its partitions share a byte and there are not more than the worker reads. */
     private static PartitionTable table(PartitionTable.Scheme scheme, List<PartitionTable.Partition> partitions) {
         if (partitions.size() > MAX_PARTITIONS) {
-            throw new InjectException(ErrorCode.IMAGE_LIMIT_EXCEEDED, "the " + scheme + " table lists " + partitions.size()
-                    + " partitions; the worker reads at most " + MAX_PARTITIONS);
+            throw new InjectException(
+                    ErrorCode.IMAGE_LIMIT_EXCEEDED,
+                    "the " + scheme + " table lists " + partitions.size() + " partitions; the worker reads at most "
+                            + MAX_PARTITIONS);
         }
-        List<PartitionTable.Partition> byOffset = partitions.stream().sorted(Comparator.comparingLong(PartitionTable.Partition::offset)).toList();
+        List<PartitionTable.Partition> byOffset = partitions.stream()
+                .sorted(Comparator.comparingLong(PartitionTable.Partition::offset))
+                .toList();
         for (int i = 1; i < byOffset.size(); i++) {
             PartitionTable.Partition before = byOffset.get(i - 1);
             PartitionTable.Partition after = byOffset.get(i);
             if (after.offset() < before.offset() + before.size()) {
                 int low = Math.min(before.number(), after.number());
                 int high = Math.max(before.number(), after.number());
-                throw invalid("the " + scheme + " table's partitions " + low + " and " + high + " overlap: the same bytes would be"
-                        + " mounted twice");
+                throw invalid("the " + scheme + " table's partitions " + low + " and " + high
+                        + " overlap: the same bytes would be" + " mounted twice");
             }
         }
         return new PartitionTable(scheme, partitions);
@@ -200,10 +207,12 @@ public final class PartitionTableReader {
     }
 
     private PartitionTable.Partition checked(int number, long startLba, long sectors) {
-        if (startLba <= 0 || sectors <= 0 || startLba > Long.MAX_VALUE / SECTOR - sectors
+        if (startLba <= 0
+                || sectors <= 0
+                || startLba > Long.MAX_VALUE / SECTOR - sectors
                 || (startLba + sectors) * SECTOR > diskSize) {
-            throw invalid("partition " + number + " (sectors " + startLba + " + " + sectors + ") reaches past the end of the "
-                    + diskSize + "-byte disk");
+            throw invalid("partition " + number + " (sectors " + startLba + " + " + sectors
+                    + ") reaches past the end of the " + diskSize + "-byte disk");
         }
         return new PartitionTable.Partition(number, startLba * SECTOR, sectors * SECTOR);
     }
@@ -234,8 +243,11 @@ public final class PartitionTableReader {
     private record MbrEntry(int status, int type, long startLba, long sectors) {
         static MbrEntry at(ByteBuffer sector, int index) {
             int at = 446 + index * 16;
-            return new MbrEntry(sector.get(at) & 0xFF, sector.get(at + 4) & 0xFF,
-                    Integer.toUnsignedLong(sector.getInt(at + 8)), Integer.toUnsignedLong(sector.getInt(at + 12)));
+            return new MbrEntry(
+                    sector.get(at) & 0xFF,
+                    sector.get(at + 4) & 0xFF,
+                    Integer.toUnsignedLong(sector.getInt(at + 8)),
+                    Integer.toUnsignedLong(sector.getInt(at + 12)));
         }
 
         boolean isUnused() {

@@ -7,5 +7,4 @@ import java.util.Optional;
  *
  * @param type as blkid names it ("ext4", "vfat", ...)
  */
-public record ProbedFilesystem(String type, Optional<String> uuid, Optional<String> label) {
-}
+public record ProbedFilesystem(String type, Optional<String> uuid, Optional<String> label) {}

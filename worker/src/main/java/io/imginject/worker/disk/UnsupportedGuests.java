@@ -26,8 +26,7 @@ public final class UnsupportedGuests {
             "minix", "MINIX",
             "dos", "DOS");
 
-    private UnsupportedGuests() {
-    }
+    private UnsupportedGuests() {}
 
     /** The guest a filesystem of blkid type {@code type} stands for, if it is one the worker does not serve. */
     public static Optional<String> byFilesystem(String type) {

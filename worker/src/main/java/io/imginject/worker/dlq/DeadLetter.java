@@ -25,7 +25,10 @@ import java.util.Optional;
 public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte[] body, String routingKey) {
 
     static DeadLetter of(GetResponse response) {
-        return new DeadLetter(response.getEnvelope().getDeliveryTag(), response.getProps(), response.getBody(),
+        return new DeadLetter(
+                response.getEnvelope().getDeliveryTag(),
+                response.getProps(),
+                response.getBody(),
                 response.getEnvelope().getRoutingKey());
     }
 
@@ -38,7 +41,9 @@ public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte
     }
 
     public String jobId() {
-        return Optional.ofNullable(properties.getMessageId()).or(() -> Optional.ofNullable(properties.getCorrelationId())).orElse("-");
+        return Optional.ofNullable(properties.getMessageId())
+                .or(() -> Optional.ofNullable(properties.getCorrelationId()))
+                .orElse("-");
     }
 
     /** Whether it says it is sealed; whether the seal holds only {@link DeadLetterSeal#open} tells. */
@@ -52,16 +57,24 @@ public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte
 
     /** The worker host that gave up on it, or the host its routing key names. */
     public Optional<String> host() {
-        return header(DeadLetterHeaders.HOST).or(() -> originalRoutingKey().filter(k -> k.startsWith("inject.")).map(k -> k.substring(7)));
+        return header(DeadLetterHeaders.HOST)
+                .or(() -> originalRoutingKey()
+                        .filter(k -> k.startsWith("inject."))
+                        .map(k -> k.substring(7)));
     }
 
     /** The error code, or for a message the broker dead-lettered, its reason ({@code delivery_limit}, {@code expired}). */
     public String code() {
-        return header(DeadLetterHeaders.ERROR_CODE).or(() -> brokerDeath().map(BrokerDeath::reason)).orElse("unknown");
+        return header(DeadLetterHeaders.ERROR_CODE)
+                .or(() -> brokerDeath().map(BrokerDeath::reason))
+                .orElse("unknown");
     }
 
     public String message() {
-        return header(DeadLetterHeaders.ERROR_MESSAGE).orElse(brokerDeath().map(d -> "dead-lettered by the broker: " + d.reason()).orElse(""));
+        return header(DeadLetterHeaders.ERROR_MESSAGE)
+                .orElse(brokerDeath()
+                        .map(d -> "dead-lettered by the broker: " + d.reason())
+                        .orElse(""));
     }
 
     public Optional<Instant> failedAt() {
@@ -77,22 +90,26 @@ public record DeadLetter(long deliveryTag, AMQP.BasicProperties properties, byte
     }
 
     public int replays() {
-        return header(DeadLetterHeaders.REPLAYS).map(v -> {
-            try {
-                return Integer.parseInt(v.strip());
-            } catch (NumberFormatException e) {
-                return 0;
-            }
-        }).orElse(0);
+        return header(DeadLetterHeaders.REPLAYS)
+                .map(v -> {
+                    try {
+                        return Integer.parseInt(v.strip());
+                    } catch (NumberFormatException e) {
+                        return 0;
+                    }
+                })
+                .orElse(0);
     }
 
     /** Where it was first published: the worker's header, else the broker's x-death record. */
     public Optional<String> originalExchange() {
-        return header(DeadLetterHeaders.ORIGINAL_EXCHANGE).or(() -> brokerDeath().map(BrokerDeath::exchange));
+        return header(DeadLetterHeaders.ORIGINAL_EXCHANGE)
+                .or(() -> brokerDeath().map(BrokerDeath::exchange));
     }
 
     public Optional<String> originalRoutingKey() {
-        return header(DeadLetterHeaders.ORIGINAL_ROUTING_KEY).or(() -> brokerDeath().flatMap(BrokerDeath::routingKey));
+        return header(DeadLetterHeaders.ORIGINAL_ROUTING_KEY)
+                .or(() -> brokerDeath().flatMap(BrokerDeath::routingKey));
     }
 
     private Optional<BrokerDeath> brokerDeath() {

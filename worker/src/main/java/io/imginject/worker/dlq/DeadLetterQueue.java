@@ -47,8 +47,7 @@ public final class DeadLetterQueue {
     }
 
     /** The totals of a pass. */
-    public record Summary(int scanned, int matched, int replayed, int parked, int purged, int skipped) {
-    }
+    public record Summary(int scanned, int matched, int replayed, int parked, int purged, int skipped) {}
 
     /** The matching messages, at most {@code limit}, left in the queue. */
     public List<DeadLetter> browse(Predicate<DeadLetter> filter, int limit) throws IOException, TimeoutException {
@@ -77,8 +76,15 @@ public final class DeadLetterQueue {
      * come from the seal; any other message is skipped with the reason and left in the queue. With {@code dryRun}
      * nothing changes.
      */
-    public Summary replay(DeadLetterKey key, Predicate<DeadLetter> filter, int limit, Optional<String> toHost, int maxReplays, boolean dryRun,
-            Progress progress) throws IOException, TimeoutException {
+    public Summary replay(
+            DeadLetterKey key,
+            Predicate<DeadLetter> filter,
+            int limit,
+            Optional<String> toHost,
+            int maxReplays,
+            boolean dryRun,
+            Progress progress)
+            throws IOException, TimeoutException {
         DeadLetterSeal seal = new DeadLetterSeal(key);
         ReplayCount replays = new ReplayCount(key);
         return pass(filter, limit, dryRun, progress, letter -> {
@@ -89,41 +95,58 @@ public final class DeadLetterQueue {
                 return new Step(Outcome.SKIPPED, Optional.empty(), "refused: " + e.getMessage());
             }
             if (letter.replays() >= maxReplays) {
-                return new Step(Outcome.PARKED, Optional.of(new Copy("", Wire.PARKING_LOT_QUEUE, letter.properties(), letter.body())),
+                return new Step(
+                        Outcome.PARKED,
+                        Optional.of(new Copy("", Wire.PARKING_LOT_QUEUE, letter.properties(), letter.body())),
                         "parked (replayed " + letter.replays() + " times already)");
             }
             Optional<String> exchange = toHost.isPresent() ? Optional.of(Wire.EXCHANGE) : letter.originalExchange();
             Optional<String> routingKey = toHost.map(Wire::routingKey).or(letter::originalRoutingKey);
-            boolean nativeRequest = letter.originalExchange().map(Wire.EXCHANGE::equals).orElse(false);
+            boolean nativeRequest =
+                    letter.originalExchange().map(Wire.EXCHANGE::equals).orElse(false);
             if (exchange.isEmpty() || routingKey.isEmpty() || (toHost.isPresent() && !nativeRequest)) {
                 return new Step(Outcome.SKIPPED, Optional.empty(), "no place to replay it to");
             }
-            return new Step(Outcome.REPLAYED, Optional.of(new Copy(exchange.get(), routingKey.get(), replayed(letter, request, replays), request)),
-                    "replayed to " + (exchange.get().isEmpty() ? "(default)" : exchange.get()) + " " + routingKey.get());
+            return new Step(
+                    Outcome.REPLAYED,
+                    Optional.of(
+                            new Copy(exchange.get(), routingKey.get(), replayed(letter, request, replays), request)),
+                    "replayed to " + (exchange.get().isEmpty() ? "(default)" : exchange.get()) + " "
+                            + routingKey.get());
         });
     }
 
     /** Removes the matching messages, at most {@code limit}. With {@code dryRun} nothing changes. */
-    public Summary purge(Predicate<DeadLetter> filter, int limit, boolean dryRun, Progress progress) throws IOException, TimeoutException {
+    public Summary purge(Predicate<DeadLetter> filter, int limit, boolean dryRun, Progress progress)
+            throws IOException, TimeoutException {
         return pass(filter, limit, dryRun, progress, letter -> new Step(Outcome.PURGED, Optional.empty(), "purged"));
     }
 
-    private enum Outcome { REPLAYED, PARKED, PURGED, SKIPPED }
+    private enum Outcome {
+        REPLAYED,
+        PARKED,
+        PURGED,
+        SKIPPED
+    }
 
     /** A message to publish in place of the dead letter. */
     @SuppressWarnings("ArrayRecordComponent") // carries a body to the AMQP client's byte[]; never compared
-    private record Copy(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {
-    }
+    private record Copy(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {}
 
     /** What a pass does with one matching message: its outcome, the copy it publishes first if any, and what to say. */
-    private record Step(Outcome outcome, Optional<Copy> copy, String said) {
-    }
+    private record Step(Outcome outcome, Optional<Copy> copy, String said) {}
 
-    private Summary pass(Predicate<DeadLetter> filter, int limit, boolean dryRun, Progress progress, Function<DeadLetter, Step> decide)
+    private Summary pass(
+            Predicate<DeadLetter> filter,
+            int limit,
+            boolean dryRun,
+            Progress progress,
+            Function<DeadLetter, Step> decide)
             throws IOException, TimeoutException {
         int scanned = 0;
         Map<Outcome, Integer> counts = new EnumMap<>(Outcome.class);
-        try (Channel channel = connection.createChannel(); ConfirmedPublisher publisher = new ConfirmedPublisher(connection, CONFIRM_TIMEOUT)) {
+        try (Channel channel = connection.createChannel();
+                ConfirmedPublisher publisher = new ConfirmedPublisher(connection, CONFIRM_TIMEOUT)) {
             new QuorumQueues(QuorumQueues.DEFAULT_GROUP_SIZE).declare(channel, Wire.PARKING_LOT_QUEUE, Map.of());
             long waiting = waiting(channel);
             for (long i = 0; i < waiting && matched(counts) < limit; i++) {
@@ -140,7 +163,8 @@ public final class DeadLetterQueue {
                         // the original leaves only once its copy is confirmed and a queue took it
                         if (step.copy().isPresent()) {
                             Copy copy = step.copy().get();
-                            returned = publisher.publishMandatory(copy.exchange(), copy.routingKey(), copy.properties(), copy.body());
+                            returned = publisher.publishMandatory(
+                                    copy.exchange(), copy.routingKey(), copy.properties(), copy.body());
                         }
                         if (returned.isEmpty()) {
                             channel.basicAck(letter.deliveryTag(), false);
@@ -148,16 +172,24 @@ public final class DeadLetterQueue {
                     }
                     Outcome outcome = returned.isPresent() ? Outcome.SKIPPED : step.outcome();
                     counts.merge(outcome, 1, Integer::sum);
-                    String said = returned.map(reason -> "no queue took the copy (" + reason + ")").orElse(step.said());
-                    progress.taken(letter, outcome == Outcome.SKIPPED
-                            ? "skipped: " + said + (dryRun ? "" : "; left in the dead-letter queue")
-                            : (dryRun ? "would be " : "") + said);
+                    String said = returned.map(reason -> "no queue took the copy (" + reason + ")")
+                            .orElse(step.said());
+                    progress.taken(
+                            letter,
+                            outcome == Outcome.SKIPPED
+                                    ? "skipped: " + said + (dryRun ? "" : "; left in the dead-letter queue")
+                                    : (dryRun ? "would be " : "") + said);
                 }
                 progress.scanned(scanned, (int) waiting);
             }
         }
-        return new Summary(scanned, matched(counts), counts.getOrDefault(Outcome.REPLAYED, 0), counts.getOrDefault(Outcome.PARKED, 0),
-                counts.getOrDefault(Outcome.PURGED, 0), counts.getOrDefault(Outcome.SKIPPED, 0));
+        return new Summary(
+                scanned,
+                matched(counts),
+                counts.getOrDefault(Outcome.REPLAYED, 0),
+                counts.getOrDefault(Outcome.PARKED, 0),
+                counts.getOrDefault(Outcome.PURGED, 0),
+                counts.getOrDefault(Outcome.SKIPPED, 0));
     }
 
     private static int matched(Map<Outcome, Integer> counts) {

@@ -17,8 +17,7 @@ import java.util.Base64;
 final class RedactedBody {
     private static final JsonMapper JSON = new JsonMapper();
 
-    private RedactedBody() {
-    }
+    private RedactedBody() {}
 
     static String of(byte[] body) {
         try {
@@ -41,7 +40,8 @@ final class RedactedBody {
             }
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(request);
         } catch (RequestRejectedException e) {
-            return "(" + body.length + " bytes, not a valid v1 request, not shown: it may hold secrets; --reveal-body shows it)";
+            return "(" + body.length
+                    + " bytes, not a valid v1 request, not shown: it may hold secrets; --reveal-body shows it)";
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -18,16 +18,34 @@ import java.util.function.Predicate;
  * @param olderThan failed at least this long ago
  * @param newerThan failed at most this long ago
  */
-public record Selection(boolean all, Optional<String> host, Optional<String> code, Optional<String> correlationId, Optional<String> jobId,
-        Optional<Duration> olderThan, Optional<Duration> newerThan) {
+public record Selection(
+        boolean all,
+        Optional<String> host,
+        Optional<String> code,
+        Optional<String> correlationId,
+        Optional<String> jobId,
+        Optional<Duration> olderThan,
+        Optional<Duration> newerThan) {
 
     public static Selection everything() {
-        return new Selection(true, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        return new Selection(
+                true,
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty());
     }
 
     /** Whether any criterion or {@code all} was given. */
     public boolean isGiven() {
-        return all || host.isPresent() || code.isPresent() || correlationId.isPresent() || jobId.isPresent() || olderThan.isPresent()
+        return all
+                || host.isPresent()
+                || code.isPresent()
+                || correlationId.isPresent()
+                || jobId.isPresent()
+                || olderThan.isPresent()
                 || newerThan.isPresent();
     }
 
@@ -36,9 +54,19 @@ public record Selection(boolean all, Optional<String> host, Optional<String> cod
         return letter -> isGiven()
                 && host.map(h -> letter.host().map(h::equals).orElse(false)).orElse(true)
                 && code.map(c -> c.equals(letter.code())).orElse(true)
-                && correlationId.map(c -> letter.correlationId().map(c::equals).orElse(false)).orElse(true)
+                && correlationId
+                        .map(c -> letter.correlationId().map(c::equals).orElse(false))
+                        .orElse(true)
                 && jobId.map(j -> j.equals(letter.jobId())).orElse(true)
-                && olderThan.map(d -> letter.failedAt().map(t -> t.isBefore(now.minus(d))).orElse(false)).orElse(true)
-                && newerThan.map(d -> letter.failedAt().map(t -> t.isAfter(now.minus(d))).orElse(false)).orElse(true);
+                && olderThan
+                        .map(d -> letter.failedAt()
+                                .map(t -> t.isBefore(now.minus(d)))
+                                .orElse(false))
+                        .orElse(true)
+                && newerThan
+                        .map(d -> letter.failedAt()
+                                .map(t -> t.isAfter(now.minus(d)))
+                                .orElse(false))
+                        .orElse(true);
     }
 }

@@ -24,15 +24,19 @@ public record ShownLetter(String seal, String body) {
      */
     public static ShownLetter of(DeadLetter letter, Optional<DeadLetterSeal> seal, String withoutKey, boolean reveal) {
         if (!letter.isSealed()) {
-            return new ShownLetter("none: no worker sealed this letter, so nothing on it can be trusted and replay refuses it",
+            return new ShownLetter(
+                    "none: no worker sealed this letter, so nothing on it can be trusted and replay refuses it",
                     shown(letter.body(), reveal));
         }
         if (seal.isEmpty()) {
-            return new ShownLetter("not checked: " + withoutKey, "(the body is sealed; it cannot be shown without the dead-letter key)");
+            return new ShownLetter(
+                    "not checked: " + withoutKey,
+                    "(the body is sealed; it cannot be shown without the dead-letter key)");
         }
         try {
             byte[] request = seal.get().open(letter.properties(), letter.body());
-            return new ShownLetter("holds (key " + letter.header(DeadLetterHeaders.SEAL_KEY).orElse("-") + ")",
+            return new ShownLetter(
+                    "holds (key " + letter.header(DeadLetterHeaders.SEAL_KEY).orElse("-") + ")",
                     shown(request, reveal));
         } catch (BrokenSealException e) {
             return new ShownLetter("BROKEN: " + e.getMessage(), "(the body is not shown: its seal does not hold)");

@@ -14,7 +14,12 @@ import java.util.Optional;
  */
 public record FileStat(Type type, int mode, long uid, long gid, long size, Optional<String> linkTarget) {
 
-    public enum Type { REGULAR, DIRECTORY, SYMLINK, OTHER }
+    public enum Type {
+        REGULAR,
+        DIRECTORY,
+        SYMLINK,
+        OTHER
+    }
 
     public boolean isRegularFile() {
         return type == Type.REGULAR;

@@ -10,8 +10,8 @@ import java.util.Set;
  */
 public final class FilesystemFailureException extends IOException {
     /** strerror texts of EBADMSG (ext4's bad checksum), EUCLEAN (corrupt structure), EROFS (after errors=remount-ro), EIO. */
-    private static final Set<String> REASONS = Set.of("Bad message", "Structure needs cleaning", "Read-only file system",
-            "Input/output error");
+    private static final Set<String> REASONS =
+            Set.of("Bad message", "Structure needs cleaning", "Read-only file system", "Input/output error");
 
     FilesystemFailureException(String reason, IOException cause) {
         super(reason, cause);

@@ -33,7 +33,8 @@ public record FstabEntry(String spec, String mountPoint, String type, List<Strin
                 continue;
             }
             String type = fields.length > 2 ? unescape(fields[2]) : "auto";
-            List<String> options = fields.length > 3 ? List.of(unescape(fields[3]).split(",", -1)) : List.of("defaults");
+            List<String> options =
+                    fields.length > 3 ? List.of(unescape(fields[3]).split(",", -1)) : List.of("defaults");
             entries.add(new FstabEntry(unescape(fields[0]), unescape(fields[1]), type, options));
         }
         return entries;
@@ -43,7 +44,8 @@ public record FstabEntry(String spec, String mountPoint, String type, List<Strin
         Matcher escape = OCTAL_ESCAPE.matcher(field);
         StringBuilder decoded = new StringBuilder();
         while (escape.find()) {
-            escape.appendReplacement(decoded, Matcher.quoteReplacement(String.valueOf((char) Integer.parseInt(escape.group(1), 8))));
+            escape.appendReplacement(
+                    decoded, Matcher.quoteReplacement(String.valueOf((char) Integer.parseInt(escape.group(1), 8))));
         }
         return escape.appendTail(decoded).toString();
     }

@@ -8,12 +8,10 @@ public final class GuestAccounts {
     public static final GuestPath PASSWD = GuestPath.of("/etc/passwd");
     private static final int MAX_PASSWD_BYTES = 4 << 20;
 
-    private GuestAccounts() {
-    }
+    private GuestAccounts() {}
 
     /** A passwd entry's ids and home directory. */
-    public record Account(String name, long uid, long gid, String home) {
-    }
+    public record Account(String name, long uid, long gid, String home) {}
 
     /** {@code name}'s entry in the guest's passwd, if the guest has one. */
     public static Optional<Account> find(GuestFs guest, String name) {
@@ -25,7 +23,8 @@ public final class GuestAccounts {
             String[] fields = line.split(":", -1);
             if (fields.length >= 6 && fields[0].equals(name)) {
                 try {
-                    return Optional.of(new Account(name, Long.parseLong(fields[2]), Long.parseLong(fields[3]), fields[5]));
+                    return Optional.of(
+                            new Account(name, Long.parseLong(fields[2]), Long.parseLong(fields[3]), fields[5]));
                 } catch (NumberFormatException malformed) {
                     return Optional.empty();
                 }

@@ -43,7 +43,8 @@ public final class MountedDirectory implements GuestNodes {
     public Optional<FileStat> lstat(String path) throws IOException {
         Path host = host(path);
         try {
-            Map<String, Object> attributes = Files.readAttributes(host, "unix:mode,uid,gid,size", LinkOption.NOFOLLOW_LINKS);
+            Map<String, Object> attributes =
+                    Files.readAttributes(host, "unix:mode,uid,gid,size", LinkOption.NOFOLLOW_LINKS);
             int mode = (Integer) attributes.get("mode");
             FileStat.Type type = switch (mode & S_IFMT) {
                 case S_IFREG -> FileStat.Type.REGULAR;
@@ -51,9 +52,16 @@ public final class MountedDirectory implements GuestNodes {
                 case S_IFLNK -> FileStat.Type.SYMLINK;
                 default -> FileStat.Type.OTHER;
             };
-            Optional<String> target = type == FileStat.Type.SYMLINK ? Optional.of(Files.readSymbolicLink(host).toString()) : Optional.empty();
-            return Optional.of(new FileStat(type, mode & 07777, Integer.toUnsignedLong((Integer) attributes.get("uid")),
-                    Integer.toUnsignedLong((Integer) attributes.get("gid")), (Long) attributes.get("size"), target));
+            Optional<String> target = type == FileStat.Type.SYMLINK
+                    ? Optional.of(Files.readSymbolicLink(host).toString())
+                    : Optional.empty();
+            return Optional.of(new FileStat(
+                    type,
+                    mode & 07777,
+                    Integer.toUnsignedLong((Integer) attributes.get("uid")),
+                    Integer.toUnsignedLong((Integer) attributes.get("gid")),
+                    (Long) attributes.get("size"),
+                    target));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -63,7 +71,8 @@ public final class MountedDirectory implements GuestNodes {
 
     @Override
     public byte[] readFile(String path, int maxBytes) throws IOException {
-        try (SeekableByteChannel channel = Files.newByteChannel(host(path), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        try (SeekableByteChannel channel =
+                Files.newByteChannel(host(path), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer buffer = ByteBuffer.allocate(maxBytes + 1);
             while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
                 // read until full or at the end
@@ -90,8 +99,10 @@ public final class MountedDirectory implements GuestNodes {
 
     @Override
     public void createFile(String path, byte[] content) throws IOException {
-        try (FileChannel channel = FileChannel.open(host(path), Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+        try (FileChannel channel = FileChannel.open(
+                host(path),
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
             ByteBuffer buffer = ByteBuffer.wrap(content);
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
@@ -155,7 +166,11 @@ public final class MountedDirectory implements GuestNodes {
 
     /** The failure without the host path, which means nothing to the requester. */
     private static IOException reason(IOException e) {
-        String reason = e instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason() : e.getClass().getSimpleName();
-        return FilesystemFailureException.isFilesystemFailure(reason) ? new FilesystemFailureException(reason, e) : new IOException(reason, e);
+        String reason = e instanceof FileSystemException fse && fse.getReason() != null
+                ? fse.getReason()
+                : e.getClass().getSimpleName();
+        return FilesystemFailureException.isFilesystemFailure(reason)
+                ? new FilesystemFailureException(reason, e)
+                : new IOException(reason, e);
     }
 }

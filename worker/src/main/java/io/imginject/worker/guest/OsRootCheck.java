@@ -13,8 +13,7 @@ public final class OsRootCheck {
     private static final GuestPath FSTAB = GuestPath.of("/etc/fstab");
     private static final GuestPath HOSTS = GuestPath.of("/etc/hosts");
 
-    private OsRootCheck() {
-    }
+    private OsRootCheck() {}
 
     public static boolean isOsRoot(GuestFs guest) {
         return is(guest.stat(ETC), FileStat.Type.DIRECTORY)

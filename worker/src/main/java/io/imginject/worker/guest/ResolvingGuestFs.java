@@ -42,8 +42,9 @@ public final class ResolvingGuestFs implements GuestFs {
             throw new UnsafePathException(path, "is " + stat.get().describe() + "; only regular files are read");
         }
         if (stat.get().size() > maxBytes) {
-            throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, path + " is " + stat.get().size()
-                    + " bytes, more than the " + maxBytes + " this item reads");
+            throw new InjectException(
+                    ErrorCode.GUEST_CONTENT_INVALID,
+                    path + " is " + stat.get().size() + " bytes, more than the " + maxBytes + " this item reads");
         }
         try {
             return Optional.of(nodes.readFile(resolved, maxBytes));
@@ -67,7 +68,10 @@ public final class ResolvingGuestFs implements GuestFs {
                     throw ioError("creating the directories of", path, e);
                 }
             } else if (!stat.get().isDirectory()) {
-                throw new UnsafePathException(path, "cannot be made a directory: " + directory + " is " + stat.get().describe());
+                throw new UnsafePathException(
+                        path,
+                        "cannot be made a directory: " + directory + " is "
+                                + stat.get().describe());
             }
         }
     }
@@ -83,9 +87,11 @@ public final class ResolvingGuestFs implements GuestFs {
         }
         Optional<FileStat> existing = lstat(path, file);
         if (existing.isPresent() && !existing.get().isRegularFile()) {
-            throw new UnsafePathException(path, "is " + existing.get().describe() + "; refusing to replace it with a file");
+            throw new UnsafePathException(
+                    path, "is " + existing.get().describe() + "; refusing to replace it with a file");
         }
-        String temporary = (parent.equals("/") ? "" : parent) + "/.imginject-" + HexFormat.of().formatHex(randomBytes()) + ".tmp";
+        String temporary = (parent.equals("/") ? "" : parent) + "/.imginject-"
+                + HexFormat.of().formatHex(randomBytes()) + ".tmp";
         try {
             nodes.createFile(temporary, content);
             nodes.chown(temporary, uid, gid);
@@ -132,7 +138,8 @@ public final class ResolvingGuestFs implements GuestFs {
 
     private String existingNonSymlink(GuestPath path) {
         String resolved = resolve(path, false);
-        FileStat stat = lstat(path, resolved).orElseThrow(() -> new InjectException(ErrorCode.GUEST_IO_ERROR, path + " does not exist"));
+        FileStat stat = lstat(path, resolved)
+                .orElseThrow(() -> new InjectException(ErrorCode.GUEST_IO_ERROR, path + " does not exist"));
         if (stat.isSymlink()) {
             throw new UnsafePathException(path, "is " + stat.describe() + "; refusing to change it through the link");
         }
@@ -147,7 +154,8 @@ public final class ResolvingGuestFs implements GuestFs {
         try {
             return nodes.lstat(SymlinkResolver.join(names));
         } catch (IOException e) {
-            throw new InjectException(codeOf(e), "looking up " + SymlinkResolver.join(names) + " failed: " + e.getMessage(), e);
+            throw new InjectException(
+                    codeOf(e), "looking up " + SymlinkResolver.join(names) + " failed: " + e.getMessage(), e);
         }
     }
 

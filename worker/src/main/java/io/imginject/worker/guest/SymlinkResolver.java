@@ -20,8 +20,7 @@ final class SymlinkResolver {
         Optional<FileStat> lstat(List<String> names);
     }
 
-    private SymlinkResolver() {
-    }
+    private SymlinkResolver() {}
 
     /**
      * The names of the real directories and the final name that {@code path} leads to. Symlinks on the way are
@@ -51,7 +50,8 @@ final class SymlinkResolver {
             if (stat.isPresent() && stat.get().isSymlink() && (!last || followLast)) {
                 resolved.remove(resolved.size() - 1);
                 if (++symlinks > MAX_SYMLINKS) {
-                    throw new UnsafePathException(path, "crosses more than " + MAX_SYMLINKS + " symlinks (a symlink loop?)");
+                    throw new UnsafePathException(
+                            path, "crosses more than " + MAX_SYMLINKS + " symlinks (a symlink loop?)");
                 }
                 String target = stat.get().linkTarget().orElse("");
                 if (target.isEmpty()) {
@@ -67,8 +67,10 @@ final class SymlinkResolver {
                     }
                 }
             } else if (stat.isPresent() && !last && !stat.get().isDirectory()) {
-                throw new UnsafePathException(path, "runs through /" + String.join("/", resolved) + ", which is "
-                        + stat.get().describe() + ", not a directory");
+                throw new UnsafePathException(
+                        path,
+                        "runs through /" + String.join("/", resolved) + ", which is "
+                                + stat.get().describe() + ", not a directory");
             }
         }
         return resolved;

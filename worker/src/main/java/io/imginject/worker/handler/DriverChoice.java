@@ -29,7 +29,9 @@ public final class DriverChoice {
         if (driverFor(image) == FilesystemDriver.KERNEL) {
             return Optional.empty();
         }
-        return fuse2fs.problem().map(problem -> "the image is not under a trusted image root, so only fuse2fs may read its filesystem, and "
-                + problem);
+        return fuse2fs.problem()
+                .map(problem ->
+                        "the image is not under a trusted image root, so only fuse2fs may read its filesystem, and "
+                                + problem);
     }
 }

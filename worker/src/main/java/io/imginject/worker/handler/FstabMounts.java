@@ -2,10 +2,10 @@ package io.imginject.worker.handler;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.GuestPaths;
-import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.disk.DiskRegion;
 import io.imginject.worker.disk.FilesystemType;
 import io.imginject.worker.disk.ProbedFilesystem;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.guest.FstabEntry;
 import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.guest.GuestPath;
@@ -35,23 +35,22 @@ public final class FstabMounts {
     private static final Logger log = LoggerFactory.getLogger(FstabMounts.class);
     private static final GuestPath FSTAB = GuestPath.of("/etc/fstab");
     private static final int MAX_FSTAB_BYTES = 1 << 20;
-    private static final Pattern FIRST_DISK_PARTITION = Pattern.compile("/dev/(?:sd|vd|hd|xvd)a([0-9]{1,3})|/dev/(?:nvme0n1|mmcblk0)p([0-9]{1,3})");
+    private static final Pattern FIRST_DISK_PARTITION =
+            Pattern.compile("/dev/(?:sd|vd|hd|xvd)a([0-9]{1,3})|/dev/(?:nvme0n1|mmcblk0)p([0-9]{1,3})");
 
     /** A filesystem to mount at {@code mountPoint}, a guest path. */
-    public record Planned(String mountPoint, DiskRegion region, FilesystemType type) {
-    }
+    public record Planned(String mountPoint, DiskRegion region, FilesystemType type) {}
 
     /** A partition of the disk and what blkid found on it. */
-    public record ProbedPartition(int number, DiskRegion region, Optional<ProbedFilesystem> filesystem) {
-    }
+    public record ProbedPartition(int number, DiskRegion region, Optional<ProbedFilesystem> filesystem) {}
 
-    private FstabMounts() {
-    }
+    private FstabMounts() {}
 
     /** The guest's fstab, or none when it has none or it cannot be read (then only the root is mounted). */
     public static List<FstabEntry> fstabOf(GuestFs guest) {
         try {
-            return guest.read(FSTAB, MAX_FSTAB_BYTES).map(content -> FstabEntry.parse(new String(content, StandardCharsets.UTF_8)))
+            return guest.read(FSTAB, MAX_FSTAB_BYTES)
+                    .map(content -> FstabEntry.parse(new String(content, StandardCharsets.UTF_8)))
                     .orElse(List.of());
         } catch (InjectException e) {
             log.warn("the guest's {} is not read, so only its root filesystem is mounted: {}", FSTAB, e.getMessage());
@@ -78,32 +77,53 @@ public final class FstabMounts {
             Optional<String> problem = problem(written);
             Optional<String> mountPoint = normalised(written.mountPoint());
             if (problem.isPresent() || mountPoint.isEmpty()) {
-                log.debug("fstab entry {} on {} left out: {}", written.spec(), written.mountPoint(),
+                log.debug(
+                        "fstab entry {} on {} left out: {}",
+                        written.spec(),
+                        written.mountPoint(),
                         problem.orElse("not a normal path below the root"));
                 continue;
             }
             FstabEntry entry = new FstabEntry(written.spec(), mountPoint.get(), written.type(), written.options());
-            Optional<ProbedPartition> partition = partitions.stream().filter(p -> names(entry.spec(), p)).findFirst();
+            Optional<ProbedPartition> partition =
+                    partitions.stream().filter(p -> names(entry.spec(), p)).findFirst();
             if (partition.isEmpty()) {
-                log.info("fstab entry {} on {} left out: no partition of the image matches it", entry.spec(), entry.mountPoint());
+                log.info(
+                        "fstab entry {} on {} left out: no partition of the image matches it",
+                        entry.spec(),
+                        entry.mountPoint());
                 continue;
             }
-            Optional<FilesystemType> type = partition.get().filesystem().flatMap(f -> FilesystemType.fromTypeName(f.type()));
+            Optional<FilesystemType> type =
+                    partition.get().filesystem().flatMap(f -> FilesystemType.fromTypeName(f.type()));
             if (type.isEmpty()) {
-                log.info("fstab entry {} on {} left out: partition {} holds {}, not one of {}", entry.spec(), entry.mountPoint(),
-                        partition.get().number(), partition.get().filesystem().map(ProbedFilesystem::type).orElse("no filesystem"),
+                log.info(
+                        "fstab entry {} on {} left out: partition {} holds {}, not one of {}",
+                        entry.spec(),
+                        entry.mountPoint(),
+                        partition.get().number(),
+                        partition.get().filesystem().map(ProbedFilesystem::type).orElse("no filesystem"),
                         FilesystemType.allNames());
                 continue;
             }
-            if (byMountPoint.containsKey(entry.mountPoint()) || !taken.add(partition.get().region())) {
-                log.info("fstab entry {} on {} left out: its filesystem or mountpoint is already mounted", entry.spec(), entry.mountPoint());
+            if (byMountPoint.containsKey(entry.mountPoint())
+                    || !taken.add(partition.get().region())) {
+                log.info(
+                        "fstab entry {} on {} left out: its filesystem or mountpoint is already mounted",
+                        entry.spec(),
+                        entry.mountPoint());
                 continue;
             }
             if (byMountPoint.size() == MAX_MOUNTS) {
-                throw new InjectException(ErrorCode.IMAGE_LIMIT_EXCEEDED, "the guest's /etc/fstab mounts more than " + MAX_MOUNTS
-                        + " filesystems of the image besides its root; the worker mounts at most " + MAX_MOUNTS);
+                throw new InjectException(
+                        ErrorCode.IMAGE_LIMIT_EXCEEDED,
+                        "the guest's /etc/fstab mounts more than " + MAX_MOUNTS
+                                + " filesystems of the image besides its root; the worker mounts at most "
+                                + MAX_MOUNTS);
             }
-            byMountPoint.put(entry.mountPoint(), new Planned(entry.mountPoint(), partition.get().region(), type.get()));
+            byMountPoint.put(
+                    entry.mountPoint(),
+                    new Planned(entry.mountPoint(), partition.get().region(), type.get()));
         }
         return new ArrayList<>(byMountPoint.values());
     }
@@ -130,10 +150,13 @@ public final class FstabMounts {
     }
 
     private static Optional<String> problem(FstabEntry entry) {
-        if (entry.options().contains("noauto") || entry.options().contains("bind") || entry.options().contains("rbind")) {
+        if (entry.options().contains("noauto")
+                || entry.options().contains("bind")
+                || entry.options().contains("rbind")) {
             return Optional.of("not mounted at boot, or a bind mount");
         }
-        if (!entry.type().equals("auto") && FilesystemType.fromTypeName(entry.type()).isEmpty()) {
+        if (!entry.type().equals("auto")
+                && FilesystemType.fromTypeName(entry.type()).isEmpty()) {
             return Optional.of("type " + entry.type() + " is not one of " + FilesystemType.allNames());
         }
         return Optional.empty();
@@ -144,11 +167,17 @@ public final class FstabMounts {
         Optional<ProbedFilesystem> filesystem = partition.filesystem();
         Optional<String> uuid = value(spec, "UUID=", "/dev/disk/by-uuid/");
         if (uuid.isPresent()) {
-            return filesystem.flatMap(ProbedFilesystem::uuid).map(u -> u.equalsIgnoreCase(uuid.get())).orElse(false);
+            return filesystem
+                    .flatMap(ProbedFilesystem::uuid)
+                    .map(u -> u.equalsIgnoreCase(uuid.get()))
+                    .orElse(false);
         }
         Optional<String> label = value(spec, "LABEL=", "/dev/disk/by-label/");
         if (label.isPresent()) {
-            return filesystem.flatMap(ProbedFilesystem::label).map(l -> l.equals(label.get())).orElse(false);
+            return filesystem
+                    .flatMap(ProbedFilesystem::label)
+                    .map(l -> l.equals(label.get()))
+                    .orElse(false);
         }
         Matcher device = FIRST_DISK_PARTITION.matcher(spec);
         if (device.matches()) {
@@ -169,6 +198,8 @@ public final class FstabMounts {
     }
 
     private static String unquote(String value) {
-        return value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"") ? value.substring(1, value.length() - 1) : value;
+        return value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")
+                ? value.substring(1, value.length() - 1)
+                : value;
     }
 }

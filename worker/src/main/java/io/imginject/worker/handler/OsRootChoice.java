@@ -18,8 +18,7 @@ import java.util.stream.Collectors;
  * root too (checked once it is mounted for the job).
  */
 public final class OsRootChoice {
-    private OsRootChoice() {
-    }
+    private OsRootChoice() {}
 
     /**
      * The candidate that holds an OS root.
@@ -33,12 +32,15 @@ public final class OsRootChoice {
         }
         List<C> roots = candidates.stream().filter(holdsOsRoot).toList();
         if (roots.isEmpty()) {
-            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "none of the image's filesystems (" + describe(candidates)
-                    + ") holds an operating system root");
+            throw new InjectException(
+                    ErrorCode.ROOT_NOT_FOUND,
+                    "none of the image's filesystems (" + describe(candidates) + ") holds an operating system root");
         }
         if (roots.size() > 1) {
-            throw new InjectException(ErrorCode.AMBIGUOUS_ROOT, "several filesystems hold an operating system root ("
-                    + describe(roots) + "); name the partition to use");
+            throw new InjectException(
+                    ErrorCode.AMBIGUOUS_ROOT,
+                    "several filesystems hold an operating system root (" + describe(roots)
+                            + "); name the partition to use");
         }
         return roots.get(0);
     }
@@ -50,8 +52,10 @@ public final class OsRootChoice {
      */
     public static void requireOsRoot(GuestFs guest, Object onlyCandidate) {
         if (!OsRootCheck.isOsRoot(guest)) {
-            throw new InjectException(ErrorCode.ROOT_NOT_FOUND, "the only filesystem on the image (" + onlyCandidate
-                    + ") holds no operating system root (/etc, /bin and /etc/fstab or /etc/hosts)");
+            throw new InjectException(
+                    ErrorCode.ROOT_NOT_FOUND,
+                    "the only filesystem on the image (" + onlyCandidate
+                            + ") holds no operating system root (/etc, /bin and /etc/fstab or /etc/hosts)");
         }
     }
 
@@ -73,12 +77,15 @@ public final class OsRootChoice {
         for (Found partition : found) {
             Optional<String> guest = partition.type().flatMap(UnsupportedGuests::byFilesystem);
             if (guest.isPresent()) {
-                return new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest.get(), partition.where())
-                        + " (found " + all + ")");
+                return new InjectException(
+                        ErrorCode.UNSUPPORTED_GUEST,
+                        UnsupportedGuests.message(guest.get(), partition.where()) + " (found " + all + ")");
             }
         }
-        return new InjectException(ErrorCode.ROOT_NOT_FOUND, "no partition holds a filesystem this handler mounts ("
-                + FilesystemType.allNames() + "); found " + all);
+        return new InjectException(
+                ErrorCode.ROOT_NOT_FOUND,
+                "no partition holds a filesystem this handler mounts (" + FilesystemType.allNames() + "); found "
+                        + all);
     }
 
     private static String describe(List<?> candidates) {

@@ -3,14 +3,14 @@ package io.imginject.worker.handler;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.FilesystemDriver;
 import io.imginject.protocol.PartitionSelector;
-import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.disk.DiskRegion;
 import io.imginject.worker.disk.FilesystemProbe;
 import io.imginject.worker.disk.FilesystemType;
 import io.imginject.worker.disk.PartitionTable;
 import io.imginject.worker.disk.PartitionTableReader;
-import io.imginject.worker.disk.UnsupportedGuests;
 import io.imginject.worker.disk.ProbedFilesystem;
+import io.imginject.worker.disk.UnsupportedGuests;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.guest.FstabEntry;
 import io.imginject.worker.guest.GuestPath;
 import io.imginject.worker.guest.MountedDirectory;
@@ -69,8 +69,14 @@ public final class RawDiskMounter {
      * @param resources where the mounts, devices and directories are taken
      * @param fuse2fs the userspace driver, where it can run here
      */
-    public RawDiskMounter(ProcessRunner runner, FilesystemProbe probe, LoopDevices loops, Mounts mounts, Path mountBase,
-            HostResources resources, Optional<Fuse2fs> fuse2fs) {
+    public RawDiskMounter(
+            ProcessRunner runner,
+            FilesystemProbe probe,
+            LoopDevices loops,
+            Mounts mounts,
+            Path mountBase,
+            HostResources resources,
+            Optional<Fuse2fs> fuse2fs) {
         this.runner = runner;
         this.probe = probe;
         this.loops = loops;
@@ -108,11 +114,18 @@ public final class RawDiskMounter {
         long size = size(disk);
         PartitionTable table = PartitionTableReader.read(disk, size);
         if (selector instanceof PartitionSelector.Numbered numbered) {
-            PartitionTable.Partition partition = table.partition(numbered.number()).orElseThrow(() ->
-                    new InjectException(ErrorCode.PARTITION_NOT_FOUND, table.scheme() == PartitionTable.Scheme.NONE
-                            ? "the image has no partition table, so no partition " + numbered.number() + "; use partition 0 for the whole disk"
-                            : "the image's " + table.scheme() + " table has no partition " + numbered.number() + " (it has "
-                                    + table.partitions().stream().map(p -> Integer.toString(p.number())).collect(Collectors.joining(", ")) + ")"));
+            PartitionTable.Partition partition = table.partition(numbered.number())
+                    .orElseThrow(() -> new InjectException(
+                            ErrorCode.PARTITION_NOT_FOUND,
+                            table.scheme() == PartitionTable.Scheme.NONE
+                                    ? "the image has no partition table, so no partition " + numbered.number()
+                                            + "; use partition 0 for the whole disk"
+                                    : "the image's " + table.scheme() + " table has no partition " + numbered.number()
+                                            + " (it has "
+                                            + table.partitions().stream()
+                                                    .map(p -> Integer.toString(p.number()))
+                                                    .collect(Collectors.joining(", "))
+                                            + ")"));
             return List.of(typed(disk, partition.region()));
         }
         if (selector instanceof PartitionSelector.WholeDisk || table.scheme() == PartitionTable.Scheme.NONE) {
@@ -136,13 +149,19 @@ public final class RawDiskMounter {
     }
 
     private Candidate typed(Path disk, DiskRegion region) {
-        String type = probe.typeName(disk, region).orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
-                region + " holds no filesystem that blkid recognises"));
+        String type = probe.typeName(disk, region)
+                .orElseThrow(() -> new InjectException(
+                        ErrorCode.UNSUPPORTED_FILESYSTEM, region + " holds no filesystem that blkid recognises"));
         UnsupportedGuests.byFilesystem(type).ifPresent(guest -> {
             throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest, region.toString()));
         });
-        return new Candidate(region, FilesystemType.fromTypeName(type).orElseThrow(() -> new InjectException(
-                ErrorCode.UNSUPPORTED_FILESYSTEM, region + " holds " + type + "; this handler mounts only " + FilesystemType.allNames())));
+        return new Candidate(
+                region,
+                FilesystemType.fromTypeName(type)
+                        .orElseThrow(() -> new InjectException(
+                                ErrorCode.UNSUPPORTED_FILESYSTEM,
+                                region + " holds " + type + "; this handler mounts only "
+                                        + FilesystemType.allNames())));
     }
 
     /**
@@ -151,8 +170,10 @@ public final class RawDiskMounter {
      */
     private static void requireReadable(Candidate candidate, FilesystemDriver driver) {
         if (driver == FilesystemDriver.FUSE2FS && !candidate.type().fuse2fsReads()) {
-            throw new InjectException(ErrorCode.KERNEL_MOUNT_REFUSED, "the image is not under a trusted image root, and " + candidate
-                    + " has no userspace driver (fuse2fs reads ext2, ext3 and ext4 only); the host kernel may not mount it, guestfs can open it");
+            throw new InjectException(
+                    ErrorCode.KERNEL_MOUNT_REFUSED,
+                    "the image is not under a trusted image root, and " + candidate
+                            + " has no userspace driver (fuse2fs reads ext2, ext3 and ext4 only); the host kernel may not mount it, guestfs can open it");
         }
     }
 
@@ -168,7 +189,12 @@ public final class RawDiskMounter {
      * on its mountpoint as resolved inside the guest. One that cannot be mounted is left out with a warning, as
      * libguestfs does.
      */
-    private void mountFstabFilesystems(Path disk, Candidate root, FilesystemDriver driver, ResolvingGuestFs guest, Path rootDirectory,
+    private void mountFstabFilesystems(
+            Path disk,
+            Candidate root,
+            FilesystemDriver driver,
+            ResolvingGuestFs guest,
+            Path rootDirectory,
             Cleanup cleanup) {
         List<FstabEntry> fstab = FstabMounts.fstabOf(guest);
         if (!FstabMounts.mountsMoreThanRoot(fstab)) {
@@ -184,11 +210,18 @@ public final class RawDiskMounter {
             try {
                 Optional<String> directory = guest.directory(GuestPath.of(planned.mountPoint()));
                 if (directory.isEmpty() || !mountedOn.add(directory.get())) {
-                    log.info("{} is not mounted on {}: no directory there in the guest, or one already mounted on", planned.region(),
+                    log.info(
+                            "{} is not mounted on {}: no directory there in the guest, or one already mounted on",
+                            planned.region(),
                             planned.mountPoint());
                     continue;
                 }
-                mountRegionOn(disk, candidate, driver, rootDirectory.resolve(directory.get().substring(1)), cleanup);
+                mountRegionOn(
+                        disk,
+                        candidate,
+                        driver,
+                        rootDirectory.resolve(directory.get().substring(1)),
+                        cleanup);
             } catch (InjectException e) {
                 log.warn("{} is not mounted on {}: {}", planned.region(), planned.mountPoint(), e.getMessage());
             }
@@ -205,28 +238,37 @@ public final class RawDiskMounter {
     }
 
     /** Mounts {@code candidate}'s region, read by {@code driver}, on a fresh directory, which it returns. */
-    private Path mountRegion(Path disk, Candidate candidate, FilesystemDriver driver, boolean readOnly, Cleanup cleanup) {
+    private Path mountRegion(
+            Path disk, Candidate candidate, FilesystemDriver driver, boolean readOnly, Cleanup cleanup) {
         if (driver == FilesystemDriver.FUSE2FS) {
             String device = attach(disk, candidate, readOnly, cleanup);
             try {
-                return fuse2fs.orElseThrow(() -> new IllegalStateException("fuse2fs was chosen where it cannot run")).mount(device, readOnly, cleanup);
+                return fuse2fs.orElseThrow(() -> new IllegalStateException("fuse2fs was chosen where it cannot run"))
+                        .mount(device, readOnly, cleanup);
             } catch (CommandFailedException e) {
-                throw new InjectException(ErrorCode.IMAGE_CORRUPT, "fuse2fs could not mount the " + candidate + ": " + e.getMessage(), e);
+                throw new InjectException(
+                        ErrorCode.IMAGE_CORRUPT, "fuse2fs could not mount the " + candidate + ": " + e.getMessage(), e);
             }
         }
         Path directory = mountBase.resolve("mnt-" + HexFormat.of().formatHex(randomBytes()));
         try {
-            resources.take(cleanup, new WorkDirectory(directory), () -> Files.createDirectory(directory,
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+            resources.take(
+                    cleanup,
+                    new WorkDirectory(directory),
+                    () -> Files.createDirectory(
+                            directory,
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not create a mount directory under " + mountBase + ": " + e, e);
+            throw new InjectException(
+                    ErrorCode.INTERNAL_ERROR, "could not create a mount directory under " + mountBase + ": " + e, e);
         }
         mountKernel(disk, candidate, readOnly, directory, cleanup);
         return directory;
     }
 
     /** Mounts {@code candidate}'s region, read by {@code driver}, on {@code directory}, an existing one. */
-    private void mountRegionOn(Path disk, Candidate candidate, FilesystemDriver driver, Path directory, Cleanup cleanup) {
+    private void mountRegionOn(
+            Path disk, Candidate candidate, FilesystemDriver driver, Path directory, Cleanup cleanup) {
         if (driver == FilesystemDriver.FUSE2FS) {
             Path served = mountRegion(disk, candidate, driver, false, cleanup);
             resources.take(cleanup, new Mount(directory), () -> {
@@ -240,7 +282,9 @@ public final class RawDiskMounter {
 
     private String attach(Path disk, Candidate candidate, boolean readOnly, Cleanup cleanup) {
         DiskRegion region = candidate.region();
-        return resources.take(cleanup, new LoopDevice(LoopDevices.backingName(disk), region.offset(), region.size()),
+        return resources.take(
+                cleanup,
+                new LoopDevice(LoopDevices.backingName(disk), region.offset(), region.size()),
                 () -> loops.attach(disk, region.offset(), region.size(), readOnly));
     }
 
@@ -258,15 +302,20 @@ public final class RawDiskMounter {
                 return directory;
             });
         } catch (InjectException e) {
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the " + candidate.type() + " filesystem on " + candidate.region()
-                    + " could not be mounted: " + e.getMessage(), e);
+            throw new InjectException(
+                    ErrorCode.IMAGE_CORRUPT,
+                    "the " + candidate.type() + " filesystem on " + candidate.region() + " could not be mounted: "
+                            + e.getMessage(),
+                    e);
         }
     }
 
     private long size(Path disk) {
         try {
             if (!Files.isRegularFile(disk)) {
-                return Long.parseLong(runner.run("blockdev", "--getsize64", disk.toString()).stdout().strip());
+                return Long.parseLong(runner.run("blockdev", "--getsize64", disk.toString())
+                        .stdout()
+                        .strip());
             }
             return Files.size(disk);
         } catch (IOException e) {

@@ -24,8 +24,7 @@ public final class Cleanup implements AutoCloseable {
         void run() throws Exception;
     }
 
-    private record Named(String what, Step step) {
-    }
+    private record Named(String what, Step step) {}
 
     private final Deque<Named> steps = new ArrayDeque<>();
 

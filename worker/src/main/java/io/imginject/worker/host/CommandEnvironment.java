@@ -20,8 +20,7 @@ public final class CommandEnvironment {
     static final String MARK_VARIABLE = "IMGINJECT_WORKER";
     private static final String THIS_JVM = ProcessHandle.current().pid() + "-" + UUID.randomUUID();
 
-    private CommandEnvironment() {
-    }
+    private CommandEnvironment() {}
 
     /** The mark the commands this JVM starts carry. */
     public static String markOfThisJvm() {

@@ -42,7 +42,8 @@ public final class CrashRecovery {
     private static final Logger log = LoggerFactory.getLogger(CrashRecovery.class);
     private static final Duration STRAGGLER_WAIT = Duration.ofSeconds(30);
     /** Others may pass through the run directory (fuse2fs's user, to its mount point): they must not take this lock. */
-    private static final FileAttribute<?> OWNER_ONLY = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    private static final FileAttribute<?> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     private final ReleaseTools tools;
     private final Path runDir;
@@ -66,13 +67,15 @@ public final class CrashRecovery {
     @SuppressWarnings("try") // the file lock is held for the block, not used in it
     public List<HeldResource> recoverDeadWorkers() {
         localLock.lock();
-        try (FileChannel hostLock = FileChannel.open(runDir.resolve("recovery.lock"),
-                Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), OWNER_ONLY);
+        try (FileChannel hostLock = FileChannel.open(
+                        runDir.resolve("recovery.lock"),
+                        Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                        OWNER_ONLY);
                 FileLock held = hostLock.lock()) {
             return recover(journals(runDir));
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.INTERNAL_ERROR,
-                    "could not check for host resources left by dead workers: " + e, e);
+            throw new InjectException(
+                    ErrorCode.INTERNAL_ERROR, "could not check for host resources left by dead workers: " + e, e);
         } finally {
             localLock.unlock();
         }
@@ -117,20 +120,28 @@ public final class CrashRecovery {
         try {
             dead = DeadJournal.read(file);
         } catch (UnreadableJournalException e) {
-            log.error("kept the journal {} of a dead worker, which this worker cannot read: {}", file.getFileName(), e.getMessage());
+            log.error(
+                    "kept the journal {} of a dead worker, which this worker cannot read: {}",
+                    file.getFileName(),
+                    e.getMessage());
             return List.of();
         }
         dead.mark().ifPresent(mark -> awaitStragglers(mark, dead));
         List<HeldResource> held = dead.stillHeld();
         if (!held.isEmpty()) {
-            log.warn("a worker died holding {} host resources (journal {}); releasing them", held.size(), file.getFileName());
+            log.warn(
+                    "a worker died holding {} host resources (journal {}); releasing them",
+                    held.size(),
+                    file.getFileName());
         }
         List<HeldResource> released = releaseNewestFirst(held);
         if (released.size() == held.size()) {
             Files.delete(file);
         } else {
-            log.error("kept the journal {} of a dead worker: what could not be released, and what lies under it, is "
-                    + "tried again at the next recovery", file.getFileName());
+            log.error(
+                    "kept the journal {} of a dead worker: what could not be released, and what lies under it, is "
+                            + "tried again at the next recovery",
+                    file.getFileName());
         }
         return released;
     }
@@ -153,10 +164,14 @@ public final class CrashRecovery {
      * in their turn, after what runs on them is released.
      */
     private static void awaitStragglers(String mark, DeadJournal dead) {
-        List<ProcessHandle> stragglers = CommandEnvironment.processesMarked(mark).stream().filter(p -> !dead.keepsUp(p)).toList();
+        List<ProcessHandle> stragglers = CommandEnvironment.processesMarked(mark).stream()
+                .filter(p -> !dead.keepsUp(p))
+                .toList();
         for (ProcessHandle straggler : stragglers) {
-            log.warn("waiting for {} (pid {}), left running by a dead worker, before releasing what that worker held",
-                    straggler.info().command().orElse("a command"), straggler.pid());
+            log.warn(
+                    "waiting for {} (pid {}), left running by a dead worker, before releasing what that worker held",
+                    straggler.info().command().orElse("a command"),
+                    straggler.pid());
             try {
                 if (ProcessEnds.awaitOrKill(straggler, STRAGGLER_WAIT)) {
                     log.warn("killed pid {}: still running after {} s", straggler.pid(), STRAGGLER_WAIT.toSeconds());

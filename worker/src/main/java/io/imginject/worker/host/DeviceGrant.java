@@ -14,12 +14,16 @@ public record DeviceGrant(Path device, int uid, int gid, int mode) implements He
 
     /** The grant of {@code device} as it stands now, before it is lent. */
     public static DeviceGrant of(Path device) throws IOException {
-        return new DeviceGrant(device, (Integer) Files.getAttribute(device, "unix:uid"), (Integer) Files.getAttribute(device, "unix:gid"),
+        return new DeviceGrant(
+                device,
+                (Integer) Files.getAttribute(device, "unix:uid"),
+                (Integer) Files.getAttribute(device, "unix:gid"),
                 (Integer) Files.getAttribute(device, "unix:mode") & 07777);
     }
 
     static DeviceGrant from(JournalFields fields) throws UnreadableJournalException {
-        return new DeviceGrant(fields.path("device"), (int) fields.number("uid"), (int) fields.number("gid"), (int) fields.number("mode"));
+        return new DeviceGrant(fields.path("device"), (int) fields.number("uid"), (int) fields.number("gid"), (int)
+                fields.number("mode"));
     }
 
     /** Lends the device to {@code user}: it alone may read and write it. */
@@ -31,7 +35,10 @@ public record DeviceGrant(Path device, int uid, int gid, int mode) implements He
 
     @Override
     public JournalFields fields() {
-        return JournalFields.of("device", device).and("uid", uid).and("gid", gid).and("mode", mode);
+        return JournalFields.of("device", device)
+                .and("uid", uid)
+                .and("gid", gid)
+                .and("mode", mode);
     }
 
     @Override

@@ -16,8 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class HeldChannels {
     private static final Map<Path, FileChannel> HELD = new ConcurrentHashMap<>();
 
-    private HeldChannels() {
-    }
+    private HeldChannels() {}
 
     /** Reading through a channel. */
     @FunctionalInterface

@@ -8,8 +8,8 @@ import java.io.IOException;
  * use. Releasing what is already gone does nothing, so a release may run again, and may run for what was only
  * half taken. A new kind is a record permitted here, and a constant of {@link Kind} that names it in the journal.
  */
-public sealed interface HeldResource permits WorkDirectory, LoopDevice, Mount, HelperProcesses, FuseExport, NbdConnection,
-        DeviceGrant {
+public sealed interface HeldResource
+        permits WorkDirectory, LoopDevice, Mount, HelperProcesses, FuseExport, NbdConnection, DeviceGrant {
 
     /** The kinds of held resources, by the name the journal gives them. */
     @SuppressWarnings("ImmutableEnumChecker") // each Reader is a method reference to a static factory: stateless

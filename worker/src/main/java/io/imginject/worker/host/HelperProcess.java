@@ -28,8 +28,10 @@ public final class HelperProcess implements JobHelpers.Helper {
 
     private final String name;
     private final Process process;
+
     @SuppressWarnings("JdkObsolete") // its locks are needed: the reader thread appends while a job thread reads
     private final StringBuffer stderr = new StringBuffer();
+
     private volatile boolean endedByDeadline;
 
     private HelperProcess(String name, Process process) {
@@ -71,7 +73,8 @@ public final class HelperProcess implements JobHelpers.Helper {
         try {
             helper = new HelperProcess(name, builder.start());
         } catch (IOException e) {
-            throw new CommandFailedException(argv, -1, "", "could not be started (" + e.getMessage() + "); is it installed?");
+            throw new CommandFailedException(
+                    argv, -1, "", "could not be started (" + e.getMessage() + "); is it installed?");
         }
         JobHelpers.adopt(helper);
         helper.awaitReady(argv, readiness, readyTimeout);
@@ -91,11 +94,16 @@ public final class HelperProcess implements JobHelpers.Helper {
                 if (!process.isAlive()) {
                     process.onExit().join();
                     pause();
-                    throw new CommandFailedException(argv, process.exitValue(), stderr(), "exited with status " + process.exitValue() + " before it was ready");
+                    throw new CommandFailedException(
+                            argv,
+                            process.exitValue(),
+                            stderr(),
+                            "exited with status " + process.exitValue() + " before it was ready");
                 }
                 if (System.nanoTime() > deadline) {
                     kill();
-                    throw new InjectException(ErrorCode.HELPER_TIMEOUT, name + " was not ready within " + timeout.toMillis() + " ms");
+                    throw new InjectException(
+                            ErrorCode.HELPER_TIMEOUT, name + " was not ready within " + timeout.toMillis() + " ms");
                 }
                 interrupted |= pause();
             }

@@ -35,6 +35,9 @@ public record HelperProcesses(Path workDirectory) implements HeldResource {
 
     @Override
     public boolean isKeptUpBy(ProcessHandle process) {
-        return process.info().commandLine().map(c -> c.contains(workDirectory.toString())).orElse(false);
+        return process.info()
+                .commandLine()
+                .map(c -> c.contains(workDirectory.toString()))
+                .orElse(false);
     }
 }

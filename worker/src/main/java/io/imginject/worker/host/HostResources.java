@@ -28,13 +28,15 @@ public final class HostResources {
     }
 
     /** Journals {@code resource}, registers its release with {@code cleanup}, and acquires it. */
-    public <T, E extends Exception> T take(Cleanup cleanup, HeldResource resource, Acquisition<T, E> acquisition) throws E {
-        return take(cleanup, resource, acquisition, taken -> { });
+    public <T, E extends Exception> T take(Cleanup cleanup, HeldResource resource, Acquisition<T, E> acquisition)
+            throws E {
+        return take(cleanup, resource, acquisition, taken -> {});
     }
 
     /** As {@link #take(Cleanup, HeldResource, Acquisition)}, and runs {@code afterRelease} once it is released. */
-    public <T, E extends Exception> T take(Cleanup cleanup, HeldResource resource, Acquisition<T, E> acquisition,
-            Check<? super T> afterRelease) throws E {
+    public <T, E extends Exception> T take(
+            Cleanup cleanup, HeldResource resource, Acquisition<T, E> acquisition, Check<? super T> afterRelease)
+            throws E {
         ResourceJournal.Entry entry = journal.acquired(resource);
         Taken<T> taken = new Taken<>();
         cleanup.push("release " + resource, () -> {

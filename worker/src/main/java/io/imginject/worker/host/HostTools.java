@@ -11,10 +11,10 @@ import java.util.Set;
 
 /** Facts about this host that decide which handlers can work: installed tools, privileges, devices. */
 public final class HostTools {
-    private static final List<String> SYSTEM_DIRECTORIES = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
+    private static final List<String> SYSTEM_DIRECTORIES =
+            List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
 
-    private HostTools() {
-    }
+    private HostTools() {}
 
     /** The PATH host tools run with: the worker's own, plus the sbin directories that hold losetup and mount. */
     public static String searchPath() {

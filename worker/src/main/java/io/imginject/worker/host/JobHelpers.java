@@ -31,8 +31,7 @@ public final class JobHelpers implements AutoCloseable {
 
     private final List<Helper> helpers = new CopyOnWriteArrayList<>();
 
-    private JobHelpers() {
-    }
+    private JobHelpers() {}
 
     /** Starts recording the helpers this thread starts; closing stops it. */
     public static JobHelpers enter() {

@@ -28,7 +28,8 @@ sealed interface JournalLine {
     record Acquired(long id, HeldResource resource) implements JournalLine {
         @Override
         public String text() {
-            ObjectNode line = line("acquire").put("id", id).put("kind", resource.kind().name());
+            ObjectNode line =
+                    line("acquire").put("id", id).put("kind", resource.kind().name());
             ObjectNode fields = line.putObject("fields");
             resource.fields().values().forEach(fields::put);
             return write(line);
@@ -60,16 +61,24 @@ sealed interface JournalLine {
             return Optional.empty();
         }
         long id = line.path("id").asLong();
-        return Optional.of(switch (line.path("op").asText()) {
-            case "owner" -> new Owner(line.path("mark").asText());
-            case "acquire" -> {
-                Map<String, String> fields = new LinkedHashMap<>();
-                line.path("fields").properties().forEach(f -> fields.put(f.getKey(), f.getValue().asText()));
-                yield new Acquired(id, HeldResource.Kind.named(line.path("kind").asText()).read(JournalFields.read(fields)));
-            }
-            case "release" -> new Released(id);
-            default -> throw new UnreadableJournalException("no journal operation is called " + line.path("op"));
-        });
+        return Optional.of(
+                switch (line.path("op").asText()) {
+                    case "owner" -> new Owner(line.path("mark").asText());
+                    case "acquire" -> {
+                        Map<String, String> fields = new LinkedHashMap<>();
+                        line.path("fields")
+                                .properties()
+                                .forEach(
+                                        f -> fields.put(f.getKey(), f.getValue().asText()));
+                        yield new Acquired(
+                                id,
+                                HeldResource.Kind.named(line.path("kind").asText())
+                                        .read(JournalFields.read(fields)));
+                    }
+                    case "release" -> new Released(id);
+                    default ->
+                        throw new UnreadableJournalException("no journal operation is called " + line.path("op"));
+                });
     }
 
     private static ObjectNode line(String op) {

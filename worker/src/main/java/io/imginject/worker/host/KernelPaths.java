@@ -9,8 +9,7 @@ import java.util.regex.Pattern;
 final class KernelPaths {
     private static final Pattern ESCAPE = Pattern.compile("\\\\(?:([0-7]{3})|x([0-9a-fA-F]{2}))");
 
-    private KernelPaths() {
-    }
+    private KernelPaths() {}
 
     /**
      * {@code path} as the kernel names it: its directory with links resolved. The last component is not followed,
@@ -34,7 +33,10 @@ final class KernelPaths {
      * {@code losetup --raw}, which writes them as hex escapes ({@code \x20}).
      */
     static String unescape(String field) {
-        return ESCAPE.matcher(field).replaceAll(escape -> Matcher.quoteReplacement(Character.toString(escape.group(1) != null
-                ? Integer.parseInt(escape.group(1), 8) : Integer.parseInt(escape.group(2), 16))));
+        return ESCAPE.matcher(field)
+                .replaceAll(escape -> Matcher.quoteReplacement(Character.toString(
+                        escape.group(1) != null
+                                ? Integer.parseInt(escape.group(1), 8)
+                                : Integer.parseInt(escape.group(2), 16))));
     }
 }

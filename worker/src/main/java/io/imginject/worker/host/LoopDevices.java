@@ -37,7 +37,8 @@ public final class LoopDevices {
      */
     public static Path backingName(Path file) {
         try {
-            return Files.isSymbolicLink(file) ? Path.of(Files.readSymbolicLink(file).toString().replaceFirst(DELETED + "$", ""))
+            return Files.isSymbolicLink(file)
+                    ? Path.of(Files.readSymbolicLink(file).toString().replaceFirst(DELETED + "$", ""))
                     : file.toRealPath();
         } catch (IOException e) {
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not tell what " + file + " names: " + e, e);
@@ -46,8 +47,8 @@ public final class LoopDevices {
 
     /** Attaches {@code size} bytes of {@code file} from {@code offset}; returns the device, e.g. {@code /dev/loop3}. */
     public String attach(Path file, long offset, long size, boolean readOnly) {
-        List<String> argv = new ArrayList<>(List.of("losetup", "--find", "--show", "--offset", Long.toString(offset),
-                "--sizelimit", Long.toString(size)));
+        List<String> argv = new ArrayList<>(List.of(
+                "losetup", "--find", "--show", "--offset", Long.toString(offset), "--sizelimit", Long.toString(size)));
         if (readOnly) {
             argv.add("--read-only");
         }
@@ -55,8 +56,12 @@ public final class LoopDevices {
         try {
             return runner.run(argv).stdout().strip();
         } catch (CommandFailedException e) {
-            if (e.stderr().contains("Device or resource busy") || e.stderr().contains("could not find any free loop device")) {
-                throw new InjectException(ErrorCode.DEVICE_BUSY, "no free loop device: " + e.stderr().strip(), e);
+            if (e.stderr().contains("Device or resource busy")
+                    || e.stderr().contains("could not find any free loop device")) {
+                throw new InjectException(
+                        ErrorCode.DEVICE_BUSY,
+                        "no free loop device: " + e.stderr().strip(),
+                        e);
             }
             throw e;
         }
@@ -68,20 +73,23 @@ public final class LoopDevices {
      * listing too, so that releasing a device costs no process.
      */
     public List<String> attachedTo(Path file, long offset, long size) {
-        Set<String> names = new HashSet<>(List.of(file.toString(), KernelPaths.asKernelShows(file).toString()));
+        Set<String> names = new HashSet<>(
+                List.of(file.toString(), KernelPaths.asKernelShows(file).toString()));
         List<String> devices = new ArrayList<>();
         try (DirectoryStream<Path> blocks = Files.newDirectoryStream(SYS_BLOCK, "loop*")) {
             for (Path block : blocks) {
                 Path loop = block.resolve("loop");
                 Optional<String> backingFile = attribute(loop.resolve("backing_file"));
-                if (backingFile.isPresent() && names.contains(backingFile.get().replaceFirst(DELETED + "$", ""))
+                if (backingFile.isPresent()
+                        && names.contains(backingFile.get().replaceFirst(DELETED + "$", ""))
                         && attribute(loop.resolve("offset")).equals(Optional.of(Long.toString(offset)))
                         && attribute(loop.resolve("sizelimit")).equals(Optional.of(Long.toString(size)))) {
                     devices.add("/dev/" + block.getFileName());
                 }
             }
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.CLEANUP_FAILED, "could not list the loop devices in " + SYS_BLOCK + ": " + e, e);
+            throw new InjectException(
+                    ErrorCode.CLEANUP_FAILED, "could not list the loop devices in " + SYS_BLOCK + ": " + e, e);
         }
         return devices;
     }
@@ -108,8 +116,10 @@ public final class LoopDevices {
         long deadline = System.nanoTime() + DETACH_WAIT.toNanos();
         while (Files.exists(backing)) {
             if (System.nanoTime() > deadline) {
-                throw new InjectException(ErrorCode.CLEANUP_FAILED, device + " still holds its backing file "
-                        + DETACH_WAIT.toSeconds() + " s after it was detached");
+                throw new InjectException(
+                        ErrorCode.CLEANUP_FAILED,
+                        device + " still holds its backing file " + DETACH_WAIT.toSeconds()
+                                + " s after it was detached");
             }
             Thread.sleep(1);
         }

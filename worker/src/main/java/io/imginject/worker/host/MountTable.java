@@ -8,8 +8,7 @@ import java.util.List;
 
 /** What is mounted where, as this process's {@code /proc/self/mountinfo} says at the moment it is read. */
 final class MountTable {
-    private record Entry(Path mountPoint, String type, String source) {
-    }
+    private record Entry(Path mountPoint, String type, String source) {}
 
     private final List<Entry> entries;
 
@@ -24,7 +23,9 @@ final class MountTable {
             int separator = List.of(fields).indexOf("-");
             if (fields.length > 4) {
                 String type = separator > 4 && fields.length > separator + 1 ? fields[separator + 1] : "";
-                String source = separator > 4 && fields.length > separator + 2 ? KernelPaths.unescape(fields[separator + 2]) : "";
+                String source = separator > 4 && fields.length > separator + 2
+                        ? KernelPaths.unescape(fields[separator + 2])
+                        : "";
                 entries.add(new Entry(Path.of(KernelPaths.unescape(fields[4])), type, source));
             }
         }
@@ -39,12 +40,14 @@ final class MountTable {
     /** Whether the topmost mount on {@code path} is a FUSE filesystem whose server named {@code source} as its source. */
     boolean isFuseMountOf(Path path, String source) {
         Path shown = KernelPaths.asKernelShows(path);
-        List<Entry> on = entries.stream().filter(e -> e.mountPoint().equals(shown)).toList();
+        List<Entry> on =
+                entries.stream().filter(e -> e.mountPoint().equals(shown)).toList();
         if (on.isEmpty()) {
             return false;
         }
         Entry top = on.get(on.size() - 1);
-        return (top.type().equals("fuse") || top.type().startsWith("fuse.")) && top.source().equals(source);
+        return (top.type().equals("fuse") || top.type().startsWith("fuse."))
+                && top.source().equals(source);
     }
 
     /** Whether something is mounted on {@code directory} or anywhere below it. */
@@ -55,6 +58,9 @@ final class MountTable {
 
     /** Where {@code device} is mounted. */
     List<Path> mountPointsOf(String device) {
-        return entries.stream().filter(e -> e.source().equals(device)).map(Entry::mountPoint).toList();
+        return entries.stream()
+                .filter(e -> e.source().equals(device))
+                .map(Entry::mountPoint)
+                .toList();
     }
 }

@@ -58,7 +58,10 @@ public final class Mounts {
                 return;
             }
             if (attempt == UNMOUNT_TRIES || !result.stderr().contains("busy")) {
-                throw new CommandFailedException(result.argv(), result.exitCode(), result.stderr(),
+                throw new CommandFailedException(
+                        result.argv(),
+                        result.exitCode(),
+                        result.stderr(),
                         "exited with status " + result.exitCode() + " after " + attempt + " tries");
             }
             Thread.sleep(UNMOUNT_PAUSE_MS * attempt);

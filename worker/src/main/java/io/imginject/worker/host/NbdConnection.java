@@ -44,7 +44,8 @@ public record NbdConnection(Path device) implements HeldResource {
         long deadline = System.nanoTime() + GONE_WAIT.toNanos();
         while (Files.exists(serverPidFile())) {
             if (System.nanoTime() > deadline) {
-                throw new InjectException(ErrorCode.CLEANUP_FAILED, device + " is still connected after qemu-nbd exited");
+                throw new InjectException(
+                        ErrorCode.CLEANUP_FAILED, device + " is still connected after qemu-nbd exited");
             }
             Thread.sleep(10);
         }
@@ -52,7 +53,11 @@ public record NbdConnection(Path device) implements HeldResource {
 
     @Override
     public boolean isKeptUpBy(ProcessHandle process) {
-        return process.info().arguments().map(List::of).map(a -> a.contains("--connect=" + device)).orElse(false);
+        return process.info()
+                .arguments()
+                .map(List::of)
+                .map(a -> a.contains("--connect=" + device))
+                .orElse(false);
     }
 
     /** The qemu-nbd process whose thread the kernel shows as the device's server, while there is one. */
@@ -62,9 +67,11 @@ public record NbdConnection(Path device) implements HeldResource {
             if (thread.isEmpty() || !thread.chars().allMatch(Character::isDigit)) {
                 return Optional.empty();
             }
-            return Files.readAllLines(Path.of("/proc", thread, "status")).stream().filter(line -> line.startsWith("Tgid:"))
+            return Files.readAllLines(Path.of("/proc", thread, "status")).stream()
+                    .filter(line -> line.startsWith("Tgid:"))
                     .map(line -> Long.parseLong(line.substring("Tgid:".length()).strip()))
-                    .findFirst().flatMap(ProcessHandle::of);
+                    .findFirst()
+                    .flatMap(ProcessHandle::of);
         } catch (IOException notConnected) {
             return Optional.empty();
         }

@@ -7,8 +7,7 @@ import java.util.concurrent.TimeoutException;
 
 /** Waiting for a process, a child of this JVM or not, to end. */
 final class ProcessEnds {
-    private ProcessEnds() {
-    }
+    private ProcessEnds() {}
 
     /** Waits until {@code process} has ended; kills it (SIGKILL) if it has not within {@code wait}. Returns whether it was killed. */
     static boolean awaitOrKill(ProcessHandle process, Duration wait) throws InterruptedException {

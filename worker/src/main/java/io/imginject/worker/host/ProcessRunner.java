@@ -41,7 +41,8 @@ public final class ProcessRunner {
     public CommandResult run(List<String> argv) {
         CommandResult result = runAllowingFailure(argv);
         if (!result.succeeded()) {
-            throw new CommandFailedException(argv, result.exitCode(), result.stderr(), "exited with status " + result.exitCode());
+            throw new CommandFailedException(
+                    argv, result.exitCode(), result.stderr(), "exited with status " + result.exitCode());
         }
         return result;
     }
@@ -53,16 +54,20 @@ public final class ProcessRunner {
     /** Runs {@code argv} and returns however it ended; only a failure to start or a timeout throws. */
     public CommandResult runAllowingFailure(List<String> argv) {
         long started = System.nanoTime();
-        ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        ProcessBuilder builder =
+                new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         CommandEnvironment.apply(builder);
         Process process;
         try {
             process = builder.start();
         } catch (IOException e) {
-            throw new CommandFailedException(argv, -1, "", "could not be started (" + e.getMessage() + "); is it installed?");
+            throw new CommandFailedException(
+                    argv, -1, "", "could not be started (" + e.getMessage() + "); is it installed?");
         }
-        CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> drain(process.getInputStream()), STREAM_READERS);
-        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()), STREAM_READERS);
+        CompletableFuture<String> stdout =
+                CompletableFuture.supplyAsync(() -> drain(process.getInputStream()), STREAM_READERS);
+        CompletableFuture<String> stderr =
+                CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()), STREAM_READERS);
         boolean interrupted = false;
         try {
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -72,7 +77,8 @@ public final class ProcessRunner {
                         process.descendants().forEach(ProcessHandle::destroyForcibly);
                         process.destroyForcibly();
                         process.onExit().join();
-                        throw new CommandFailedException(argv, -1, "", "did not finish within " + timeout.toSeconds() + " s and was killed");
+                        throw new CommandFailedException(
+                                argv, -1, "", "did not finish within " + timeout.toSeconds() + " s and was killed");
                     }
                     break;
                 } catch (InterruptedException e) {

@@ -33,6 +33,8 @@ public final class ReleaseTools {
 
     /** Whether {@code path} lies below the run directory. */
     boolean isInRunDirectory(Path path) {
-        return path.toAbsolutePath().normalize().startsWith(runDir.toAbsolutePath().normalize());
+        return path.toAbsolutePath()
+                .normalize()
+                .startsWith(runDir.toAbsolutePath().normalize());
     }
 }

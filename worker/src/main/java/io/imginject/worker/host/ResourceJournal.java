@@ -44,7 +44,8 @@ public final class ResourceJournal implements AutoCloseable {
         Files.createDirectories(directory);
         String name = ProcessHandle.current().pid() + "-" + UUID.randomUUID();
         Path unlocked = directory.resolve(name + ".new");
-        FileChannel channel = FileChannel.open(unlocked, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        FileChannel channel = FileChannel.open(
+                unlocked, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         FileLock lock = channel.tryLock();
         if (lock == null) {
             channel.close();
@@ -87,7 +88,8 @@ public final class ResourceJournal implements AutoCloseable {
                 channel.write(buffer);
             }
         } catch (IOException e) {
-            log.error("could not write the resource journal {}; a crash now could leave host resources behind", file, e);
+            log.error(
+                    "could not write the resource journal {}; a crash now could leave host resources behind", file, e);
         }
     }
 
@@ -103,7 +105,10 @@ public final class ResourceJournal implements AutoCloseable {
         if (held.isEmpty()) {
             Files.deleteIfExists(file);
         } else {
-            log.error("stopping while still holding {} host resources; {} keeps them for the next worker to release", held.size(), file);
+            log.error(
+                    "stopping while still holding {} host resources; {} keeps them for the next worker to release",
+                    held.size(),
+                    file);
         }
     }
 }

@@ -13,7 +13,8 @@ public record UnprivilegedUser(String name, int uid, int gid) {
 
     public UnprivilegedUser {
         if (uid == 0 || gid == 0) {
-            throw new IllegalArgumentException("the filesystem driver's user " + name + " is root or in root's group; give it a user of its own");
+            throw new IllegalArgumentException(
+                    "the filesystem driver's user " + name + " is root or in root's group; give it a user of its own");
         }
     }
 
@@ -35,8 +36,14 @@ public record UnprivilegedUser(String name, int uid, int gid) {
      * capability it could inherit or raise.
      */
     public List<String> running(List<String> argv) {
-        List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups",
-                "--inh-caps=-all", "--ambient-caps=-all", "--"));
+        List<String> command = new ArrayList<>(List.of(
+                "setpriv",
+                "--reuid=" + uid,
+                "--regid=" + gid,
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--ambient-caps=-all",
+                "--"));
         command.addAll(argv);
         return command;
     }

@@ -16,8 +16,7 @@ public final class DiskImage implements AutoCloseable {
     private static final JsonMapper JSON = new JsonMapper();
 
     /** One file of the chain and the format it is read as. */
-    public record Layer(HeldImageFile file, ImageFormat format) {
-    }
+    public record Layer(HeldImageFile file, ImageFormat format) {}
 
     private final List<Layer> layers;
 
@@ -70,8 +69,11 @@ public final class DiskImage implements AutoCloseable {
     static String qemuSpec(List<Layer> layers) {
         ObjectNode spec = null;
         for (int i = layers.size() - 1; i >= 0; i--) {
-            ObjectNode layer = JSON.createObjectNode().put("driver", layers.get(i).format().qemuName());
-            layer.putObject("file").put("driver", "file").put("filename", layers.get(i).file().toolPath().toString());
+            ObjectNode layer =
+                    JSON.createObjectNode().put("driver", layers.get(i).format().qemuName());
+            layer.putObject("file")
+                    .put("driver", "file")
+                    .put("filename", layers.get(i).file().toolPath().toString());
             if (spec != null) {
                 layer.set("backing", spec);
             }

@@ -20,8 +20,7 @@ final class FileDescriptorNumber {
     private static final long FIRST_MARKER = 1L << 30;
     private static final AtomicLong MARKERS = new AtomicLong();
 
-    private FileDescriptorNumber() {
-    }
+    private FileDescriptorNumber() {}
 
     static OptionalInt of(FileChannel channel) throws IOException {
         try {
@@ -31,7 +30,8 @@ final class FileDescriptorNumber {
                     if (showsPosition(info, channel.position())) {
                         channel.position(nextMarker());
                         if (showsPosition(info, channel.position())) {
-                            return OptionalInt.of(Integer.parseInt(info.getFileName().toString()));
+                            return OptionalInt.of(
+                                    Integer.parseInt(info.getFileName().toString()));
                         }
                     }
                 }

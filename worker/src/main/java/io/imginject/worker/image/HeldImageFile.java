@@ -39,11 +39,16 @@ public final class HeldImageFile implements AutoCloseable {
     public static HeldImageFile open(Path path, boolean writable) {
         FileChannel channel = openChannel(path, writable);
         try {
-            int number = FileDescriptorNumber.of(channel).orElseThrow(() -> new IOException("its descriptor is not in /proc/self/fdinfo"));
-            return new HeldImageFile(path, channel, Path.of("/proc", Long.toString(ProcessHandle.current().pid()), "fd", Integer.toString(number)));
+            int number = FileDescriptorNumber.of(channel)
+                    .orElseThrow(() -> new IOException("its descriptor is not in /proc/self/fdinfo"));
+            return new HeldImageFile(
+                    path,
+                    channel,
+                    Path.of("/proc", Long.toString(ProcessHandle.current().pid()), "fd", Integer.toString(number)));
         } catch (IOException | RuntimeException e) {
             closeAfter(channel, e);
-            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not hold " + path + " open: " + e.getMessage(), e);
+            throw new InjectException(
+                    ErrorCode.INTERNAL_ERROR, "could not hold " + path + " open: " + e.getMessage(), e);
         }
     }
 
@@ -71,11 +76,15 @@ public final class HeldImageFile implements AutoCloseable {
     }
 
     private static FileChannel failed(Path path, IOException e) {
-        if (e instanceof FileSystemException fs && String.valueOf(fs.getReason()).contains("symbolic link")) {
-            throw new InjectException(ErrorCode.IMAGE_NOT_FOUND, path + " was replaced by a symlink while the worker opened it; nothing was touched");
+        if (e instanceof FileSystemException fs
+                && String.valueOf(fs.getReason()).contains("symbolic link")) {
+            throw new InjectException(
+                    ErrorCode.IMAGE_NOT_FOUND,
+                    path + " was replaced by a symlink while the worker opened it; nothing was touched");
         }
         if (e instanceof NoSuchFileException) {
-            throw new InjectException(ErrorCode.IMAGE_NOT_FOUND, path + " was removed while the worker opened it; nothing was touched");
+            throw new InjectException(
+                    ErrorCode.IMAGE_NOT_FOUND, path + " was removed while the worker opened it; nothing was touched");
         }
         throw new InjectException(ErrorCode.IMAGE_CORRUPT, "could not open " + path + ": " + e.getMessage(), e);
     }

@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * @param backingFormat the backing file's format as recorded in the image, if it is
  * @param otherFiles the other files the image names, each described for a person ("external data file \"x\"")
  */
-public record ImageHeader(ImageFormat format, Optional<String> backingFile, Optional<String> backingFormat, List<String> otherFiles) {
+public record ImageHeader(
+        ImageFormat format, Optional<String> backingFile, Optional<String> backingFormat, List<String> otherFiles) {
     private static final int PROBE_BYTES = 2 << 20;
     private static final int MAX_NAME = 4096;
     private static final int MAX_DESCRIPTOR = 1 << 20;
@@ -37,7 +38,8 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
     private static final Set<String> SINGLE_FILE_VMDK = Set.of("monolithicSparse", "streamOptimized");
     private static final Pattern CREATE_TYPE = Pattern.compile("(?m)^\\s*createType\\s*=\\s*\"([^\"]*)\"");
     private static final Pattern PARENT_HINT = Pattern.compile("parentFileNameHint\\s*=\\s*\"([^\"]*)\"");
-    private static final Pattern EXTENT = Pattern.compile("(?m)^\\s*(?:RW|RDONLY|NOACCESS)\\s+\\d+\\s+\\w+(?:\\s+\"([^\"]*)\")?");
+    private static final Pattern EXTENT =
+            Pattern.compile("(?m)^\\s*(?:RW|RDONLY|NOACCESS)\\s+\\d+\\s+\\w+(?:\\s+\"([^\"]*)\")?");
 
     /** Whether the image names any file besides itself. */
     public boolean namesOtherFiles() {
@@ -57,7 +59,8 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
         try {
             return new Reader(file.path(), file.channel()).header();
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "cannot read the header of " + file.path() + ": " + e.getMessage());
+            throw new InjectException(
+                    ErrorCode.IMAGE_CORRUPT, "cannot read the header of " + file.path() + ": " + e.getMessage());
         }
     }
 
@@ -73,8 +76,15 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
         }
 
         /** Header magics of formats qemu knows and the worker does not open, with qemu's names for them. */
-        private static final Map<String, String> FORMATS_NOT_OPENED = Map.of("WithoutFreeSpace", "parallels",
-                "WithouFreSpacExt", "parallels", "Bochs Virtual HD Image", "bochs", "#!/bin/sh\n#V2.0 Format", "cloop");
+        private static final Map<String, String> FORMATS_NOT_OPENED = Map.of(
+                "WithoutFreeSpace",
+                "parallels",
+                "WithouFreSpacExt",
+                "parallels",
+                "Bochs Virtual HD Image",
+                "bochs",
+                "#!/bin/sh\n#V2.0 Format",
+                "cloop");
 
         ImageHeader header() throws IOException {
             if (startsWith("QFI\u00fb")) {
@@ -100,8 +110,10 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
             }
             for (Map.Entry<String, String> other : FORMATS_NOT_OPENED.entrySet()) {
                 if (startsWith(other.getKey())) {
-                    throw new InjectException(ErrorCode.UNSUPPORTED_FORMAT, "the image's header says it is in format \"" + other.getValue()
-                            + "\"; the worker opens " + ImageFormat.allNames());
+                    throw new InjectException(
+                            ErrorCode.UNSUPPORTED_FORMAT,
+                            "the image's header says it is in format \"" + other.getValue() + "\"; the worker opens "
+                                    + ImageFormat.allNames());
                 }
             }
             return plain(ImageFormat.RAW);
@@ -128,14 +140,21 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
                 incompatible = header.getLong(72);
                 headerLength = header.getInt(100);
                 if (headerLength < 104 || headerLength > clusterSize) {
-                    throw malformed("qcow2", "header length " + Integer.toUnsignedString(headerLength) + " out of 104.." + clusterSize);
+                    throw malformed(
+                            "qcow2",
+                            "header length " + Integer.toUnsignedString(headerLength) + " out of 104.." + clusterSize);
                 }
             }
             Optional<String> backing = Optional.empty();
             if (backingOffset != 0) {
-                if (backingSize < 0 || backingSize > MAX_NAME || backingOffset < headerLength || backingOffset + backingSize > clusterSize) {
-                    throw malformed("qcow2", "backing file name at " + Long.toUnsignedString(backingOffset) + " of "
-                            + Integer.toUnsignedString(backingSize) + " bytes lies outside the first cluster");
+                if (backingSize < 0
+                        || backingSize > MAX_NAME
+                        || backingOffset < headerLength
+                        || backingOffset + backingSize > clusterSize) {
+                    throw malformed(
+                            "qcow2",
+                            "backing file name at " + Long.toUnsignedString(backingOffset) + " of "
+                                    + Integer.toUnsignedString(backingSize) + " bytes lies outside the first cluster");
                 }
                 backing = Optional.of(text(header, (int) backingOffset, backingSize, "qcow2"));
             }
@@ -152,7 +171,8 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
                     break;
                 }
                 if (at + length > end) {
-                    throw malformed("qcow2", "header extension 0x" + Integer.toHexString(type) + " runs past the header area");
+                    throw malformed(
+                            "qcow2", "header extension 0x" + Integer.toHexString(type) + " runs past the header area");
                 }
                 if (type == 0xE2792ACA) {
                     backingFormat = Optional.of(text(header, (int) at, (int) length, "qcow2"));
@@ -177,10 +197,12 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
             long offset = Integer.toUnsignedLong(header.getInt(56));
             long size = Integer.toUnsignedLong(header.getInt(60));
             if (size > MAX_NAME || offset + size > header.limit()) {
-                throw malformed("qed", "backing file name at " + offset + " of " + size + " bytes lies outside the header");
+                throw malformed(
+                        "qed", "backing file name at " + offset + " of " + size + " bytes lies outside the header");
             }
             Optional<String> format = (features & 4) != 0 ? Optional.of("raw") : Optional.empty();
-            return new ImageHeader(ImageFormat.QED, Optional.of(text(header, (int) offset, (int) size, "qed")), format, List.of());
+            return new ImageHeader(
+                    ImageFormat.QED, Optional.of(text(header, (int) offset, (int) size, "qed")), format, List.of());
         }
 
         private ImageHeader sparseVmdk() throws IOException {
@@ -190,15 +212,23 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
             long descriptorSize = header.getLong(36);
             String descriptor = "";
             if (descriptorOffset != 0) {
-                if (descriptorSize < 0 || descriptorSize > MAX_DESCRIPTOR / 512 || descriptorOffset < 0 || descriptorOffset > Long.MAX_VALUE / 512
+                if (descriptorSize < 0
+                        || descriptorSize > MAX_DESCRIPTOR / 512
+                        || descriptorOffset < 0
+                        || descriptorOffset > Long.MAX_VALUE / 512
                         || descriptorOffset * 512 + descriptorSize * 512 > file.size()) {
-                    throw malformed("vmdk", "embedded descriptor at sector " + Long.toUnsignedString(descriptorOffset) + " of "
-                            + Long.toUnsignedString(descriptorSize) + " sectors lies outside the file or is too large");
+                    throw malformed(
+                            "vmdk",
+                            "embedded descriptor at sector " + Long.toUnsignedString(descriptorOffset) + " of "
+                                    + Long.toUnsignedString(descriptorSize)
+                                    + " sectors lies outside the file or is too large");
                 }
-                descriptor = ascii(bytes(descriptorOffset * 512, (int) descriptorSize * 512), 0, (int) descriptorSize * 512);
+                descriptor =
+                        ascii(bytes(descriptorOffset * 512, (int) descriptorSize * 512), 0, (int) descriptorSize * 512);
             }
             // qemu looks for the parent in the 20 sectors after the header, whatever descriptorOffset says
-            String parentArea = start.limit() > 512 ? ascii(start, 512, Math.min(start.limit(), 512 + VMDK_PARENT_AREA)) : "";
+            String parentArea =
+                    start.limit() > 512 ? ascii(start, 512, Math.min(start.limit(), 512 + VMDK_PARENT_AREA)) : "";
             List<String> others = new ArrayList<>();
             Matcher type = CREATE_TYPE.matcher(descriptor);
             if (type.find() && !SINGLE_FILE_VMDK.contains(type.group(1))) {
@@ -208,7 +238,11 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
             if (extents.size() > 1) {
                 others.add("extent files " + quoted(extents));
             }
-            return new ImageHeader(ImageFormat.VMDK, parent(descriptor).or(() -> parent(parentArea)), Optional.empty(), List.copyOf(others));
+            return new ImageHeader(
+                    ImageFormat.VMDK,
+                    parent(descriptor).or(() -> parent(parentArea)),
+                    Optional.empty(),
+                    List.copyOf(others));
         }
 
         private ImageHeader textVmdk(String descriptor) {
@@ -216,7 +250,8 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
             String createType = type.find() ? type.group(1) : "";
             List<String> extents = extents(descriptor);
             String what = "extent files " + (extents.isEmpty() ? "(none listed)" : quoted(extents))
-                    + " (a vmdk of create type \"" + createType + "\", a descriptor whose data lives in separate extent files)";
+                    + " (a vmdk of create type \"" + createType
+                    + "\", a descriptor whose data lives in separate extent files)";
             return new ImageHeader(ImageFormat.VMDK, parent(descriptor), Optional.empty(), List.of(what));
         }
 
@@ -246,7 +281,8 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
             String text = ascii(start, 0, Math.min(start.limit(), 4096));
             for (String line : text.split("\n", -1)) {
                 String stripped = line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
-                if (stripped.startsWith("#") || (!stripped.isEmpty() && stripped.isBlank() && stripped.charAt(0) == ' ')) {
+                if (stripped.startsWith("#")
+                        || (!stripped.isEmpty() && stripped.isBlank() && stripped.charAt(0) == ' ')) {
                     continue;
                 }
                 return stripped.equals("version=1") || stripped.equals("version=2") || stripped.equals("version=3");
@@ -285,7 +321,10 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
 
         private String text(ByteBuffer header, int offset, int length, String format) {
             if (length > MAX_NAME || offset < 0 || offset + length > header.limit()) {
-                throw malformed(format, "a name of " + Integer.toUnsignedString(length) + " bytes at " + offset + " lies outside the header");
+                throw malformed(
+                        format,
+                        "a name of " + Integer.toUnsignedString(length) + " bytes at " + offset
+                                + " lies outside the header");
             }
             byte[] bytes = new byte[length];
             header.get(offset, bytes);
@@ -299,7 +338,8 @@ public record ImageHeader(ImageFormat format, Optional<String> backingFile, Opti
         }
 
         private InjectException malformed(String format, String detail) {
-            return new InjectException(ErrorCode.IMAGE_CORRUPT, "the " + format + " header of " + path + " is malformed: " + detail);
+            return new InjectException(
+                    ErrorCode.IMAGE_CORRUPT, "the " + format + " header of " + path + " is malformed: " + detail);
         }
     }
 

@@ -49,9 +49,12 @@ public final class ImageInspector implements ImageInspection {
         ImageHeader header = ImageHeader.read(image);
         ImageFormat format = requested.orElseGet(header::format);
         if (requested.isEmpty() && header.namesOtherFiles()) {
-            throw refused("the request gives no format for " + image + ", and its format was detected from the image's header as "
-                    + format + ", which names " + header.describeNames() + "; a guest can write such a header into a raw disk, "
-                    + "so a request must state the format (\"format\": \"" + format + "\") to use an image that names other files");
+            throw refused("the request gives no format for " + image
+                    + ", and its format was detected from the image's header as "
+                    + format + ", which names " + header.describeNames()
+                    + "; a guest can write such a header into a raw disk, "
+                    + "so a request must state the format (\"format\": \"" + format
+                    + "\") to use an image that names other files");
         }
         List<DiskImage.Layer> layers = new ArrayList<>(List.of(new DiskImage.Layer(image, format)));
         List<ImageHeader> headers = new ArrayList<>(List.of(header));
@@ -79,17 +82,22 @@ public final class ImageInspector implements ImageInspection {
                 return;
             }
             if (!header.otherFiles().isEmpty()) {
-                throw refused(last.file() + " names " + String.join(", ", header.otherFiles()) + "; qcow2 external data files "
-                        + "and multi-file vmdk are refused, only single-file vmdk (monolithicSparse, streamOptimized) is accepted");
+                throw refused(
+                        last.file() + " names " + String.join(", ", header.otherFiles())
+                                + "; qcow2 external data files "
+                                + "and multi-file vmdk are refused, only single-file vmdk (monolithicSparse, streamOptimized) is accepted");
             }
             if (header.backingFile().isEmpty()) {
                 return;
             }
             String name = header.backingFile().get();
-            ImageFormat next = header.backingFormat().flatMap(ImageFormat::fromQemuName).orElseThrow(() -> refused(last.file()
-                    + " does not record the format of its backing file " + name + ", so qemu would have to guess it; rebase it with qemu-img rebase -F FORMAT"));
+            ImageFormat next = header.backingFormat()
+                    .flatMap(ImageFormat::fromQemuName)
+                    .orElseThrow(() -> refused(last.file() + " does not record the format of its backing file " + name
+                            + ", so qemu would have to guess it; rebase it with qemu-img rebase -F FORMAT"));
             if (layers.size() == MAX_CHAIN) {
-                throw refused("the backing chain of " + layers.get(0).file() + " is longer than " + MAX_CHAIN + " images");
+                throw refused(
+                        "the backing chain of " + layers.get(0).file() + " is longer than " + MAX_CHAIN + " images");
             }
             HeldImageFile backing = openBacking(last.file(), name, layers);
             layers.add(new DiskImage.Layer(backing, next));
@@ -99,11 +107,13 @@ public final class ImageInspector implements ImageInspection {
 
     private HeldImageFile openBacking(HeldImageFile image, String name, List<DiskImage.Layer> chain) {
         if (name.startsWith("json:") || name.contains("://")) {
-            throw refused(image + " names its backing file with a protocol or JSON spec (" + name + "); only plain files are accepted");
+            throw refused(image + " names its backing file with a protocol or JSON spec (" + name
+                    + "); only plain files are accepted");
         }
         HeldImageFile backing;
         try {
-            backing = locator.open(image.path().getParent().resolve(name).normalize().toString(), false);
+            backing = locator.open(
+                    image.path().getParent().resolve(name).normalize().toString(), false);
         } catch (InjectException e) {
             throw refused("the backing file of " + image + " is refused: " + e.getMessage());
         }
@@ -125,32 +135,46 @@ public final class ImageInspector implements ImageInspection {
         if (layer.format() == ImageFormat.VMDK) {
             String createType = specific.path("create-type").asText("");
             if (!SINGLE_FILE_VMDK.contains(createType)) {
-                throw refused(image + " is a vmdk of create type \"" + createType + "\", whose data lives in separate extent files; "
+                throw refused(image + " is a vmdk of create type \"" + createType
+                        + "\", whose data lives in separate extent files; "
                         + "only single-file vmdk (monolithicSparse, streamOptimized) is accepted");
             }
         }
         if (specific.hasNonNull("data-file")) {
-            throw refused(image + " keeps its data in an external file (" + specific.get("data-file").asText() + ")");
+            throw refused(image + " keeps its data in an external file ("
+                    + specific.get("data-file").asText() + ")");
         }
-        Optional<String> qemuBacking = Optional.ofNullable(info.get("backing-filename")).filter(name -> !name.isNull()).map(JsonNode::asText);
+        Optional<String> qemuBacking = Optional.ofNullable(info.get("backing-filename"))
+                .filter(name -> !name.isNull())
+                .map(JsonNode::asText);
         Optional<String> headerBacking = header.format() == layer.format() ? header.backingFile() : Optional.empty();
         if (!qemuBacking.equals(headerBacking)) {
-            throw refused("qemu reads the backing file of " + image + " as " + qemuBacking.orElse("none") + ", where its header says "
-                    + headerBacking.orElse("none") + "; the image is refused rather than let qemu open a file the worker did not vet");
+            throw refused("qemu reads the backing file of " + image + " as " + qemuBacking.orElse("none")
+                    + ", where its header says " + headerBacking.orElse("none")
+                    + "; the image is refused rather than let qemu open a file the worker did not vet");
         }
     }
 
     private JsonNode info(DiskImage.Layer layer) {
-        List<String> argv = List.of("prlimit", "--as=" + MAX_ADDRESS_SPACE, "--cpu=" + MAX_CPU_SECONDS,
-                "qemu-img", "info", "--output=json", DiskImage.qemuSpec(List.of(layer)));
+        List<String> argv = List.of(
+                "prlimit",
+                "--as=" + MAX_ADDRESS_SPACE,
+                "--cpu=" + MAX_CPU_SECONDS,
+                "qemu-img",
+                "info",
+                "--output=json",
+                DiskImage.qemuSpec(List.of(layer)));
         CommandResult result = runner.runAllowingFailure(argv);
         if (!result.succeeded()) {
             String error = result.stderr().strip();
             if (error.contains("lock") && error.contains("Is another process using the image")) {
-                throw new InjectException(ErrorCode.IMAGE_IN_USE, layer.file() + " is in use by another process (qemu's image lock): " + error);
+                throw new InjectException(
+                        ErrorCode.IMAGE_IN_USE,
+                        layer.file() + " is in use by another process (qemu's image lock): " + error);
             }
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "qemu-img cannot read " + layer.file()
-                    + " as " + layer.format() + ": " + error);
+            throw new InjectException(
+                    ErrorCode.IMAGE_CORRUPT,
+                    "qemu-img cannot read " + layer.file() + " as " + layer.format() + ": " + error);
         }
         try {
             return JSON.readTree(result.stdout());

@@ -56,7 +56,8 @@ public final class ImageJobLocks {
             if (!locked) {
                 throw busy(image);
             }
-            channel = FileChannel.open(directory.resolve(name(image)), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            channel = FileChannel.open(
+                    directory.resolve(name(image)), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             while (channel.tryLock() == null) {
                 if (System.nanoTime() > deadline) {
                     throw busy(image);
@@ -67,7 +68,8 @@ public final class ImageJobLocks {
             channel = null;
             return () -> release(image, holder, held);
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not lock " + image + " through " + directory + ": " + e, e);
+            throw new InjectException(
+                    ErrorCode.INTERNAL_ERROR, "could not lock " + image + " through " + directory + ": " + e, e);
         } finally {
             if (channel != null) {
                 closeQuietly(channel);
@@ -108,12 +110,14 @@ public final class ImageJobLocks {
     }
 
     private InjectException busy(Path image) {
-        return new InjectException(ErrorCode.IMAGE_BUSY, "another job held " + image + " for more than " + maxWait.toSeconds() + " s");
+        return new InjectException(
+                ErrorCode.IMAGE_BUSY, "another job held " + image + " for more than " + maxWait.toSeconds() + " s");
     }
 
     private static String name(Path image) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(image.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256").digest(image.toString().getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 16) + ".lock";
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);

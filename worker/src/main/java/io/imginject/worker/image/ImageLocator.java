@@ -30,7 +30,8 @@ public final class ImageLocator {
             try {
                 real.add(root.toRealPath());
             } catch (IOException e) {
-                throw new IllegalArgumentException("image root " + root + " does not exist or cannot be read: " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "image root " + root + " does not exist or cannot be read: " + e.getMessage(), e);
             }
         }
         this.roots = roots.stream().map(r -> r.toAbsolutePath().normalize()).toList();
@@ -50,14 +51,18 @@ public final class ImageLocator {
         try {
             real = path.toRealPath();
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.IMAGE_NOT_FOUND, requested + " cannot be resolved (a dangling symlink?): " + e.getMessage());
+            throw new InjectException(
+                    ErrorCode.IMAGE_NOT_FOUND,
+                    requested + " cannot be resolved (a dangling symlink?): " + e.getMessage());
         }
         if (!under(realRoots, real)) {
             throw outside(requested, ", which resolves to " + real);
         }
         if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
-            throw new InjectException(ErrorCode.IMAGE_NOT_REGULAR_FILE, requested + " is not a regular file"
-                    + (Files.isDirectory(real) ? " but a directory" : " (a device, fifo or socket)"));
+            throw new InjectException(
+                    ErrorCode.IMAGE_NOT_REGULAR_FILE,
+                    requested + " is not a regular file"
+                            + (Files.isDirectory(real) ? " but a directory" : " (a device, fifo or socket)"));
         }
         return real;
     }
@@ -76,13 +81,16 @@ public final class ImageLocator {
                 throw outside(requested, ", which was swapped while the worker opened it for " + opened + ",");
             }
             if (!file.attributes().isRegularFile()) {
-                throw new InjectException(ErrorCode.IMAGE_NOT_REGULAR_FILE, requested + " was swapped for a file that is not regular "
-                        + "(a directory, device, fifo or socket) while the worker opened it; nothing was touched");
+                throw new InjectException(
+                        ErrorCode.IMAGE_NOT_REGULAR_FILE,
+                        requested + " was swapped for a file that is not regular "
+                                + "(a directory, device, fifo or socket) while the worker opened it; nothing was touched");
             }
             return file;
         } catch (IOException e) {
             file.close();
-            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not check what the worker opened at " + requested + ": " + e, e);
+            throw new InjectException(
+                    ErrorCode.INTERNAL_ERROR, "could not check what the worker opened at " + requested + ": " + e, e);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -94,7 +102,9 @@ public final class ImageLocator {
     }
 
     private InjectException outside(String requested, String detail) {
-        return new InjectException(ErrorCode.IMAGE_OUTSIDE_ROOTS, requested + detail + " is not under an image root of this worker ("
-                + roots.stream().map(Path::toString).collect(Collectors.joining(", ")) + ")");
+        return new InjectException(
+                ErrorCode.IMAGE_OUTSIDE_ROOTS,
+                requested + detail + " is not under an image root of this worker ("
+                        + roots.stream().map(Path::toString).collect(Collectors.joining(", ")) + ")");
     }
 }

@@ -21,7 +21,8 @@ public final class ImageTrust {
             try {
                 real.add(root.toRealPath());
             } catch (IOException e) {
-                throw new IllegalArgumentException("trusted image root " + root + " does not exist or cannot be read: " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "trusted image root " + root + " does not exist or cannot be read: " + e.getMessage(), e);
             }
         }
         this.trustedRoots = List.copyOf(real);

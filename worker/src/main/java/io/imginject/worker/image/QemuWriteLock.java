@@ -40,15 +40,18 @@ public final class QemuWriteLock implements AutoCloseable {
         FileChannel channel = image.channel();
         try {
             if (!free(channel, HOLDS_WRITE) || !free(channel, FORBIDS_WRITE)) {
-                throw new InjectException(ErrorCode.IMAGE_IN_USE, image + " is in use: qemu's image lock shows another process "
-                        + "(a running VM?) writing it or forbidding writers; it was not touched");
+                throw new InjectException(
+                        ErrorCode.IMAGE_IN_USE,
+                        image + " is in use: qemu's image lock shows another process "
+                                + "(a running VM?) writing it or forbidding writers; it was not touched");
             }
             FileLock holds = channel.tryLock(HOLDS_WRITE, 1, true);
             FileLock forbids = channel.tryLock(FORBIDS_WRITE, 1, true);
             if (holds == null || forbids == null) {
                 release(holds);
                 release(forbids);
-                throw new InjectException(ErrorCode.IMAGE_IN_USE, image + " was locked by another process while the worker took it");
+                throw new InjectException(
+                        ErrorCode.IMAGE_IN_USE, image + " was locked by another process while the worker took it");
             }
             HeldChannels.hold(image.toolPath(), channel);
             return new QemuWriteLock(image, holds, forbids);

@@ -50,7 +50,10 @@ final class AuthorizedKeys {
             existing = guest.read(file, MAX_AUTHORIZED_KEYS_BYTES).orElseThrow();
         }
         // key types and bodies are ASCII; ISO-8859-1 reads every other byte without changing it
-        if (new String(existing, StandardCharsets.ISO_8859_1).lines().flatMap(line -> SshPublicKey.parseExisting(line).stream()).anyMatch(key::sameKeyAs)) {
+        if (new String(existing, StandardCharsets.ISO_8859_1)
+                .lines()
+                .flatMap(line -> SshPublicKey.parseExisting(line).stream())
+                .anyMatch(key::sameKeyAs)) {
             ensure(guest, file, stat.orElseThrow(), 0600);
             return false;
         }
@@ -69,8 +72,10 @@ final class AuthorizedKeys {
             throw new UnsafePathException(path, "is " + stat.describe() + "; refusing to follow it");
         }
         if (stat.type() != expected) {
-            throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, path + " is " + stat.describe()
-                    + (expected == FileStat.Type.DIRECTORY ? ", not a directory" : ", not a regular file"));
+            throw new InjectException(
+                    ErrorCode.GUEST_CONTENT_INVALID,
+                    path + " is " + stat.describe()
+                            + (expected == FileStat.Type.DIRECTORY ? ", not a directory" : ", not a regular file"));
         }
     }
 

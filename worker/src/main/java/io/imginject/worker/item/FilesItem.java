@@ -32,7 +32,13 @@ public final class FilesItem implements InjectionItem {
         int unchanged = 0;
         for (FileInjection file : files) {
             try {
-                if (!GuestFiles.replace(guest, GuestPath.of(file.path()), file.content().reveal(), file.mode(), file.uid(), file.gid())) {
+                if (!GuestFiles.replace(
+                        guest,
+                        GuestPath.of(file.path()),
+                        file.content().reveal(),
+                        file.mode(),
+                        file.uid(),
+                        file.gid())) {
                     unchanged++;
                 }
             } catch (InjectException e) {
@@ -44,9 +50,13 @@ public final class FilesItem implements InjectionItem {
                     + (unchanged == 0 ? "" : "; " + unchanged + " already held this content, mode and owner"));
         }
         ErrorCode code = failures.stream().map(InjectException::code).distinct().count() == 1
-                ? failures.get(0).code() : ErrorCode.GUEST_IO_ERROR;
-        String detail = String.join("; ", failures.stream().map(Throwable::getMessage).toList());
-        throw new InjectException(code, (files.size() - failures.size()) + " of " + files.size() + " files written; "
-                + failures.size() + " failed: " + detail);
+                ? failures.get(0).code()
+                : ErrorCode.GUEST_IO_ERROR;
+        String detail =
+                String.join("; ", failures.stream().map(Throwable::getMessage).toList());
+        throw new InjectException(
+                code,
+                (files.size() - failures.size()) + " of " + files.size() + " files written; " + failures.size()
+                        + " failed: " + detail);
     }
 }

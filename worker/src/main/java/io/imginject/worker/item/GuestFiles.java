@@ -11,8 +11,7 @@ final class GuestFiles {
     static final int NEW_DIRECTORY_MODE = 0755;
     static final int NEW_FILE_MODE = 0644;
 
-    private GuestFiles() {
-    }
+    private GuestFiles() {}
 
     /**
      * Makes {@code path} hold {@code content}. Mode and owner are the given ones; where not given, an existing
@@ -21,7 +20,12 @@ final class GuestFiles {
      *
      * @return whether the guest changed
      */
-    static boolean replace(GuestFs guest, GuestPath path, byte[] content, Optional<Integer> mode, Optional<Long> uid,
+    static boolean replace(
+            GuestFs guest,
+            GuestPath path,
+            byte[] content,
+            Optional<Integer> mode,
+            Optional<Long> uid,
             Optional<Long> gid) {
         path.parent().ifPresent(parent -> guest.mkdirs(parent, NEW_DIRECTORY_MODE, 0, 0));
         Optional<FileStat> existing = guest.stat(path);
@@ -40,8 +44,13 @@ final class GuestFiles {
         return replace(guest, path, content, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
-    private static boolean holds(GuestFs guest, GuestPath path, FileStat stat, byte[] content, int mode, long uid, long gid) {
-        return stat.isRegularFile() && stat.size() == content.length && stat.mode() == mode && stat.uid() == uid
-                && stat.gid() == gid && Arrays.equals(guest.read(path, content.length).orElseThrow(), content);
+    private static boolean holds(
+            GuestFs guest, GuestPath path, FileStat stat, byte[] content, int mode, long uid, long gid) {
+        return stat.isRegularFile()
+                && stat.size() == content.length
+                && stat.mode() == mode
+                && stat.uid() == uid
+                && stat.gid() == gid
+                && Arrays.equals(guest.read(path, content.length).orElseThrow(), content);
     }
 }

@@ -45,23 +45,34 @@ public final class HostnameItem implements InjectionItem {
         if (GuestFiles.replace(guest, HOSTS, hosts(guest).getBytes(StandardCharsets.ISO_8859_1))) {
             written.add(HOSTS);
         }
-        return ItemResult.ok(written.isEmpty() ? "host name already " + hostname + " in " + HOSTNAME + " and " + HOSTS
-                : "host name " + hostname + ": wrote " + String.join(", ", written.stream().map(GuestPath::toString).toList()));
+        return ItemResult.ok(
+                written.isEmpty()
+                        ? "host name already " + hostname + " in " + HOSTNAME + " and " + HOSTS
+                        : "host name " + hostname + ": wrote "
+                                + String.join(
+                                        ", ",
+                                        written.stream()
+                                                .map(GuestPath::toString)
+                                                .toList()));
     }
 
     private String hosts(GuestFs guest) {
         Optional<FileStat> stat = guest.stat(HOSTS);
         if (stat.isPresent() && !stat.get().isRegularFile()) {
-            throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, HOSTS + " is " + stat.get().describe() + ", not a regular file");
+            throw new InjectException(
+                    ErrorCode.GUEST_CONTENT_INVALID, HOSTS + " is " + stat.get().describe() + ", not a regular file");
         }
         // ISO-8859-1 keeps every byte of the lines this item does not touch
-        String text = stat.isEmpty() ? "127.0.0.1 localhost\n" : new String(guest.read(HOSTS, MAX_HOSTS_BYTES).orElseThrow(), StandardCharsets.ISO_8859_1);
+        String text = stat.isEmpty()
+                ? "127.0.0.1 localhost\n"
+                : new String(guest.read(HOSTS, MAX_HOSTS_BYTES).orElseThrow(), StandardCharsets.ISO_8859_1);
         List<String> lines = new ArrayList<>(List.of(text.split("\n", -1)));
         boolean endsWithNewline = text.isEmpty() || text.endsWith("\n");
         if (endsWithNewline) {
             lines.remove(lines.size() - 1);
         }
-        String self = SELF + "\t" + (hostname.contains(".") ? hostname + " " + hostname.substring(0, hostname.indexOf('.')) : hostname);
+        String self = SELF + "\t"
+                + (hostname.contains(".") ? hostname + " " + hostname.substring(0, hostname.indexOf('.')) : hostname);
         int existing = indexOf(lines, SELF);
         if (existing >= 0) {
             lines.set(existing, self);
@@ -91,6 +102,8 @@ public final class HostnameItem implements InjectionItem {
 
     private static boolean startsWithAddress(String line, String address) {
         String stripped = line.stripLeading();
-        return stripped.startsWith(address) && stripped.length() > address.length() && Character.isWhitespace(stripped.charAt(address.length()));
+        return stripped.startsWith(address)
+                && stripped.length() > address.length()
+                && Character.isWhitespace(stripped.charAt(address.length()));
     }
 }

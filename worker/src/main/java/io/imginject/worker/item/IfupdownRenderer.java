@@ -27,23 +27,41 @@ final class IfupdownRenderer implements NetworkRenderer {
             }
             boolean first = true;
             for (NetworkSubnet network : networks) {
-                file.append("iface ").append(name).append(network.type().isIpv6() ? " inet6 " : " inet ").append(method(network.type())).append('\n');
-                network.address().ifPresent(a -> file.append("    address ").append(a).append('\n'));
+                file.append("iface ")
+                        .append(name)
+                        .append(network.type().isIpv6() ? " inet6 " : " inet ")
+                        .append(method(network.type()))
+                        .append('\n');
+                network.address()
+                        .ifPresent(a -> file.append("    address ").append(a).append('\n'));
                 for (NetworkRoute route : network.routes()) {
                     if (route.destination().isDefault()) {
                         file.append("    gateway ").append(route.gateway()).append('\n');
                     } else {
-                        file.append("    up ip ").append(route.destination().ipv6() ? "-6 " : "").append("route replace ")
-                                .append(route.destination()).append(" via ").append(route.gateway()).append(" dev ").append(name).append('\n');
+                        file.append("    up ip ")
+                                .append(route.destination().ipv6() ? "-6 " : "")
+                                .append("route replace ")
+                                .append(route.destination())
+                                .append(" via ")
+                                .append(route.gateway())
+                                .append(" dev ")
+                                .append(name)
+                                .append('\n');
                     }
                 }
                 if (first) {
-                    link.mtu().ifPresent(mtu -> file.append("    mtu ").append(mtu).append('\n'));
+                    link.mtu()
+                            .ifPresent(
+                                    mtu -> file.append("    mtu ").append(mtu).append('\n'));
                     if (!config.dnsServers().isEmpty()) {
-                        file.append("    dns-nameservers ").append(String.join(" ", config.dnsServers())).append('\n');
+                        file.append("    dns-nameservers ")
+                                .append(String.join(" ", config.dnsServers()))
+                                .append('\n');
                     }
                     if (!config.dnsSearch().isEmpty()) {
-                        file.append("    dns-search ").append(String.join(" ", config.dnsSearch())).append('\n');
+                        file.append("    dns-search ")
+                                .append(String.join(" ", config.dnsSearch()))
+                                .append('\n');
                     }
                     first = false;
                 }

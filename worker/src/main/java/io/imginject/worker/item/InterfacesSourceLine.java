@@ -17,29 +17,41 @@ final class InterfacesSourceLine {
     static final String SOURCE_LINE = "source /etc/network/interfaces.d/*";
     private static final int MAX_BYTES = 1 << 20;
 
-    private InterfacesSourceLine() {
-    }
+    private InterfacesSourceLine() {}
 
     /** Adds the source line if needed; returns the file written, if any. */
     static Optional<GuestPath> ensure(GuestFs guest) {
         Optional<FileStat> stat = guest.stat(INTERFACES);
         if (stat.isEmpty()) {
-            guest.writeFile(INTERFACES, ("auto lo\niface lo inet loopback\n\n" + SOURCE_LINE + "\n").getBytes(StandardCharsets.UTF_8),
-                    GuestFiles.NEW_FILE_MODE, 0, 0);
+            guest.writeFile(
+                    INTERFACES,
+                    ("auto lo\niface lo inet loopback\n\n" + SOURCE_LINE + "\n").getBytes(StandardCharsets.UTF_8),
+                    GuestFiles.NEW_FILE_MODE,
+                    0,
+                    0);
             return Optional.of(INTERFACES);
         }
         if (!stat.get().isRegularFile()) {
-            throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, INTERFACES + " is " + stat.get().describe()
-                    + ", not a regular file; cannot make it source interfaces.d");
+            throw new InjectException(
+                    ErrorCode.GUEST_CONTENT_INVALID,
+                    INTERFACES + " is " + stat.get().describe()
+                            + ", not a regular file; cannot make it source interfaces.d");
         }
         String text = new String(guest.read(INTERFACES, MAX_BYTES).orElseThrow(), StandardCharsets.ISO_8859_1);
-        boolean sources = text.lines().map(String::strip).anyMatch(line -> (line.startsWith("source ") || line.startsWith("source-directory "))
-                && line.contains("/etc/network/interfaces.d"));
+        boolean sources = text.lines()
+                .map(String::strip)
+                .anyMatch(line -> (line.startsWith("source ") || line.startsWith("source-directory "))
+                        && line.contains("/etc/network/interfaces.d"));
         if (sources) {
             return Optional.empty();
         }
         String appended = text + (text.isEmpty() || text.endsWith("\n") ? "" : "\n") + SOURCE_LINE + "\n";
-        guest.writeFile(INTERFACES, appended.getBytes(StandardCharsets.ISO_8859_1), stat.get().mode(), stat.get().uid(), stat.get().gid());
+        guest.writeFile(
+                INTERFACES,
+                appended.getBytes(StandardCharsets.ISO_8859_1),
+                stat.get().mode(),
+                stat.get().uid(),
+                stat.get().gid());
         return Optional.of(INTERFACES);
     }
 }

@@ -54,8 +54,12 @@ public final class ItemRunner {
                 relabel.ifPresent(note -> changed.forEach(name ->
                         results.put(name, ItemResult.ok(results.get(name).message() + "; " + note))));
             } catch (InjectException e) {
-                changed.forEach(name -> results.put(name, ItemResult.failed(e.code(),
-                        results.get(name).message() + ", but scheduling the SELinux relabel failed: " + e.getMessage())));
+                changed.forEach(name -> results.put(
+                        name,
+                        ItemResult.failed(
+                                e.code(),
+                                results.get(name).message() + ", but scheduling the SELinux relabel failed: "
+                                        + e.getMessage())));
             }
         }
         return results;
@@ -87,7 +91,8 @@ public final class ItemRunner {
             return ItemResult.failed(e.code(), e.getMessage());
         } catch (RuntimeException e) {
             log.error("item {} failed unexpectedly", item.name(), e);
-            return ItemResult.failed(ErrorCode.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName() + "; see the worker log");
+            return ItemResult.failed(
+                    ErrorCode.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName() + "; see the worker log");
         }
     }
 }

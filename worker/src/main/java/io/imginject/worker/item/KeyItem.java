@@ -29,7 +29,13 @@ public final class KeyItem implements InjectionItem {
     @Override
     public ItemResult apply(GuestFs guest) {
         boolean added = new AuthorizedKeys(ROOT_HOME, GuestAccounts.root(guest)).add(guest, key);
-        String message = added ? "key added to " + AUTHORIZED_KEYS : "key already present in " + AUTHORIZED_KEYS + "; nothing added";
-        return ItemResult.ok(message + SshdConfig.read(guest).refusalOfKey("root").map(why -> "; " + why).orElse(""));
+        String message = added
+                ? "key added to " + AUTHORIZED_KEYS
+                : "key already present in " + AUTHORIZED_KEYS + "; nothing added";
+        return ItemResult.ok(message
+                + SshdConfig.read(guest)
+                        .refusalOfKey("root")
+                        .map(why -> "; " + why)
+                        .orElse(""));
     }
 }

@@ -21,7 +21,8 @@ final class KeyfileRenderer implements NetworkRenderer {
     public List<NetworkFile> render(NetworkConfig config) {
         List<NetworkFile> files = new ArrayList<>();
         for (NetworkLink link : config.links()) {
-            files.add(new NetworkFile(DIRECTORY.resolve("imginject-" + link.key() + ".nmconnection"), keyfile(config, link), 0600));
+            files.add(new NetworkFile(
+                    DIRECTORY.resolve("imginject-" + link.key() + ".nmconnection"), keyfile(config, link), 0600));
         }
         return files;
     }
@@ -30,7 +31,8 @@ final class KeyfileRenderer implements NetworkRenderer {
         String id = "imginject-" + link.key();
         StringBuilder file = new StringBuilder("# " + HEADER + "\n[connection]\nid=" + id + "\nuuid="
                 + UUID.nameUUIDFromBytes(id.getBytes(StandardCharsets.UTF_8)) + "\ntype=ethernet\nautoconnect=true\n");
-        link.name().ifPresent(name -> file.append("interface-name=").append(name).append('\n'));
+        link.name()
+                .ifPresent(name -> file.append("interface-name=").append(name).append('\n'));
         file.append("\n[ethernet]\nmac-address=").append(link.mac()).append('\n');
         link.mtu().ifPresent(mtu -> file.append("mtu=").append(mtu).append('\n'));
         List<NetworkSubnet> networks = config.networksOn(link);
@@ -40,12 +42,18 @@ final class KeyfileRenderer implements NetworkRenderer {
     }
 
     private static String family(NetworkConfig config, List<NetworkSubnet> all, boolean ipv6) {
-        List<NetworkSubnet> networks = all.stream().filter(n -> n.type().isIpv6() == ipv6).toList();
-        StringBuilder section = new StringBuilder("\n[" + (ipv6 ? "ipv6" : "ipv4") + "]\nmethod=" + method(networks, ipv6) + "\n");
+        List<NetworkSubnet> networks =
+                all.stream().filter(n -> n.type().isIpv6() == ipv6).toList();
+        StringBuilder section =
+                new StringBuilder("\n[" + (ipv6 ? "ipv6" : "ipv4") + "]\nmethod=" + method(networks, ipv6) + "\n");
         int index = 1;
         for (NetworkSubnet network : networks) {
             if (network.address().isPresent()) {
-                section.append("address").append(index++).append('=').append(network.address().get()).append('\n');
+                section.append("address")
+                        .append(index++)
+                        .append('=')
+                        .append(network.address().get())
+                        .append('\n');
             }
         }
         index = 1;
@@ -54,16 +62,26 @@ final class KeyfileRenderer implements NetworkRenderer {
                 if (route.destination().isDefault()) {
                     section.append("gateway=").append(route.gateway()).append('\n');
                 } else {
-                    section.append("route").append(index++).append('=').append(route.destination()).append(',').append(route.gateway()).append('\n');
+                    section.append("route")
+                            .append(index++)
+                            .append('=')
+                            .append(route.destination())
+                            .append(',')
+                            .append(route.gateway())
+                            .append('\n');
                 }
             }
         }
-        List<String> dns = config.dnsServers().stream().filter(s -> s.contains(":") == ipv6).toList();
+        List<String> dns = config.dnsServers().stream()
+                .filter(s -> s.contains(":") == ipv6)
+                .toList();
         if (!dns.isEmpty() && !networks.isEmpty()) {
             section.append("dns=").append(String.join(";", dns)).append(";\n");
         }
         if (!config.dnsSearch().isEmpty() && !networks.isEmpty()) {
-            section.append("dns-search=").append(String.join(";", config.dnsSearch())).append(";\n");
+            section.append("dns-search=")
+                    .append(String.join(";", config.dnsSearch()))
+                    .append(";\n");
         }
         return section.toString();
     }
@@ -72,7 +90,8 @@ final class KeyfileRenderer implements NetworkRenderer {
         if (networks.isEmpty()) {
             return ipv6 ? "ignore" : "disabled";
         }
-        if (networks.stream().anyMatch(n -> n.type() == NetworkSubnet.Type.IPV4_DHCP || n.type() == NetworkSubnet.Type.IPV6_SLAAC)) {
+        if (networks.stream()
+                .anyMatch(n -> n.type() == NetworkSubnet.Type.IPV4_DHCP || n.type() == NetworkSubnet.Type.IPV6_SLAAC)) {
             return "auto";
         }
         if (networks.stream().anyMatch(n -> n.type() == NetworkSubnet.Type.IPV6_DHCP)) {

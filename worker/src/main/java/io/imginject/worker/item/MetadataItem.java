@@ -34,7 +34,8 @@ public final class MetadataItem implements InjectionItem {
             throw new UncheckedIOException(e);
         }
         return GuestFiles.replace(guest, META_JS, json)
-                ? ItemResult.ok("wrote " + META_JS + " (" + metadata.size() + (metadata.size() == 1 ? " key)" : " keys)"))
+                ? ItemResult.ok(
+                        "wrote " + META_JS + " (" + metadata.size() + (metadata.size() == 1 ? " key)" : " keys)"))
                 : ItemResult.ok(META_JS + " already held this metadata");
     }
 }

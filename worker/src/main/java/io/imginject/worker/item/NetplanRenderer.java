@@ -24,8 +24,12 @@ final class NetplanRenderer implements NetworkRenderer {
         StringBuilder yaml = new StringBuilder("# " + HEADER + "\nnetwork:\n  version: 2\n  ethernets:\n");
         for (NetworkLink link : config.links()) {
             yaml.append("    \"").append(link.key()).append("\":\n");
-            yaml.append("      match:\n        macaddress: \"").append(link.mac()).append("\"\n");
-            link.name().ifPresent(name -> yaml.append("      set-name: \"").append(name).append("\"\n"));
+            yaml.append("      match:\n        macaddress: \"")
+                    .append(link.mac())
+                    .append("\"\n");
+            link.name()
+                    .ifPresent(name ->
+                            yaml.append("      set-name: \"").append(name).append("\"\n"));
             link.mtu().ifPresent(mtu -> yaml.append("      mtu: ").append(mtu).append('\n'));
             List<NetworkSubnet> networks = config.networksOn(link);
             boolean dhcp4 = networks.stream().anyMatch(n -> n.type() == NetworkSubnet.Type.IPV4_DHCP);
@@ -36,21 +40,33 @@ final class NetplanRenderer implements NetworkRenderer {
             if (slaac) {
                 yaml.append("      accept-ra: true\n");
             }
-            List<String> addresses = networks.stream().flatMap(n -> n.address().stream()).map(Object::toString).toList();
+            List<String> addresses = networks.stream()
+                    .flatMap(n -> n.address().stream())
+                    .map(Object::toString)
+                    .toList();
             if (!addresses.isEmpty()) {
                 yaml.append("      addresses:\n");
                 addresses.forEach(a -> yaml.append("        - \"").append(a).append("\"\n"));
             }
-            List<NetworkRoute> routes = networks.stream().flatMap(n -> n.routes().stream()).toList();
+            List<NetworkRoute> routes =
+                    networks.stream().flatMap(n -> n.routes().stream()).toList();
             if (!routes.isEmpty()) {
                 yaml.append("      routes:\n");
-                routes.forEach(r -> yaml.append("        - to: \"").append(r.destination()).append("\"\n")
-                        .append("          via: \"").append(r.gateway()).append("\"\n"));
+                routes.forEach(r -> yaml.append("        - to: \"")
+                        .append(r.destination())
+                        .append("\"\n")
+                        .append("          via: \"")
+                        .append(r.gateway())
+                        .append("\"\n"));
             }
             if (!config.dnsServers().isEmpty() || !config.dnsSearch().isEmpty()) {
                 yaml.append("      nameservers:\n");
-                yaml.append("        addresses: [").append(quoted(config.dnsServers())).append("]\n");
-                yaml.append("        search: [").append(quoted(config.dnsSearch())).append("]\n");
+                yaml.append("        addresses: [")
+                        .append(quoted(config.dnsServers()))
+                        .append("]\n");
+                yaml.append("        search: [")
+                        .append(quoted(config.dnsSearch()))
+                        .append("]\n");
             }
         }
         return yaml.toString();

@@ -9,5 +9,4 @@ import io.imginject.worker.guest.GuestPath;
  * @param content its text
  * @param mode its permission bits (NetworkManager and netplan refuse files others can read)
  */
-record NetworkFile(GuestPath path, String content, int mode) {
-}
+record NetworkFile(GuestPath path, String content, int mode) {}

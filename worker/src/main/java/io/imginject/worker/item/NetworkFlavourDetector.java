@@ -14,12 +14,18 @@ import java.util.Optional;
  * before 9, keyfiles otherwise), the network-scripts, ifupdown, and systemd-networkd.
  */
 final class NetworkFlavourDetector {
-    private static final List<GuestPath> NETPLAN = paths("/usr/sbin/netplan", "/usr/share/netplan/netplan.script", "/lib/netplan/generate",
-            "/usr/lib/netplan/generate", "/usr/libexec/netplan/generate");
+    private static final List<GuestPath> NETPLAN = paths(
+            "/usr/sbin/netplan",
+            "/usr/share/netplan/netplan.script",
+            "/lib/netplan/generate",
+            "/usr/lib/netplan/generate",
+            "/usr/libexec/netplan/generate");
     private static final List<GuestPath> NETWORK_MANAGER = paths("/usr/sbin/NetworkManager", "/usr/bin/NetworkManager");
-    private static final List<GuestPath> NETWORK_SCRIPTS = paths("/etc/sysconfig/network-scripts/ifup-eth", "/usr/sbin/ifup-eth");
+    private static final List<GuestPath> NETWORK_SCRIPTS =
+            paths("/etc/sysconfig/network-scripts/ifup-eth", "/usr/sbin/ifup-eth");
     private static final List<GuestPath> IFUPDOWN = paths("/sbin/ifup", "/usr/sbin/ifup");
-    private static final List<GuestPath> NETWORKD = paths("/lib/systemd/systemd-networkd", "/usr/lib/systemd/systemd-networkd");
+    private static final List<GuestPath> NETWORKD =
+            paths("/lib/systemd/systemd-networkd", "/usr/lib/systemd/systemd-networkd");
     private static final GuestPath NETWORKD_CONFIG = GuestPath.of("/etc/systemd/network");
 
     /**
@@ -28,11 +34,9 @@ final class NetworkFlavourDetector {
      * @param flavour the guest's network configuration system
      * @param evidence what in the guest says so, for the item's result
      */
-    record Detected(NetworkFlavour flavour, String evidence) {
-    }
+    record Detected(NetworkFlavour flavour, String evidence) {}
 
-    private NetworkFlavourDetector() {
-    }
+    private NetworkFlavourDetector() {}
 
     static Detected detect(GuestFs guest) {
         Optional<OsRelease> os = OsRelease.read(guest);
@@ -43,8 +47,10 @@ final class NetworkFlavourDetector {
         }
         found = first(guest, NETWORK_MANAGER);
         if (found.isPresent()) {
-            boolean oldRhel = os.map(o -> o.isRhelFamily() && o.majorVersion() >= 0 && o.majorVersion() < 9).orElse(false);
-            return oldRhel ? new Detected(NetworkFlavour.IFCFG, found.get() + release + " (before 9: ifcfg-rh)")
+            boolean oldRhel = os.map(o -> o.isRhelFamily() && o.majorVersion() >= 0 && o.majorVersion() < 9)
+                    .orElse(false);
+            return oldRhel
+                    ? new Detected(NetworkFlavour.IFCFG, found.get() + release + " (before 9: ifcfg-rh)")
                     : new Detected(NetworkFlavour.NETWORKMANAGER, found.get() + release);
         }
         found = first(guest, NETWORK_SCRIPTS);
@@ -59,14 +65,23 @@ final class NetworkFlavourDetector {
         if (found.isPresent()) {
             return new Detected(NetworkFlavour.NETWORKD, found.get() + release);
         }
-        throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, "cannot tell how this guest configures its network"
-                + release + ": none of netplan, NetworkManager, network-scripts, ifupdown or systemd-networkd is installed"
-                + (guest.stat(NETWORKD_CONFIG).isPresent() ? " (" + NETWORKD_CONFIG + " exists, but no systemd-networkd)" : "")
-                + "; name one in the request's network.flavour");
+        throw new InjectException(
+                ErrorCode.GUEST_CONTENT_INVALID,
+                "cannot tell how this guest configures its network"
+                        + release
+                        + ": none of netplan, NetworkManager, network-scripts, ifupdown or systemd-networkd is installed"
+                        + (guest.stat(NETWORKD_CONFIG).isPresent()
+                                ? " (" + NETWORKD_CONFIG + " exists, but no systemd-networkd)"
+                                : "")
+                        + "; name one in the request's network.flavour");
     }
 
     private static Optional<GuestPath> first(GuestFs guest, List<GuestPath> candidates) {
-        return candidates.stream().filter(p -> guest.stat(p).map(s -> s.isRegularFile() || s.isSymlink()).orElse(false)).findFirst();
+        return candidates.stream()
+                .filter(p -> guest.stat(p)
+                        .map(s -> s.isRegularFile() || s.isSymlink())
+                        .orElse(false))
+                .findFirst();
     }
 
     private static List<GuestPath> paths(String... paths) {

@@ -37,8 +37,13 @@ public final class NetworkItem implements InjectionItem {
         List<GuestPath> written = new ArrayList<>();
         List<GuestPath> unchanged = new ArrayList<>();
         for (NetworkFile file : renderer(detected.flavour()).render(config)) {
-            boolean changed = GuestFiles.replace(guest, file.path(), file.content().getBytes(StandardCharsets.UTF_8),
-                    Optional.of(file.mode()), Optional.of(0L), Optional.of(0L));
+            boolean changed = GuestFiles.replace(
+                    guest,
+                    file.path(),
+                    file.content().getBytes(StandardCharsets.UTF_8),
+                    Optional.of(file.mode()),
+                    Optional.of(0L),
+                    Optional.of(0L));
             (changed ? written : unchanged).add(file.path());
         }
         if (detected.flavour() == NetworkFlavour.IFUPDOWN) {
@@ -49,9 +54,13 @@ public final class NetworkItem implements InjectionItem {
         if (!unchanged.isEmpty()) {
             message.append("; ").append(joined(unchanged)).append(" already held this config");
         }
-        List<String> unnamed = config.links().stream().filter(l -> l.name().isEmpty()).map(NetworkLink::id).toList();
+        List<String> unnamed = config.links().stream()
+                .filter(l -> l.name().isEmpty())
+                .map(NetworkLink::id)
+                .toList();
         if (detected.flavour() == NetworkFlavour.IFUPDOWN && !unnamed.isEmpty()) {
-            message.append("; ifupdown knows interfaces by name only, and links ").append(String.join(", ", unnamed))
+            message.append("; ifupdown knows interfaces by name only, and links ")
+                    .append(String.join(", ", unnamed))
                     .append(" have no name, so their ids are used as interface names");
         }
         return ItemResult.ok(message.toString());

@@ -41,13 +41,16 @@ public final class NoCloudItem implements InjectionItem {
     @Override
     public ItemResult apply(GuestFs guest) {
         Map<GuestPath, byte[]> files = new LinkedHashMap<>();
-        files.put(SEED.resolve("meta-data"), utf8("instance-id: " + seed.instanceId() + "\n"
-                + hostname.map(h -> "local-hostname: " + h + "\n").orElse("")));
+        files.put(
+                SEED.resolve("meta-data"),
+                utf8("instance-id: " + seed.instanceId() + "\n"
+                        + hostname.map(h -> "local-hostname: " + h + "\n").orElse("")));
         files.put(SEED.resolve("user-data"), seed.userData().reveal());
         network.ifPresent(n -> files.put(SEED.resolve("network-config"), utf8(NetplanRenderer.document(n))));
         List<String> written = new ArrayList<>();
         for (Map.Entry<GuestPath, byte[]> file : files.entrySet()) {
-            if (GuestFiles.replace(guest, file.getKey(), file.getValue(), Optional.of(0600), Optional.of(0L), Optional.of(0L))) {
+            if (GuestFiles.replace(
+                    guest, file.getKey(), file.getValue(), Optional.of(0600), Optional.of(0L), Optional.of(0L))) {
                 written.add(file.getKey().toString());
             }
         }

@@ -28,11 +28,15 @@ record OsRelease(String id, List<String> idLike, String versionId) {
         for (String line : text.split("\n", -1)) {
             int equals = line.indexOf('=');
             if (equals > 0 && !line.startsWith("#")) {
-                fields.put(line.substring(0, equals).strip(), line.substring(equals + 1).strip().replaceAll("^[\"']|[\"']$", ""));
+                fields.put(
+                        line.substring(0, equals).strip(),
+                        line.substring(equals + 1).strip().replaceAll("^[\"']|[\"']$", ""));
             }
         }
         String idLike = fields.getOrDefault("ID_LIKE", "");
-        return new OsRelease(fields.getOrDefault("ID", "linux"), idLike.isBlank() ? List.of() : List.of(idLike.split("\\s+")),
+        return new OsRelease(
+                fields.getOrDefault("ID", "linux"),
+                idLike.isBlank() ? List.of() : List.of(idLike.split("\\s+")),
                 fields.getOrDefault("VERSION_ID", ""));
     }
 

@@ -29,6 +29,9 @@ public final class PasswordItem implements InjectionItem {
     public ItemResult apply(GuestFs guest) {
         ShadowPassword.set(guest, Map.of("root", password), clock);
         return ItemResult.ok("root password set in " + ShadowPassword.SHADOW + " (SHA-512 crypt)"
-                + SshdConfig.read(guest).refusalOfPassword("root").map(why -> "; " + why).orElse(""));
+                + SshdConfig.read(guest)
+                        .refusalOfPassword("root")
+                        .map(why -> "; " + why)
+                        .orElse(""));
     }
 }

@@ -16,8 +16,7 @@ final class SelinuxRelabel {
     static final GuestPath MARKER = GuestPath.of("/.autorelabel");
     private static final int MAX_CONFIG_BYTES = 64 << 10;
 
-    private SelinuxRelabel() {
-    }
+    private SelinuxRelabel() {}
 
     /** Schedules a relabel if the guest uses SELinux; says what it did, or empty if the guest does not. */
     static Optional<String> scheduleIfNeeded(GuestFs guest) {
@@ -32,11 +31,14 @@ final class SelinuxRelabel {
     }
 
     private static boolean usesSelinux(GuestFs guest) {
-        Optional<byte[]> config = guest.stat(CONFIG).filter(s -> s.isRegularFile()).flatMap(s -> guest.read(CONFIG, MAX_CONFIG_BYTES));
-        return config.isPresent() && new String(config.get(), StandardCharsets.UTF_8).lines()
-                .map(String::strip)
-                .filter(line -> line.startsWith("SELINUX="))
-                .map(line -> line.substring("SELINUX=".length()).strip().replace("\"", ""))
-                .anyMatch(mode -> mode.equals("enforcing") || mode.equals("permissive"));
+        Optional<byte[]> config =
+                guest.stat(CONFIG).filter(s -> s.isRegularFile()).flatMap(s -> guest.read(CONFIG, MAX_CONFIG_BYTES));
+        return config.isPresent()
+                && new String(config.get(), StandardCharsets.UTF_8)
+                        .lines()
+                        .map(String::strip)
+                        .filter(line -> line.startsWith("SELINUX="))
+                        .map(line -> line.substring("SELINUX=".length()).strip().replace("\"", ""))
+                        .anyMatch(mode -> mode.equals("enforcing") || mode.equals("permissive"));
     }
 }

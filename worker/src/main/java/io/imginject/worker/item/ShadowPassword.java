@@ -21,13 +21,15 @@ final class ShadowPassword {
     static final GuestPath SHADOW = GuestPath.of("/etc/shadow");
     private static final int MAX_SHADOW_BYTES = 4 << 20;
 
-    private ShadowPassword() {
-    }
+    private ShadowPassword() {}
 
     /** Sets the password of each user named; every one must have an entry. */
     static void set(GuestFs guest, Map<String, Secret> passwords, Clock clock) {
-        FileStat stat = guest.stat(SHADOW).orElseThrow(() -> new InjectException(ErrorCode.GUEST_CONTENT_INVALID,
-                "the guest has no " + SHADOW + "; cannot set " + String.join(", ", passwords.keySet()) + "'s password"));
+        FileStat stat = guest.stat(SHADOW)
+                .orElseThrow(() -> new InjectException(
+                        ErrorCode.GUEST_CONTENT_INVALID,
+                        "the guest has no " + SHADOW + "; cannot set " + String.join(", ", passwords.keySet())
+                                + "'s password"));
         if (!stat.isRegularFile()) {
             throw new UnsafePathException(SHADOW, "is " + stat.describe() + "; refusing to replace it");
         }
@@ -43,17 +45,26 @@ final class ShadowPassword {
                 }
             }
             if (!found) {
-                throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, "the guest's " + SHADOW + " has no entry for " + user.getKey());
+                throw new InjectException(
+                        ErrorCode.GUEST_CONTENT_INVALID,
+                        "the guest's " + SHADOW + " has no entry for " + user.getKey());
             }
         }
-        guest.writeFile(SHADOW, String.join("\n", lines).getBytes(StandardCharsets.ISO_8859_1), stat.mode(), stat.uid(), stat.gid());
+        guest.writeFile(
+                SHADOW,
+                String.join("\n", lines).getBytes(StandardCharsets.ISO_8859_1),
+                stat.mode(),
+                stat.uid(),
+                stat.gid());
     }
 
     private static String withNewPassword(String entry, String user, Secret password, Clock clock) {
         String[] fields = entry.split(":", -1);
         if (fields.length < 3) {
-            throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, user + "'s entry in the guest's " + SHADOW
-                    + " has " + fields.length + " fields; a shadow entry has 9");
+            throw new InjectException(
+                    ErrorCode.GUEST_CONTENT_INVALID,
+                    user + "'s entry in the guest's " + SHADOW + " has " + fields.length
+                            + " fields; a shadow entry has 9");
         }
         fields[1] = ShadowPasswordHasher.hash(password);
         fields[2] = Long.toString(LocalDate.now(clock).toEpochDay());

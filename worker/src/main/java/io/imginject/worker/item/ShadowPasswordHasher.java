@@ -12,8 +12,7 @@ final class ShadowPasswordHasher {
     private static final String SALT_ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private ShadowPasswordHasher() {
-    }
+    private ShadowPasswordHasher() {}
 
     static String hash(Secret password) {
         StringBuilder salt = new StringBuilder("$6$");

@@ -29,7 +29,8 @@ final class SshdConfig {
     }
 
     static SshdConfig read(GuestFs guest) {
-        Optional<byte[]> content = guest.stat(PATH).filter(s -> s.isRegularFile()).flatMap(s -> guest.read(PATH, MAX_BYTES));
+        Optional<byte[]> content =
+                guest.stat(PATH).filter(s -> s.isRegularFile()).flatMap(s -> guest.read(PATH, MAX_BYTES));
         if (content.isEmpty()) {
             return new SshdConfig(false, Map.of(), false);
         }
@@ -75,8 +76,9 @@ final class SshdConfig {
                 return Optional.of(warning("PermitRootLogin " + permit, "root's password"));
             }
             if (present && permit == null) {
-                return Optional.of("the guest's " + PATH + " sets no PermitRootLogin, and OpenSSH's default (prohibit-password)"
-                        + " refuses root's password over SSH; it still works on the console" + includeNote());
+                return Optional.of(
+                        "the guest's " + PATH + " sets no PermitRootLogin, and OpenSSH's default (prohibit-password)"
+                                + " refuses root's password over SSH; it still works on the console" + includeNote());
             }
         }
         return Optional.empty();

@@ -48,7 +48,8 @@ public final class UsersItem implements InjectionItem {
         Map<String, Secret> passwords = new LinkedHashMap<>();
         for (GuestUser user : users) {
             try {
-                done.add(user.name() + ": " + keys(guest, user) + (user.password().isPresent() ? ", password set" : ""));
+                done.add(user.name() + ": " + keys(guest, user)
+                        + (user.password().isPresent() ? ", password set" : ""));
                 user.password().ifPresent(p -> passwords.put(user.name(), p));
                 if (!user.keys().isEmpty()) {
                     sshd.refusalOfKey(user.name()).ifPresent(warnings::add);
@@ -65,15 +66,20 @@ public final class UsersItem implements InjectionItem {
         }
         String message = String.join("; ", done) + (warnings.isEmpty() ? "" : "; " + String.join("; ", warnings));
         if (!failures.isEmpty()) {
-            throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, (users.size() - failures.size()) + " of " + users.size()
-                    + " users done" + (done.isEmpty() ? "" : " (" + message + ")") + "; " + String.join("; ", failures));
+            throw new InjectException(
+                    ErrorCode.GUEST_CONTENT_INVALID,
+                    (users.size() - failures.size()) + " of " + users.size() + " users done"
+                            + (done.isEmpty() ? "" : " (" + message + ")") + "; " + String.join("; ", failures));
         }
         return ItemResult.ok(message);
     }
 
     private static String keys(GuestFs guest, GuestUser user) {
-        GuestAccounts.Account account = GuestAccounts.find(guest, user.name()).orElseThrow(() -> new InjectException(
-                ErrorCode.GUEST_CONTENT_INVALID, "the guest's " + GuestAccounts.PASSWD + " has no such user; this worker does not create users"));
+        GuestAccounts.Account account = GuestAccounts.find(guest, user.name())
+                .orElseThrow(() -> new InjectException(
+                        ErrorCode.GUEST_CONTENT_INVALID,
+                        "the guest's " + GuestAccounts.PASSWD
+                                + " has no such user; this worker does not create users"));
         GuestPath home = home(guest, account);
         if (user.keys().isEmpty()) {
             return "no keys";
@@ -83,7 +89,8 @@ public final class UsersItem implements InjectionItem {
         for (SshPublicKey key : user.keys()) {
             added += keys.add(guest, key) ? 1 : 0;
         }
-        return added + " of " + user.keys().size() + " keys added to " + keys.file() + " (" + account.uid() + ":" + account.gid() + ")";
+        return added + " of " + user.keys().size() + " keys added to " + keys.file() + " (" + account.uid() + ":"
+                + account.gid() + ")";
     }
 
     private static GuestPath home(GuestFs guest, GuestAccounts.Account account) {
@@ -91,12 +98,17 @@ public final class UsersItem implements InjectionItem {
         try {
             home = GuestPath.of(account.home());
         } catch (IllegalArgumentException e) {
-            throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, "the home directory in the guest's passwd is not a plain absolute path");
+            throw new InjectException(
+                    ErrorCode.GUEST_CONTENT_INVALID,
+                    "the home directory in the guest's passwd is not a plain absolute path");
         }
         Optional<FileStat> stat = guest.stat(home);
         if (stat.isEmpty() || !stat.get().isDirectory()) {
-            throw new InjectException(ErrorCode.GUEST_CONTENT_INVALID, "home directory " + home + " is "
-                    + stat.map(FileStat::describe).orElse("missing") + ", not a directory; this worker does not create it");
+            throw new InjectException(
+                    ErrorCode.GUEST_CONTENT_INVALID,
+                    "home directory " + home + " is "
+                            + stat.map(FileStat::describe).orElse("missing")
+                            + ", not a directory; this worker does not create it");
         }
         return home;
     }

@@ -8,5 +8,4 @@ import io.imginject.protocol.InjectionRequest;
  * @param id the job id: the message id, else the correlation id, else one the worker made up
  * @param request what to do
  */
-public record Job(String id, InjectionRequest request) {
-}
+public record Job(String id, InjectionRequest request) {}

@@ -34,8 +34,11 @@ final class JobDeadline implements AutoCloseable {
     static JobDeadline start(Duration limit, JobHelpers helpers, ScheduledExecutorService timer) {
         long end = System.nanoTime() + limit.toNanos();
         String job = MDC.get("job");
-        ScheduledFuture<?> killer = timer.scheduleAtFixedRate(() -> killHelpers(helpers, job, limit), limit.toMillis(),
-                KILL_AGAIN_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> killer = timer.scheduleAtFixedRate(
+                () -> killHelpers(helpers, job, limit),
+                limit.toMillis(),
+                KILL_AGAIN_EVERY.toMillis(),
+                TimeUnit.MILLISECONDS);
         return new JobDeadline(limit, end, killer);
     }
 

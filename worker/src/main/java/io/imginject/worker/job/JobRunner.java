@@ -8,16 +8,16 @@ import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.ItemName;
 import io.imginject.protocol.ItemResult;
-import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.chain.ChainOutcome;
 import io.imginject.worker.chain.HandlerChain;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.host.CrashRecovery;
 import io.imginject.worker.host.JobHelpers;
 import io.imginject.worker.image.DiskImage;
 import io.imginject.worker.image.HeldImageFile;
 import io.imginject.worker.image.ImageInspection;
-import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.image.ImageJobLocks;
+import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.item.ItemRunner;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -51,8 +51,16 @@ public final class JobRunner {
     private final ScheduledExecutorService timer;
 
     /** @param timer runs the deadlines' kills; its tasks are short */
-    public JobRunner(String host, ImageLocator locator, ImageInspection inspector, ImageJobLocks locks, HandlerChain chain, ItemRunner items,
-            CrashRecovery recovery, Duration jobTimeout, ScheduledExecutorService timer) {
+    public JobRunner(
+            String host,
+            ImageLocator locator,
+            ImageInspection inspector,
+            ImageJobLocks locks,
+            HandlerChain chain,
+            ItemRunner items,
+            CrashRecovery recovery,
+            Duration jobTimeout,
+            ScheduledExecutorService timer) {
         this.host = host;
         this.locator = locator;
         this.inspector = inspector;
@@ -75,7 +83,8 @@ public final class JobRunner {
      */
     public InjectionReply run(Job job) {
         long started = System.nanoTime();
-        try (JobHelpers helpers = JobHelpers.enter(); JobDeadline deadline = JobDeadline.start(jobTimeout, helpers, timer)) {
+        try (JobHelpers helpers = JobHelpers.enter();
+                JobDeadline deadline = JobDeadline.start(jobTimeout, helpers, timer)) {
             return run(job, deadline, started);
         }
     }
@@ -95,11 +104,18 @@ public final class JobRunner {
                 long inspectionStarted = System.nanoTime();
                 try (DiskImage image = inspector.inspect(file, request.image().format())) {
                     long chainStarted = System.nanoTime();
-                    outcome = chain.run(image, request.image().partition(), request.handlers(), deadline::passed,
+                    outcome = chain.run(
+                            image,
+                            request.image().partition(),
+                            request.handlers(),
+                            deadline::passed,
                             guest -> items.run(request.inject(), guest));
-                    log.debug("steps: image opened and locked {} ms, recovery {} ms, inspection {} ms, chain {} ms",
-                            (recoveryStarted - started) / 1_000_000, (inspectionStarted - recoveryStarted) / 1_000_000,
-                            (chainStarted - inspectionStarted) / 1_000_000, (System.nanoTime() - chainStarted) / 1_000_000);
+                    log.debug(
+                            "steps: image opened and locked {} ms, recovery {} ms, inspection {} ms, chain {} ms",
+                            (recoveryStarted - started) / 1_000_000,
+                            (inspectionStarted - recoveryStarted) / 1_000_000,
+                            (chainStarted - inspectionStarted) / 1_000_000,
+                            (System.nanoTime() - chainStarted) / 1_000_000);
                 }
             }
             checkNotInterrupted();
@@ -123,7 +139,11 @@ public final class JobRunner {
                 return timedOut(job, deadline, List.of(), started);
             }
             log.error("job failed unexpectedly", e);
-            return failed(job, ErrorCode.INTERNAL_ERROR, "unexpected " + e.getClass().getSimpleName() + "; see the worker log", started);
+            return failed(
+                    job,
+                    ErrorCode.INTERNAL_ERROR,
+                    "unexpected " + e.getClass().getSimpleName() + "; see the worker log",
+                    started);
         }
     }
 
@@ -136,14 +156,22 @@ public final class JobRunner {
 
     private InjectionReply reply(Job job, ChainOutcome<Map<ItemName, ItemResult>> outcome, long started) {
         Map<ItemName, ItemResult> results = outcome.result().orElse(Map.of());
-        Optional<InjectException> failure = outcome.failure().or(() -> filesystemFailure(results))
+        Optional<InjectException> failure = outcome.failure()
+                .or(() -> filesystemFailure(results))
                 .or(() -> mandatoryFailure(job.request(), results));
         failure.ifPresent(e -> log.info("job failed: {} {}", e.code(), e.getMessage()));
         Map<String, ItemResult> items = new LinkedHashMap<>();
         results.forEach((name, result) -> items.put(name.wireName(), result));
-        return new InjectionReply(1, failure.isPresent() ? InjectionReply.Status.ERROR : InjectionReply.Status.OK, job.id(),
-                host, outcome.handler().map(HandlerName::wireName).orElse(null), items, outcome.attempts(),
-                failure.map(e -> ErrorInfo.of(e.code(), e.getMessage())).orElse(null), millisSince(started));
+        return new InjectionReply(
+                1,
+                failure.isPresent() ? InjectionReply.Status.ERROR : InjectionReply.Status.OK,
+                job.id(),
+                host,
+                outcome.handler().map(HandlerName::wireName).orElse(null),
+                items,
+                outcome.attempts(),
+                failure.map(e -> ErrorInfo.of(e.code(), e.getMessage())).orElse(null),
+                millisSince(started));
     }
 
     /**
@@ -154,8 +182,16 @@ public final class JobRunner {
         String message = "the job ran past its deadline of " + deadline.limit().toSeconds()
                 + " s (job-timeout); its helpers were killed and what it held was released";
         log.warn("job failed: {} {}", ErrorCode.JOB_TIMEOUT, message);
-        return new InjectionReply(1, InjectionReply.Status.ERROR, job.id(), host, null, Map.of(), attempts,
-                ErrorInfo.of(ErrorCode.JOB_TIMEOUT, message), millisSince(started));
+        return new InjectionReply(
+                1,
+                InjectionReply.Status.ERROR,
+                job.id(),
+                host,
+                null,
+                Map.of(),
+                attempts,
+                ErrorInfo.of(ErrorCode.JOB_TIMEOUT, message),
+                millisSince(started));
     }
 
     /** A filesystem that reported corruption fails the job whichever items were mandatory: the guest is damaged. */
@@ -163,17 +199,27 @@ public final class JobRunner {
         return results.entrySet().stream()
                 .filter(entry -> entry.getValue().isFailed() && entry.getValue().code() == ErrorCode.FILESYSTEM_ERROR)
                 .findFirst()
-                .map(entry -> new InjectException(ErrorCode.FILESYSTEM_ERROR, "the guest's filesystem reported corruption during "
-                        + entry.getKey().wireName() + " (" + entry.getValue().message() + "); nothing more was written; check the image with fsck"));
+                .map(entry -> new InjectException(
+                        ErrorCode.FILESYSTEM_ERROR,
+                        "the guest's filesystem reported corruption during "
+                                + entry.getKey().wireName() + " ("
+                                + entry.getValue().message()
+                                + "); nothing more was written; check the image with fsck"));
     }
 
-    private static Optional<InjectException> mandatoryFailure(InjectionRequest request, Map<ItemName, ItemResult> results) {
+    private static Optional<InjectException> mandatoryFailure(
+            InjectionRequest request, Map<ItemName, ItemResult> results) {
         List<String> failed = request.mandatory().stream()
                 .filter(name -> results.containsKey(name) && results.get(name).isFailed())
-                .map(name -> name.wireName() + " (" + results.get(name).code().wireName() + ": " + results.get(name).message() + ")")
+                .map(name -> name.wireName() + " (" + results.get(name).code().wireName() + ": "
+                        + results.get(name).message() + ")")
                 .toList();
-        return failed.isEmpty() ? Optional.empty() : Optional.of(new InjectException(ErrorCode.MANDATORY_ITEM_FAILED,
-                "mandatory " + (failed.size() == 1 ? "item failed: " : "items failed: ") + String.join("; ", failed)));
+        return failed.isEmpty()
+                ? Optional.empty()
+                : Optional.of(new InjectException(
+                        ErrorCode.MANDATORY_ITEM_FAILED,
+                        "mandatory " + (failed.size() == 1 ? "item failed: " : "items failed: ")
+                                + String.join("; ", failed)));
     }
 
     private InjectionReply failed(Job job, ErrorCode code, String message, long started) {

@@ -37,7 +37,12 @@ final class BaseApiEndpoint implements OsloEndpoint {
     @Override
     public JsonNode invoke(OsloRequest request) throws OsloFailure {
         if (!request.args().has("arg")) {
-            throw new OsloFailure(ErrorCode.INVALID_REQUEST, "TypeError", "builtins", "ping() missing 1 required positional argument: 'arg'", List.of());
+            throw new OsloFailure(
+                    ErrorCode.INVALID_REQUEST,
+                    "TypeError",
+                    "builtins",
+                    "ping() missing 1 required positional argument: 'arg'",
+                    List.of());
         }
         ObjectNode result = JSON.createObjectNode();
         result.put("service", service);

@@ -20,13 +20,25 @@ final class CallHeartbeat implements AutoCloseable {
     private final ScheduledFuture<?> beats;
     private boolean stopped;
 
-    private CallHeartbeat(ScheduledExecutorService scheduler, OsloReplier replier, ReplyAddress to, long periodSeconds) {
-        this.beats = periodSeconds < 1 ? null : scheduler.scheduleAtFixedRate(() -> beat(replier, to), periodSeconds, periodSeconds, TimeUnit.SECONDS);
+    private CallHeartbeat(
+            ScheduledExecutorService scheduler, OsloReplier replier, ReplyAddress to, long periodSeconds) {
+        this.beats = periodSeconds < 1
+                ? null
+                : scheduler.scheduleAtFixedRate(
+                        () -> beat(replier, to), periodSeconds, periodSeconds, TimeUnit.SECONDS);
     }
 
     /** Starts heartbeats for {@code call}, when its caller set a call-monitor timeout of at least two seconds. */
-    static CallHeartbeat start(ScheduledExecutorService scheduler, OsloReplier replier, ReplyAddress call, Optional<Integer> callMonitorTimeout) {
-        return new CallHeartbeat(scheduler, replier, call, callMonitorTimeout.map(timeout -> timeout / 2L).orElse(0L));
+    static CallHeartbeat start(
+            ScheduledExecutorService scheduler,
+            OsloReplier replier,
+            ReplyAddress call,
+            Optional<Integer> callMonitorTimeout) {
+        return new CallHeartbeat(
+                scheduler,
+                replier,
+                call,
+                callMonitorTimeout.map(timeout -> timeout / 2L).orElse(0L));
     }
 
     private void beat(OsloReplier replier, ReplyAddress to) {

@@ -33,8 +33,8 @@ import java.util.regex.Pattern;
  */
 final class InjectDataArgs {
     private static final JsonMapper JSON = new JsonMapper();
-    private static final Set<String> ARGUMENTS = Set.of("image", "key", "net", "metadata", "admin_password", "files", "partition",
-            "mandatory", "handlers");
+    private static final Set<String> ARGUMENTS =
+            Set.of("image", "key", "net", "metadata", "admin_password", "files", "partition", "mandatory", "handlers");
     /** v1 problem paths and the argument names they become, most specific first. */
     private static final List<Map.Entry<Pattern, String>> PATHS = List.of(
             Map.entry(Pattern.compile("^\\$\\.image\\.partition"), "partition"),
@@ -45,14 +45,16 @@ final class InjectDataArgs {
             Map.entry(Pattern.compile("^\\$\\.inject\\."), ""),
             Map.entry(Pattern.compile("^\\$\\."), ""));
 
-    private InjectDataArgs() {
-    }
+    private InjectDataArgs() {}
 
     static InjectionRequest toRequest(ObjectNode args, RequestLimits limits) throws OsloFailure {
         JsonNode novaFiles = args.path("files");
         if (novaFiles.isArray() && novaFiles.size() > limits.maxFiles()) {
-            throw OsloFailure.of(ErrorCode.REQUEST_TOO_LARGE, "inject_data's files has " + novaFiles.size() + " entries; this worker takes at most "
-                    + limits.maxFiles() + " (setting max-files)", List.of());
+            throw OsloFailure.of(
+                    ErrorCode.REQUEST_TOO_LARGE,
+                    "inject_data's files has " + novaFiles.size() + " entries; this worker takes at most "
+                            + limits.maxFiles() + " (setting max-files)",
+                    List.of());
         }
         List<Problem> problems = new ArrayList<>();
         ObjectNode v1 = JSON.createObjectNode();
@@ -62,8 +64,10 @@ final class InjectDataArgs {
             String name = names.next();
             position++;
             if (!ARGUMENTS.contains(name)) {
-                problems.add(PlainNames.isPlain(name) ? new Problem(name, "inject_data takes no argument " + name)
-                        : new Problem("args", "argument " + position + " is not one inject_data takes"));
+                problems.add(
+                        PlainNames.isPlain(name)
+                                ? new Problem(name, "inject_data takes no argument " + name)
+                                : new Problem("args", "argument " + position + " is not one inject_data takes"));
             }
         }
         JsonNode image = args.get("image");
@@ -107,8 +111,16 @@ final class InjectDataArgs {
             throw new UncheckedIOException(e);
         }
         List<Problem> listed = problems.subList(0, Math.min(problems.size(), RequestDecoder.MAX_PROBLEMS));
-        throw OsloFailure.of(ErrorCode.INVALID_REQUEST, "inject_data's arguments have " + count + (count == 1 ? " problem: "
-                : count > listed.size() ? " problems; the first " + listed.size() + ": " : " problems: ") + listed, List.of());
+        throw OsloFailure.of(
+                ErrorCode.INVALID_REQUEST,
+                "inject_data's arguments have " + count
+                        + (count == 1
+                                ? " problem: "
+                                : count > listed.size()
+                                        ? " problems; the first " + listed.size() + ": "
+                                        : " problems: ")
+                        + listed,
+                List.of());
     }
 
     /** nova's [path, contents] pairs as v1 file objects. */
@@ -120,13 +132,18 @@ final class InjectDataArgs {
         }
         for (int i = 0; i < files.size(); i++) {
             JsonNode pair = files.get(i);
-            if (!pair.isArray() || pair.size() != 2 || !pair.get(0).isTextual() || !pair.get(1).isTextual()) {
+            if (!pair.isArray()
+                    || pair.size() != 2
+                    || !pair.get(0).isTextual()
+                    || !pair.get(1).isTextual()) {
                 problems.add(new Problem("files[" + i + "]", "must be a [path, contents] pair of strings"));
                 continue;
             }
             ObjectNode file = converted.addObject();
             file.put("path", pair.get(0).asText());
-            file.put("content_b64", Base64.getEncoder().encodeToString(pair.get(1).asText().getBytes(StandardCharsets.UTF_8)));
+            file.put(
+                    "content_b64",
+                    Base64.getEncoder().encodeToString(pair.get(1).asText().getBytes(StandardCharsets.UTF_8)));
         }
         return converted;
     }

@@ -52,7 +52,9 @@ final class InjectDataEndpoint implements OsloEndpoint {
         InjectionReply reply = runner.run(new Job(request.jobId(), InjectDataArgs.toRequest(request.args(), limits)));
         byte[] json = ReplyCodec.encode(reply);
         if (!reply.isOk()) {
-            throw OsloFailure.of(reply.error().code(), reply.error().code().wireName() + ": " + reply.error().message(),
+            throw OsloFailure.of(
+                    reply.error().code(),
+                    reply.error().code().wireName() + ": " + reply.error().message(),
                     List.of("imginject reply: " + new String(json, StandardCharsets.UTF_8) + "\n"));
         }
         try {

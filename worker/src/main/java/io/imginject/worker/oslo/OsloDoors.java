@@ -12,8 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /** The oslo.messaging door. */
 public final class OsloDoors {
-    private OsloDoors() {
-    }
+    private OsloDoors() {}
 
     /**
      * An RPC server for {@code Target(topic, server)} that an unmodified {@code RPCClient} calls as it calls
@@ -22,11 +21,25 @@ public final class OsloDoors {
      *
      * @param heartbeats where call-monitor heartbeats are sent from
      */
-    public static FrontDoor rpcServer(Deliveries deliveries, Channel channel, OsloSettings settings, int concurrency, Executor jobs,
-            JobRunner runner, ConfirmedPublisher publisher, RequestLimits limits, ScheduledExecutorService heartbeats) {
-        RpcDispatcher dispatcher = new RpcDispatcher(List.of(new InjectDataEndpoint(runner, settings.endpointVersion(), limits),
+    public static FrontDoor rpcServer(
+            Deliveries deliveries,
+            Channel channel,
+            OsloSettings settings,
+            int concurrency,
+            Executor jobs,
+            JobRunner runner,
+            ConfirmedPublisher publisher,
+            RequestLimits limits,
+            ScheduledExecutorService heartbeats) {
+        RpcDispatcher dispatcher = new RpcDispatcher(List.of(
+                new InjectDataEndpoint(runner, settings.endpointVersion(), limits),
                 new BaseApiEndpoint(settings.topic())));
-        return deliveries.door(channel, "the oslo queues of " + settings.topic() + "." + settings.server(), new OsloTopology(settings),
-                concurrency, jobs, new OsloProtocol(dispatcher, new OsloReplier(publisher), limits, heartbeats));
+        return deliveries.door(
+                channel,
+                "the oslo queues of " + settings.topic() + "." + settings.server(),
+                new OsloTopology(settings),
+                concurrency,
+                jobs,
+                new OsloProtocol(dispatcher, new OsloReplier(publisher), limits, heartbeats));
     }
 }

@@ -26,8 +26,7 @@ final class OsloEnvelope {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,255}");
     private static final int MAX_QUEUE_NAME_BYTES = 255;
 
-    private OsloEnvelope() {
-    }
+    private OsloEnvelope() {}
 
     /**
      * Unpacks a request body.
@@ -40,13 +39,17 @@ final class OsloEnvelope {
         Optional<String> msgId = text(inner, "_msg_id");
         Optional<String> replyQueue = text(inner, "_reply_q");
         Optional<String> uniqueId = text(inner, "_unique_id");
-        if (!msgId.map(OsloEnvelope::isId).orElse(true) || !uniqueId.map(OsloEnvelope::isId).orElse(true)) {
-            throw new MalformedOsloMessage("_msg_id and _unique_id must be ids of up to 255 letters, digits, '.', '_', ':' or '-'",
+        if (!msgId.map(OsloEnvelope::isId).orElse(true)
+                || !uniqueId.map(OsloEnvelope::isId).orElse(true)) {
+            throw new MalformedOsloMessage(
+                    "_msg_id and _unique_id must be ids of up to 255 letters, digits, '.', '_', ':' or '-'",
                     Optional.empty());
         }
-        if (replyQueue.isPresent() && (replyQueue.get().isEmpty()
-                || replyQueue.get().getBytes(StandardCharsets.UTF_8).length > MAX_QUEUE_NAME_BYTES)) {
-            throw new MalformedOsloMessage("_reply_q must be a queue name of 1 to " + MAX_QUEUE_NAME_BYTES + " bytes", Optional.empty());
+        if (replyQueue.isPresent()
+                && (replyQueue.get().isEmpty()
+                        || replyQueue.get().getBytes(StandardCharsets.UTF_8).length > MAX_QUEUE_NAME_BYTES)) {
+            throw new MalformedOsloMessage(
+                    "_reply_q must be a queue name of 1 to " + MAX_QUEUE_NAME_BYTES + " bytes", Optional.empty());
         }
         Optional<ReplyAddress> replyTo = msgId.flatMap(id -> replyQueue.map(queue -> new ReplyAddress(id, queue)));
         JsonNode method = inner.get("method");
@@ -58,18 +61,28 @@ final class OsloEnvelope {
             throw new MalformedOsloMessage("args must be an object of keyword arguments", replyTo);
         }
         JsonNode timeout = inner.get("_timeout");
-        Optional<Integer> callMonitorTimeout = timeout != null && timeout.canConvertToInt() ? Optional.of(timeout.asInt())
-                : timeout != null && timeout.isTextual() && timeout.asText().matches("[0-9]{1,9}") ? Optional.of(Integer.parseInt(timeout.asText()))
-                : Optional.empty();
+        Optional<Integer> callMonitorTimeout = timeout != null && timeout.canConvertToInt()
+                ? Optional.of(timeout.asInt())
+                : timeout != null && timeout.isTextual() && timeout.asText().matches("[0-9]{1,9}")
+                        ? Optional.of(Integer.parseInt(timeout.asText()))
+                        : Optional.empty();
         Map<String, Object> context = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> field : inner.properties()) {
             if (field.getKey().startsWith("_context_")) {
-                context.put(field.getKey().substring("_context_".length()), JSON.convertValue(field.getValue(), Object.class));
+                context.put(
+                        field.getKey().substring("_context_".length()),
+                        JSON.convertValue(field.getValue(), Object.class));
             }
         }
-        return new OsloRequest(method.asText(), args == null || args.isNull() ? JSON.createObjectNode() : (ObjectNode) args,
-                text(inner, "namespace"), text(inner, "version").orElse("1.0"), replyTo, callMonitorTimeout,
-                uniqueId.orElseGet(() -> UUID.randomUUID().toString().replace("-", "")), context);
+        return new OsloRequest(
+                method.asText(),
+                args == null || args.isNull() ? JSON.createObjectNode() : (ObjectNode) args,
+                text(inner, "namespace"),
+                text(inner, "version").orElse("1.0"),
+                replyTo,
+                callMonitorTimeout,
+                uniqueId.orElseGet(() -> UUID.randomUUID().toString().replace("-", "")),
+                context);
     }
 
     /** Whether {@code text} looks like an id: what may go into a log line as a message's name. */
@@ -82,8 +95,10 @@ final class OsloEnvelope {
         if (outer.has("oslo.version") && outer.has("oslo.message")) {
             String version = outer.get("oslo.version").asText();
             if (!Versions.isCompatible(ENVELOPE_VERSION, version)) {
-                throw new MalformedOsloMessage((Versions.isValid(version) ? "envelope version " + version : "the envelope's oslo.version")
-                        + " is not compatible with " + ENVELOPE_VERSION, Optional.empty());
+                throw new MalformedOsloMessage(
+                        (Versions.isValid(version) ? "envelope version " + version : "the envelope's oslo.version")
+                                + " is not compatible with " + ENVELOPE_VERSION,
+                        Optional.empty());
             }
             JsonNode message = outer.get("oslo.message");
             if (!message.isTextual()) {
@@ -104,7 +119,8 @@ final class OsloEnvelope {
         } catch (JsonProcessingException e) {
             throw new MalformedOsloMessage("the body is not JSON: " + UnreadableJson.why(e), Optional.empty());
         } catch (IOException e) {
-            throw new MalformedOsloMessage("the body could not be read as JSON: it is not valid UTF-8", Optional.empty());
+            throw new MalformedOsloMessage(
+                    "the body could not be read as JSON: it is not valid UTF-8", Optional.empty());
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.List;
 public final class OsloFailure extends Exception {
     /** The module of failures raised by imginject itself. */
     public static final String IMGINJECT_MODULE = "imginject.errors";
+
     private static final String DISPATCHER_MODULE = "oslo_messaging.rpc.dispatcher";
     private static final JsonMapper JSON = new JsonMapper();
 
@@ -50,15 +51,25 @@ public final class OsloFailure extends Exception {
 
     /** oslo's own text for a method no endpoint has. */
     static OsloFailure noSuchMethod(String method) {
-        return new OsloFailure(ErrorCode.INVALID_REQUEST, "NoSuchMethod", DISPATCHER_MODULE,
-                "Endpoint does not support RPC method " + (PlainNames.isPlain(method) ? method : "(a name that is no identifier)"), List.of());
+        return new OsloFailure(
+                ErrorCode.INVALID_REQUEST,
+                "NoSuchMethod",
+                DISPATCHER_MODULE,
+                "Endpoint does not support RPC method "
+                        + (PlainNames.isPlain(method) ? method : "(a name that is no identifier)"),
+                List.of());
     }
 
     /** oslo's own text for a version or namespace no endpoint serves. */
     static OsloFailure unsupportedVersion(String version, String method) {
-        return new OsloFailure(ErrorCode.UNSUPPORTED_VERSION, "UnsupportedVersion", DISPATCHER_MODULE,
-                "Endpoint does not support RPC version " + (Versions.isValid(version) ? version : "(not a version)") + ". Attempted method: "
-                        + (PlainNames.isPlain(method) ? method : "(a name that is no identifier)"), List.of());
+        return new OsloFailure(
+                ErrorCode.UNSUPPORTED_VERSION,
+                "UnsupportedVersion",
+                DISPATCHER_MODULE,
+                "Endpoint does not support RPC version " + (Versions.isValid(version) ? version : "(not a version)")
+                        + ". Attempted method: "
+                        + (PlainNames.isPlain(method) ? method : "(a name that is no identifier)"),
+                List.of());
     }
 
     public ErrorCode code() {

@@ -7,8 +7,8 @@ import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.Origin;
-import io.imginject.worker.pipeline.Failure;
 import io.imginject.worker.pipeline.Ending;
+import io.imginject.worker.pipeline.Failure;
 import io.imginject.worker.pipeline.Protocol;
 import io.imginject.worker.pipeline.Replies;
 import io.imginject.worker.pipeline.Request;
@@ -37,7 +37,8 @@ final class OsloProtocol implements Protocol<ReplyAddress> {
     private final RequestLimits limits;
     private final ScheduledExecutorService heartbeats;
 
-    OsloProtocol(RpcDispatcher dispatcher, OsloReplier replier, RequestLimits limits, ScheduledExecutorService heartbeats) {
+    OsloProtocol(
+            RpcDispatcher dispatcher, OsloReplier replier, RequestLimits limits, ScheduledExecutorService heartbeats) {
         this.dispatcher = dispatcher;
         this.replier = replier;
         this.limits = limits;
@@ -50,18 +51,36 @@ final class OsloProtocol implements Protocol<ReplyAddress> {
         try {
             request = OsloEnvelope.unpack(delivery.getBody());
         } catch (OsloEnvelope.MalformedOsloMessage e) {
-            String jobId = e.replyTo().map(ReplyAddress::msgId).orElseGet(() -> UUID.randomUUID().toString().replace("-", ""));
-            return refused(delivery, jobId, Map.of(), e.replyTo(), OsloFailure.of(ErrorCode.MALFORMED_MESSAGE, e.getMessage(), List.of()),
+            String jobId = e.replyTo()
+                    .map(ReplyAddress::msgId)
+                    .orElseGet(() -> UUID.randomUUID().toString().replace("-", ""));
+            return refused(
+                    delivery,
+                    jobId,
+                    Map.of(),
+                    e.replyTo(),
+                    OsloFailure.of(ErrorCode.MALFORMED_MESSAGE, e.getMessage(), List.of()),
                     "not an oslo request: " + e.getMessage());
         }
-        Map<String, String> context = request.contextId("request_id").map(id -> Map.of("request", id)).orElse(Map.of());
+        Map<String, String> context =
+                request.contextId("request_id").map(id -> Map.of("request", id)).orElse(Map.of());
         if (delivery.getBody().length > limits.maxRequestBytes()) {
-            String message = "the message is " + delivery.getBody().length + " bytes; this worker takes at most " + limits.maxRequestBytes()
-                    + " (setting max-request-bytes)";
-            return refused(delivery, request.jobId(), context, request.replyTo(), OsloFailure.of(ErrorCode.REQUEST_TOO_LARGE, message, List.of()),
+            String message = "the message is " + delivery.getBody().length + " bytes; this worker takes at most "
+                    + limits.maxRequestBytes() + " (setting max-request-bytes)";
+            return refused(
+                    delivery,
+                    request.jobId(),
+                    context,
+                    request.replyTo(),
+                    OsloFailure.of(ErrorCode.REQUEST_TOO_LARGE, message, List.of()),
                     message);
         }
-        return new Request<>(request.jobId(), context, request.replyTo(), Optional.of(request.uniqueId()), Origin.of(delivery),
+        return new Request<>(
+                request.jobId(),
+                context,
+                request.replyTo(),
+                Optional.of(request.uniqueId()),
+                Origin.of(delivery),
                 () -> run(request));
     }
 
@@ -76,12 +95,21 @@ final class OsloProtocol implements Protocol<ReplyAddress> {
     }
 
     /** A message refused without running: answered with {@code failure} where it can be, and dead-lettered. */
-    private static Request<ReplyAddress> refused(Delivery delivery, String jobId, Map<String, String> context, Optional<ReplyAddress> replyTo,
-            OsloFailure failure, String reason) {
+    private static Request<ReplyAddress> refused(
+            Delivery delivery,
+            String jobId,
+            Map<String, String> context,
+            Optional<ReplyAddress> replyTo,
+            OsloFailure failure,
+            String reason) {
         return new Request<>(jobId, context, replyTo, Optional.empty(), Origin.of(delivery), () -> {
             log.warn("oslo message refused: {}", reason);
-            return Ending.failed(finalReply(replyTo, NullNode.getInstance(), Optional.of(failure)), new Failure(failure.className(),
-                    failure.code().isTransient(), Optional.of(DeadLetterReason.of(failure.code(), reason))));
+            return Ending.failed(
+                    finalReply(replyTo, NullNode.getInstance(), Optional.of(failure)),
+                    new Failure(
+                            failure.className(),
+                            failure.code().isTransient(),
+                            Optional.of(DeadLetterReason.of(failure.code(), reason))));
         });
     }
 
@@ -92,7 +120,8 @@ final class OsloProtocol implements Protocol<ReplyAddress> {
         JsonNode result = NullNode.getInstance();
         Optional<OsloFailure> failure = Optional.empty();
         try (CallHeartbeat heartbeat = request.replyTo()
-                .map(to -> CallHeartbeat.start(heartbeats, replier, to, request.callMonitorTimeout())).orElse(null)) {
+                .map(to -> CallHeartbeat.start(heartbeats, replier, to, request.callMonitorTimeout()))
+                .orElse(null)) {
             result = dispatcher.dispatch(request);
         } catch (OsloFailure e) {
             failure = Optional.of(e);
@@ -104,13 +133,16 @@ final class OsloProtocol implements Protocol<ReplyAddress> {
         }
         OsloFailure f = failure.get();
         log.info("oslo {} failed: {} {}", request, f.className(), f.getMessage());
-        Optional<DeadLetterReason> deadLetter = request.isCall() ? Optional.empty() : Optional.of(new DeadLetterReason(f.code(),
-                "cast failed: " + f.className() + ": " + f.getMessage(), List.of()));
+        Optional<DeadLetterReason> deadLetter = request.isCall()
+                ? Optional.empty()
+                : Optional.of(new DeadLetterReason(
+                        f.code(), "cast failed: " + f.className() + ": " + f.getMessage(), List.of()));
         return Ending.failed(reply, new Failure(f.className(), f.code().isTransient(), deadLetter));
     }
 
     /** A call's final reply; nothing for a cast. */
     private static byte[] finalReply(Optional<ReplyAddress> to, JsonNode result, Optional<OsloFailure> failure) {
-        return to.map(address -> OsloReplier.finalReply(address, result, failure)).orElse(new byte[0]);
+        return to.map(address -> OsloReplier.finalReply(address, result, failure))
+                .orElse(new byte[0]);
     }
 }

@@ -42,14 +42,17 @@ final class OsloReplier implements Replies<ReplyAddress> {
     /** Sends a reply; one whose queue is gone (the caller gave up) is returned by the broker and logged. */
     @Override
     public void send(ReplyAddress to, String jobId, byte[] body) throws IOException {
-        publisher.publishMandatory("", to.queue(), PROPERTIES, body)
-                .ifPresent(reason -> log.warn("the caller's reply queue is gone, reply to message {} dropped: {}", to.msgId(), reason));
+        publisher
+                .publishMandatory("", to.queue(), PROPERTIES, body)
+                .ifPresent(reason -> log.warn(
+                        "the caller's reply queue is gone, reply to message {} dropped: {}", to.msgId(), reason));
     }
 
     /** A {@code ReplyRefused} failure. */
     @Override
     public byte[] replyRefused(ReplyAddress to, String jobId, String message) {
-        return finalReply(to, NullNode.getInstance(), Optional.of(OsloFailure.of(ErrorCode.REPLY_REFUSED, message, List.of())));
+        return finalReply(
+                to, NullNode.getInstance(), Optional.of(OsloFailure.of(ErrorCode.REPLY_REFUSED, message, List.of())));
     }
 
     /** A call-monitor heartbeat: no result, no failure, {@code ending: false}. */

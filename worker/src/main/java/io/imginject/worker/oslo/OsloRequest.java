@@ -17,8 +17,15 @@ import java.util.Optional;
  * @param uniqueId the message's {@code _unique_id}, for duplicate suppression; one made up for a message without
  * @param context the request context ({@code _context_*} keys without the prefix)
  */
-public record OsloRequest(String method, ObjectNode args, Optional<String> namespace, String version, Optional<ReplyAddress> replyTo,
-        Optional<Integer> callMonitorTimeout, String uniqueId, Map<String, Object> context) {
+public record OsloRequest(
+        String method,
+        ObjectNode args,
+        Optional<String> namespace,
+        String version,
+        Optional<ReplyAddress> replyTo,
+        Optional<Integer> callMonitorTimeout,
+        String uniqueId,
+        Map<String, Object> context) {
 
     /** The id its job is known by, in logs and in the native reply: a call's {@code _msg_id}, else its {@code _unique_id}. */
     public String jobId() {
@@ -38,7 +45,8 @@ public record OsloRequest(String method, ObjectNode args, Optional<String> names
     /** The method, the version and the namespace as far as they are plain names, and the message id: for logs. */
     @Override
     public String toString() {
-        return (PlainNames.isPlain(method) ? method : "(a method that is no identifier)") + " v" + (Versions.isValid(version) ? version : "?")
+        return (PlainNames.isPlain(method) ? method : "(a method that is no identifier)") + " v"
+                + (Versions.isValid(version) ? version : "?")
                 + namespace.map(n -> " in " + (PlainNames.isPlain(n) ? n : "?")).orElse("")
                 + replyTo.map(to -> " call " + to.msgId()).orElse(" cast");
     }

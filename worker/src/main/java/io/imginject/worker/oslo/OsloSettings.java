@@ -20,8 +20,16 @@ import java.time.Duration;
  * @param endpointVersion the version of the {@code inject_data} endpoint (oslo's version rules apply)
  * @param noNovaCompute the operator's word that no nova-compute runs on this host, which topic {@code compute} needs
  */
-public record OsloSettings(String exchange, String topic, String server, boolean durable, boolean autoDelete, boolean quorum,
-        Duration transientQueueTtl, String endpointVersion, boolean noNovaCompute) {
+public record OsloSettings(
+        String exchange,
+        String topic,
+        String server,
+        boolean durable,
+        boolean autoDelete,
+        boolean quorum,
+        Duration transientQueueTtl,
+        String endpointVersion,
+        boolean noNovaCompute) {
     /**
      * imginject's own RPC topic. Not {@code imginject}: its server queue {@code imginject.<host>} would be the native
      * door's queue.
@@ -32,12 +40,15 @@ public record OsloSettings(String exchange, String topic, String server, boolean
 
     public OsloSettings {
         if (!Versions.isValid(endpointVersion)) {
-            throw new IllegalArgumentException("the endpoint version must look like 1.0, not \"" + endpointVersion + "\"");
+            throw new IllegalArgumentException(
+                    "the endpoint version must look like 1.0, not \"" + endpointVersion + "\"");
         }
         if (topic.equals(NOVA_COMPUTE_TOPIC) && !noNovaCompute) {
-            throw new IllegalArgumentException("oslo topic \"compute\" is nova-compute's own: a worker serving it competes with"
-                    + " nova-compute for its RPCs (nova's calls get NoSuchMethod, its casts are acked and lost). Keep the default topic "
-                    + DEFAULT_TOPIC + ", or set oslo-no-nova-compute=true where no nova-compute runs on this host");
+            throw new IllegalArgumentException(
+                    "oslo topic \"compute\" is nova-compute's own: a worker serving it competes with"
+                            + " nova-compute for its RPCs (nova's calls get NoSuchMethod, its casts are acked and lost). Keep the default topic "
+                            + DEFAULT_TOPIC
+                            + ", or set oslo-no-nova-compute=true where no nova-compute runs on this host");
         }
     }
 }

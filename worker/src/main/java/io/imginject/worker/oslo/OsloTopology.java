@@ -41,10 +41,17 @@ final class OsloTopology implements ConsumedQueues {
         String fanoutExchange = topic + "_fanout";
         channel.exchangeDeclare(fanoutExchange, BuiltinExchangeType.FANOUT, false, true, null);
         String ownFanout = fanoutExchange + "_" + UUID.randomUUID().toString().replace("-", "");
-        channel.queueDeclare(ownFanout, false, false, false, Map.of("x-expires", (int) settings.transientQueueTtl().toMillis()));
+        channel.queueDeclare(ownFanout, false, false, false, Map.of("x-expires", (int)
+                settings.transientQueueTtl().toMillis()));
         channel.queueBind(ownFanout, fanoutExchange, topic);
         fanout = ownFanout;
-        log.info("serving oslo.messaging RPC on exchange {} as {} (queues {}, {}, {})", settings.exchange(), server, topic, server, ownFanout);
+        log.info(
+                "serving oslo.messaging RPC on exchange {} as {} (queues {}, {}, {})",
+                settings.exchange(),
+                server,
+                topic,
+                server,
+                ownFanout);
         return List.of(topic, server, ownFanout);
     }
 

@@ -8,5 +8,4 @@ import io.imginject.worker.pipeline.ReplyQueue;
  * @param msgId the request's {@code _msg_id}
  * @param queue the request's {@code _reply_q}
  */
-public record ReplyAddress(String msgId, String queue) implements ReplyQueue {
-}
+public record ReplyAddress(String msgId, String queue) implements ReplyQueue {}

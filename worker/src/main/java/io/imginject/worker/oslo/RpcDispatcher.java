@@ -19,7 +19,8 @@ final class RpcDispatcher {
     JsonNode dispatch(OsloRequest request) throws OsloFailure {
         boolean compatibleEndpoint = false;
         for (OsloEndpoint endpoint : endpoints) {
-            if (!endpoint.namespace().equals(request.namespace()) || !Versions.isCompatible(endpoint.version(), request.version())) {
+            if (!endpoint.namespace().equals(request.namespace())
+                    || !Versions.isCompatible(endpoint.version(), request.version())) {
                 continue;
             }
             if (!request.method().startsWith("_") && endpoint.methods().contains(request.method())) {
@@ -27,6 +28,8 @@ final class RpcDispatcher {
             }
             compatibleEndpoint = true;
         }
-        throw compatibleEndpoint ? OsloFailure.noSuchMethod(request.method()) : OsloFailure.unsupportedVersion(request.version(), request.method());
+        throw compatibleEndpoint
+                ? OsloFailure.noSuchMethod(request.method())
+                : OsloFailure.unsupportedVersion(request.version(), request.method());
     }
 }

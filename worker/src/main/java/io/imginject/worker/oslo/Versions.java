@@ -6,8 +6,7 @@ import java.util.regex.Pattern;
 final class Versions {
     private static final Pattern VERSION = Pattern.compile("[0-9]{1,9}(\\.[0-9]{1,9}){0,2}");
 
-    private Versions() {
-    }
+    private Versions() {}
 
     static boolean isValid(String version) {
         return version != null && VERSION.matcher(version).matches();

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
 final class DeadLettering {
     private static final Logger log = LoggerFactory.getLogger(DeadLettering.class);
     /** The request headers a headerless copy keeps: the ones the worker reads, when they are short. */
-    private static final List<String> KEPT = List.of(DeadLetterHeaders.REPLAYS, DeadLetterHeaders.REPLAY_SEAL, Wire.DEADLINE_HEADER);
+    private static final List<String> KEPT =
+            List.of(DeadLetterHeaders.REPLAYS, DeadLetterHeaders.REPLAY_SEAL, Wire.DEADLINE_HEADER);
+
     private static final int KEPT_MAX_CHARS = 64;
 
     private final DeadLetterPublisher publisher;
@@ -45,14 +47,22 @@ final class DeadLettering {
         try {
             retry.run(() -> publisher.publish(delivery, origin, reason));
         } catch (PublishRefusedException refused) {
-            log.warn("the dead-letter copy was refused ({}); dead-lettering it without the request's own headers", refused.getMessage());
-            Delivery bare = new Delivery(delivery.getEnvelope(), withoutOwnHeaders(delivery.getProperties()), delivery.getBody());
-            DeadLetterReason told = new DeadLetterReason(reason.code(), reason.message() + " (the request's own headers were left off"
-                    + " this copy: with them " + refused.getMessage() + ")", reason.handlersTried());
+            log.warn(
+                    "the dead-letter copy was refused ({}); dead-lettering it without the request's own headers",
+                    refused.getMessage());
+            Delivery bare = new Delivery(
+                    delivery.getEnvelope(), withoutOwnHeaders(delivery.getProperties()), delivery.getBody());
+            DeadLetterReason told = new DeadLetterReason(
+                    reason.code(),
+                    reason.message() + " (the request's own headers were left off" + " this copy: with them "
+                            + refused.getMessage() + ")",
+                    reason.handlersTried());
             try {
                 retry.run(() -> publisher.publish(bare, origin, told));
             } catch (PublishRefusedException again) {
-                log.error("the request cannot be dead-lettered, even without its own headers ({}); it is dropped", again.getMessage());
+                log.error(
+                        "the request cannot be dead-lettered, even without its own headers ({}); it is dropped",
+                        again.getMessage());
             }
         }
     }

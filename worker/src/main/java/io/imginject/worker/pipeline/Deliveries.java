@@ -18,7 +18,11 @@ public final class Deliveries {
     private final PublishRetry retry = new PublishRetry();
 
     /** @param scheduler where a consumer the broker cancelled is brought back from */
-    public Deliveries(KeptReplies kept, DeadLetterPublisher deadLetters, ReplayCount replays, ScheduledExecutorService scheduler) {
+    public Deliveries(
+            KeptReplies kept,
+            DeadLetterPublisher deadLetters,
+            ReplayCount replays,
+            ScheduledExecutorService scheduler) {
         this.kept = kept;
         this.deadLetters = new DeadLettering(deadLetters, retry);
         this.replays = replays;
@@ -32,9 +36,15 @@ public final class Deliveries {
      * @param what the queues in words, for logs
      * @param prefetch how many deliveries the broker hands the door before it acks one
      */
-    public <A extends ReplyQueue> FrontDoor door(Channel channel, String what, ConsumedQueues queues, int prefetch, Executor executor,
+    public <A extends ReplyQueue> FrontDoor door(
+            Channel channel,
+            String what,
+            ConsumedQueues queues,
+            int prefetch,
+            Executor executor,
             Protocol<A> protocol) {
-        DeliveryPipeline<A> pipeline = new DeliveryPipeline<>(protocol, new DeliveryAcks(channel), kept, replays, deadLetters, retry);
+        DeliveryPipeline<A> pipeline =
+                new DeliveryPipeline<>(protocol, new DeliveryAcks(channel), kept, replays, deadLetters, retry);
         return new PipelineDoor(channel, what, queues, prefetch, executor, pipeline, scheduler);
     }
 }

@@ -39,7 +39,13 @@ final class DeliveryPipeline<A extends ReplyQueue> {
     private final InFlight inFlight = new InFlight();
 
     /** @param retry how a reply's publishing is retried while the broker is away */
-    DeliveryPipeline(Protocol<A> protocol, Acks acks, KeptReplies kept, ReplayCount replays, DeadLettering deadLetters, PublishRetry retry) {
+    DeliveryPipeline(
+            Protocol<A> protocol,
+            Acks acks,
+            KeptReplies kept,
+            ReplayCount replays,
+            DeadLettering deadLetters,
+            PublishRetry retry) {
         this.protocol = protocol;
         this.acks = acks;
         this.kept = kept;
@@ -89,11 +95,15 @@ final class DeliveryPipeline<A extends ReplyQueue> {
     }
 
     private void settle(Delivery delivery, Request<A> request) throws IOException {
-        Optional<String> key = request.dedupId().map(id -> KeptReplies.key(id, replays.trusted(delivery.getProperties(), delivery.getBody()),
-                delivery.getBody()));
-        Optional<byte[]> answer = key.flatMap(k -> kept.answerFor(k, delivery.getEnvelope().isRedeliver()));
+        Optional<String> key = request.dedupId()
+                .map(id -> KeptReplies.key(
+                        id, replays.trusted(delivery.getProperties(), delivery.getBody()), delivery.getBody()));
+        Optional<byte[]> answer =
+                key.flatMap(k -> kept.answerFor(k, delivery.getEnvelope().isRedeliver()));
         if (answer.isPresent()) {
-            log.info("delivered again after it finished; {}", request.replyTo().isPresent() ? "sending its reply again" : "not running it again");
+            log.info(
+                    "delivered again after it finished; {}",
+                    request.replyTo().isPresent() ? "sending its reply again" : "not running it again");
             replies.send(delivery, request, answer.get(), "earlier (its reply was kept)", true);
             return;
         }
@@ -107,7 +117,9 @@ final class DeliveryPipeline<A extends ReplyQueue> {
     }
 
     private void keep(String key, Ending ending) {
-        ending.failure().ifPresentOrElse(failure -> kept.keepFailure(key, ending.reply(), failure.mayPass()),
-                () -> kept.keepSuccess(key, ending.reply()));
+        ending.failure()
+                .ifPresentOrElse(
+                        failure -> kept.keepFailure(key, ending.reply(), failure.mayPass()),
+                        () -> kept.keepSuccess(key, ending.reply()));
     }
 }

@@ -10,5 +10,4 @@ import java.util.Optional;
  * @param mayPass whether the same request may succeed later: its reply is then not kept as the answer
  * @param deadLetter why the request is dead-lettered, where its protocol dead-letters this failure
  */
-public record Failure(String name, boolean mayPass, Optional<DeadLetterReason> deadLetter) {
-}
+public record Failure(String name, boolean mayPass, Optional<DeadLetterReason> deadLetter) {}

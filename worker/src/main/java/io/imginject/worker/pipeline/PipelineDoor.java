@@ -13,10 +13,17 @@ final class PipelineDoor implements FrontDoor {
     private final QueueConsumer consumer;
     private final DeliveryPipeline<?> pipeline;
 
-    PipelineDoor(Channel channel, String what, ConsumedQueues queues, int prefetch, Executor executor, DeliveryPipeline<?> pipeline,
+    PipelineDoor(
+            Channel channel,
+            String what,
+            ConsumedQueues queues,
+            int prefetch,
+            Executor executor,
+            DeliveryPipeline<?> pipeline,
             ScheduledExecutorService scheduler) {
         this.pipeline = pipeline;
-        this.consumer = new QueueConsumer(channel, what, queues, prefetch, delivery -> executor.execute(() -> take(delivery)), scheduler);
+        this.consumer = new QueueConsumer(
+                channel, what, queues, prefetch, delivery -> executor.execute(() -> take(delivery)), scheduler);
     }
 
     /** Declares what the queues need and starts consuming them. */

@@ -36,7 +36,8 @@ final class Replying<A extends ReplyQueue> {
      * @param deadLettered whether the request is dead-lettered already
      * @throws IOException when the broker stayed away: the request goes back to its queue
      */
-    void send(Delivery delivery, Request<A> request, byte[] reply, String ending, boolean deadLettered) throws IOException {
+    void send(Delivery delivery, Request<A> request, byte[] reply, String ending, boolean deadLettered)
+            throws IOException {
         if (request.replyTo().isEmpty()) {
             return;
         }
@@ -44,8 +45,8 @@ final class Replying<A extends ReplyQueue> {
         try {
             retry.run(() -> replies.send(to, request.jobId(), reply));
         } catch (PublishRefusedException e) {
-            String message = "the request ended " + ending + ", but its reply (" + reply.length + " bytes) could not be published: "
-                    + e.getMessage();
+            String message = "the request ended " + ending + ", but its reply (" + reply.length
+                    + " bytes) could not be published: " + e.getMessage();
             log.error("{}; answering with a reply_refused failure instead", message);
             if (!deadLettered) {
                 deadLetters.publish(delivery, request.origin(), DeadLetterReason.of(ErrorCode.REPLY_REFUSED, message));
@@ -54,11 +55,12 @@ final class Replying<A extends ReplyQueue> {
             try {
                 retry.run(() -> replies.send(to, request.jobId(), refused));
             } catch (PublishRefusedException | PublishNackedException again) {
-                log.error("the reply_refused failure was refused too ({}); the caller gets no reply", again.getMessage());
+                log.error(
+                        "the reply_refused failure was refused too ({}); the caller gets no reply", again.getMessage());
             }
         } catch (PublishNackedException e) {
-            String message = "the request ended " + ending + ", but its reply queue " + to.queue() + " kept refusing the reply: "
-                    + e.getMessage();
+            String message = "the request ended " + ending + ", but its reply queue " + to.queue()
+                    + " kept refusing the reply: " + e.getMessage();
             log.error("{}; the reply is given up", message);
             if (!deadLettered) {
                 deadLetters.publish(delivery, request.origin(), DeadLetterReason.of(ErrorCode.REPLY_REFUSED, message));

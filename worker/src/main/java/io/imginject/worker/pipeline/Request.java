@@ -15,8 +15,13 @@ import java.util.Optional;
  * @param origin where it was first published, for its dead-letter copy
  * @param work what it asks for
  */
-public record Request<A extends ReplyQueue>(String jobId, Map<String, String> logContext, Optional<A> replyTo, Optional<String> dedupId,
-        Origin origin, Work work) {
+public record Request<A extends ReplyQueue>(
+        String jobId,
+        Map<String, String> logContext,
+        Optional<A> replyTo,
+        Optional<String> dedupId,
+        Origin origin,
+        Work work) {
 
     public Request {
         logContext = Map.copyOf(logContext);

@@ -16,8 +16,7 @@ final class HeaderSize {
     /** The most header bytes a request may have: half the broker's default 128 KiB frame, room for what is added. */
     static final int MAX_REQUEST_HEADER_BYTES = 64 * 1024;
 
-    private HeaderSize() {
-    }
+    private HeaderSize() {}
 
     /** The encoded size of {@code headers}; null is an empty table. */
     static long of(Map<String, Object> headers) {

@@ -16,20 +16,42 @@ public final class NativeDoors {
     /** Unanswered requests are only answered, never run: a few at once keep the queue moving. */
     private static final int UNANSWERED_PREFETCH = 8;
 
-    private NativeDoors() {
-    }
+    private NativeDoors() {}
 
     /** The host's queue, with a prefetch of the worker's concurrency; each request runs as a job on {@code jobs}. */
-    public static FrontDoor requests(Deliveries deliveries, Channel channel, String host, QuorumQueues quorumQueues, int concurrency,
-            Executor jobs, JobRunner runner, ConfirmedPublisher publisher, RequestLimits limits, Clock clock) {
-        return deliveries.door(channel, Wire.queue(host), new HostQueue(host, Wire.queue(host), quorumQueues), concurrency, jobs,
+    public static FrontDoor requests(
+            Deliveries deliveries,
+            Channel channel,
+            String host,
+            QuorumQueues quorumQueues,
+            int concurrency,
+            Executor jobs,
+            JobRunner runner,
+            ConfirmedPublisher publisher,
+            RequestLimits limits,
+            Clock clock) {
+        return deliveries.door(
+                channel,
+                Wire.queue(host),
+                new HostQueue(host, Wire.queue(host), quorumQueues),
+                concurrency,
+                jobs,
                 new NativeProtocol(host, runner, new NativeReplies(publisher, host), limits, clock));
     }
 
     /** The host's queue of requests the broker dead-lettered unanswered, answered on the consumer's own thread. */
-    public static FrontDoor unanswered(Deliveries deliveries, Channel channel, String host, QuorumQueues quorumQueues,
+    public static FrontDoor unanswered(
+            Deliveries deliveries,
+            Channel channel,
+            String host,
+            QuorumQueues quorumQueues,
             ConfirmedPublisher publisher) {
-        return deliveries.door(channel, Wire.unansweredQueue(host), new HostQueue(host, Wire.unansweredQueue(host), quorumQueues), UNANSWERED_PREFETCH,
-                Runnable::run, new UnansweredProtocol(host, new NativeReplies(publisher, host)));
+        return deliveries.door(
+                channel,
+                Wire.unansweredQueue(host),
+                new HostQueue(host, Wire.unansweredQueue(host), quorumQueues),
+                UNANSWERED_PREFETCH,
+                Runnable::run,
+                new UnansweredProtocol(host, new NativeReplies(publisher, host)));
     }
 }

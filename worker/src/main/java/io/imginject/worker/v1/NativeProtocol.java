@@ -17,8 +17,8 @@ import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.Origin;
 import io.imginject.worker.job.Job;
 import io.imginject.worker.job.JobRunner;
-import io.imginject.worker.pipeline.Failure;
 import io.imginject.worker.pipeline.Ending;
+import io.imginject.worker.pipeline.Failure;
 import io.imginject.worker.pipeline.Protocol;
 import io.imginject.worker.pipeline.Replies;
 import io.imginject.worker.pipeline.Request;
@@ -57,7 +57,12 @@ final class NativeProtocol implements Protocol<ReplyTo> {
     @Override
     public Request<ReplyTo> read(Delivery delivery) {
         String jobId = jobId(delivery.getProperties());
-        return new Request<>(jobId, Map.of(), ReplyTo.of(delivery.getProperties()), Optional.of(jobId), Origin.of(delivery),
+        return new Request<>(
+                jobId,
+                Map.of(),
+                ReplyTo.of(delivery.getProperties()),
+                Optional.of(jobId),
+                Origin.of(delivery),
                 () -> run(delivery, jobId));
     }
 
@@ -75,7 +80,8 @@ final class NativeProtocol implements Protocol<ReplyTo> {
             deadline = Deadline.of(delivery.getProperties());
         } catch (RequestRejectedException e) {
             log.warn("request refused: {} {}", e.code(), e.getMessage());
-            return ending(InjectionReply.failure(jobId, host, new ErrorInfo(e.code(), e.getMessage(), false, e.problems()), 0));
+            return ending(InjectionReply.failure(
+                    jobId, host, new ErrorInfo(e.code(), e.getMessage(), false, e.problems()), 0));
         }
         if (deadline.isPresent() && Instant.now(clock).isAfter(deadline.get())) {
             String message = "the deadline " + deadline.get() + " passed before the job could start; it was not run";
@@ -100,8 +106,14 @@ final class NativeProtocol implements Protocol<ReplyTo> {
         }
         ErrorInfo error = reply.error();
         String message = error.message() + (error.problems().isEmpty() ? "" : " " + error.problems());
-        DeadLetterReason reason = new DeadLetterReason(error.code(), message, reply.attempts().stream()
-                .filter(attempt -> attempt.outcome() != Outcome.SKIPPED).map(Attempt::handler).distinct().toList());
+        DeadLetterReason reason = new DeadLetterReason(
+                error.code(),
+                message,
+                reply.attempts().stream()
+                        .filter(attempt -> attempt.outcome() != Outcome.SKIPPED)
+                        .map(Attempt::handler)
+                        .distinct()
+                        .toList());
         return Ending.failed(body, new Failure(error.code().wireName(), error.retryable(), Optional.of(reason)));
     }
 
@@ -109,22 +121,30 @@ final class NativeProtocol implements Protocol<ReplyTo> {
         AMQP.BasicProperties properties = delivery.getProperties();
         long headerBytes = HeaderSize.of(properties.getHeaders());
         if (headerBytes > HeaderSize.MAX_REQUEST_HEADER_BYTES) {
-            throw new RequestRejectedException(ErrorCode.REQUEST_TOO_LARGE, "the request's headers take " + headerBytes
-                    + " bytes; this worker takes at most " + HeaderSize.MAX_REQUEST_HEADER_BYTES + ", to leave room in the broker's frame"
-                    + " for the headers the broker and the worker add");
+            throw new RequestRejectedException(
+                    ErrorCode.REQUEST_TOO_LARGE,
+                    "the request's headers take " + headerBytes
+                            + " bytes; this worker takes at most " + HeaderSize.MAX_REQUEST_HEADER_BYTES
+                            + ", to leave room in the broker's frame"
+                            + " for the headers the broker and the worker add");
         }
         if (properties.getReplyTo() != null && properties.getCorrelationId() == null) {
-            throw new RequestRejectedException(ErrorCode.MISSING_CORRELATION_ID, "the request names reply_to "
-                    + properties.getReplyTo() + " but has no correlation_id, so its caller could not match the reply");
+            throw new RequestRejectedException(
+                    ErrorCode.MISSING_CORRELATION_ID,
+                    "the request names reply_to " + properties.getReplyTo()
+                            + " but has no correlation_id, so its caller could not match the reply");
         }
         String contentType = properties.getContentType();
         if (contentType != null && !contentType.toLowerCase(Locale.ROOT).startsWith(Wire.CONTENT_TYPE)) {
-            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "content_type is " + contentType + "; requests are "
-                    + Wire.CONTENT_TYPE);
+            throw new RequestRejectedException(
+                    ErrorCode.MALFORMED_MESSAGE,
+                    "content_type is " + contentType + "; requests are " + Wire.CONTENT_TYPE);
         }
-        if (properties.getContentEncoding() != null && !properties.getContentEncoding().equalsIgnoreCase("utf-8")) {
-            throw new RequestRejectedException(ErrorCode.MALFORMED_MESSAGE, "content_encoding is " + properties.getContentEncoding()
-                    + "; requests are plain UTF-8 JSON");
+        if (properties.getContentEncoding() != null
+                && !properties.getContentEncoding().equalsIgnoreCase("utf-8")) {
+            throw new RequestRejectedException(
+                    ErrorCode.MALFORMED_MESSAGE,
+                    "content_encoding is " + properties.getContentEncoding() + "; requests are plain UTF-8 JSON");
         }
         return RequestDecoder.decode(delivery.getBody(), limits);
     }

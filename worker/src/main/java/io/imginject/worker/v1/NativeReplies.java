@@ -36,6 +36,7 @@ final class NativeReplies implements Replies<ReplyTo> {
 
     @Override
     public byte[] replyRefused(ReplyTo to, String jobId, String message) {
-        return ReplyCodec.encode(InjectionReply.failure(jobId, host, ErrorInfo.of(ErrorCode.REPLY_REFUSED, message), 0));
+        return ReplyCodec.encode(
+                InjectionReply.failure(jobId, host, ErrorInfo.of(ErrorCode.REPLY_REFUSED, message), 0));
     }
 }

@@ -14,6 +14,7 @@ record ReplyTo(String queue, Optional<String> correlationId) implements ReplyQue
 
     /** Where a request's reply goes; empty for one without {@code reply_to}, fire and forget. */
     static Optional<ReplyTo> of(AMQP.BasicProperties request) {
-        return Optional.ofNullable(request.getReplyTo()).map(queue -> new ReplyTo(queue, Optional.ofNullable(request.getCorrelationId())));
+        return Optional.ofNullable(request.getReplyTo())
+                .map(queue -> new ReplyTo(queue, Optional.ofNullable(request.getCorrelationId())));
     }
 }

@@ -20,8 +20,7 @@ public final class Topology {
     /** Deliveries before the broker dead-letters a message no worker managed to finish (crashes, kills). */
     public static final int DELIVERY_LIMIT = 10;
 
-    private Topology() {
-    }
+    private Topology() {}
 
     /** Declares the host's objects; new quorum queues are replicated as {@code quorumQueues} says. */
     public static void declare(Channel channel, String host, QuorumQueues quorumQueues) throws IOException {
@@ -30,7 +29,10 @@ public final class Topology {
         quorumQueues.declare(channel, Wire.DEAD_LETTER_QUEUE, Map.of());
         channel.queueBind(Wire.DEAD_LETTER_QUEUE, Wire.DEAD_LETTER_EXCHANGE, "#");
         quorumQueues.declare(channel, Wire.unansweredQueue(host), deadLettering(Wire.DEAD_LETTER_EXCHANGE, Map.of()));
-        quorumQueues.declare(channel, Wire.queue(host), deadLettering("", Map.of("x-dead-letter-routing-key", Wire.unansweredQueue(host))));
+        quorumQueues.declare(
+                channel,
+                Wire.queue(host),
+                deadLettering("", Map.of("x-dead-letter-routing-key", Wire.unansweredQueue(host))));
         channel.queueBind(Wire.queue(host), Wire.EXCHANGE, Wire.routingKey(host));
     }
 

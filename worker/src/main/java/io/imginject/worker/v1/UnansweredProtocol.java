@@ -9,8 +9,8 @@ import io.imginject.protocol.Wire;
 import io.imginject.worker.broker.BrokerDeath;
 import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.Origin;
-import io.imginject.worker.pipeline.Failure;
 import io.imginject.worker.pipeline.Ending;
+import io.imginject.worker.pipeline.Failure;
 import io.imginject.worker.pipeline.Protocol;
 import io.imginject.worker.pipeline.Replies;
 import io.imginject.worker.pipeline.Request;
@@ -40,12 +40,20 @@ final class UnansweredProtocol implements Protocol<ReplyTo> {
     @Override
     public Request<ReplyTo> read(Delivery delivery) {
         String jobId = NativeProtocol.jobId(delivery.getProperties());
-        return new Request<>(jobId, Map.of(), ReplyTo.of(delivery.getProperties()), Optional.empty(), origin(delivery), () -> {
-            ErrorInfo error = why(BrokerDeath.latest(delivery.getProperties().getHeaders()));
-            log.info("request dead-lettered by the broker, not run: {}", error.code().wireName());
-            return Ending.failed(ReplyCodec.encode(InjectionReply.failure(jobId, host, error, 0)),
-                    new Failure(error.code().wireName(), error.retryable(), Optional.of(DeadLetterReason.of(error.code(), error.message()))));
-        });
+        return new Request<>(
+                jobId, Map.of(), ReplyTo.of(delivery.getProperties()), Optional.empty(), origin(delivery), () -> {
+                    ErrorInfo error =
+                            why(BrokerDeath.latest(delivery.getProperties().getHeaders()));
+                    log.info(
+                            "request dead-lettered by the broker, not run: {}",
+                            error.code().wireName());
+                    return Ending.failed(
+                            ReplyCodec.encode(InjectionReply.failure(jobId, host, error, 0)),
+                            new Failure(
+                                    error.code().wireName(),
+                                    error.retryable(),
+                                    Optional.of(DeadLetterReason.of(error.code(), error.message()))));
+                });
     }
 
     @Override
@@ -61,8 +69,10 @@ final class UnansweredProtocol implements Protocol<ReplyTo> {
      * The record gives only the expiration, which the broker removes from an expired message.
      */
     private Origin origin(Delivery delivery) {
-        Optional<String> expiration = Optional.ofNullable(delivery.getProperties().getExpiration())
-                .or(() -> BrokerDeath.latest(delivery.getProperties().getHeaders()).flatMap(BrokerDeath::originalExpiration));
+        Optional<String> expiration = Optional.ofNullable(
+                        delivery.getProperties().getExpiration())
+                .or(() -> BrokerDeath.latest(delivery.getProperties().getHeaders())
+                        .flatMap(BrokerDeath::originalExpiration));
         return new Origin(Wire.EXCHANGE, Wire.routingKey(host), expiration);
     }
 
@@ -70,14 +80,26 @@ final class UnansweredProtocol implements Protocol<ReplyTo> {
         String reason = death.map(BrokerDeath::reason).orElse("unknown");
         String queue = death.map(BrokerDeath::queue).orElse(Wire.queue(host));
         return switch (reason) {
-            case "expired" -> ErrorInfo.of(ErrorCode.DEADLINE_EXPIRED, "the request's AMQP expiration ("
-                    + death.flatMap(BrokerDeath::originalExpiration).map(ms -> ms + " ms").orElse("unknown") + ") passed while it waited in "
-                    + queue + "; it was not run");
-            case "delivery_limit" -> ErrorInfo.of(ErrorCode.DELIVERY_LIMIT_REACHED, "the request was redelivered " + Topology.DELIVERY_LIMIT
-                    + " times from " + queue + " without a worker finishing it (workers died or were killed running it; see their logs);"
-                    + " it was not run again");
-            default -> ErrorInfo.of(ErrorCode.INTERNAL_ERROR, "the broker dead-lettered the request from " + queue + " (reason: " + reason
-                    + ") before a worker answered it; it was not run");
+            case "expired" ->
+                ErrorInfo.of(
+                        ErrorCode.DEADLINE_EXPIRED,
+                        "the request's AMQP expiration ("
+                                + death.flatMap(BrokerDeath::originalExpiration)
+                                        .map(ms -> ms + " ms")
+                                        .orElse("unknown") + ") passed while it waited in "
+                                + queue + "; it was not run");
+            case "delivery_limit" ->
+                ErrorInfo.of(
+                        ErrorCode.DELIVERY_LIMIT_REACHED,
+                        "the request was redelivered " + Topology.DELIVERY_LIMIT
+                                + " times from " + queue
+                                + " without a worker finishing it (workers died or were killed running it; see their logs);"
+                                + " it was not run again");
+            default ->
+                ErrorInfo.of(
+                        ErrorCode.INTERNAL_ERROR,
+                        "the broker dead-lettered the request from " + queue + " (reason: " + reason
+                                + ") before a worker answered it; it was not run");
         };
     }
 }

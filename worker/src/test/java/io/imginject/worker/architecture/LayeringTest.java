@@ -39,7 +39,8 @@ class LayeringTest {
             List.of("host"),
             List.of("failure"));
 
-    static final JavaClasses WORKER_CLASSES = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+    static final JavaClasses WORKER_CLASSES = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .importPackages(WORKER);
 
     @Test
@@ -63,7 +64,8 @@ class LayeringTest {
             List<String> below = new ArrayList<>();
             LEVELS.subList(i + 1, LEVELS.size()).forEach(below::addAll);
             for (String layer : LEVELS.get(i)) {
-                layers = below.isEmpty() ? layers.whereLayer(layer).mayNotAccessAnyLayer()
+                layers = below.isEmpty()
+                        ? layers.whereLayer(layer).mayNotAccessAnyLayer()
                         : layers.whereLayer(layer).mayOnlyAccessLayers(below.toArray(String[]::new));
             }
         }

@@ -34,17 +34,25 @@ class BrokerConnectionTest {
     static void startTlsNode() throws Exception {
         HostRequirements.root();
         HostRequirements.tools("openssl", "rabbitmq-server", "rabbitmqctl");
-        HostRequirements.need(TestBroker.uri().getHost().equals("127.0.0.1"), "the TLS node runs beside the local broker");
+        HostRequirements.need(
+                TestBroker.uri().getHost().equals("127.0.0.1"), "the TLS node runs beside the local broker");
         directory = Files.createTempDirectory("imginject-tls-");
         makeCertificates(directory);
-        tlsNode = ExtraRabbitNode.define("imginject-tls", 5677, 25685, String.join("\n",
-                "listeners.tcp = none",
-                "listeners.ssl.default = " + TLS_PORT,
-                "ssl_options.cacertfile = " + directory.resolve("ca.pem"),
-                "ssl_options.certfile = " + directory.resolve("server.pem"),
-                "ssl_options.keyfile = " + directory.resolve("server.key"),
-                "ssl_options.verify = verify_peer",
-                "ssl_options.fail_if_no_peer_cert = true", ""), directory.resolve("node"));
+        tlsNode = ExtraRabbitNode.define(
+                "imginject-tls",
+                5677,
+                25685,
+                String.join(
+                        "\n",
+                        "listeners.tcp = none",
+                        "listeners.ssl.default = " + TLS_PORT,
+                        "ssl_options.cacertfile = " + directory.resolve("ca.pem"),
+                        "ssl_options.certfile = " + directory.resolve("server.pem"),
+                        "ssl_options.keyfile = " + directory.resolve("server.key"),
+                        "ssl_options.verify = verify_peer",
+                        "ssl_options.fail_if_no_peer_cert = true",
+                        ""),
+                directory.resolve("node"));
         tlsNode.start();
     }
 
@@ -69,10 +77,13 @@ class BrokerConnectionTest {
 
     @Test
     void no_node_answering_names_every_node_and_no_password() {
-        BrokerAddresses addresses = BrokerAddresses.parse("amqp://guest:s3cret@127.0.0.1:1/%2f,amqp://guest:s3cret@127.0.0.1:2/%2f");
+        BrokerAddresses addresses =
+                BrokerAddresses.parse("amqp://guest:s3cret@127.0.0.1:1/%2f,amqp://guest:s3cret@127.0.0.1:2/%2f");
         assertThatThrownBy(() -> new BrokerConnector(addresses, BrokerTls.DEFAULT).connect("no-node"))
                 .isInstanceOf(BrokerConnectException.class)
-                .hasMessageContaining("127.0.0.1:1").hasMessageContaining("127.0.0.1:2").hasMessageNotContaining("s3cret");
+                .hasMessageContaining("127.0.0.1:1")
+                .hasMessageContaining("127.0.0.1:2")
+                .hasMessageNotContaining("s3cret");
     }
 
     @Test
@@ -94,32 +105,86 @@ class BrokerConnectionTest {
     void tls_with_a_host_name_the_certificate_does_not_name_is_refused() {
         assertThatThrownBy(() -> connector("127.0.0.1", "ca.pem").connect("tls-wrong-host"))
                 .isInstanceOf(BrokerConnectException.class)
-                .hasMessageContaining("TLS verification failed: the broker's certificate is not issued for the host name connected to")
+                .hasMessageContaining(
+                        "TLS verification failed: the broker's certificate is not issued for the host name connected to")
                 .hasMessageContaining("127.0.0.1");
     }
 
     private static BrokerConnector connector(String host, String caFile) {
-        return new BrokerConnector(BrokerAddresses.parse("amqps://guest:guest@" + host + ":" + TLS_PORT + "/%2f"),
-                new BrokerTls(Optional.of(directory.resolve(caFile)), Optional.of(directory.resolve("client.pem")),
-                        Optional.of(directory.resolve("client.key")), true));
+        return new BrokerConnector(
+                BrokerAddresses.parse("amqps://guest:guest@" + host + ":" + TLS_PORT + "/%2f"),
+                new BrokerTls(
+                        Optional.of(directory.resolve(caFile)),
+                        Optional.of(directory.resolve("client.pem")),
+                        Optional.of(directory.resolve("client.key")),
+                        true));
     }
 
     /** A CA, a server certificate for localhost, a client certificate, both signed by it, and another CA. */
     private static void makeCertificates(Path dir) {
         for (String ca : new String[] {"ca", "other-ca"}) {
-            openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=imginject test " + ca,
-                    "-keyout", ca + ".key", "-out", ca + ".pem");
+            openssl(
+                    dir,
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=imginject test " + ca,
+                    "-keyout",
+                    ca + ".key",
+                    "-out",
+                    ca + ".pem");
         }
         for (String leaf : new String[] {"server", "client"}) {
             openssl(dir, "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", leaf + ".key");
-            openssl(dir, "req", "-new", "-key", leaf + ".key", "-subj", "/CN=" + (leaf.equals("server") ? "localhost" : "imginject-client"),
-                    "-out", leaf + ".csr");
+            openssl(
+                    dir,
+                    "req",
+                    "-new",
+                    "-key",
+                    leaf + ".key",
+                    "-subj",
+                    "/CN=" + (leaf.equals("server") ? "localhost" : "imginject-client"),
+                    "-out",
+                    leaf + ".csr");
         }
         Commands.run("sh", "-c", "printf 'subjectAltName=DNS:localhost\\n' > " + dir.resolve("server.ext"));
-        openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-                "-extfile", "server.ext", "-out", "server.pem");
-        openssl(dir, "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-                "-out", "client.pem");
+        openssl(
+                dir,
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+                "-out",
+                "server.pem");
+        openssl(
+                dir,
+                "x509",
+                "-req",
+                "-in",
+                "client.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-out",
+                "client.pem");
         Commands.run("chmod", "-R", "a+rX", dir.toString());
         Commands.run("chown", "rabbitmq", dir.resolve("server.key").toString());
         Commands.run("chmod", "600", dir.resolve("server.key").toString());
@@ -129,6 +194,12 @@ class BrokerConnectionTest {
         String[] command = new String[args.length + 1];
         command[0] = "openssl";
         System.arraycopy(args, 0, command, 1, args.length);
-        Commands.run("sh", "-c", "cd " + dir + " && " + String.join(" ", Arrays.stream(command).map(a -> "'" + a + "'").toList()));
+        Commands.run(
+                "sh",
+                "-c",
+                "cd " + dir + " && "
+                        + String.join(
+                                " ",
+                                Arrays.stream(command).map(a -> "'" + a + "'").toList()));
     }
 }

@@ -2,8 +2,7 @@ package io.imginject.worker.broker;
 
 /** The publish failures the broker plumbing raises, for tests that script a {@link Publisher} outside this package. */
 public final class PublishFailures {
-    private PublishFailures() {
-    }
+    private PublishFailures() {}
 
     /** A publish that can never succeed as it is, {@code why} saying what refused it. */
     public static PublishRefusedException refused(String why) {

@@ -12,8 +12,8 @@ import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.Outcome;
 import io.imginject.protocol.PartitionSelector;
-import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
@@ -24,9 +24,9 @@ import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
-import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,11 +57,14 @@ class ChainBehaviourTest {
     @BeforeEach
     void requirements() {
         HostRequirements.root();
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
+        HostRequirements.tools(
+                "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
     }
 
     static void guestfsRequired() {
-        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
+        HostRequirements.need(
+                GuestfsSupport.problem().isEmpty(),
+                "guestfs: " + GuestfsSupport.problem().orElse(""));
     }
 
     static TestImages.Built qcow2(WorkerFixture worker, String name) throws Exception {
@@ -78,7 +81,8 @@ class ChainBehaviourTest {
     @Test
     void a_qcow2_image_skips_loop_and_is_injected_through_nbd() throws Exception {
         try (WorkerFixture worker = WorkerFixture.start(directory, ALL, 1)) {
-            InjectionReply reply = worker.call(Requests.net(qcow2(worker, "q.img").path()));
+            InjectionReply reply =
+                    worker.call(Requests.net(qcow2(worker, "q.img").path()));
 
             assertThat(reply.isOk()).as("%s", reply).isTrue();
             assertThat(reply.handler()).isEqualTo("nbd");
@@ -92,9 +96,11 @@ class ChainBehaviourTest {
     @Test
     void with_nbd_unavailable_a_qcow2_image_falls_to_guestfs() throws Exception {
         guestfsRequired();
-        UnaryOperator<WorkerConfig.Builder> kernelNbdOnly = config -> config.nbd(new NbdSettings(NbdSettings.Transport.KERNEL, Duration.ofSeconds(5)));
+        UnaryOperator<WorkerConfig.Builder> kernelNbdOnly =
+                config -> config.nbd(new NbdSettings(NbdSettings.Transport.KERNEL, Duration.ofSeconds(5)));
         try (WorkerFixture worker = WorkerFixture.start(directory, ALL, kernelNbdOnly, UnaryOperator.identity())) {
-            InjectionReply reply = worker.call(Requests.net(qcow2(worker, "g.img").path()));
+            InjectionReply reply =
+                    worker.call(Requests.net(qcow2(worker, "g.img").path()));
 
             assertThat(reply.isOk()).as("%s", reply).isTrue();
             assertThat(reply.handler()).isEqualTo("guestfs");
@@ -109,7 +115,8 @@ class ChainBehaviourTest {
         FaultyFirst faults = new FaultyFirst(HandlerName.LOOP, 2, ErrorCode.DEVICE_BUSY);
         ListAppender<ILoggingEvent> log = captureLog();
         try (WorkerFixture worker = WorkerFixture.start(directory, ALL, UnaryOperator.identity(), faults)) {
-            TestImages.Built image = TestImages.build(worker.images(), "t.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "t.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
             InjectionReply reply = worker.call(Requests.net(image.path()));
 
@@ -119,7 +126,8 @@ class ChainBehaviourTest {
             assertAttempt(reply.attempts().get(0), HandlerName.LOOP, 1, Outcome.FAILED, ErrorCode.DEVICE_BUSY);
             assertAttempt(reply.attempts().get(1), HandlerName.LOOP, 2, Outcome.FAILED, ErrorCode.DEVICE_BUSY);
             assertAttempt(reply.attempts().get(2), HandlerName.LOOP, 3, Outcome.OK, null);
-            assertThat(log.list).filteredOn(e -> e.getFormattedMessage().contains("failed transiently"))
+            assertThat(log.list)
+                    .filteredOn(e -> e.getFormattedMessage().contains("failed transiently"))
                     .hasSize(2)
                     .allSatisfy(e -> assertThat(e.getMDCPropertyMap()).containsEntry("job", reply.jobId()));
         } finally {
@@ -131,27 +139,32 @@ class ChainBehaviourTest {
     void a_handler_that_stays_busy_through_every_retry_hands_over_to_the_next() throws Exception {
         FaultyFirst faults = new FaultyFirst(HandlerName.LOOP, Integer.MAX_VALUE, ErrorCode.DEVICE_BUSY);
         try (WorkerFixture worker = WorkerFixture.start(directory, ALL, UnaryOperator.identity(), faults)) {
-            TestImages.Built image = TestImages.build(worker.images(), "b.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "b.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
             InjectionReply reply = worker.call(Requests.net(image.path()));
 
             assertThat(reply.handler()).isEqualTo("nbd");
-            assertThat(reply.attempts()).extracting(Attempt::handler, Attempt::attempt, Attempt::outcome).containsExactly(
-                    Tuple.tuple("loop", 1, Outcome.FAILED),
-                    Tuple.tuple("loop", 2, Outcome.FAILED),
-                    Tuple.tuple("loop", 3, Outcome.FAILED),
-                    Tuple.tuple("nbd", 1, Outcome.OK));
+            assertThat(reply.attempts())
+                    .extracting(Attempt::handler, Attempt::attempt, Attempt::outcome)
+                    .containsExactly(
+                            Tuple.tuple("loop", 1, Outcome.FAILED),
+                            Tuple.tuple("loop", 2, Outcome.FAILED),
+                            Tuple.tuple("loop", 3, Outcome.FAILED),
+                            Tuple.tuple("nbd", 1, Outcome.OK));
         }
     }
 
     @Test
     void a_permanent_failure_is_not_retried() throws Exception {
         CountingOpens opens = new CountingOpens();
-        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP, HandlerName.NBD), UnaryOperator.identity(), opens)) {
-            TestImages.Built image = TestImages.build(worker.images(), "p.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        try (WorkerFixture worker = WorkerFixture.start(
+                directory, List.of(HandlerName.LOOP, HandlerName.NBD), UnaryOperator.identity(), opens)) {
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "p.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
-            InjectionReply reply = worker.call(Requests.net(image.path()).withImage(
-                    ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(7))));
+            InjectionReply reply = worker.call(Requests.net(image.path())
+                    .withImage(ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(7))));
 
             assertThat(reply.error().code()).isEqualTo(ErrorCode.PARTITION_NOT_FOUND);
             assertThat(reply.error().retryable()).isFalse();
@@ -165,15 +178,21 @@ class ChainBehaviourTest {
     void a_chain_where_every_handler_fails_replies_with_every_attempt() throws Exception {
         guestfsRequired();
         try (WorkerFixture worker = WorkerFixture.start(directory, ALL, 1)) {
-            TestImages.Built image = TestImages.build(worker.images(), "no-os.img", Layout.GPT, Fs.EXT4,
+            TestImages.Built image = TestImages.build(
+                    worker.images(),
+                    "no-os.img",
+                    Layout.GPT,
+                    Fs.EXT4,
                     GuestTree.empty().file("/data.txt", "no operating system here", 0644, 0, 0));
 
             InjectionReply reply = worker.call(Requests.net(image.path()));
 
             assertThat(reply.status()).isEqualTo(InjectionReply.Status.ERROR);
             assertThat(reply.error().code()).isEqualTo(ErrorCode.ROOT_NOT_FOUND);
-            assertThat(reply.error().message()).startsWith("no handler could open the image: loop failed")
-                    .contains("; nbd failed").contains("; guestfs failed");
+            assertThat(reply.error().message())
+                    .startsWith("no handler could open the image: loop failed")
+                    .contains("; nbd failed")
+                    .contains("; guestfs failed");
             assertThat(reply.handler()).isNull();
             assertThat(reply.attempts()).extracting(Attempt::handler).containsExactly("loop", "nbd", "guestfs");
             assertThat(reply.attempts()).allSatisfy(a -> {

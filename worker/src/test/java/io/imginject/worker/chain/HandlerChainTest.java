@@ -43,8 +43,10 @@ import org.junit.jupiter.api.io.TempDir;
 class HandlerChainTest {
     @TempDir
     static Path images;
+
     static DiskImage image;
-    static final RetrySettings QUICK_RETRIES = new RetrySettings(3, Duration.ofMillis(1), 1.0, Duration.ofMillis(1), Duration.ofSeconds(10));
+    static final RetrySettings QUICK_RETRIES =
+            new RetrySettings(3, Duration.ofMillis(1), 1.0, Duration.ofMillis(1), Duration.ofSeconds(10));
 
     @BeforeAll
     static void anImage() throws Exception {
@@ -70,7 +72,9 @@ class HandlerChainTest {
         assertThat(outcome.result()).contains("done");
         assertThat(outcome.failure()).isEmpty();
         assertThat(events).containsExactly("loop open", "work", "loop close");
-        assertThat(outcome.attempts()).extracting(Attempt::handler, Attempt::attempt, Attempt::outcome).containsExactly(tuple("loop", 1, Outcome.OK));
+        assertThat(outcome.attempts())
+                .extracting(Attempt::handler, Attempt::attempt, Attempt::outcome)
+                .containsExactly(tuple("loop", 1, Outcome.OK));
     }
 
     @Test
@@ -80,14 +84,21 @@ class HandlerChainTest {
         ChainOutcome<String> outcome = run(List.of());
 
         assertThat(outcome.handler()).contains(HandlerName.LOOP);
-        assertThat(outcome.attempts()).extracting(Attempt::attempt, Attempt::outcome, Attempt::code)
-                .containsExactly(tuple(1, Outcome.FAILED, ErrorCode.DEVICE_BUSY), tuple(2, Outcome.FAILED, ErrorCode.DEVICE_BUSY),
+        assertThat(outcome.attempts())
+                .extracting(Attempt::attempt, Attempt::outcome, Attempt::code)
+                .containsExactly(
+                        tuple(1, Outcome.FAILED, ErrorCode.DEVICE_BUSY),
+                        tuple(2, Outcome.FAILED, ErrorCode.DEVICE_BUSY),
                         tuple(3, Outcome.OK, null));
     }
 
     @Test
     void a_handler_still_failing_transiently_after_its_tries_hands_over_to_the_next() {
-        script(HandlerName.LOOP, fails(ErrorCode.DEVICE_BUSY), fails(ErrorCode.DEVICE_BUSY), fails(ErrorCode.DEVICE_BUSY));
+        script(
+                HandlerName.LOOP,
+                fails(ErrorCode.DEVICE_BUSY),
+                fails(ErrorCode.DEVICE_BUSY),
+                fails(ErrorCode.DEVICE_BUSY));
         script(HandlerName.NBD, opens());
 
         ChainOutcome<String> outcome = run(List.of());
@@ -104,7 +115,8 @@ class HandlerChainTest {
         ChainOutcome<String> outcome = run(List.of());
 
         assertThat(outcome.handler()).contains(HandlerName.NBD);
-        assertThat(outcome.attempts()).extracting(Attempt::handler, Attempt::outcome)
+        assertThat(outcome.attempts())
+                .extracting(Attempt::handler, Attempt::outcome)
                 .containsExactly(tuple("loop", Outcome.FAILED), tuple("nbd", Outcome.OK));
     }
 
@@ -122,13 +134,17 @@ class HandlerChainTest {
 
     @Test
     void a_handler_that_cannot_take_the_image_is_skipped_with_its_reason() {
-        enabled.put(HandlerName.LOOP, new ScriptedHandler(HandlerName.LOOP, Optional.of("loop opens raw images only"), new ArrayDeque<>()));
+        enabled.put(
+                HandlerName.LOOP,
+                new ScriptedHandler(HandlerName.LOOP, Optional.of("loop opens raw images only"), new ArrayDeque<>()));
         script(HandlerName.NBD, opens());
 
         ChainOutcome<String> outcome = run(List.of());
 
-        assertThat(outcome.attempts()).extracting(Attempt::handler, Attempt::outcome, Attempt::code, Attempt::message)
-                .containsExactly(tuple("loop", Outcome.SKIPPED, ErrorCode.HANDLER_UNAVAILABLE, "loop opens raw images only"),
+        assertThat(outcome.attempts())
+                .extracting(Attempt::handler, Attempt::outcome, Attempt::code, Attempt::message)
+                .containsExactly(
+                        tuple("loop", Outcome.SKIPPED, ErrorCode.HANDLER_UNAVAILABLE, "loop opens raw images only"),
                         tuple("nbd", Outcome.OK, null, null));
     }
 
@@ -139,7 +155,8 @@ class HandlerChainTest {
         ChainOutcome<String> outcome = run(List.of(HandlerName.GUESTFS, HandlerName.LOOP));
 
         assertThat(outcome.handler()).contains(HandlerName.LOOP);
-        assertThat(outcome.attempts().get(0).message()).isEqualTo("guestfs is not enabled on this worker (enabled: loop)");
+        assertThat(outcome.attempts().get(0).message())
+                .isEqualTo("guestfs is not enabled on this worker (enabled: loop)");
     }
 
     @Test
@@ -150,8 +167,12 @@ class HandlerChainTest {
         ChainOutcome<String> outcome = run(List.of());
 
         assertThat(outcome.failure()).map(InjectException::code).contains(ErrorCode.PARTITION_NOT_FOUND);
-        assertThat(outcome.failure()).map(Throwable::getMessage).hasValueSatisfying(message -> assertThat(message)
-                .startsWith("no handler could open the image: ").contains("loop failed: ").contains("nbd failed: "));
+        assertThat(outcome.failure())
+                .map(Throwable::getMessage)
+                .hasValueSatisfying(message -> assertThat(message)
+                        .startsWith("no handler could open the image: ")
+                        .contains("loop failed: ")
+                        .contains("nbd failed: "));
     }
 
     @Test
@@ -166,7 +187,8 @@ class HandlerChainTest {
     void nothing_new_is_tried_once_the_jobs_deadline_passed() {
         script(HandlerName.LOOP, opens());
 
-        ChainOutcome<String> outcome = chain().run(image, new PartitionSelector.FindRoot(), List.of(), () -> true, guest -> "done");
+        ChainOutcome<String> outcome =
+                chain().run(image, new PartitionSelector.FindRoot(), List.of(), () -> true, guest -> "done");
 
         assertThat(events).isEmpty();
         assertThat(outcome.handler()).isEmpty();
@@ -174,8 +196,10 @@ class HandlerChainTest {
 
     @Test
     void a_failed_release_after_the_work_is_reported_beside_the_result() {
-        enabled.put(HandlerName.LOOP, new ScriptedHandler(HandlerName.LOOP, Optional.empty(),
-                new ArrayDeque<>(List.of(opensAndFailsToClose()))));
+        enabled.put(
+                HandlerName.LOOP,
+                new ScriptedHandler(
+                        HandlerName.LOOP, Optional.empty(), new ArrayDeque<>(List.of(opensAndFailsToClose()))));
 
         ChainOutcome<String> outcome = run(List.of());
 
@@ -188,8 +212,9 @@ class HandlerChainTest {
         script(HandlerName.LOOP, opens());
 
         assertThatThrownBy(() -> chain().run(image, new PartitionSelector.FindRoot(), List.of(), () -> false, guest -> {
-            throw new IllegalStateException("the items broke");
-        })).isInstanceOf(IllegalStateException.class);
+                    throw new IllegalStateException("the items broke");
+                }))
+                .isInstanceOf(IllegalStateException.class);
 
         assertThat(events).containsExactly("loop open", "loop close");
     }
@@ -202,7 +227,8 @@ class HandlerChainTest {
     }
 
     private HandlerChain chain() {
-        return new HandlerChain(enabled, List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS), QUICK_RETRIES);
+        return new HandlerChain(
+                enabled, List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS), QUICK_RETRIES);
     }
 
     private void script(HandlerName name, Step... steps) {
@@ -231,9 +257,11 @@ class HandlerChainTest {
     }
 
     private static OpenGuest guest(HandlerName name, Runnable onClose) {
-        GuestFs unused = (GuestFs) Proxy.newProxyInstance(GuestFs.class.getClassLoader(), new Class<?>[] {GuestFs.class}, (proxy, method, args) -> {
-            throw new AssertionError("the chain itself never touches the guest " + name.wireName() + " opened: " + method.getName());
-        });
+        GuestFs unused = (GuestFs) Proxy.newProxyInstance(
+                GuestFs.class.getClassLoader(), new Class<?>[] {GuestFs.class}, (proxy, method, args) -> {
+                    throw new AssertionError("the chain itself never touches the guest " + name.wireName() + " opened: "
+                            + method.getName());
+                });
         return new OpenGuest() {
             @Override
             public GuestFs fs() {

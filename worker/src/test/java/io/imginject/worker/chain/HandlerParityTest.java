@@ -17,9 +17,9 @@ import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
-import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.file.Files;
 import java.time.LocalDate;
@@ -55,7 +55,21 @@ class HandlerParityTest {
     static final Map<String, String> EXPECTED_GUEST = expectedGuest();
 
     @RegisterExtension
-    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS), 2, "losetup", "mount", "blkid", "mkfs.ext4", "mkfs.xfs", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "e2fsck", "xfs_repair");
+    static final SharedWorker shared = new SharedWorker(
+            List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS),
+            2,
+            "losetup",
+            "mount",
+            "blkid",
+            "mkfs.ext4",
+            "mkfs.xfs",
+            "sfdisk",
+            "qemu-img",
+            "qemu-nbd",
+            "nbdfuse",
+            "fusermount3",
+            "e2fsck",
+            "xfs_repair");
 
     static WorkerFixture worker() {
         return shared.get();
@@ -63,7 +77,9 @@ class HandlerParityTest {
 
     @BeforeAll
     static void guestfsWorks() {
-        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
+        HostRequirements.need(
+                GuestfsSupport.problem().isEmpty(),
+                "guestfs: " + GuestfsSupport.problem().orElse(""));
     }
 
     static Stream<Arguments> cases() {
@@ -85,8 +101,10 @@ class HandlerParityTest {
 
     @ParameterizedTest(name = "{0}: {3} on {2}, {1}")
     @MethodSource("cases")
-    void every_handler_leaves_the_same_guest_and_sends_the_same_reply(HandlerName handler, String format, Layout layout, Fs fs) throws Exception {
-        TestImages.Built raw = TestImages.build(worker().images(), handler + "-" + layout + "-" + fs + ".img", layout, fs, GuestTree.linuxRoot());
+    void every_handler_leaves_the_same_guest_and_sends_the_same_reply(
+            HandlerName handler, String format, Layout layout, Fs fs) throws Exception {
+        TestImages.Built raw = TestImages.build(
+                worker().images(), handler + "-" + layout + "-" + fs + ".img", layout, fs, GuestTree.linuxRoot());
         TestImages.Built image = format.equals("qcow2") ? TestImages.toQcow2(raw) : raw;
 
         InjectionReply reply = worker().call(Requests.everything(image.path()).withHandlers(List.of(handler)));
@@ -100,7 +118,8 @@ class HandlerParityTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(HandlerName.class)
-    void every_handler_writes_below_a_mountpoint_into_the_filesystem_the_guest_mounts_there(HandlerName handler) throws Exception {
+    void every_handler_writes_below_a_mountpoint_into_the_filesystem_the_guest_mounts_there(HandlerName handler)
+            throws Exception {
         TestImages.Built image = imageWithItsOwnBoot(worker(), handler);
 
         InjectionReply reply = worker().call(bootFileRequest(image).withHandlers(List.of(handler)));
@@ -112,14 +131,23 @@ class HandlerParityTest {
     /** A GPT image whose guest mounts its first partition on /boot by its fstab. */
     static TestImages.Built imageWithItsOwnBoot(WorkerFixture worker, HandlerName handler) throws Exception {
         GuestTree tree = GuestTree.linuxRoot()
-                .file("/etc/fstab", "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL + " /boot ext4 defaults 0 2\n", 0644, 0, 0)
+                .file(
+                        "/etc/fstab",
+                        "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL
+                                + " /boot ext4 defaults 0 2\n",
+                        0644,
+                        0,
+                        0)
                 .dir("/boot", 0755, 0, 0);
         return TestImages.build(worker.images(), handler + "-fstab.img", Layout.GPT, Fs.EXT4, tree);
     }
 
     static InjectionRequest bootFileRequest(TestImages.Built image) {
-        return InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none()
-                .withFiles(List.of(FileInjection.of("/boot/grub/custom.cfg", Requests.utf8("set timeout=1\n")))));
+        return InjectionRequest.of(
+                ImageRef.of(image.path().toString()),
+                Injections.none()
+                        .withFiles(
+                                List.of(FileInjection.of("/boot/grub/custom.cfg", Requests.utf8("set timeout=1\n")))));
     }
 
     /** The file for /boot is in the boot filesystem, nothing of it on the root's /boot, and both are clean. */
@@ -129,7 +157,9 @@ class HandlerParityTest {
             assertThat(bootFilesystem.read("/grub/custom.cfg")).isEqualTo("set timeout=1\n");
         }
         try (ImageReader root = ImageReader.open(image)) {
-            assertThat(root.exists("/boot/grub")).as("nothing written under the mountpoint on the root filesystem").isFalse();
+            assertThat(root.exists("/boot/grub"))
+                    .as("nothing written under the mountpoint on the root filesystem")
+                    .isFalse();
         }
         Fsck.assertClean(image);
         Fsck.assertClean(boot);
@@ -142,7 +172,8 @@ class HandlerParityTest {
             for (String path : EXPECTED_GUEST.keySet()) {
                 String content = Files.isDirectory(guest.path(path)) ? "dir" : guest.read(path);
                 if (path.equals("/etc/shadow")) {
-                    content = content.replaceFirst("^root:\\$6\\$[./0-9A-Za-z]{16}\\$[./0-9A-Za-z]{86}:", "root:<sha512>:");
+                    content = content.replaceFirst(
+                            "^root:\\$6\\$[./0-9A-Za-z]{16}\\$[./0-9A-Za-z]{86}:", "root:<sha512>:");
                 }
                 state.put(path, guest.ownership(path) + " " + content);
             }

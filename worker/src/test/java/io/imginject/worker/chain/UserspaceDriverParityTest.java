@@ -33,8 +33,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(NoHostLeaks.class)
 class UserspaceDriverParityTest {
     @RegisterExtension
-    static final SharedWorker shared = SharedWorker.untrusted(List.of(HandlerName.LOOP, HandlerName.NBD), 2, "losetup", "blkid", "mkfs.ext4",
-            "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "fuse2fs", "setpriv", "e2fsck");
+    static final SharedWorker shared = SharedWorker.untrusted(
+            List.of(HandlerName.LOOP, HandlerName.NBD),
+            2,
+            "losetup",
+            "blkid",
+            "mkfs.ext4",
+            "sfdisk",
+            "qemu-img",
+            "qemu-nbd",
+            "nbdfuse",
+            "fusermount3",
+            "fuse2fs",
+            "setpriv",
+            "e2fsck");
 
     static WorkerFixture worker() {
         return shared.get();
@@ -54,8 +66,10 @@ class UserspaceDriverParityTest {
 
     @ParameterizedTest(name = "{0}: ext4 on {2}, {1}")
     @MethodSource("cases")
-    void fuse2fs_leaves_the_same_guest_and_sends_the_same_reply(HandlerName handler, String format, Layout layout) throws Exception {
-        TestImages.Built raw = TestImages.build(worker().images(), handler + "-" + layout + ".img", layout, Fs.EXT4, GuestTree.linuxRoot());
+    void fuse2fs_leaves_the_same_guest_and_sends_the_same_reply(HandlerName handler, String format, Layout layout)
+            throws Exception {
+        TestImages.Built raw = TestImages.build(
+                worker().images(), handler + "-" + layout + ".img", layout, Fs.EXT4, GuestTree.linuxRoot());
         TestImages.Built image = format.equals("qcow2") ? TestImages.toQcow2(raw) : raw;
 
         InjectionReply reply = worker().call(Requests.everything(image.path()).withHandlers(List.of(handler)));
@@ -68,11 +82,15 @@ class UserspaceDriverParityTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = HandlerName.class, names = {"LOOP", "NBD"})
-    void fuse2fs_writes_below_a_mountpoint_into_the_filesystem_the_guest_mounts_there(HandlerName handler) throws Exception {
+    @EnumSource(
+            value = HandlerName.class,
+            names = {"LOOP", "NBD"})
+    void fuse2fs_writes_below_a_mountpoint_into_the_filesystem_the_guest_mounts_there(HandlerName handler)
+            throws Exception {
         TestImages.Built image = HandlerParityTest.imageWithItsOwnBoot(worker(), handler);
 
-        InjectionReply reply = worker().call(HandlerParityTest.bootFileRequest(image).withHandlers(List.of(handler)));
+        InjectionReply reply =
+                worker().call(HandlerParityTest.bootFileRequest(image).withHandlers(List.of(handler)));
 
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
         assertReadByFuse2fs(reply, handler);

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imginject.protocol.HandlerName;
-import io.imginject.worker.WorkerConfig;
 import io.imginject.protocol.RequestLimits;
+import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.oslo.OsloSettings;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
@@ -32,8 +32,7 @@ class CommandLineTest {
     @TempDir
     Path directory;
 
-    record Run(int status, String out, String err) {
-    }
+    record Run(int status, String out, String err) {}
 
     static Run run(String... args) {
         StringWriter out = new StringWriter();
@@ -49,16 +48,35 @@ class CommandLineTest {
     void submit_builds_a_request_from_flags_and_prints_the_reply() throws Exception {
         HostRequirements.root();
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
-            TestImages.Built image = TestImages.build(worker.images(), "cli.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built image = TestImages.build(
+                    worker.images(), "cli.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
             Path motd = Files.writeString(directory.resolve("motd"), "from the cli\n");
             Path password = Files.writeString(directory.resolve("pw"), "secret\n");
 
-            Run result = run("submit", "--amqp-uri", TestBroker.uri().toString(), "--host", worker.host(),
-                    "--image", image.path().toString(), "--file", "/etc/motd=" + motd, "--metadata", "role=web",
-                    "--admin-password-file", password.toString(), "--mandatory", "files,metadata", "--job-id", "cli-1");
+            Run result = run(
+                    "submit",
+                    "--amqp-uri",
+                    TestBroker.uri().toString(),
+                    "--host",
+                    worker.host(),
+                    "--image",
+                    image.path().toString(),
+                    "--file",
+                    "/etc/motd=" + motd,
+                    "--metadata",
+                    "role=web",
+                    "--admin-password-file",
+                    password.toString(),
+                    "--mandatory",
+                    "files,metadata",
+                    "--job-id",
+                    "cli-1");
 
             assertThat(result.status()).as(result.err()).isZero();
-            assertThat(result.out()).contains("\"status\" : \"ok\"").contains("\"job_id\" : \"cli-1\"").doesNotContain("secret");
+            assertThat(result.out())
+                    .contains("\"status\" : \"ok\"")
+                    .contains("\"job_id\" : \"cli-1\"")
+                    .doesNotContain("secret");
             try (ImageReader guest = ImageReader.open(image)) {
                 assertThat(guest.read("/etc/motd")).isEqualTo("from the cli\n");
                 assertThat(guest.read("/meta.js")).isEqualTo("{\"role\":\"web\"}");
@@ -70,10 +88,26 @@ class CommandLineTest {
     void submit_exits_1_when_the_job_fails_and_2_when_no_worker_has_the_host() throws Exception {
         HostRequirements.root();
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
-            Run failed = run("submit", "--amqp-uri", TestBroker.uri().toString(), "--host", worker.host(),
-                    "--image", worker.images().resolve("missing.img").toString(), "--metadata", "a=b");
-            Run unroutable = run("submit", "--amqp-uri", TestBroker.uri().toString(), "--host", "nobody-serves-this-host",
-                    "--image", "/x.img", "--metadata", "a=b");
+            Run failed = run(
+                    "submit",
+                    "--amqp-uri",
+                    TestBroker.uri().toString(),
+                    "--host",
+                    worker.host(),
+                    "--image",
+                    worker.images().resolve("missing.img").toString(),
+                    "--metadata",
+                    "a=b");
+            Run unroutable = run(
+                    "submit",
+                    "--amqp-uri",
+                    TestBroker.uri().toString(),
+                    "--host",
+                    "nobody-serves-this-host",
+                    "--image",
+                    "/x.img",
+                    "--metadata",
+                    "a=b");
 
             assertThat(failed.status()).isEqualTo(1);
             assertThat(failed.out()).contains("image_not_found");
@@ -107,7 +141,9 @@ class CommandLineTest {
         Run result = run("doctor", "--amqp-uri", "amqp://user:topsecret@127.0.0.1:1/%2f");
 
         assertThat(result.status()).isEqualTo(1);
-        assertThat(result.out()).contains("broker   NO   cannot connect to amqp://user:***@127.0.0.1:1").doesNotContain("topsecret");
+        assertThat(result.out())
+                .contains("broker   NO   cannot connect to amqp://user:***@127.0.0.1:1")
+                .doesNotContain("topsecret");
     }
 
     @Test
@@ -115,26 +151,41 @@ class CommandLineTest {
         WorkerCommand unset = new WorkerCommand();
         new CommandLine(unset).parseArgs("--image-root", "/srv");
         WorkerCommand flags = new WorkerCommand();
-        new CommandLine(flags).parseArgs("--image-root", "/srv", "--trusted-image-root", "/srv/ops", "--trusted-image-root", "/srv/base,/srv/more");
-        Path file = Files.writeString(directory.resolve("trust.properties"), "image-root = /srv\ntrusted-image-root = /srv/file\nfuse-user = fusey\n");
+        new CommandLine(flags)
+                .parseArgs(
+                        "--image-root",
+                        "/srv",
+                        "--trusted-image-root",
+                        "/srv/ops",
+                        "--trusted-image-root",
+                        "/srv/base,/srv/more");
+        Path file = Files.writeString(
+                directory.resolve("trust.properties"),
+                "image-root = /srv\ntrusted-image-root = /srv/file\nfuse-user = fusey\n");
         WorkerCommand fromFile = new WorkerCommand();
         new CommandLine(fromFile).parseArgs("--config", file.toString());
 
-        assertThat(unset.config(SettingSources.load(null, Map.of())).trustedImageRoots()).isEmpty();
+        assertThat(unset.config(SettingSources.load(null, Map.of())).trustedImageRoots())
+                .isEmpty();
         assertThat(unset.config(SettingSources.load(null, Map.of())).fuseUser()).isEqualTo("imginject-fuse");
         assertThat(flags.config(SettingSources.load(null, Map.of())).trustedImageRoots())
                 .containsExactly(Path.of("/srv/ops"), Path.of("/srv/base"), Path.of("/srv/more"));
-        assertThat(unset.config(SettingSources.load(null, Map.of("IMGINJECT_TRUSTED_IMAGE_ROOT", "/srv/env"))).trustedImageRoots())
+        assertThat(unset.config(SettingSources.load(null, Map.of("IMGINJECT_TRUSTED_IMAGE_ROOT", "/srv/env")))
+                        .trustedImageRoots())
                 .containsExactly(Path.of("/srv/env"));
-        assertThat(fromFile.config(SettingSources.load(file, Map.of())).trustedImageRoots()).containsExactly(Path.of("/srv/file"));
-        assertThat(fromFile.config(SettingSources.load(file, Map.of())).fuseUser()).isEqualTo("fusey");
+        assertThat(fromFile.config(SettingSources.load(file, Map.of())).trustedImageRoots())
+                .containsExactly(Path.of("/srv/file"));
+        assertThat(fromFile.config(SettingSources.load(file, Map.of())).fuseUser())
+                .isEqualTo("fusey");
     }
 
     @Test
     void doctor_prints_the_trust_policy_and_what_loop_and_nbd_do_under_it() {
         Run result = run("doctor", "--amqp-uri", TestBroker.uri().toString(), "--trusted-image-root", "/srv/ops");
 
-        assertThat(result.out()).containsPattern("(?m)^policy +the host kernel may mount images under /srv/ops; every other image is untrusted")
+        assertThat(result.out())
+                .containsPattern(
+                        "(?m)^policy +the host kernel may mount images under /srv/ops; every other image is untrusted")
                 .containsPattern("(?m)^fuse2fs +(ok|NO)")
                 .containsPattern("(?m)^loop +(ok .*trusted: the host kernel mounts; untrusted: |NO)");
     }
@@ -142,7 +193,8 @@ class CommandLineTest {
     @Test
     @SuppressWarnings("CanonicalDuration") // in seconds, as the settings and the README give them
     void worker_settings_come_from_flags_then_environment_then_the_config_file() throws Exception {
-        Path file = Files.writeString(directory.resolve("imginject.properties"),
+        Path file = Files.writeString(
+                directory.resolve("imginject.properties"),
                 "host = from-file\nimage-root = /srv/a,/srv/b\nconcurrency = 7\nhandlers = loop\njob-timeout = 900\n");
         WorkerCommand command = new WorkerCommand();
         new CommandLine(command).parseArgs("--config", file.toString(), "--concurrency", "3");
@@ -155,7 +207,9 @@ class CommandLineTest {
         assertThat(config.runDir()).isEqualTo(Path.of("/run/imginject"));
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(120));
         assertThat(config.jobTimeout()).isEqualTo(Duration.ofSeconds(900));
-        assertThat(new WorkerCommand().config(SettingSources.load(null, Map.of("IMGINJECT_IMAGE_ROOT", "/srv"))).jobTimeout())
+        assertThat(new WorkerCommand()
+                        .config(SettingSources.load(null, Map.of("IMGINJECT_IMAGE_ROOT", "/srv")))
+                        .jobTimeout())
                 .isEqualTo(Duration.ofSeconds(1800));
     }
 
@@ -164,15 +218,27 @@ class CommandLineTest {
         WorkerCommand both = new WorkerCommand();
         new CommandLine(both).parseArgs("--image-root", "/srv", "--host", "h1", "--oslo");
         WorkerCommand osloOnly = new WorkerCommand();
-        new CommandLine(osloOnly).parseArgs("--image-root", "/srv", "--oslo", "--no-native", "--oslo-exchange", "openstack",
-                "--oslo-server", "compute-7", "--oslo-quorum", "--oslo-version", "6.0");
+        new CommandLine(osloOnly)
+                .parseArgs(
+                        "--image-root",
+                        "/srv",
+                        "--oslo",
+                        "--no-native",
+                        "--oslo-exchange",
+                        "openstack",
+                        "--oslo-server",
+                        "compute-7",
+                        "--oslo-quorum",
+                        "--oslo-version",
+                        "6.0");
 
         WorkerConfig bothConfig = both.config(SettingSources.load(null, Map.of()));
         WorkerConfig osloOnlyConfig = osloOnly.config(SettingSources.load(null, Map.of()));
 
         assertThat(bothConfig.nativeDoor()).isTrue();
-        assertThat(bothConfig.oslo()).hasValue(new OsloSettings("nova", "imginject_rpc", "h1", false, false, false,
-                Duration.ofMinutes(30), "1.0", false));
+        assertThat(bothConfig.oslo())
+                .hasValue(new OsloSettings(
+                        "nova", "imginject_rpc", "h1", false, false, false, Duration.ofMinutes(30), "1.0", false));
         assertThat(osloOnlyConfig.nativeDoor()).isFalse();
         assertThat(osloOnlyConfig.oslo()).hasValueSatisfying(oslo -> {
             assertThat(oslo.exchange()).isEqualTo("openstack");
@@ -187,22 +253,35 @@ class CommandLineTest {
         WorkerCommand refused = new WorkerCommand();
         new CommandLine(refused).parseArgs("--image-root", "/srv", "--oslo", "--oslo-topic", "compute");
         WorkerCommand told = new WorkerCommand();
-        new CommandLine(told).parseArgs("--image-root", "/srv", "--oslo", "--oslo-topic", "compute", "--oslo-no-nova-compute");
+        new CommandLine(told)
+                .parseArgs("--image-root", "/srv", "--oslo", "--oslo-topic", "compute", "--oslo-no-nova-compute");
 
-        assertThatThrownBy(() -> refused.config(SettingSources.load(null, Map.of()))).hasMessageContaining("nova-compute")
+        assertThatThrownBy(() -> refused.config(SettingSources.load(null, Map.of())))
+                .hasMessageContaining("nova-compute")
                 .hasMessageContaining("oslo-no-nova-compute=true");
-        assertThat(told.config(SettingSources.load(null, Map.of())).oslo()).hasValueSatisfying(oslo -> assertThat(oslo.topic()).isEqualTo("compute"));
+        assertThat(told.config(SettingSources.load(null, Map.of())).oslo())
+                .hasValueSatisfying(oslo -> assertThat(oslo.topic()).isEqualTo("compute"));
     }
 
     @Test
     void worker_takes_its_request_limits_from_flags_or_defaults() {
         WorkerCommand set = new WorkerCommand();
-        new CommandLine(set).parseArgs("--image-root", "/srv", "--max-request-bytes", "1000", "--max-files", "3", "--max-file-bytes-total", "500");
+        new CommandLine(set)
+                .parseArgs(
+                        "--image-root",
+                        "/srv",
+                        "--max-request-bytes",
+                        "1000",
+                        "--max-files",
+                        "3",
+                        "--max-file-bytes-total",
+                        "500");
 
         assertThat(set.config(SettingSources.load(null, Map.of())).limits()).isEqualTo(new RequestLimits(1000, 3, 500));
         WorkerCommand unset = new WorkerCommand();
         new CommandLine(unset).parseArgs("--image-root", "/srv");
-        assertThat(unset.config(SettingSources.load(null, Map.of())).limits()).isEqualTo(new RequestLimits(8 * 1024 * 1024, 100, 4 * 1024 * 1024));
+        assertThat(unset.config(SettingSources.load(null, Map.of())).limits())
+                .isEqualTo(new RequestLimits(8 * 1024 * 1024, 100, 4 * 1024 * 1024));
     }
 
     @Test
@@ -210,7 +289,9 @@ class CommandLineTest {
         WorkerCommand command = new WorkerCommand();
         new CommandLine(command).parseArgs("--handlers", "loop,floppy", "--image-root", "/srv");
 
-        assertThatThrownBy(() -> command.config(SettingSources.load(null, Map.of()))).hasMessageContaining("unknown handler \"floppy\"");
-        assertThatThrownBy(() -> new WorkerCommand().config(SettingSources.load(null, Map.of()))).hasMessageContaining("no image root");
+        assertThatThrownBy(() -> command.config(SettingSources.load(null, Map.of())))
+                .hasMessageContaining("unknown handler \"floppy\"");
+        assertThatThrownBy(() -> new WorkerCommand().config(SettingSources.load(null, Map.of())))
+                .hasMessageContaining("no image root");
     }
 }

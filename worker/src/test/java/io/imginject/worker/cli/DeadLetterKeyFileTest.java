@@ -21,9 +21,18 @@ class DeadLetterKeyFileTest {
 
     /** Runs {@code imginject worker} with {@code keyFile} as its dead-letter key; returns its exit status. */
     int workerWithKey(Path keyFile) throws Exception {
-        return WorkerProcess.refusedStart(directory.resolve("worker.log"), "--amqp-uri", TestBroker.uri().toString(),
-                "--host", "key-test-" + UUID.randomUUID().toString().substring(0, 8), "--image-root", directory.toString(),
-                "--run-dir", directory.resolve("run").toString(), "--dead-letter-key-file", keyFile.toString());
+        return WorkerProcess.refusedStart(
+                directory.resolve("worker.log"),
+                "--amqp-uri",
+                TestBroker.uri().toString(),
+                "--host",
+                "key-test-" + UUID.randomUUID().toString().substring(0, 8),
+                "--image-root",
+                directory.toString(),
+                "--run-dir",
+                directory.resolve("run").toString(),
+                "--dead-letter-key-file",
+                keyFile.toString());
     }
 
     String log() throws Exception {
@@ -41,8 +50,10 @@ class DeadLetterKeyFileTest {
         Path missing = directory.resolve("nowhere.key");
 
         assertThat(workerWithKey(missing)).isEqualTo(2);
-        assertThat(log()).contains("imginject worker: the dead-letter key file " + missing + " does not exist")
-                .contains("deploy/setup-host makes one").doesNotContain("ready:");
+        assertThat(log())
+                .contains("imginject worker: the dead-letter key file " + missing + " does not exist")
+                .contains("deploy/setup-host makes one")
+                .doesNotContain("ready:");
     }
 
     @Test
@@ -50,7 +61,9 @@ class DeadLetterKeyFileTest {
         Path file = keyFile(16, "rw-------");
 
         assertThat(workerWithKey(file)).isEqualTo(2);
-        assertThat(log()).contains("the dead-letter key file " + file + " holds 16 bytes; a dead-letter key is exactly 32 random bytes")
+        assertThat(log())
+                .contains("the dead-letter key file " + file
+                        + " holds 16 bytes; a dead-letter key is exactly 32 random bytes")
                 .doesNotContain("ready:");
     }
 
@@ -59,7 +72,9 @@ class DeadLetterKeyFileTest {
         Path file = keyFile(32, "rw-r-----");
 
         assertThat(workerWithKey(file)).isEqualTo(2);
-        assertThat(log()).contains("the dead-letter key file " + file + " has mode rw-r-----").contains("chmod 600 " + file)
+        assertThat(log())
+                .contains("the dead-letter key file " + file + " has mode rw-r-----")
+                .contains("chmod 600 " + file)
                 .doesNotContain("ready:");
     }
 }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PartitionTableReaderTest {
     @TempDir
     Path directory;
+
     Path disk;
 
     @BeforeEach
@@ -44,9 +45,10 @@ class PartitionTableReaderTest {
         PartitionTable table = PartitionTableReader.read(disk, Files.size(disk));
 
         assertThat(table.scheme()).isEqualTo(PartitionTable.Scheme.GPT);
-        assertThat(table.partitions()).containsExactly(
-                new PartitionTable.Partition(1, 2048L * 512, 20480L * 512),
-                new PartitionTable.Partition(2, 22528L * 512, 20480L * 512));
+        assertThat(table.partitions())
+                .containsExactly(
+                        new PartitionTable.Partition(1, 2048L * 512, 20480L * 512),
+                        new PartitionTable.Partition(2, 22528L * 512, 20480L * 512));
     }
 
     @Test
@@ -62,7 +64,9 @@ class PartitionTableReaderTest {
         PartitionTable table = PartitionTableReader.read(disk, Files.size(disk));
 
         assertThat(table.scheme()).isEqualTo(PartitionTable.Scheme.MBR);
-        assertThat(table.partitions()).extracting(PartitionTable.Partition::number).containsExactly(1, 5, 6);
+        assertThat(table.partitions())
+                .extracting(PartitionTable.Partition::number)
+                .containsExactly(1, 5, 6);
         assertThat(table.partition(6)).hasValue(new PartitionTable.Partition(6, 26624L * 512, 10240L * 512));
     }
 
@@ -71,7 +75,8 @@ class PartitionTableReaderTest {
         sfdisk("label: gpt\nstart=2048, size=20480, type=linux\n");
         overwrite(512 + 24, new byte[] {9, 9, 9});
 
-        assertThat(PartitionTableReader.read(disk, Files.size(disk)).partitions()).hasSize(1);
+        assertThat(PartitionTableReader.read(disk, Files.size(disk)).partitions())
+                .hasSize(1);
     }
 
     @Test
@@ -90,20 +95,24 @@ class PartitionTableReaderTest {
 
         long size = Files.size(disk);
         assertThatThrownBy(() -> PartitionTableReader.read(disk, size))
-                .hasMessageContaining("partition 1 (sectors 2048 + 10240) reaches past the end of the 2097152-byte disk")
-                .extracting(e -> ((InjectException) e).code()).isEqualTo(ErrorCode.PARTITION_TABLE_INVALID);
+                .hasMessageContaining(
+                        "partition 1 (sectors 2048 + 10240) reaches past the end of the 2097152-byte disk")
+                .extracting(e -> ((InjectException) e).code())
+                .isEqualTo(ErrorCode.PARTITION_TABLE_INVALID);
     }
 
     @Test
     void a_primary_partition_over_a_logical_one_is_refused() throws Exception {
-        sfdisk("label: dos\nstart=2048, size=4096, type=83\nstart=8192, size=100000, type=5\nstart=10240, size=2048, type=83\n");
+        sfdisk(
+                "label: dos\nstart=2048, size=4096, type=83\nstart=8192, size=100000, type=5\nstart=10240, size=2048, type=83\n");
         byte[] startAtSector10240 = {0x00, 0x28, 0x00, 0x00};
         overwrite(446 + 8, startAtSector10240);
 
         long size = Files.size(disk);
         assertThatThrownBy(() -> PartitionTableReader.read(disk, size))
                 .hasMessageContaining("partitions 1 and 5 overlap")
-                .extracting(e -> ((InjectException) e).code()).isEqualTo(ErrorCode.PARTITION_TABLE_INVALID);
+                .extracting(e -> ((InjectException) e).code())
+                .isEqualTo(ErrorCode.PARTITION_TABLE_INVALID);
     }
 
     @Test
@@ -113,7 +122,9 @@ class PartitionTableReaderTest {
         byte[] linkToItself = {0, 0, 0, 0, 0x05, 0, 0, 0, /* relative start */ 0, 0, 0, 0, /* sectors */ 1, 0, 0, 0};
         overwrite(firstEbr + 446 + 16, linkToItself);
 
-        assertThat(PartitionTableReader.read(disk, Files.size(disk)).partitions()).extracting(PartitionTable.Partition::number).containsExactly(5);
+        assertThat(PartitionTableReader.read(disk, Files.size(disk)).partitions())
+                .extracting(PartitionTable.Partition::number)
+                .containsExactly(5);
     }
 
     void overwrite(long position, byte[] bytes) throws Exception {
@@ -128,6 +139,7 @@ class PartitionTableReaderTest {
         assertThatThrownBy(() -> PartitionTableReader.read(disk, size))
                 .isInstanceOf(InjectException.class)
                 .hasMessageContaining(messagePart)
-                .extracting(e -> ((InjectException) e).code()).isEqualTo(ErrorCode.IMAGE_CORRUPT);
+                .extracting(e -> ((InjectException) e).code())
+                .isEqualTo(ErrorCode.IMAGE_CORRUPT);
     }
 }

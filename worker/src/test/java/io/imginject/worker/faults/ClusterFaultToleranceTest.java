@@ -33,12 +33,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.stream.Stream;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -62,19 +62,33 @@ class ClusterFaultToleranceTest {
 
     @TempDir
     Path directory;
+
     final Map<String, List<InjectionReply>> replies = new ConcurrentHashMap<>();
     final List<Long> replyTimes = Collections.synchronizedList(new ArrayList<>());
 
     @Test
     void no_job_is_lost_or_doubled_when_the_queue_leader_is_killed_and_another_node_stops() throws Exception {
         HostRequirements.root();
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "e2fsck",
-                "rabbitmqctl", "rabbitmq-server", "rabbitmq-queues");
-        HostRequirements.need(TestBroker.uri().getHost().equals("127.0.0.1"), "the cluster suite joins nodes to the local broker");
+        HostRequirements.tools(
+                "losetup",
+                "mount",
+                "blkid",
+                "mkfs.ext4",
+                "sfdisk",
+                "qemu-img",
+                "qemu-nbd",
+                "nbdfuse",
+                "e2fsck",
+                "rabbitmqctl",
+                "rabbitmq-server",
+                "rabbitmq-queues");
+        HostRequirements.need(
+                TestBroker.uri().getHost().equals("127.0.0.1"), "the cluster suite joins nodes to the local broker");
         Path images = Files.createDirectories(directory.resolve("images"));
         List<TestImages.Built> built = new ArrayList<>();
         for (int i = 0; i < IMAGES; i++) {
-            TestImages.Built raw = TestImages.build(images, "vm" + i + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built raw = TestImages.build(
+                    images, "vm" + i + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
             built.add(i % 4 == 3 ? TestImages.toQcow2(raw) : raw);
         }
         String host = "cluster-" + UUID.randomUUID().toString().substring(0, 8);
@@ -90,31 +104,62 @@ class ClusterFaultToleranceTest {
             try (Connection viaN2 = connect(uri(5673))) {
                 Topology.declare(viaN2.createChannel(), host, new QuorumQueues(WorkerConfig.DEFAULT_QUORUM_GROUP_SIZE));
             }
-            assertThat(TestCluster.leaderOf(Wire.queue(host))).as("declared through it, n2 leads the host's queue").isEqualTo(n2.name());
+            assertThat(TestCluster.leaderOf(Wire.queue(host)))
+                    .as("declared through it, n2 leads the host's queue")
+                    .isEqualTo(n2.name());
 
-            String[] common = {"--host", host, "--image-root", images.toString(), "--run-dir", directory.resolve("run").toString(),
-                    "--handlers", "loop,nbd", "--concurrency", "2", "--shutdown-grace", "30"};
+            String[] common = {
+                "--host",
+                host,
+                "--image-root",
+                images.toString(),
+                "--run-dir",
+                directory.resolve("run").toString(),
+                "--handlers",
+                "loop,nbd",
+                "--concurrency",
+                "2",
+                "--shutdown-grace",
+                "30"
+            };
             Path logs = Files.createDirectories(Path.of("target", "fault-logs"));
-            first = WorkerProcess.start(logs.resolve(host + "-1.log"), with(common, uri(5673) + "," + machine + "," + uri(5674)));
-            second = WorkerProcess.start(logs.resolve(host + "-2.log"), with(common, uri(5674) + "," + machine + "," + uri(5673)));
+            first = WorkerProcess.start(
+                    logs.resolve(host + "-1.log"), with(common, uri(5673) + "," + machine + "," + uri(5674)));
+            second = WorkerProcess.start(
+                    logs.resolve(host + "-2.log"), with(common, uri(5674) + "," + machine + "," + uri(5673)));
 
             try (Connection connection = connect(machine + "," + uri(5674))) {
                 Channel channel = connection.createChannel();
                 new QuorumQueues(WorkerConfig.DEFAULT_QUORUM_GROUP_SIZE).declare(channel, replyQueue, Map.of());
-                channel.basicConsume(replyQueue, true, (tag, delivery) -> {
-                    replyTimes.add(System.nanoTime());
-                    replies.computeIfAbsent(delivery.getProperties().getCorrelationId(), id -> new CopyOnWriteArrayList<>())
-                            .add(ReplyCodec.decode(delivery.getBody()));
-                }, tag -> { });
+                channel.basicConsume(
+                        replyQueue,
+                        true,
+                        (tag, delivery) -> {
+                            replyTimes.add(System.nanoTime());
+                            replies.computeIfAbsent(
+                                            delivery.getProperties().getCorrelationId(),
+                                            id -> new CopyOnWriteArrayList<>())
+                                    .add(ReplyCodec.decode(delivery.getBody()));
+                        },
+                        tag -> {});
                 Channel publisher = connection.createChannel();
                 publisher.confirmSelect();
                 for (int job = 0; job < JOBS; job++) {
                     String id = "job-" + job;
                     imageOfJob.put(id, job % IMAGES);
-                    FaultToleranceTest.publish(publisher, host, replyQueue, id, FaultToleranceTest.request(built.get(job % IMAGES).path(), job));
+                    FaultToleranceTest.publish(
+                            publisher,
+                            host,
+                            replyQueue,
+                            id,
+                            FaultToleranceTest.request(built.get(job % IMAGES).path(), job));
                 }
                 for (int k = 0; k < FIXABLE; k++) {
-                    FaultToleranceTest.publish(publisher, host, replyQueue, "fixable-" + k,
+                    FaultToleranceTest.publish(
+                            publisher,
+                            host,
+                            replyQueue,
+                            "fixable-" + k,
                             FaultToleranceTest.request(images.resolve("later-" + k + ".img"), JOBS + k));
                 }
                 publisher.waitForConfirmsOrDie(30_000);
@@ -137,33 +182,61 @@ class ClusterFaultToleranceTest {
 
                 for (String id : imageOfJob.keySet()) {
                     List<InjectionReply> answers = replies.get(id);
-                    assertThat(answers.get(0).isOk()).as("%s: %s", id, answers.get(0)).isTrue();
-                    assertThat(answers).as("every answer to %s is the same", id).allSatisfy(a -> assertThat(a).isEqualTo(answers.get(0)));
+                    assertThat(answers.get(0).isOk())
+                            .as("%s: %s", id, answers.get(0))
+                            .isTrue();
+                    assertThat(answers)
+                            .as("every answer to %s is the same", id)
+                            .allSatisfy(a -> assertThat(a).isEqualTo(answers.get(0)));
                 }
                 DeadLetterQueue deadLetters = new DeadLetterQueue(connection);
                 List<DeadLetter> dead = deadLetters.browse(FaultToleranceTest.selectHost(host), 1000);
-                assertThat(dead).extracting(DeadLetter::jobId).containsExactlyInAnyOrder("fixable-0", "fixable-1", "fixable-2", "fixable-3");
+                assertThat(dead)
+                        .extracting(DeadLetter::jobId)
+                        .containsExactlyInAnyOrder("fixable-0", "fixable-1", "fixable-2", "fixable-3");
                 assertThat(dead).allSatisfy(letter -> assertThat(letter.code()).isEqualTo("image_not_found"));
                 for (int k = 0; k < FIXABLE; k++) {
-                    TestImages.build(images, "later-" + k + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+                    TestImages.build(
+                            images,
+                            "later-" + k + ".img",
+                            TestImages.Layout.GPT,
+                            TestImages.Fs.EXT4,
+                            GuestTree.linuxRoot());
                 }
-                DeadLetterQueue.Summary replay = deadLetters.replay(TestDeadLetterKey.key(), FaultToleranceTest.selectHost(host), 100,
-                        Optional.empty(), 3, false, FaultToleranceTest.quietly());
+                DeadLetterQueue.Summary replay = deadLetters.replay(
+                        TestDeadLetterKey.key(),
+                        FaultToleranceTest.selectHost(host),
+                        100,
+                        Optional.empty(),
+                        3,
+                        false,
+                        FaultToleranceTest.quietly());
                 assertThat(replay.replayed()).isEqualTo(FIXABLE);
                 for (int k = 0; k < FIXABLE; k++) {
                     String id = "fixable-" + k;
-                    Awaitility.await().atMost(Duration.ofMinutes(2)).until(() -> replies.get(id).size() == 2);
+                    Awaitility.await()
+                            .atMost(Duration.ofMinutes(2))
+                            .until(() -> replies.get(id).size() == 2);
                     assertThat(replies.get(id).get(0).error().code()).isEqualTo(ErrorCode.IMAGE_NOT_FOUND);
-                    assertThat(replies.get(id).get(1).isOk()).as("%s", replies.get(id).get(1)).isTrue();
+                    assertThat(replies.get(id).get(1).isOk())
+                            .as("%s", replies.get(id).get(1))
+                            .isTrue();
                 }
-                assertThat(deadLetters.browse(FaultToleranceTest.selectHost(host), 1000)).isEmpty();
+                assertThat(deadLetters.browse(FaultToleranceTest.selectHost(host), 1000))
+                        .isEmpty();
 
-                int redelivered = first.countInLog("delivered again after it finished") + second.countInLog("delivered again after it finished")
-                        + first.countInLog("a duplicate of a request running now") + second.countInLog("a duplicate of a request running now");
-                int doubled = (int) replies.values().stream().filter(answers -> answers.size() > 1).count() - FIXABLE;
-                System.out.printf("cluster failover: %d jobs in %.1f s; longest gap without replies %d ms; %d redeliveries of finished"
-                        + " or running jobs seen by the workers; %d jobs answered twice%n", JOBS + FIXABLE, (finished - started) / 1e9,
-                        longestGapMillis(started), redelivered, doubled);
+                int redelivered = first.countInLog("delivered again after it finished")
+                        + second.countInLog("delivered again after it finished")
+                        + first.countInLog("a duplicate of a request running now")
+                        + second.countInLog("a duplicate of a request running now");
+                int doubled = (int) replies.values().stream()
+                                .filter(answers -> answers.size() > 1)
+                                .count()
+                        - FIXABLE;
+                System.out.printf(
+                        "cluster failover: %d jobs in %.1f s; longest gap without replies %d ms; %d redeliveries of finished"
+                                + " or running jobs seen by the workers; %d jobs answered twice%n",
+                        JOBS + FIXABLE, (finished - started) / 1e9, longestGapMillis(started), redelivered, doubled);
 
                 first.terminate(Duration.ofSeconds(90));
                 second.terminate(Duration.ofSeconds(90));

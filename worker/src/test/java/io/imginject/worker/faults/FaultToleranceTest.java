@@ -70,23 +70,52 @@ class FaultToleranceTest {
 
     @TempDir
     Path directory;
+
     final Map<String, List<InjectionReply>> replies = new ConcurrentHashMap<>();
 
     @Test
     void no_job_is_lost_or_doubled_through_kills_a_broker_restart_and_a_sigterm() throws Exception {
         HostRequirements.root();
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "e2fsck", "rabbitmqctl");
-        HostRequirements.need(TestBroker.uri().getHost().equals("127.0.0.1"), "the fault suite restarts the local broker");
+        HostRequirements.tools(
+                "losetup",
+                "mount",
+                "blkid",
+                "mkfs.ext4",
+                "sfdisk",
+                "qemu-img",
+                "qemu-nbd",
+                "nbdfuse",
+                "e2fsck",
+                "rabbitmqctl");
+        HostRequirements.need(
+                TestBroker.uri().getHost().equals("127.0.0.1"), "the fault suite restarts the local broker");
         Path images = Files.createDirectories(directory.resolve("images"));
         List<TestImages.Built> built = new ArrayList<>();
         for (int i = 0; i < IMAGES; i++) {
-            TestImages.Built raw = TestImages.build(images, "vm" + i + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built raw = TestImages.build(
+                    images, "vm" + i + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
             built.add(i % 3 == 2 ? TestImages.toQcow2(raw) : raw);
         }
         String host = "faults-" + UUID.randomUUID().toString().substring(0, 8);
         String replyQueue = "fault-replies-" + UUID.randomUUID();
-        String[] args = {"--amqp-uri", TestBroker.uri().toString(), "--host", host, "--image-root", images.toString(),
-                "--trusted-image-root", images.toString(), "--run-dir", directory.resolve("run").toString(), "--handlers", "loop,nbd", "--concurrency", "2", "--shutdown-grace", "30"};
+        String[] args = {
+            "--amqp-uri",
+            TestBroker.uri().toString(),
+            "--host",
+            host,
+            "--image-root",
+            images.toString(),
+            "--trusted-image-root",
+            images.toString(),
+            "--run-dir",
+            directory.resolve("run").toString(),
+            "--handlers",
+            "loop,nbd",
+            "--concurrency",
+            "2",
+            "--shutdown-grace",
+            "30"
+        };
         Path logs = Files.createDirectories(Path.of("target", "fault-logs"));
         WorkerProcess first = WorkerProcess.start(logs.resolve(host + "-1.log"), args);
         WorkerProcess second = WorkerProcess.start(logs.resolve(host + "-2.log"), args);
@@ -94,18 +123,32 @@ class FaultToleranceTest {
         try (Connection connection = TestBroker.connect("fault-suite")) {
             Channel channel = connection.createChannel();
             channel.queueDeclare(replyQueue, true, false, false, Map.of("x-queue-type", "quorum"));
-            channel.basicConsume(replyQueue, true, (tag, delivery) -> replies
-                    .computeIfAbsent(delivery.getProperties().getCorrelationId(), id -> new CopyOnWriteArrayList<>())
-                    .add(ReplyCodec.decode(delivery.getBody())), tag -> { });
+            channel.basicConsume(
+                    replyQueue,
+                    true,
+                    (tag, delivery) -> replies.computeIfAbsent(
+                                    delivery.getProperties().getCorrelationId(), id -> new CopyOnWriteArrayList<>())
+                            .add(ReplyCodec.decode(delivery.getBody())),
+                    tag -> {});
             Channel publisher = connection.createChannel();
             publisher.confirmSelect();
             for (int job = 0; job < JOBS; job++) {
                 String id = "job-" + job;
                 imageOfJob.put(id, job % IMAGES);
-                publish(publisher, host, replyQueue, id, request(built.get(job % IMAGES).path(), job));
+                publish(
+                        publisher,
+                        host,
+                        replyQueue,
+                        id,
+                        request(built.get(job % IMAGES).path(), job));
             }
             for (int k = 0; k < FIXABLE; k++) {
-                publish(publisher, host, replyQueue, "fixable-" + k, request(images.resolve("later-" + k + ".img"), JOBS + k));
+                publish(
+                        publisher,
+                        host,
+                        replyQueue,
+                        "fixable-" + k,
+                        request(images.resolve("later-" + k + ".img"), JOBS + k));
             }
             publisher.waitForConfirmsOrDie(30_000);
 
@@ -127,26 +170,43 @@ class FaultToleranceTest {
 
             for (String id : imageOfJob.keySet()) {
                 List<InjectionReply> answers = replies.get(id);
-                assertThat(answers.get(0).isOk()).as("%s: %s", id, answers.get(0)).isTrue();
-                assertThat(answers).as("every answer to %s is the same", id).allSatisfy(a -> assertThat(a).isEqualTo(answers.get(0)));
+                assertThat(answers.get(0).isOk())
+                        .as("%s: %s", id, answers.get(0))
+                        .isTrue();
+                assertThat(answers)
+                        .as("every answer to %s is the same", id)
+                        .allSatisfy(a -> assertThat(a).isEqualTo(answers.get(0)));
             }
             DeadLetterQueue deadLetters = new DeadLetterQueue(connection);
             List<DeadLetter> dead = deadLetters.browse(selectHost(host), 1000);
-            assertThat(dead).extracting(DeadLetter::jobId).containsExactlyInAnyOrder("fixable-0", "fixable-1", "fixable-2", "fixable-3");
+            assertThat(dead)
+                    .extracting(DeadLetter::jobId)
+                    .containsExactlyInAnyOrder("fixable-0", "fixable-1", "fixable-2", "fixable-3");
             assertThat(dead).allSatisfy(letter -> assertThat(letter.code()).isEqualTo("image_not_found"));
             assertThat(first.countInLog("died holding") + second.countInLog("died holding"))
-                    .as("a worker killed mid-job left resources that the next job or start released").isPositive();
+                    .as("a worker killed mid-job left resources that the next job or start released")
+                    .isPositive();
 
             for (int k = 0; k < FIXABLE; k++) {
-                TestImages.build(images, "later-" + k + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+                TestImages.build(
+                        images,
+                        "later-" + k + ".img",
+                        TestImages.Layout.GPT,
+                        TestImages.Fs.EXT4,
+                        GuestTree.linuxRoot());
             }
-            DeadLetterQueue.Summary replay = deadLetters.replay(TestDeadLetterKey.key(), selectHost(host), 100, Optional.empty(), 3, false, quietly());
+            DeadLetterQueue.Summary replay = deadLetters.replay(
+                    TestDeadLetterKey.key(), selectHost(host), 100, Optional.empty(), 3, false, quietly());
             assertThat(replay.replayed()).isEqualTo(FIXABLE);
             for (int k = 0; k < FIXABLE; k++) {
                 String id = "fixable-" + k;
-                Awaitility.await().atMost(Duration.ofMinutes(2)).until(() -> replies.get(id).size() == 2);
+                Awaitility.await()
+                        .atMost(Duration.ofMinutes(2))
+                        .until(() -> replies.get(id).size() == 2);
                 assertThat(replies.get(id).get(0).error().code()).isEqualTo(ErrorCode.IMAGE_NOT_FOUND);
-                assertThat(replies.get(id).get(1).isOk()).as("%s", replies.get(id).get(1)).isTrue();
+                assertThat(replies.get(id).get(1).isOk())
+                        .as("%s", replies.get(id).get(1))
+                        .isTrue();
             }
             assertThat(deadLetters.browse(selectHost(host), 1000)).isEmpty();
 
@@ -173,7 +233,8 @@ class FaultToleranceTest {
         }
     }
 
-    static void assertImageHoldsEachOfItsJobsOnce(TestImages.Built image, int index, Map<String, Integer> imageOfJob) throws Exception {
+    static void assertImageHoldsEachOfItsJobsOnce(TestImages.Built image, int index, Map<String, Integer> imageOfJob)
+            throws Exception {
         Fsck.assertClean(image);
         Set<String> expectedKeys = new HashSet<>();
         try (ImageReader guest = ImageReader.open(image)) {
@@ -184,15 +245,17 @@ class FaultToleranceTest {
                     assertThat(guest.read("/etc/imginject/" + job.getKey())).isEqualTo(number + "\n");
                 }
             }
-            List<String> lines = guest.read("/root/.ssh/authorized_keys").lines().toList();
-            assertThat(lines).as("no duplicate key line in %s", image.path().getFileName()).doesNotHaveDuplicates();
+            List<String> lines =
+                    guest.read("/root/.ssh/authorized_keys").lines().toList();
+            assertThat(lines)
+                    .as("no duplicate key line in %s", image.path().getFileName())
+                    .doesNotHaveDuplicates();
             assertThat(lines).containsExactlyInAnyOrderElementsOf(expectedKeys);
         }
     }
 
     /** A fault to set off once {@code afterAnswers} jobs are answered. */
-    record Fault(int afterAnswers, String what, Action action) {
-    }
+    record Fault(int afterAnswers, String what, Action action) {}
 
     @FunctionalInterface
     interface Action {
@@ -208,7 +271,10 @@ class FaultToleranceTest {
     static void restartBroker() {
         Commands.run("rabbitmqctl", "-q", "shutdown");
         Commands.run("rabbitmq-server", "-detached");
-        Awaitility.await("the broker back").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        Awaitility.await("the broker back")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofSeconds(1))
+                .ignoreExceptions()
                 .until(() -> Commands.run("rabbitmqctl", "-q", "await_startup") != null);
     }
 
@@ -217,32 +283,50 @@ class FaultToleranceTest {
     }
 
     static Predicate<DeadLetter> selectHost(String host) {
-        return new Selection(false, Optional.of(host), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())
+        return new Selection(
+                        false,
+                        Optional.of(host),
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.empty())
                 .predicate(Clock.systemUTC());
     }
 
     static DeadLetterQueue.Progress quietly() {
         return new DeadLetterQueue.Progress() {
             @Override
-            public void taken(DeadLetter letter, String what) {
-            }
+            public void taken(DeadLetter letter, String what) {}
 
             @Override
-            public void scanned(int done, int total) {
-            }
+            public void scanned(int done, int total) {}
         };
     }
 
-    static void publish(Channel channel, String host, String replyQueue, String jobId, InjectionRequest request) throws IOException {
-        channel.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), true, new AMQP.BasicProperties.Builder()
-                .contentType(Wire.CONTENT_TYPE).deliveryMode(2).messageId(jobId).correlationId(jobId).replyTo(replyQueue).build(),
+    static void publish(Channel channel, String host, String replyQueue, String jobId, InjectionRequest request)
+            throws IOException {
+        channel.basicPublish(
+                Wire.EXCHANGE,
+                Wire.routingKey(host),
+                true,
+                new AMQP.BasicProperties.Builder()
+                        .contentType(Wire.CONTENT_TYPE)
+                        .deliveryMode(2)
+                        .messageId(jobId)
+                        .correlationId(jobId)
+                        .replyTo(replyQueue)
+                        .build(),
                 RequestEncoder.encode(request));
     }
 
     static InjectionRequest request(Path image, int job) {
-        return InjectionRequest.of(ImageRef.of(image.toString()), Injections.none()
-                        .withKey(SshPublicKey.parse(key(job)))
-                        .withFiles(List.of(FileInjection.of("/etc/imginject/job-" + job, (job + "\n").getBytes(StandardCharsets.UTF_8)))))
+        return InjectionRequest.of(
+                        ImageRef.of(image.toString()),
+                        Injections.none()
+                                .withKey(SshPublicKey.parse(key(job)))
+                                .withFiles(List.of(FileInjection.of(
+                                        "/etc/imginject/job-" + job, (job + "\n").getBytes(StandardCharsets.UTF_8)))))
                 .withMandatory(Set.of(ItemName.KEY, ItemName.FILES));
     }
 

@@ -45,6 +45,7 @@ class GracefulShutdownTest {
 
     @TempDir
     Path directory;
+
     Path images;
     String host;
 
@@ -58,25 +59,44 @@ class GracefulShutdownTest {
 
     @AfterEach
     void deleteTheHostQueues() throws Exception {
-        try (Connection connection = TestBroker.connect("shutdown-cleanup"); Channel channel = connection.createChannel()) {
+        try (Connection connection = TestBroker.connect("shutdown-cleanup");
+                Channel channel = connection.createChannel()) {
             channel.queueDelete(Wire.queue(host));
             channel.queueDelete(Wire.unansweredQueue(host));
         }
     }
 
     WorkerProcess worker(String grace) throws Exception {
-        return WorkerProcess.start(directory.resolve("worker.log"), "--amqp-uri", TestBroker.uri().toString(), "--host", host,
-                "--image-root", images.toString(), "--trusted-image-root", images.toString(), "--run-dir", directory.resolve("run").toString(),
-                "--handlers", "loop",
-                "--concurrency", "1", "--shutdown-grace", grace, "--max-files", Integer.toString(FILES));
+        return WorkerProcess.start(
+                directory.resolve("worker.log"),
+                "--amqp-uri",
+                TestBroker.uri().toString(),
+                "--host",
+                host,
+                "--image-root",
+                images.toString(),
+                "--trusted-image-root",
+                images.toString(),
+                "--run-dir",
+                directory.resolve("run").toString(),
+                "--handlers",
+                "loop",
+                "--concurrency",
+                "1",
+                "--shutdown-grace",
+                grace,
+                "--max-files",
+                Integer.toString(FILES));
     }
 
     static InjectionRequest manyFiles(TestImages.Built image) {
         List<FileInjection> files = new ArrayList<>();
         for (int i = 0; i < FILES; i++) {
-            files.add(FileInjection.of("/var/lib/app/file-" + i, ("content " + i + "\n").getBytes(StandardCharsets.UTF_8)));
+            files.add(FileInjection.of(
+                    "/var/lib/app/file-" + i, ("content " + i + "\n").getBytes(StandardCharsets.UTF_8)));
         }
-        return InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none().withFiles(files));
+        return InjectionRequest.of(
+                ImageRef.of(image.path().toString()), Injections.none().withFiles(files));
     }
 
     void awaitJobStarted(WorkerProcess worker, int before) throws Exception {
@@ -97,12 +117,16 @@ class GracefulShutdownTest {
 
     @Test
     void a_job_running_when_sigterm_comes_finishes_replies_and_is_acked_before_the_worker_exits() throws Exception {
-        TestImages.Built image = TestImages.build(images, "busy.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image =
+                TestImages.build(images, "busy.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
         WorkerProcess worker = worker("120");
-        try (Connection connection = TestBroker.connect("shutdown-test"); InjectionClient client = InjectionClient.open(connection)) {
+        try (Connection connection = TestBroker.connect("shutdown-test");
+                InjectionClient client = InjectionClient.open(connection)) {
             CompletableFuture<InjectionReply> reply = client.submit(host, manyFiles(image));
             awaitJobStarted(worker, 0);
-            assertThat(worker.countInLog("job finished")).as("the job still runs when SIGTERM comes").isZero();
+            assertThat(worker.countInLog("job finished"))
+                    .as("the job still runs when SIGTERM comes")
+                    .isZero();
 
             int status = worker.terminate(Duration.ofSeconds(150));
 
@@ -110,7 +134,9 @@ class GracefulShutdownTest {
             assertThat(reply.get().isOk()).as("%s", reply.get()).isTrue();
             assertThat(status).as("stopped by SIGTERM after a clean stop").isEqualTo(143);
             assertThat(worker.countInLog("stopped")).isEqualTo(1);
-            assertThat(connection.createChannel().messageCount(Wire.queue(host))).as("acked").isZero();
+            assertThat(connection.createChannel().messageCount(Wire.queue(host)))
+                    .as("acked")
+                    .isZero();
         } finally {
             if (worker.isAlive()) {
                 worker.kill();
@@ -120,10 +146,13 @@ class GracefulShutdownTest {
     }
 
     @Test
-    void a_job_still_running_after_the_grace_period_goes_back_to_the_queue_and_the_next_worker_finishes_it() throws Exception {
-        TestImages.Built image = TestImages.build(images, "interrupted.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+    void a_job_still_running_after_the_grace_period_goes_back_to_the_queue_and_the_next_worker_finishes_it()
+            throws Exception {
+        TestImages.Built image = TestImages.build(
+                images, "interrupted.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
         WorkerProcess worker = worker("0");
-        try (Connection connection = TestBroker.connect("shutdown-test"); InjectionClient client = InjectionClient.open(connection)) {
+        try (Connection connection = TestBroker.connect("shutdown-test");
+                InjectionClient client = InjectionClient.open(connection)) {
             CompletableFuture<InjectionReply> reply = client.submit(host, manyFiles(image), "interrupted-job");
             awaitJobStarted(worker, 0);
 

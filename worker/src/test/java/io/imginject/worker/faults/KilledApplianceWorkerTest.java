@@ -1,7 +1,5 @@
 package io.imginject.worker.faults;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -41,25 +39,55 @@ class KilledApplianceWorkerTest {
     void the_appliance_dies_with_its_worker_and_the_job_goes_back_to_the_queue() throws Exception {
         HostRequirements.root();
         HostRequirements.tools("mkfs.ext4", "sfdisk", "qemu-img");
-        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
+        HostRequirements.need(
+                GuestfsSupport.problem().isEmpty(),
+                "guestfs: " + GuestfsSupport.problem().orElse(""));
         Path images = Files.createDirectories(directory.resolve("images"));
-        TestImages.Built image = TestImages.build(images, "appliance.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image = TestImages.build(
+                images, "appliance.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
         String host = "appliance-kill-" + UUID.randomUUID().toString().substring(0, 8);
-        WorkerProcess worker = WorkerProcess.start(directory.resolve("worker.log"), "--amqp-uri", TestBroker.uri().toString(),
-                "--host", host, "--image-root", images.toString(), "--run-dir", directory.resolve("run").toString(),
-                "--handlers", HandlerName.GUESTFS.wireName(), "--guestfs-force-tcg", "true", "--concurrency", "1");
-        try (Connection connection = TestBroker.connect("appliance-kill"); Channel channel = connection.createChannel()) {
-            channel.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), new AMQP.BasicProperties.Builder()
-                    .contentType(Wire.CONTENT_TYPE).messageId("appliance-job").deliveryMode(2).build(),
+        WorkerProcess worker = WorkerProcess.start(
+                directory.resolve("worker.log"),
+                "--amqp-uri",
+                TestBroker.uri().toString(),
+                "--host",
+                host,
+                "--image-root",
+                images.toString(),
+                "--run-dir",
+                directory.resolve("run").toString(),
+                "--handlers",
+                HandlerName.GUESTFS.wireName(),
+                "--guestfs-force-tcg",
+                "true",
+                "--concurrency",
+                "1");
+        try (Connection connection = TestBroker.connect("appliance-kill");
+                Channel channel = connection.createChannel()) {
+            channel.basicPublish(
+                    Wire.EXCHANGE,
+                    Wire.routingKey(host),
+                    new AMQP.BasicProperties.Builder()
+                            .contentType(Wire.CONTENT_TYPE)
+                            .messageId("appliance-job")
+                            .deliveryMode(2)
+                            .build(),
                     RequestEncoder.encode(Requests.net(image.path())));
             Path runDir = directory.resolve("run");
-            Awaitility.await("the appliance up").atMost(Duration.ofMinutes(2)).until(() -> !appliancesOf(runDir).isEmpty());
+            Awaitility.await("the appliance up")
+                    .atMost(Duration.ofMinutes(2))
+                    .until(() -> !appliancesOf(runDir).isEmpty());
 
             worker.kill();
 
-            Awaitility.await("the appliance gone").atMost(Duration.ofSeconds(30)).until(() -> appliancesOf(runDir).isEmpty());
-            Awaitility.await("the qemu-nbd that served it gone").atMost(Duration.ofSeconds(30)).until(() -> helpersOf(runDir).isEmpty());
-            Awaitility.await("the job back in the queue").atMost(Duration.ofSeconds(30))
+            Awaitility.await("the appliance gone")
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> appliancesOf(runDir).isEmpty());
+            Awaitility.await("the qemu-nbd that served it gone")
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> helpersOf(runDir).isEmpty());
+            Awaitility.await("the job back in the queue")
+                    .atMost(Duration.ofSeconds(30))
                     .until(() -> channel.messageCount(Wire.queue(host)) == 1);
             channel.queueDelete(Wire.queue(host));
             channel.queueDelete(Wire.unansweredQueue(host));
@@ -72,13 +100,19 @@ class KilledApplianceWorkerTest {
 
     /** The appliances reading a disk served from the worker's run directory (qemu-nbd's socket is there). */
     static List<ProcessHandle> appliancesOf(Path runDir) {
-        return helpersOf(runDir).stream().filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false)).toList();
+        return helpersOf(runDir).stream()
+                .filter(p ->
+                        p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
+                .toList();
     }
 
     /** Every process whose arguments name the worker's run directory: the appliance and the qemu-nbd serving it. */
     static List<ProcessHandle> helpersOf(Path runDir) {
         return ProcessHandle.allProcesses()
-                .filter(p -> p.info().arguments().map(a -> Arrays.stream(a).anyMatch(arg -> arg.contains(runDir.toString()))).orElse(false))
+                .filter(p -> p.info()
+                        .arguments()
+                        .map(a -> Arrays.stream(a).anyMatch(arg -> arg.contains(runDir.toString())))
+                        .orElse(false))
                 .toList();
     }
 }

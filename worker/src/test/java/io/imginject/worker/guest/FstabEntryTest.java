@@ -20,10 +20,11 @@ class FstabEntryTest {
                 /dev/vdb1 /mnt
                 """);
 
-        assertThat(entries).containsExactly(
-                new FstabEntry("UUID=1234-abcd", "/", "ext4", List.of("errors=remount-ro")),
-                new FstabEntry("LABEL=data", "/srv/data", "xfs", List.of("defaults", "noatime")),
-                new FstabEntry("/dev/vdb1", "/mnt", "auto", List.of("defaults")));
+        assertThat(entries)
+                .containsExactly(
+                        new FstabEntry("UUID=1234-abcd", "/", "ext4", List.of("errors=remount-ro")),
+                        new FstabEntry("LABEL=data", "/srv/data", "xfs", List.of("defaults", "noatime")),
+                        new FstabEntry("/dev/vdb1", "/mnt", "auto", List.of("defaults")));
     }
 
     @Test

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ResolvingGuestFsTest {
     @TempDir
     Path temp;
+
     Path root;
     Path outside;
     GuestFs guest;
@@ -68,7 +69,8 @@ class ResolvingGuestFsTest {
         guest.writeFile(GuestPath.of("/data/secret"), bytes("guest data"), 0600, 0, 0);
 
         assertThat(outside.resolve("secret")).hasContent("host data");
-        assertThat(root.resolve(outside.toString().substring(1)).resolve("secret")).hasContent("guest data");
+        assertThat(root.resolve(outside.toString().substring(1)).resolve("secret"))
+                .hasContent("guest data");
     }
 
     @Test
@@ -88,7 +90,8 @@ class ResolvingGuestFsTest {
         int modeBefore = mode(outside.resolve("secret"));
 
         assertThatThrownBy(() -> guest.setMode(GuestPath.of("/link"), 0777)).isInstanceOf(UnsafePathException.class);
-        assertThatThrownBy(() -> guest.setOwner(GuestPath.of("/link"), 1234, 1234)).isInstanceOf(UnsafePathException.class);
+        assertThatThrownBy(() -> guest.setOwner(GuestPath.of("/link"), 1234, 1234))
+                .isInstanceOf(UnsafePathException.class);
         assertThat(mode(outside.resolve("secret"))).isEqualTo(modeBefore);
     }
 
@@ -129,8 +132,10 @@ class ResolvingGuestFsTest {
 
         assertThatThrownBy(() -> guest.read(GuestPath.of("/big"), 5))
                 .isInstanceOf(InjectException.class)
-                .extracting(e -> ((InjectException) e).code()).isEqualTo(ErrorCode.GUEST_CONTENT_INVALID);
-        assertThat(guest.read(GuestPath.of("/big"), 10)).hasValueSatisfying(b -> assertThat(b).hasSize(10));
+                .extracting(e -> ((InjectException) e).code())
+                .isEqualTo(ErrorCode.GUEST_CONTENT_INVALID);
+        assertThat(guest.read(GuestPath.of("/big"), 10))
+                .hasValueSatisfying(b -> assertThat(b).hasSize(10));
     }
 
     @Test
@@ -141,18 +146,27 @@ class ResolvingGuestFsTest {
         guest.mkdirs(GuestPath.of("/home/bob/.ssh"), 0700, 1001, 1002);
 
         assertThat(mode(root.resolve("home"))).isEqualTo(0751);
-        assertThat(attributes(root.resolve("home/bob"))).containsEntry("mode", 0700).containsEntry("uid", 1001).containsEntry("gid", 1002);
-        assertThat(attributes(root.resolve("home/bob/.ssh"))).containsEntry("mode", 0700).containsEntry("uid", 1001);
+        assertThat(attributes(root.resolve("home/bob")))
+                .containsEntry("mode", 0700)
+                .containsEntry("uid", 1001)
+                .containsEntry("gid", 1002);
+        assertThat(attributes(root.resolve("home/bob/.ssh")))
+                .containsEntry("mode", 0700)
+                .containsEntry("uid", 1001);
     }
 
     @Test
-    void writes_a_file_whole_with_mode_and_owner_including_special_bits_and_leaves_no_temporary_file() throws Exception {
+    void writes_a_file_whole_with_mode_and_owner_including_special_bits_and_leaves_no_temporary_file()
+            throws Exception {
         Files.writeString(root.resolve("tool"), "old");
 
         guest.writeFile(GuestPath.of("/tool"), bytes("new"), 04755, 7, 8);
 
         assertThat(root.resolve("tool")).hasContent("new");
-        assertThat(attributes(root.resolve("tool"))).containsEntry("mode", 04755).containsEntry("uid", 7).containsEntry("gid", 8);
+        assertThat(attributes(root.resolve("tool")))
+                .containsEntry("mode", 04755)
+                .containsEntry("uid", 7)
+                .containsEntry("gid", 8);
         try (var files = Files.list(root)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("tool");
         }
@@ -175,8 +189,9 @@ class ResolvingGuestFsTest {
         Files.writeString(root.resolve("etc/real"), "content");
         Files.createSymbolicLink(root.resolve("etc/alias"), Path.of("../etc/./real"));
 
-        assertThat(guest.read(GuestPath.of("/etc/alias"), 100)).hasValueSatisfying(b ->
-                assertThat(new String(b, StandardCharsets.UTF_8)).isEqualTo("content"));
+        assertThat(guest.read(GuestPath.of("/etc/alias"), 100))
+                .hasValueSatisfying(
+                        b -> assertThat(new String(b, StandardCharsets.UTF_8)).isEqualTo("content"));
     }
 
     private static byte[] bytes(String text) {
@@ -188,7 +203,8 @@ class ResolvingGuestFsTest {
     }
 
     private static Map<String, Object> attributes(Path path) throws Exception {
-        Map<String, Object> attributes = new HashMap<>(Files.readAttributes(path, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS));
+        Map<String, Object> attributes =
+                new HashMap<>(Files.readAttributes(path, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS));
         attributes.put("mode", (Integer) attributes.get("mode") & 07777);
         return attributes;
     }

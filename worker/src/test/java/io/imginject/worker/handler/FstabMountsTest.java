@@ -22,8 +22,11 @@ class FstabMountsTest {
     static final List<FstabMounts.ProbedPartition> DISK = List.of(BOOT, ROOT, VAR, EFI, SWAP);
 
     static FstabMounts.ProbedPartition partition(int number, String type, String uuid, String label) {
-        return new FstabMounts.ProbedPartition(number, DiskRegion.partition(number, number * 1_048_576L, 1_048_576L),
-                Optional.of(new ProbedFilesystem(type, Optional.of(uuid), label.isEmpty() ? Optional.empty() : Optional.of(label))));
+        return new FstabMounts.ProbedPartition(
+                number,
+                DiskRegion.partition(number, number * 1_048_576L, 1_048_576L),
+                Optional.of(new ProbedFilesystem(
+                        type, Optional.of(uuid), label.isEmpty() ? Optional.empty() : Optional.of(label))));
     }
 
     static List<FstabMounts.Planned> plan(String fstab) {
@@ -36,11 +39,13 @@ class FstabMountsTest {
                 UUID=7007-0002 / ext4 defaults 0 1
                 /dev/vda3 /var/lib xfs defaults 0 2
                 UUID=B0B0-0001 /boot auto defaults 0 2
-                """)).containsExactly(
-                new FstabMounts.Planned("/boot", BOOT.region(), FilesystemType.EXT4),
-                new FstabMounts.Planned("/var/lib", VAR.region(), FilesystemType.XFS));
+                """))
+                .containsExactly(
+                        new FstabMounts.Planned("/boot", BOOT.region(), FilesystemType.EXT4),
+                        new FstabMounts.Planned("/var/lib", VAR.region(), FilesystemType.XFS));
         assertThat(plan("LABEL=var /var xfs defaults 0 2\n/dev/disk/by-label/boot /boot ext4 defaults 0 2\n"))
-                .extracting(FstabMounts.Planned::mountPoint).containsExactly("/boot", "/var");
+                .extracting(FstabMounts.Planned::mountPoint)
+                .containsExactly("/boot", "/var");
     }
 
     @Test

@@ -28,18 +28,32 @@ import org.junit.jupiter.params.provider.EnumSource;
 @ExtendWith(NoHostLeaks.class)
 class UnsupportedGuestTest {
     @RegisterExtension
-    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS), 1,
-            "losetup", "mount", "blkid", "mkfs.ntfs", "sfdisk", "dd", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
+    static final SharedWorker shared = new SharedWorker(
+            List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS),
+            1,
+            "losetup",
+            "mount",
+            "blkid",
+            "mkfs.ntfs",
+            "sfdisk",
+            "dd",
+            "qemu-img",
+            "qemu-nbd",
+            "nbdfuse",
+            "fusermount3");
 
     @ParameterizedTest
-    @EnumSource(value = HandlerName.class, names = {"LOOP", "NBD"})
+    @EnumSource(
+            value = HandlerName.class,
+            names = {"LOOP", "NBD"})
     void a_windows_disk_is_an_unsupported_guest(HandlerName handler) throws Exception {
         Path image = windowsDisk("windows-" + handler.wireName() + ".img");
 
         InjectionReply reply = call(image, handler);
 
         assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.UNSUPPORTED_GUEST);
-        assertThat(reply.error().message()).contains("the image holds Windows (an NTFS filesystem) on partition 1")
+        assertThat(reply.error().message())
+                .contains("the image holds Windows (an NTFS filesystem) on partition 1")
                 .contains("this worker injects into Linux guests only");
     }
 
@@ -49,8 +63,11 @@ class UnsupportedGuestTest {
         Commands.run("truncate", "-s", "16M", image.toString());
         Commands.run("mkfs.ntfs", "-q", "-F", "-f", image.toString());
 
-        InjectionReply reply = shared.get().call(InjectionRequest.of(new ImageRef(image.toString(), Optional.empty(),
-                new PartitionSelector.WholeDisk()), Injections.none().withHostname("w")).withHandlers(List.of(HandlerName.LOOP)));
+        InjectionReply reply = shared.get()
+                .call(InjectionRequest.of(
+                                new ImageRef(image.toString(), Optional.empty(), new PartitionSelector.WholeDisk()),
+                                Injections.none().withHostname("w"))
+                        .withHandlers(List.of(HandlerName.LOOP)));
 
         assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.UNSUPPORTED_GUEST);
         assertThat(reply.error().message()).contains("Windows (an NTFS filesystem) on whole disk");
@@ -58,7 +75,9 @@ class UnsupportedGuestTest {
 
     @Test
     void guestfs_says_the_same() throws Exception {
-        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
+        HostRequirements.need(
+                GuestfsSupport.problem().isEmpty(),
+                "guestfs: " + GuestfsSupport.problem().orElse(""));
         Path image = windowsDisk("windows-guestfs.img");
 
         InjectionReply reply = call(image, HandlerName.GUESTFS);
@@ -70,7 +89,12 @@ class UnsupportedGuestTest {
     private static Path windowsDisk(String name) throws Exception {
         Path image = shared.get().images().resolve(name);
         Commands.run("truncate", "-s", "34M", image.toString());
-        Commands.run("sh", "-c", "echo 'label: dos\nstart=2048, size=65536, type=7' | sfdisk -q \"$1\"", "sfdisk", image.toString());
+        Commands.run(
+                "sh",
+                "-c",
+                "echo 'label: dos\nstart=2048, size=65536, type=7' | sfdisk -q \"$1\"",
+                "sfdisk",
+                image.toString());
         Path filesystem = image.resolveSibling(name + ".ntfs");
         Commands.run("truncate", "-s", "32M", filesystem.toString());
         Commands.run("mkfs.ntfs", "-q", "-F", "-f", "-p", "2048", filesystem.toString());
@@ -80,7 +104,9 @@ class UnsupportedGuestTest {
     }
 
     private static InjectionReply call(Path image, HandlerName handler) throws Exception {
-        return shared.get().call(InjectionRequest.of(ImageRef.of(image.toString()), Injections.none().withHostname("w"))
-                .withHandlers(List.of(handler)));
+        return shared.get()
+                .call(InjectionRequest.of(
+                                ImageRef.of(image.toString()), Injections.none().withHostname("w"))
+                        .withHandlers(List.of(handler)));
     }
 }

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashRecoveryTest {
     @TempDir
     Path directory;
+
     Path images;
     Path runDir;
     CrashRecovery recovery;
@@ -54,7 +55,17 @@ class CrashRecoveryTest {
 
     @Test
     void the_next_start_releases_what_a_killed_worker_held_and_nothing_of_a_living_one() throws Exception {
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "fuse2fs");
+        HostRequirements.tools(
+                "losetup",
+                "mount",
+                "blkid",
+                "mkfs.ext4",
+                "sfdisk",
+                "qemu-img",
+                "qemu-nbd",
+                "nbdfuse",
+                "fusermount3",
+                "fuse2fs");
         Process dead = null;
         Process living = null;
         try {
@@ -64,16 +75,31 @@ class CrashRecoveryTest {
             living = holdingChild("living");
             Set<String> heldByLiving = difference(difference(NoHostLeaks.snapshot(), before), heldByDead);
 
-            assertThat(heldByDead).as("what a worker mid-job holds").anyMatch(r -> r.startsWith("loop "))
-                    .anyMatch(r -> r.startsWith("mount ")).anyMatch(r -> r.contains("qemu-nbd")).anyMatch(r -> r.contains("nbdfuse")).anyMatch(r -> r.contains("fuse2fs"));
+            assertThat(heldByDead)
+                    .as("what a worker mid-job holds")
+                    .anyMatch(r -> r.startsWith("loop "))
+                    .anyMatch(r -> r.startsWith("mount "))
+                    .anyMatch(r -> r.contains("qemu-nbd"))
+                    .anyMatch(r -> r.contains("nbdfuse"))
+                    .anyMatch(r -> r.contains("fuse2fs"));
             assertThat(journals(runDir)).hasSize(2);
 
             List<HeldResource> released = recovery.recoverDeadWorkers();
 
-            assertThat(released).extracting(HeldResource::kind).contains(HeldResource.Kind.MOUNT, HeldResource.Kind.LOOP,
-                    HeldResource.Kind.FUSE, HeldResource.Kind.HELPERS, HeldResource.Kind.DIRECTORY);
-            assertThat(difference(NoHostLeaks.snapshot(), before)).as("only the living worker's resources are left").isEqualTo(heldByLiving);
-            assertThat(journals(runDir)).as("the dead worker's journal is gone, the living one's stays").hasSize(1);
+            assertThat(released)
+                    .extracting(HeldResource::kind)
+                    .contains(
+                            HeldResource.Kind.MOUNT,
+                            HeldResource.Kind.LOOP,
+                            HeldResource.Kind.FUSE,
+                            HeldResource.Kind.HELPERS,
+                            HeldResource.Kind.DIRECTORY);
+            assertThat(difference(NoHostLeaks.snapshot(), before))
+                    .as("only the living worker's resources are left")
+                    .isEqualTo(heldByLiving);
+            assertThat(journals(runDir))
+                    .as("the dead worker's journal is gone, the living one's stays")
+                    .hasSize(1);
             assertThat(living.isAlive()).isTrue();
         } finally {
             for (Process child : new Process[] {dead, living}) {
@@ -83,7 +109,9 @@ class CrashRecoveryTest {
             }
             recovery.recoverDeadWorkers();
         }
-        assertThat(difference(NoHostLeaks.snapshot(), before)).as("once the living one dies too and is recovered").isEmpty();
+        assertThat(difference(NoHostLeaks.snapshot(), before))
+                .as("once the living one dies too and is recovered")
+                .isEmpty();
         for (String name : List.of("dead", "living")) {
             Commands.run("e2fsck", "-fn", images.resolve(name + ".img") + "?offset=" + TestImages.gptRootOffset());
             Commands.run("e2fsck", "-fn", images.resolve(name + "-f.img") + "?offset=" + TestImages.gptRootOffset());
@@ -92,64 +120,114 @@ class CrashRecoveryTest {
 
     @Test
     void what_cannot_be_released_yet_stays_in_the_journal_for_the_next_recovery() throws Exception {
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "fuse2fs");
+        HostRequirements.tools(
+                "losetup",
+                "mount",
+                "blkid",
+                "mkfs.ext4",
+                "sfdisk",
+                "qemu-img",
+                "qemu-nbd",
+                "nbdfuse",
+                "fusermount3",
+                "fuse2fs");
         Process dead = holdingChild("busy");
         dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-        String nbdExportDevice = Commands.run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE").lines()
-                .filter(line -> line.contains("/export/disk")).map(line -> line.strip().split("\\s+", -1)[0]).findFirst().orElseThrow();
-        String mount = Commands.run("findmnt", "--noheadings", "--output", "TARGET", "--source", nbdExportDevice).strip();
-        Process user = new ProcessBuilder("sleep", "300").directory(Path.of(mount).toFile()).start();
+        String nbdExportDevice = Commands.run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE")
+                .lines()
+                .filter(line -> line.contains("/export/disk"))
+                .map(line -> line.strip().split("\\s+", -1)[0])
+                .findFirst()
+                .orElseThrow();
+        String mount = Commands.run("findmnt", "--noheadings", "--output", "TARGET", "--source", nbdExportDevice)
+                .strip();
+        Process user = new ProcessBuilder("sleep", "300")
+                .directory(Path.of(mount).toFile())
+                .start();
         try {
             List<HeldResource> released = recovery.recoverDeadWorkers();
 
             assertThat(released).as("the busy mount on the nbd export").doesNotContain(new Mount(Path.of(mount)));
-            assertThat(journals(runDir)).as("kept while something it lists is busy").hasSize(1);
+            assertThat(journals(runDir))
+                    .as("kept while something it lists is busy")
+                    .hasSize(1);
         } finally {
             user.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
 
         recovery.recoverDeadWorkers();
 
-        assertThat(difference(NoHostLeaks.snapshot(), before)).as("released once no longer busy").isEmpty();
+        assertThat(difference(NoHostLeaks.snapshot(), before))
+                .as("released once no longer busy")
+                .isEmpty();
         assertThat(journals(runDir)).isEmpty();
     }
 
     /** Starts a {@link HoldingChild} on images of its own, named after it, and waits until it holds them. */
     Process holdingChild(String name) throws Exception {
-        TestImages.Built raw = TestImages.build(images, name + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
-        TestImages.Built qcow2 = TestImages.toQcow2(TestImages.build(images, name + "-q.img", TestImages.Layout.GPT, TestImages.Fs.EXT4,
-                GuestTree.linuxRoot()));
-        TestImages.Built fuse = TestImages.build(images, name + "-f.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
-        return child(HoldingChild.class, name, "holding", runDir.toString(), raw.path().toString(), qcow2.path().toString(),
+        TestImages.Built raw = TestImages.build(
+                images, name + ".img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built qcow2 = TestImages.toQcow2(TestImages.build(
+                images, name + "-q.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot()));
+        TestImages.Built fuse = TestImages.build(
+                images, name + "-f.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        return child(
+                HoldingChild.class,
+                name,
+                "holding",
+                runDir.toString(),
+                raw.path().toString(),
+                qcow2.path().toString(),
                 fuse.path().toString());
     }
 
     /** Starts {@code main} as a JVM of its own, logging to a file named after it, and waits for its first line. */
     Process child(Class<?> main, String name, String firstLine, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), main.getName()));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                main.getName()));
         command.addAll(List.of(args));
-        Process child = new ProcessBuilder(command).redirectError(directory.resolve(name + ".log").toFile()).start();
+        Process child = new ProcessBuilder(command)
+                .redirectError(directory.resolve(name + ".log").toFile())
+                .start();
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        assertThat(out.readLine()).as("the child's first line; see " + directory.resolve(name + ".log")).isEqualTo(firstLine);
+        assertThat(out.readLine())
+                .as("the child's first line; see " + directory.resolve(name + ".log"))
+                .isEqualTo(firstLine);
         return child;
     }
 
     @Test
     void a_command_the_killed_worker_left_running_finishes_before_what_it_takes_is_released() throws Exception {
         HostRequirements.tools("losetup", "mkfs.ext4", "sfdisk");
-        TestImages.Built image = TestImages.build(images, "late.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image =
+                TestImages.build(images, "late.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
         before = NoHostLeaks.snapshot();
-        Process dead = child(StragglingChild.class, "straggling", "attaching", runDir.toString(), image.path().toString(),
-                Long.toString(image.offset()), Long.toString(image.size()));
+        Process dead = child(
+                StragglingChild.class,
+                "straggling",
+                "attaching",
+                runDir.toString(),
+                image.path().toString(),
+                Long.toString(image.offset()),
+                Long.toString(image.size()));
         dead.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
 
         List<HeldResource> released = recovery.recoverDeadWorkers();
 
         assertThat(released).extracting(HeldResource::kind).containsExactly(HeldResource.Kind.LOOP);
-        Awaitility.await("the orphaned command's end").atMost(Duration.ofSeconds(30))
-                .until(() -> ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(image.path().toString())));
-        assertThat(difference(NoHostLeaks.snapshot(), before)).as("the loop device the orphaned losetup took is detached").isEmpty();
+        Awaitility.await("the orphaned command's end")
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> ProcessHandle.allProcesses()
+                        .noneMatch(p -> p.info()
+                                .commandLine()
+                                .orElse("")
+                                .contains(image.path().toString())));
+        assertThat(difference(NoHostLeaks.snapshot(), before))
+                .as("the loop device the orphaned losetup took is detached")
+                .isEmpty();
         assertThat(journals(runDir)).isEmpty();
     }
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imginject.protocol.ErrorCode;
-import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.disk.DiskRegion;
+import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HeldResourceReleaseTest {
     @TempDir
     Path directory;
+
     Path runDir;
     ProcessRunner runner;
     ReleaseTools tools;
@@ -45,8 +46,12 @@ class HeldResourceReleaseTest {
         runDir = Files.createDirectories(directory.resolve("run"));
         runner = new ProcessRunner(Duration.ofMinutes(1));
         tools = new ReleaseTools(runner, runDir);
-        image = TestImages.build(Files.createDirectories(directory.resolve("images")), "disk.img", TestImages.Layout.WHOLE_DISK,
-                TestImages.Fs.EXT4, GuestTree.linuxRoot());
+        image = TestImages.build(
+                Files.createDirectories(directory.resolve("images")),
+                "disk.img",
+                TestImages.Layout.WHOLE_DISK,
+                TestImages.Fs.EXT4,
+                GuestTree.linuxRoot());
         before = NoHostLeaks.snapshot();
     }
 
@@ -54,12 +59,18 @@ class HeldResourceReleaseTest {
     List<HeldResource> mountTheImage(HostResources resources, Cleanup cleanup, Path mountPoint) throws IOException {
         DiskRegion region = DiskRegion.wholeDisk(image.size());
         resources.take(cleanup, new WorkDirectory(mountPoint), () -> Files.createDirectories(mountPoint));
-        String device = resources.take(cleanup, new LoopDevice(image.path(), region.offset(), region.size()), () -> tools.loops().attach(image.path(), region.offset(), region.size(), false));
+        String device = resources.take(
+                cleanup,
+                new LoopDevice(image.path(), region.offset(), region.size()),
+                () -> tools.loops().attach(image.path(), region.offset(), region.size(), false));
         resources.take(cleanup, new Mount(mountPoint), () -> {
             tools.mounts().mount(device, "ext4", List.of(), mountPoint);
             return mountPoint;
         });
-        return List.of(new Mount(mountPoint), new LoopDevice(image.path(), region.offset(), region.size()), new WorkDirectory(mountPoint));
+        return List.of(
+                new Mount(mountPoint),
+                new LoopDevice(image.path(), region.offset(), region.size()),
+                new WorkDirectory(mountPoint));
     }
 
     @Test
@@ -68,15 +79,21 @@ class HeldResourceReleaseTest {
         Cleanup cleanup = new Cleanup();
         Path mountPoint = runDir.resolve("work/mnt-busy");
         List<HeldResource> taken = mountTheImage(new HostResources(journal, tools), cleanup, mountPoint);
-        Process user = new ProcessBuilder("sleep", "300").directory(mountPoint.toFile()).start();
+        Process user = new ProcessBuilder("sleep", "300")
+                .directory(mountPoint.toFile())
+                .start();
         try {
-            assertThatThrownBy(cleanup::close).as("a busy mount is never unmounted lazily")
-                    .isInstanceOfSatisfying(InjectException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CLEANUP_FAILED));
+            assertThatThrownBy(cleanup::close)
+                    .as("a busy mount is never unmounted lazily")
+                    .isInstanceOfSatisfying(
+                            InjectException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CLEANUP_FAILED));
             journal.close();
         } finally {
             user.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
-        assertThat(journals()).as("the journal stays while it lists what is held").hasSize(1);
+        assertThat(journals())
+                .as("the journal stays while it lists what is held")
+                .hasSize(1);
 
         List<HeldResource> released = new CrashRecovery(runner, runDir).recoverDeadWorkers();
 
@@ -90,7 +107,8 @@ class HeldResourceReleaseTest {
     void releasing_what_is_already_gone_does_nothing() throws Exception {
         try (ResourceJournal journal = ResourceJournal.open(CrashRecovery.journals(runDir))) {
             Cleanup cleanup = new Cleanup();
-            List<HeldResource> taken = mountTheImage(new HostResources(journal, tools), cleanup, runDir.resolve("work/mnt-twice"));
+            List<HeldResource> taken =
+                    mountTheImage(new HostResources(journal, tools), cleanup, runDir.resolve("work/mnt-twice"));
             cleanup.close();
 
             for (HeldResource resource : taken) {
@@ -110,15 +128,21 @@ class HeldResourceReleaseTest {
             DiskRegion region = DiskRegion.wholeDisk(image.size());
 
             assertThatThrownBy(() -> {
-                try (Cleanup cleanup = new Cleanup()) {
-                    resources.take(cleanup, new WorkDirectory(mountPoint), () -> Files.createDirectories(mountPoint));
-                    resources.take(cleanup, new LoopDevice(image.path(), region.offset(), region.size()), () -> {
-                        tools.loops().attach(image.path(), region.offset(), region.size(), false);
-                        assertThat(CrashRecoveryTest.difference(NoHostLeaks.snapshot(), before)).as("the device is attached").isNotEmpty();
-                        throw failure;
-                    });
-                }
-            }).isSameAs(failure).hasNoSuppressedExceptions();
+                        try (Cleanup cleanup = new Cleanup()) {
+                            resources.take(
+                                    cleanup, new WorkDirectory(mountPoint), () -> Files.createDirectories(mountPoint));
+                            resources.take(
+                                    cleanup, new LoopDevice(image.path(), region.offset(), region.size()), () -> {
+                                        tools.loops().attach(image.path(), region.offset(), region.size(), false);
+                                        assertThat(CrashRecoveryTest.difference(NoHostLeaks.snapshot(), before))
+                                                .as("the device is attached")
+                                                .isNotEmpty();
+                                        throw failure;
+                                    });
+                        }
+                    })
+                    .isSameAs(failure)
+                    .hasNoSuppressedExceptions();
         }
         assertThat(CrashRecoveryTest.difference(NoHostLeaks.snapshot(), before)).isEmpty();
         assertThat(mountPoint).doesNotExist();

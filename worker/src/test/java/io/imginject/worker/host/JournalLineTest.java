@@ -39,7 +39,10 @@ class JournalLineTest {
 
     @Test
     void every_kind_of_held_resource_has_a_line_in_the_round_trip() throws Exception {
-        List<Class<?>> read = acquireLines().map(JournalLineTest::resourceOf).<Class<?>>map(Object::getClass).toList();
+        List<Class<?>> read = acquireLines()
+                .map(JournalLineTest::resourceOf)
+                .<Class<?>>map(Object::getClass)
+                .toList();
 
         assertThat(read).containsExactlyInAnyOrder(HeldResource.class.getPermittedSubclasses());
         assertThat(acquireLines().map(JournalLineTest::resourceOf).map(HeldResource::kind))
@@ -48,13 +51,14 @@ class JournalLineTest {
 
     @Test
     void each_line_names_the_resource_it_was_written_for() throws Exception {
-        assertThat(acquireLines().map(JournalLineTest::resourceOf)).containsExactly(
-                new WorkDirectory(Path.of("/run/imginject/work/mnt-0a1b")),
-                new LoopDevice(Path.of("/images/disk 1.img"), 1_048_576, 4_194_304),
-                new Mount(Path.of("/run/imginject/work/mnt-0a1b")),
-                new HelperProcesses(Path.of("/run/imginject/work/nbd-2c3d")),
-                new FuseExport(Path.of("/run/imginject/work/nbd-2c3d/export")),
-                new NbdConnection(Path.of("/dev/nbd3")));
+        assertThat(acquireLines().map(JournalLineTest::resourceOf))
+                .containsExactly(
+                        new WorkDirectory(Path.of("/run/imginject/work/mnt-0a1b")),
+                        new LoopDevice(Path.of("/images/disk 1.img"), 1_048_576, 4_194_304),
+                        new Mount(Path.of("/run/imginject/work/mnt-0a1b")),
+                        new HelperProcesses(Path.of("/run/imginject/work/nbd-2c3d")),
+                        new FuseExport(Path.of("/run/imginject/work/nbd-2c3d/export")),
+                        new NbdConnection(Path.of("/dev/nbd3")));
     }
 
     @Test
@@ -70,24 +74,33 @@ class JournalLineTest {
 
     @Test
     void a_line_of_the_previous_version_with_its_fields_in_another_order_reads_the_same() throws Exception {
-        String previous = "{\"op\":\"acquire\",\"id\":2,\"kind\":\"LOOP\",\"fields\":{\"size\":\"4194304\",\"offset\":\"1048576\",\"file\":\"/images/a.img\"}}";
+        String previous =
+                "{\"op\":\"acquire\",\"id\":2,\"kind\":\"LOOP\",\"fields\":{\"size\":\"4194304\",\"offset\":\"1048576\",\"file\":\"/images/a.img\"}}";
 
-        assertThat(JournalLine.parse(previous)).contains(new JournalLine.Acquired(2, new LoopDevice(Path.of("/images/a.img"), 1_048_576, 4_194_304)));
+        assertThat(JournalLine.parse(previous))
+                .contains(new JournalLine.Acquired(2, new LoopDevice(Path.of("/images/a.img"), 1_048_576, 4_194_304)));
     }
 
     @Test
     void a_line_torn_by_a_dying_worker_reads_as_nothing() throws Exception {
-        assertThat(JournalLine.parse("{\"op\":\"acquire\",\"id\":3,\"kind\":\"MOU")).isEmpty();
+        assertThat(JournalLine.parse("{\"op\":\"acquire\",\"id\":3,\"kind\":\"MOU"))
+                .isEmpty();
     }
 
     @Test
     void a_whole_line_this_version_cannot_release_is_unreadable() {
-        assertThatThrownBy(() -> JournalLine.parse("{\"op\":\"acquire\",\"id\":1,\"kind\":\"FUSE2FS\",\"fields\":{\"path\":\"/x\"}}"))
-                .isInstanceOf(UnreadableJournalException.class).hasMessageContaining("FUSE2FS");
-        assertThatThrownBy(() -> JournalLine.parse("{\"op\":\"acquire\",\"id\":1,\"kind\":\"LOOP\",\"fields\":{\"file\":\"/x\",\"offset\":\"0\"}}"))
-                .isInstanceOf(UnreadableJournalException.class).hasMessageContaining("size");
+        assertThatThrownBy(() -> JournalLine.parse(
+                        "{\"op\":\"acquire\",\"id\":1,\"kind\":\"FUSE2FS\",\"fields\":{\"path\":\"/x\"}}"))
+                .isInstanceOf(UnreadableJournalException.class)
+                .hasMessageContaining("FUSE2FS");
+        assertThatThrownBy(
+                        () -> JournalLine.parse(
+                                "{\"op\":\"acquire\",\"id\":1,\"kind\":\"LOOP\",\"fields\":{\"file\":\"/x\",\"offset\":\"0\"}}"))
+                .isInstanceOf(UnreadableJournalException.class)
+                .hasMessageContaining("size");
         assertThatThrownBy(() -> JournalLine.parse("{\"op\":\"forget\",\"id\":1}"))
-                .isInstanceOf(UnreadableJournalException.class).hasMessageContaining("forget");
+                .isInstanceOf(UnreadableJournalException.class)
+                .hasMessageContaining("forget");
     }
 
     static HeldResource resourceOf(String line) {

@@ -51,15 +51,26 @@ class ImageHeaderTest {
     void ordinary_images_of_every_format_are_recognised_and_name_nothing() throws Exception {
         Path raw = dir.resolve("plain.img");
         Files.write(raw, new byte[1 << 20]);
-        assertThat(header(raw)).isEqualTo(new ImageHeader(ImageFormat.RAW, Optional.empty(), Optional.empty(), List.of()));
-        for (String[] made : new String[][] {{"qcow2", "qcow2"}, {"qed", "qed"}, {"vdi", "vdi"}, {"vhdx", "vhdx"}, {"vpc", "vpc"},
-                {"vmdk", "subformat=monolithicSparse"}, {"vmdk", "subformat=streamOptimized"}}) {
-            Path image = made[1].startsWith("subformat") ? create(made[1].substring(10) + ".vmdk", "16M", "-f", "vmdk", "-o", made[1])
+        assertThat(header(raw))
+                .isEqualTo(new ImageHeader(ImageFormat.RAW, Optional.empty(), Optional.empty(), List.of()));
+        for (String[] made : new String[][] {
+            {"qcow2", "qcow2"},
+            {"qed", "qed"},
+            {"vdi", "vdi"},
+            {"vhdx", "vhdx"},
+            {"vpc", "vpc"},
+            {"vmdk", "subformat=monolithicSparse"},
+            {"vmdk", "subformat=streamOptimized"}
+        }) {
+            Path image = made[1].startsWith("subformat")
+                    ? create(made[1].substring(10) + ".vmdk", "16M", "-f", "vmdk", "-o", made[1])
                     : create("x." + made[0], "16M", "-f", made[0]);
             ImageHeader header = header(image);
 
             assertThat(header.format().qemuName()).as("%s", image).isEqualTo(made[0]);
-            assertThat(header.namesOtherFiles()).as("%s names %s", image, header.describeNames()).isFalse();
+            assertThat(header.namesOtherFiles())
+                    .as("%s names %s", image, header.describeNames())
+                    .isFalse();
         }
     }
 
@@ -100,8 +111,9 @@ class ImageHeaderTest {
         Files.write(truncated, new byte[] {'Q', 'F', 'I', (byte) 0xfb, 0, 0, 0, 3});
 
         for (Path bad : new Path[] {image, truncated}) {
-            assertThatThrownBy(() -> header(bad)).isInstanceOfSatisfying(InjectException.class,
-                    e -> assertThat(e.code()).isEqualTo(ErrorCode.IMAGE_CORRUPT));
+            assertThatThrownBy(() -> header(bad))
+                    .isInstanceOfSatisfying(
+                            InjectException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.IMAGE_CORRUPT));
         }
     }
 }

@@ -13,9 +13,9 @@ import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
-import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +38,19 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @ExtendWith(NoHostLeaks.class)
 class ImageSafetyTest {
     @RegisterExtension
-    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP, HandlerName.NBD), 1, "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "qemu-system-x86_64");
+    static final SharedWorker shared = new SharedWorker(
+            List.of(HandlerName.LOOP, HandlerName.NBD),
+            1,
+            "losetup",
+            "mount",
+            "blkid",
+            "mkfs.ext4",
+            "sfdisk",
+            "qemu-img",
+            "qemu-nbd",
+            "nbdfuse",
+            "fusermount3",
+            "qemu-system-x86_64");
 
     static WorkerFixture worker() {
         return shared.get();
@@ -49,7 +61,8 @@ class ImageSafetyTest {
     }
 
     static InjectionReply net(Path image, ImageFormat format) throws Exception {
-        return worker().call(Requests.net(image).withImage(ImageRef.of(image.toString()).withFormat(format)));
+        return worker().call(Requests.net(image)
+                .withImage(ImageRef.of(image.toString()).withFormat(format)));
     }
 
     static void assertRefused(InjectionReply reply, ErrorCode code, String messagePart) {
@@ -64,11 +77,15 @@ class ImageSafetyTest {
         Path evil = worker().images().resolve("evil.qcow2");
         Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", evil.toString());
 
-        assertRefused(net(evil, ImageFormat.QCOW2), ErrorCode.UNSAFE_BACKING_FILE, "the backing file of " + evil + " is refused");
+        assertRefused(
+                net(evil, ImageFormat.QCOW2),
+                ErrorCode.UNSAFE_BACKING_FILE,
+                "the backing file of " + evil + " is refused");
     }
 
     @Test
-    void a_raw_image_whose_guest_wrote_a_qcow2_header_is_still_refused_when_its_format_is_left_to_detection() throws Exception {
+    void a_raw_image_whose_guest_wrote_a_qcow2_header_is_still_refused_when_its_format_is_left_to_detection()
+            throws Exception {
         Path disguised = worker().images().resolve("disguised.img");
         Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/shadow", "-F", "raw", disguised.toString());
 
@@ -76,10 +93,14 @@ class ImageSafetyTest {
     }
 
     @Test
-    void a_raw_disk_whose_guest_wrote_a_qcow2_header_backed_by_another_tenants_disk_is_refused_and_the_other_disk_is_not_read() throws Exception {
-        TestImages.Built victim = TestImages.build(worker().images(), "other-tenant.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+    void
+            a_raw_disk_whose_guest_wrote_a_qcow2_header_backed_by_another_tenants_disk_is_refused_and_the_other_disk_is_not_read()
+                    throws Exception {
+        TestImages.Built victim =
+                TestImages.build(worker().images(), "other-tenant.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
         Path attacker = worker().images().resolve("tenant.img");
-        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "other-tenant.img", "-F", "raw", attacker.toString());
+        Commands.run(
+                "qemu-img", "create", "-q", "-f", "qcow2", "-b", "other-tenant.img", "-F", "raw", attacker.toString());
         byte[] victimBefore = Files.readAllBytes(victim.path());
         FileTime longAgo = FileTime.from(Instant.parse("2001-01-01T00:00:00Z"));
         Files.setAttribute(victim.path(), "lastAccessTime", longAgo);
@@ -88,7 +109,9 @@ class ImageSafetyTest {
 
         assertRefused(reply, ErrorCode.UNSAFE_BACKING_FILE, "detected from");
         assertThat(reply.error().message()).contains("other-tenant.img").contains("must state the format");
-        assertThat(Files.getAttribute(victim.path(), "lastAccessTime")).as("the other disk was never read (its atime)").isEqualTo(longAgo);
+        assertThat(Files.getAttribute(victim.path(), "lastAccessTime"))
+                .as("the other disk was never read (its atime)")
+                .isEqualTo(longAgo);
         assertThat(Files.readAllBytes(victim.path())).isEqualTo(victimBefore);
     }
 
@@ -104,7 +127,9 @@ class ImageSafetyTest {
             InjectionReply reply = callReleasing(image, format, fifo);
 
             assertRefused(reply, ErrorCode.UNSAFE_BACKING_FILE, fifo.toString());
-            assertThat(someoneHoldsOpen(fifo)).as("a process opened the fifo %s", fifo).isFalse();
+            assertThat(someoneHoldsOpen(fifo))
+                    .as("a process opened the fifo %s", fifo)
+                    .isFalse();
         }
     }
 
@@ -130,12 +155,16 @@ class ImageSafetyTest {
             InjectionReply reply = callReleasing(descriptor, format, fifo);
 
             assertRefused(reply, ErrorCode.UNSAFE_BACKING_FILE, "named-flat.vmdk");
-            assertThat(someoneHoldsOpen(fifo)).as("a process opened the fifo %s", fifo).isFalse();
+            assertThat(someoneHoldsOpen(fifo))
+                    .as("a process opened the fifo %s", fifo)
+                    .isFalse();
         }
     }
 
     @Test
-    void a_stated_qcow2_whose_backing_vmdk_names_a_fifo_extent_is_vetted_down_the_chain_before_qemu_img_opens_any_of_it() throws Exception {
+    void
+            a_stated_qcow2_whose_backing_vmdk_names_a_fifo_extent_is_vetted_down_the_chain_before_qemu_img_opens_any_of_it()
+                    throws Exception {
         Path descriptor = worker().images().resolve("chained.vmdk");
         Path fifo = worker().images().resolve("chained-flat.vmdk");
         Commands.run("mkfifo", fifo.toString());
@@ -146,12 +175,26 @@ class ImageSafetyTest {
                 RW 32768 FLAT "chained-flat.vmdk" 0
                 """);
         Path overlay = worker().images().resolve("on-vmdk.qcow2");
-        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "chained.vmdk", "-F", "vmdk", "-u", overlay.toString(), "16M");
+        Commands.run(
+                "qemu-img",
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-b",
+                "chained.vmdk",
+                "-F",
+                "vmdk",
+                "-u",
+                overlay.toString(),
+                "16M");
 
         InjectionReply reply = callReleasing(overlay, Optional.of(ImageFormat.QCOW2), fifo);
 
         assertRefused(reply, ErrorCode.UNSAFE_BACKING_FILE, "chained-flat.vmdk");
-        assertThat(someoneHoldsOpen(fifo)).as("a process opened the fifo %s", fifo).isFalse();
+        assertThat(someoneHoldsOpen(fifo))
+                .as("a process opened the fifo %s", fifo)
+                .isFalse();
     }
 
     /**
@@ -159,19 +202,22 @@ class ImageSafetyTest {
      * does not answer in time, opens {@code fifo} for writing once so whatever blocks on it goes on, then fails.
      */
     static InjectionReply callReleasing(Path image, Optional<ImageFormat> format, Path fifo) throws Exception {
-        ImageRef ref = format.map(f -> ImageRef.of(image.toString()).withFormat(f)).orElse(ImageRef.of(image.toString()));
+        ImageRef ref =
+                format.map(f -> ImageRef.of(image.toString()).withFormat(f)).orElse(ImageRef.of(image.toString()));
         try {
             return worker().client().call(worker().host(), Requests.net(image).withImage(ref), Duration.ofSeconds(20));
         } catch (Exception timedOut) {
             boolean held = someoneHoldsOpen(fifo);
-            throw new AssertionError("no reply within 20 s" + (held ? "; a process was blocked opening " + fifo : ""), timedOut);
+            throw new AssertionError(
+                    "no reply within 20 s" + (held ? "; a process was blocked opening " + fifo : ""), timedOut);
         }
     }
 
     /** Whether a process has {@code fifo} open for reading: a non-blocking open for writing fails with ENXIO when none has. */
     static boolean someoneHoldsOpen(Path fifo) throws Exception {
         Process dd = new ProcessBuilder("dd", "if=/dev/null", "of=" + fifo, "oflag=nonblock", "status=none")
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String output = new String(dd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (dd.waitFor() == 0) {
             return true;
@@ -182,17 +228,32 @@ class ImageSafetyTest {
 
     @Test
     void a_backing_file_of_unrecorded_format_which_qemu_would_have_to_guess() throws Exception {
-        TestImages.Built base = TestImages.build(worker().images(), "base-unfmt.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built base =
+                TestImages.build(worker().images(), "base-unfmt.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
         Path overlay = worker().images().resolve("unfmt.qcow2");
-        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.path().toString(), "-F", "raw", overlay.toString());
+        Commands.run(
+                "qemu-img",
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-b",
+                base.path().toString(),
+                "-F",
+                "raw",
+                overlay.toString());
         forgetBackingFormat(overlay);
 
-        assertRefused(net(overlay, ImageFormat.QCOW2), ErrorCode.UNSAFE_BACKING_FILE, "does not record the format of its backing file");
+        assertRefused(
+                net(overlay, ImageFormat.QCOW2),
+                ErrorCode.UNSAFE_BACKING_FILE,
+                "does not record the format of its backing file");
     }
 
     @Test
     void a_qcow2_overlay_on_a_base_inside_the_roots_is_injected_and_the_base_is_left_alone() throws Exception {
-        TestImages.Built base = TestImages.build(worker().images(), "base.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built base =
+                TestImages.build(worker().images(), "base.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
         Path overlay = worker().images().resolve("overlay.qcow2");
         Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.img", "-F", "raw", overlay.toString());
         byte[] baseBefore = Files.readAllBytes(base.path());
@@ -202,7 +263,8 @@ class ImageSafetyTest {
         assertThat(reply.isOk()).as("%s", reply).isTrue();
         assertThat(reply.handler()).isEqualTo("nbd");
         assertThat(Files.readAllBytes(base.path())).isEqualTo(baseBefore);
-        try (ImageReader guest = ImageReader.open(new TestImages.Built(overlay, base.layout(), base.fs(), base.offset(), base.size(), 2))) {
+        try (ImageReader guest = ImageReader.open(
+                new TestImages.Built(overlay, base.layout(), base.fs(), base.offset(), base.size(), 2))) {
             assertThat(guest.read("/etc/network/interfaces")).isEqualTo("auto lo\n");
         }
     }
@@ -210,25 +272,39 @@ class ImageSafetyTest {
     @Test
     void a_vmdk_whose_data_lives_in_separate_extent_files() throws Exception {
         Path vmdk = worker().images().resolve("flat.vmdk");
-        Commands.run("qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", vmdk.toString(), "16M");
+        Commands.run(
+                "qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", vmdk.toString(), "16M");
 
-        assertRefused(worker().call(Requests.net(vmdk).withImage(ImageRef.of(vmdk.toString()).withFormat(ImageFormat.VMDK))),
-                ErrorCode.UNSAFE_BACKING_FILE, "create type \"monolithicFlat\"");
+        assertRefused(
+                worker().call(Requests.net(vmdk)
+                        .withImage(ImageRef.of(vmdk.toString()).withFormat(ImageFormat.VMDK))),
+                ErrorCode.UNSAFE_BACKING_FILE,
+                "create type \"monolithicFlat\"");
     }
 
     @Test
     void a_qcow2_with_an_external_data_file() throws Exception {
         Path image = worker().images().resolve("datafile.qcow2");
-        Commands.run("qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=" + worker().images().resolve("datafile.raw"),
-                image.toString(), "16M");
+        Commands.run(
+                "qemu-img",
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-o",
+                "data_file=" + worker().images().resolve("datafile.raw"),
+                image.toString(),
+                "16M");
 
         assertRefused(net(image, ImageFormat.QCOW2), ErrorCode.UNSAFE_BACKING_FILE, "external data file");
     }
 
     @Test
     void an_image_a_running_vm_holds_is_refused_by_every_handler_and_left_untouched() throws Exception {
-        TestImages.Built raw = TestImages.build(worker().images(), "busy.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
-        TestImages.Built qcow2 = TestImages.toQcow2(TestImages.build(worker().images(), "busy2.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot()));
+        TestImages.Built raw =
+                TestImages.build(worker().images(), "busy.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built qcow2 = TestImages.toQcow2(
+                TestImages.build(worker().images(), "busy2.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot()));
         for (TestImages.Built image : List.of(raw, qcow2)) {
             byte[] before = Files.readAllBytes(image.path());
             Process vm = holdLikeARunningVm(image);
@@ -248,7 +324,8 @@ class ImageSafetyTest {
 
     @Test
     void an_image_whose_vm_has_stopped_is_taken_again() throws Exception {
-        TestImages.Built image = TestImages.build(worker().images(), "was-busy.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image =
+                TestImages.build(worker().images(), "was-busy.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
         Process vm = holdLikeARunningVm(image);
         vm.destroy();
         vm.waitFor(10, TimeUnit.SECONDS);
@@ -261,15 +338,30 @@ class ImageSafetyTest {
         Path pid = image.path().resolveSibling(image.path().getFileName() + ".vm.pid");
         Files.deleteIfExists(pid);
         String format = image.path().toString().endsWith(".qcow2") ? "qcow2" : "raw";
-        Process vm = new ProcessBuilder("qemu-system-x86_64", "-S", "-nodefaults", "-display", "none", "-m", "32", "-accel", "tcg",
-                "-pidfile", pid.toString(), "-drive", "file=" + image.path() + ",format=" + format + ",if=virtio")
-                .redirectErrorStream(true).start();
+        Process vm = new ProcessBuilder(
+                        "qemu-system-x86_64",
+                        "-S",
+                        "-nodefaults",
+                        "-display",
+                        "none",
+                        "-m",
+                        "32",
+                        "-accel",
+                        "tcg",
+                        "-pidfile",
+                        pid.toString(),
+                        "-drive",
+                        "file=" + image.path() + ",format=" + format + ",if=virtio")
+                .redirectErrorStream(true)
+                .start();
         long inode = (Long) Files.getAttribute(image.path(), "unix:ino");
         for (int i = 0; i < 1000 && !qemuHoldsLocksOn(inode); i++) {
             Thread.sleep(10);
         }
         assertThat(vm.isAlive()).isTrue();
-        assertThat(qemuHoldsLocksOn(inode)).as("the VM's qemu took its write locks on the image").isTrue();
+        assertThat(qemuHoldsLocksOn(inode))
+                .as("the VM's qemu took its write locks on the image")
+                .isTrue();
         return vm;
     }
 
@@ -298,7 +390,10 @@ class ImageSafetyTest {
         byte[] bytes = Files.readAllBytes(qcow2);
         byte[] magic = {(byte) 0xE2, 0x79, 0x2A, (byte) 0xCA};
         for (int i = 72; i < 4096; i++) {
-            if (bytes[i] == magic[0] && bytes[i + 1] == magic[1] && bytes[i + 2] == magic[2] && bytes[i + 3] == magic[3]) {
+            if (bytes[i] == magic[0]
+                    && bytes[i + 1] == magic[1]
+                    && bytes[i + 2] == magic[2]
+                    && bytes[i + 3] == magic[3]) {
                 try (RandomAccessFile file = new RandomAccessFile(qcow2.toFile(), "rw")) {
                     file.seek(i);
                     file.write(new byte[] {0x12, 0x34, 0x56, 0x78});

@@ -26,12 +26,17 @@ class ImageTrustTest {
 
         try (DiskImage operator = image(Files.createFile(trusted.resolve("a.img")));
                 DiskImage tenant = image(Files.createFile(tenants.resolve("b.img")));
-                DiskImage nextDoor = image(Files.createFile(Files.createDirectories(directory.resolve("ops2")).resolve("c.img")))) {
+                DiskImage nextDoor = image(Files.createFile(
+                        Files.createDirectories(directory.resolve("ops2")).resolve("c.img")))) {
             assertThat(trust.trusts(operator)).isTrue();
             assertThat(trust.trusts(tenant)).isFalse();
-            assertThat(trust.trusts(nextDoor)).as("a sibling whose name starts like the root").isFalse();
+            assertThat(trust.trusts(nextDoor))
+                    .as("a sibling whose name starts like the root")
+                    .isFalse();
             Files.move(trusted.resolve("a.img"), tenants.resolve("a.img"));
-            assertThat(trust.trusts(operator)).as("moved out of the trusted root while held").isFalse();
+            assertThat(trust.trusts(operator))
+                    .as("moved out of the trusted root while held")
+                    .isFalse();
         }
         assertThat(ImageTrust.none().roots()).isEmpty();
     }
@@ -44,7 +49,8 @@ class ImageTrustTest {
         HeldImageFile overlay = HeldImageFile.open(Files.createFile(trusted.resolve("overlay.qcow2")), false);
         HeldImageFile base = HeldImageFile.open(Files.createFile(tenants.resolve("base.img")), false);
 
-        try (DiskImage image = new DiskImage(List.of(new DiskImage.Layer(overlay, ImageFormat.QCOW2), new DiskImage.Layer(base, ImageFormat.RAW)))) {
+        try (DiskImage image = new DiskImage(
+                List.of(new DiskImage.Layer(overlay, ImageFormat.QCOW2), new DiskImage.Layer(base, ImageFormat.RAW)))) {
             assertThat(trust.trusts(image)).isFalse();
         }
     }
@@ -52,7 +58,8 @@ class ImageTrustTest {
     @Test
     void a_trusted_root_that_does_not_exist_is_a_configuration_error() {
         assertThatThrownBy(() -> new ImageTrust(List.of(directory.resolve("missing"))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("trusted image root");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("trusted image root");
     }
 
     private static DiskImage image(Path file) {

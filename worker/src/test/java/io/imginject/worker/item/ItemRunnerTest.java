@@ -31,11 +31,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** What each injection item does to a guest, on a guest tree in a plain directory. */
 class ItemRunnerTest {
-    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq4gJmvYvBRrC5Jr5DmXq2sWfQw4l1XfXxD1o9mY0Gg user@example";
+    static final String KEY =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq4gJmvYvBRrC5Jr5DmXq2sWfQw4l1XfXxD1o9mY0Gg user@example";
     static final Clock NOV_27_2026 = Clock.fixed(Instant.parse("2026-11-27T12:00:00Z"), ZoneOffset.UTC);
 
     @TempDir
     Path root;
+
     ItemRunner runner = new ItemRunner(NOV_27_2026);
 
     @BeforeEach
@@ -61,15 +63,17 @@ class ItemRunnerTest {
     @Test
     void key_already_present_is_not_added_again_whatever_its_comment() throws Exception {
         Files.createDirectories(root.resolve("root/.ssh"));
-        Files.writeString(root.resolve("root/.ssh/authorized_keys"), "ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB other\n"
-                + KEY.replace("user@example", "old comment"));
+        Files.writeString(
+                root.resolve("root/.ssh/authorized_keys"),
+                "ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB other\n" + KEY.replace("user@example", "old comment"));
 
         Map<ItemName, ItemResult> first = run(Injections.none().withKey(SshPublicKey.parse(KEY)));
         Map<ItemName, ItemResult> second = run(Injections.none().withKey(SshPublicKey.parse(KEY)));
 
         assertThat(first.get(ItemName.KEY).message()).contains("already present");
         assertThat(second.get(ItemName.KEY).message()).contains("already present");
-        assertThat(Files.readString(root.resolve("root/.ssh/authorized_keys")).lines()).hasSize(2);
+        assertThat(Files.readString(root.resolve("root/.ssh/authorized_keys")).lines())
+                .hasSize(2);
         assertThat(modeAndOwner("root/.ssh/authorized_keys")).isEqualTo("0600 0:0");
     }
 
@@ -97,8 +101,10 @@ class ItemRunnerTest {
         Files.createDirectories(root.resolve("etc/selinux"));
         Files.writeString(root.resolve("etc/selinux/config"), "# comment\nSELINUX=enforcing\nSELINUXTYPE=targeted\n");
 
-        ItemResult first = run(Injections.none().withKey(SshPublicKey.parse(KEY))).get(ItemName.KEY);
-        ItemResult second = run(Injections.none().withKey(SshPublicKey.parse(KEY.replace("IGq4", "IGq5")))).get(ItemName.KEY);
+        ItemResult first =
+                run(Injections.none().withKey(SshPublicKey.parse(KEY))).get(ItemName.KEY);
+        ItemResult second = run(Injections.none().withKey(SshPublicKey.parse(KEY.replace("IGq4", "IGq5"))))
+                .get(ItemName.KEY);
 
         assertThat(root.resolve(".autorelabel")).exists();
         assertThat(first.message()).contains("/.autorelabel created");
@@ -121,7 +127,8 @@ class ItemRunnerTest {
         String[] rootEntry = lines.get(0).split(":", -1);
         assertThat(rootEntry[1]).startsWith("$6$").hasSize(3 + 16 + 1 + 86);
         assertThat(Crypt.crypt("s3cret", rootEntry[1])).isEqualTo(rootEntry[1]);
-        assertThat(rootEntry[2]).isEqualTo(Long.toString(LocalDate.of(2026, 11, 27).toEpochDay()));
+        assertThat(rootEntry[2])
+                .isEqualTo(Long.toString(LocalDate.of(2026, 11, 27).toEpochDay()));
         assertThat(String.join(":", Arrays.copyOfRange(rootEntry, 3, 9))).isEqualTo("0:99999:7:::");
         assertThat(lines.get(1)).isEqualTo("alice:!:19000:0:99999:7:::");
         assertThat(modeAndOwner("etc/shadow")).isEqualTo("0640 0:42");
@@ -140,16 +147,22 @@ class ItemRunnerTest {
     void password_fails_clearly_for_a_guest_whose_shadow_has_no_root() throws Exception {
         Files.writeString(root.resolve("etc/shadow"), "alice:!:19000:0:99999:7:::\n");
 
-        ItemResult result = run(Injections.none().withAdminPassword(Secret.of("x"))).get(ItemName.ADMIN_PASSWORD);
+        ItemResult result =
+                run(Injections.none().withAdminPassword(Secret.of("x"))).get(ItemName.ADMIN_PASSWORD);
 
-        assertThat(result).isEqualTo(ItemResult.failed(ErrorCode.GUEST_CONTENT_INVALID, "the guest's /etc/shadow has no entry for root"));
+        assertThat(result)
+                .isEqualTo(ItemResult.failed(
+                        ErrorCode.GUEST_CONTENT_INVALID, "the guest's /etc/shadow has no entry for root"));
     }
 
     @Test
     void files_are_written_with_parents_and_the_requested_or_default_mode_and_owner() throws Exception {
-        run(Injections.none().withFiles(List.of(
-                FileInjection.of("/opt/app/conf/app.ini", bytes("a=1")).withMode(0600).withOwner(1000, 1000),
-                FileInjection.of("/etc/motd", bytes("hello")))));
+        run(Injections.none()
+                .withFiles(List.of(
+                        FileInjection.of("/opt/app/conf/app.ini", bytes("a=1"))
+                                .withMode(0600)
+                                .withOwner(1000, 1000),
+                        FileInjection.of("/etc/motd", bytes("hello")))));
 
         assertThat(root.resolve("opt/app/conf/app.ini")).hasContent("a=1");
         assertThat(modeAndOwner("opt/app/conf/app.ini")).isEqualTo("0600 1000:1000");
@@ -168,8 +181,10 @@ class ItemRunnerTest {
     void files_report_every_failure_and_still_write_the_others() throws Exception {
         Files.createSymbolicLink(root.resolve("etc/evil"), Path.of("/etc/passwd"));
 
-        ItemResult result = run(Injections.none().withFiles(List.of(
-                FileInjection.of("/etc/evil", bytes("x")), FileInjection.of("/etc/good", bytes("y"))))).get(ItemName.FILES);
+        ItemResult result = run(Injections.none()
+                        .withFiles(List.of(
+                                FileInjection.of("/etc/evil", bytes("x")), FileInjection.of("/etc/good", bytes("y")))))
+                .get(ItemName.FILES);
 
         assertThat(result.status()).isEqualTo(Outcome.FAILED);
         assertThat(result.code()).isEqualTo(ErrorCode.UNSAFE_PATH);
@@ -189,7 +204,9 @@ class ItemRunnerTest {
 
     @Test
     void a_repeated_job_changes_nothing_the_second_time() throws Exception {
-        Injections inject = Injections.none().withMetadata(Map.of("role", "web")).withNet("auto lo\n")
+        Injections inject = Injections.none()
+                .withMetadata(Map.of("role", "web"))
+                .withNet("auto lo\n")
                 .withFiles(List.of(FileInjection.of("/etc/motd", bytes("hello"))));
         run(inject);
         long inode = inode("etc/motd");
@@ -203,7 +220,8 @@ class ItemRunnerTest {
     }
 
     private String modeAndOwner(String relative) throws Exception {
-        Map<String, Object> a = Files.readAttributes(root.resolve(relative), "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+        Map<String, Object> a =
+                Files.readAttributes(root.resolve(relative), "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
         return String.format("%04o %s:%s", (Integer) a.get("mode") & 07777, a.get("uid"), a.get("gid"));
     }
 

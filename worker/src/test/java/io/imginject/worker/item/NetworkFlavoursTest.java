@@ -44,24 +44,57 @@ import org.junit.jupiter.params.provider.EnumSource;
 class NetworkFlavoursTest {
     static final NetworkConfig STATIC = new NetworkConfig(
             List.of(new NetworkLink("tap1", "52:54:00:12:34:56", Optional.of("ens3"), Optional.of(1450))),
-            List.of(new NetworkSubnet("net0", "tap1", NetworkSubnet.Type.IPV4, Optional.of(new IpPrefix("10.0.2.15", 24, false)),
-                            List.of(new NetworkRoute(new IpPrefix("0.0.0.0", 0, false), "10.0.2.2"),
+            List.of(
+                    new NetworkSubnet(
+                            "net0",
+                            "tap1",
+                            NetworkSubnet.Type.IPV4,
+                            Optional.of(new IpPrefix("10.0.2.15", 24, false)),
+                            List.of(
+                                    new NetworkRoute(new IpPrefix("0.0.0.0", 0, false), "10.0.2.2"),
                                     new NetworkRoute(new IpPrefix("192.168.0.0", 16, false), "10.0.2.3"))),
                     new NetworkSubnet("net1", "tap1", NetworkSubnet.Type.IPV6_SLAAC, Optional.empty(), List.of())),
-            List.of("10.0.2.3"), List.of("example.com"), Optional.empty());
+            List.of("10.0.2.3"),
+            List.of("example.com"),
+            Optional.empty());
     private static final AtomicInteger images = new AtomicInteger();
 
     @RegisterExtension
-    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS), 2,
-            "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "e2fsck");
+    static final SharedWorker shared = new SharedWorker(
+            List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS),
+            2,
+            "losetup",
+            "mount",
+            "blkid",
+            "mkfs.ext4",
+            "sfdisk",
+            "qemu-img",
+            "qemu-nbd",
+            "nbdfuse",
+            "fusermount3",
+            "e2fsck");
 
     enum Guest {
-        DEBIAN(NetworkFlavour.IFUPDOWN, "/etc/network/interfaces.d/50-imginject", "iface ens3 inet static\n    address 10.0.2.15/24\n    gateway 10.0.2.2\n"),
-        UBUNTU(NetworkFlavour.NETPLAN, "/etc/netplan/50-imginject.yaml", "        macaddress: \"52:54:00:12:34:56\"\n      set-name: \"ens3\"\n"),
-        RHEL9(NetworkFlavour.NETWORKMANAGER, "/etc/NetworkManager/system-connections/imginject-ens3.nmconnection",
+        DEBIAN(
+                NetworkFlavour.IFUPDOWN,
+                "/etc/network/interfaces.d/50-imginject",
+                "iface ens3 inet static\n    address 10.0.2.15/24\n    gateway 10.0.2.2\n"),
+        UBUNTU(
+                NetworkFlavour.NETPLAN,
+                "/etc/netplan/50-imginject.yaml",
+                "        macaddress: \"52:54:00:12:34:56\"\n      set-name: \"ens3\"\n"),
+        RHEL9(
+                NetworkFlavour.NETWORKMANAGER,
+                "/etc/NetworkManager/system-connections/imginject-ens3.nmconnection",
                 "[ipv4]\nmethod=manual\naddress1=10.0.2.15/24\ngateway=10.0.2.2\nroute1=192.168.0.0/16,10.0.2.3\n"),
-        RHEL8(NetworkFlavour.IFCFG, "/etc/sysconfig/network-scripts/ifcfg-imginject-ens3", "HWADDR=52:54:00:12:34:56\nONBOOT=yes\nMTU=1450\nBOOTPROTO=none\nIPADDR=10.0.2.15\nPREFIX=24\n"),
-        ARCH(NetworkFlavour.NETWORKD, "/etc/systemd/network/50-imginject-ens3.network", "[Match]\nMACAddress=52:54:00:12:34:56\n");
+        RHEL8(
+                NetworkFlavour.IFCFG,
+                "/etc/sysconfig/network-scripts/ifcfg-imginject-ens3",
+                "HWADDR=52:54:00:12:34:56\nONBOOT=yes\nMTU=1450\nBOOTPROTO=none\nIPADDR=10.0.2.15\nPREFIX=24\n"),
+        ARCH(
+                NetworkFlavour.NETWORKD,
+                "/etc/systemd/network/50-imginject-ens3.network",
+                "[Match]\nMACAddress=52:54:00:12:34:56\n");
 
         final NetworkFlavour flavour;
         final String file;
@@ -95,24 +128,32 @@ class NetworkFlavoursTest {
 
             assertThat(first.status()).as("%s", first).isEqualTo(Outcome.OK);
             assertThat(first.message()).startsWith(guest.flavour + " (").contains("wrote " + guest.file);
-            assertThat(second.message()).contains("wrote nothing; " + guest.file).endsWith(" already held this config");
+            assertThat(second.message())
+                    .contains("wrote nothing; " + guest.file)
+                    .endsWith(" already held this config");
             try (ImageReader reader = ImageReader.open(image)) {
                 assertThat(reader.read(guest.file)).contains(guest.excerpt);
-                assertThat(reader.ownership(guest.file).mode()).isEqualTo(
-                        guest.flavour == NetworkFlavour.NETWORKMANAGER || guest.flavour == NetworkFlavour.NETPLAN ? 0600 : 0644);
+                assertThat(reader.ownership(guest.file).mode())
+                        .isEqualTo(
+                                guest.flavour == NetworkFlavour.NETWORKMANAGER
+                                                || guest.flavour == NetworkFlavour.NETPLAN
+                                        ? 0600
+                                        : 0644);
             }
         }
     }
 
     @Test
     void ifupdown_keeps_the_guests_interfaces_and_adds_the_source_line_only_where_missing() throws Exception {
-        TestImages.Built image = build(Distributions.debianIfupdown().file("/etc/network/interfaces", "auto lo\niface lo inet loopback", 0644, 0, 0));
+        TestImages.Built image = build(Distributions.debianIfupdown()
+                .file("/etc/network/interfaces", "auto lo\niface lo inet loopback", 0644, 0, 0));
 
         ItemResult result = network(image, STATIC, HandlerName.LOOP);
 
         assertThat(result.message()).contains("/etc/network/interfaces.d/50-imginject, /etc/network/interfaces");
         try (ImageReader reader = ImageReader.open(image)) {
-            assertThat(reader.read("/etc/network/interfaces")).isEqualTo("auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n");
+            assertThat(reader.read("/etc/network/interfaces"))
+                    .isEqualTo("auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\n");
         }
     }
 
@@ -122,7 +163,8 @@ class NetworkFlavoursTest {
 
         ItemResult result = network(image, STATIC.withFlavour(NetworkFlavour.NETWORKD), HandlerName.LOOP);
 
-        assertThat(result.message()).startsWith("networkd (named in the request); wrote /etc/systemd/network/50-imginject-ens3.network");
+        assertThat(result.message())
+                .startsWith("networkd (named in the request); wrote /etc/systemd/network/50-imginject-ens3.network");
     }
 
     @Test
@@ -132,31 +174,43 @@ class NetworkFlavoursTest {
         ItemResult result = network(image, STATIC, HandlerName.LOOP);
 
         assertThat(result.code()).isEqualTo(ErrorCode.GUEST_CONTENT_INVALID);
-        assertThat(result.message()).isEqualTo("cannot tell how this guest configures its network, os-release debian 12: none of"
-                + " netplan, NetworkManager, network-scripts, ifupdown or systemd-networkd is installed; name one in the request's network.flavour");
+        assertThat(result.message())
+                .isEqualTo(
+                        "cannot tell how this guest configures its network, os-release debian 12: none of"
+                                + " netplan, NetworkManager, network-scripts, ifupdown or systemd-networkd is installed; name one in the request's network.flavour");
     }
 
     @Test
     void guestfs_detects_and_writes_the_same() throws Exception {
-        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
+        HostRequirements.need(
+                GuestfsSupport.problem().isEmpty(),
+                "guestfs: " + GuestfsSupport.problem().orElse(""));
         TestImages.Built image = build(Distributions.ubuntuNetplan());
 
         ItemResult result = network(image, STATIC, HandlerName.GUESTFS);
 
-        assertThat(result.message()).startsWith("netplan (/usr/sbin/netplan, os-release ubuntu 22.04); wrote /etc/netplan/50-imginject.yaml");
+        assertThat(result.message())
+                .startsWith(
+                        "netplan (/usr/sbin/netplan, os-release ubuntu 22.04); wrote /etc/netplan/50-imginject.yaml");
         try (ImageReader reader = ImageReader.open(image)) {
             assertThat(reader.read("/etc/netplan/50-imginject.yaml")).contains("set-name: \"ens3\"");
-            assertThat(reader.ownership("/etc/netplan/50-imginject.yaml").mode()).isEqualTo(0600);
+            assertThat(reader.ownership("/etc/netplan/50-imginject.yaml").mode())
+                    .isEqualTo(0600);
         }
     }
 
     private static TestImages.Built build(GuestTree tree) throws Exception {
-        return TestImages.build(shared.get().images(), "guest-" + images.incrementAndGet() + ".img", Layout.GPT, Fs.EXT4, tree);
+        return TestImages.build(
+                shared.get().images(), "guest-" + images.incrementAndGet() + ".img", Layout.GPT, Fs.EXT4, tree);
     }
 
-    private static ItemResult network(TestImages.Built image, NetworkConfig config, HandlerName handler) throws Exception {
-        InjectionReply reply = shared.get().call(InjectionRequest.of(ImageRef.of(image.path().toString()),
-                Injections.none().withNetwork(config)).withHandlers(List.of(handler)));
+    private static ItemResult network(TestImages.Built image, NetworkConfig config, HandlerName handler)
+            throws Exception {
+        InjectionReply reply = shared.get()
+                .call(InjectionRequest.of(
+                                ImageRef.of(image.path().toString()),
+                                Injections.none().withNetwork(config))
+                        .withHandlers(List.of(handler)));
         assertThat(reply.handler()).as("%s", reply).isEqualTo(handler.wireName());
         return reply.items().get("network");
     }

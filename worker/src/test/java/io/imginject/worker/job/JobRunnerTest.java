@@ -64,12 +64,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("fast")
 class JobRunnerTest {
-    static final RetrySettings QUICK_RETRIES = new RetrySettings(2, Duration.ofMillis(1), 1.0, Duration.ofMillis(1), Duration.ofSeconds(10));
+    static final RetrySettings QUICK_RETRIES =
+            new RetrySettings(2, Duration.ofMillis(1), 1.0, Duration.ofMillis(1), Duration.ofSeconds(10));
     static final Clock NOV_27_2026 = Clock.fixed(Instant.parse("2026-11-27T12:00:00Z"), ZoneOffset.UTC);
     static final Duration LONG = Duration.ofSeconds(30);
 
     @TempDir
     Path temp;
+
     Path images;
     Path image;
     ImageJobLocks locks;
@@ -78,7 +80,8 @@ class JobRunnerTest {
     final Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
     final MemoryGuest guest = new MemoryGuest();
     ImageInspection inspection = (file, format) -> {
-        events.add("inspect " + file.path() + " " + format.map(ImageFormat::qemuName).orElse("(no format)"));
+        events.add("inspect " + file.path() + " "
+                + format.map(ImageFormat::qemuName).orElse("(no format)"));
         return DiskImage.of(file, format.orElse(ImageFormat.RAW));
     };
 
@@ -98,15 +101,20 @@ class JobRunnerTest {
     void a_job_a_handler_opens_the_image_for_replies_ok_with_each_items_result_its_handler_and_attempts() {
         handlers.put(HandlerName.LOOP, opens("loop"));
 
-        InjectionReply reply = runner(LONG, LONG).run(job(Injections.none().withMetadata(Map.of("role", "web")).withNet("auto lo\n")));
+        InjectionReply reply = runner(LONG, LONG)
+                .run(job(Injections.none().withMetadata(Map.of("role", "web")).withNet("auto lo\n")));
 
         assertThat(reply.status()).isEqualTo(InjectionReply.Status.OK);
         assertThat(reply.jobId()).isEqualTo("job-1");
         assertThat(reply.host()).isEqualTo("h1");
         assertThat(reply.handler()).isEqualTo("loop");
-        assertThat(reply.items()).containsExactly(Map.entry("net", ItemResult.ok("wrote /etc/network/interfaces")),
-                Map.entry("metadata", ItemResult.ok("wrote /meta.js (1 key)")));
-        assertThat(reply.attempts()).extracting(Attempt::handler, Attempt::attempt, Attempt::outcome).containsExactly(tuple("loop", 1, Outcome.OK));
+        assertThat(reply.items())
+                .containsExactly(
+                        Map.entry("net", ItemResult.ok("wrote /etc/network/interfaces")),
+                        Map.entry("metadata", ItemResult.ok("wrote /meta.js (1 key)")));
+        assertThat(reply.attempts())
+                .extracting(Attempt::handler, Attempt::attempt, Attempt::outcome)
+                .containsExactly(tuple("loop", 1, Outcome.OK));
         assertThat(reply.error()).isNull();
         assertThat(guest.file("/meta.js")).contains("{\"role\":\"web\"}");
         assertThat(events).containsExactly("inspect " + image + " (no format)", "loop open", "loop close");
@@ -117,7 +125,8 @@ class JobRunnerTest {
         Files.createSymbolicLink(images.resolve("link.img"), image);
         handlers.put(HandlerName.LOOP, opens("loop"));
 
-        runner(LONG, LONG).run(job(ImageRef.of(images.resolve("link.img").toString()).withFormat(ImageFormat.QCOW2), metadata()));
+        runner(LONG, LONG)
+                .run(job(ImageRef.of(images.resolve("link.img").toString()).withFormat(ImageFormat.QCOW2), metadata()));
 
         assertThat(events).first().isEqualTo("inspect " + image + " qcow2");
     }
@@ -139,7 +148,8 @@ class JobRunnerTest {
     void a_missing_image_is_image_not_found_and_nothing_is_tried() {
         handlers.put(HandlerName.LOOP, opens("loop"));
 
-        InjectionReply reply = runner(LONG, LONG).run(job(ImageRef.of(images.resolve("gone.img").toString()), metadata()));
+        InjectionReply reply = runner(LONG, LONG)
+                .run(job(ImageRef.of(images.resolve("gone.img").toString()), metadata()));
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.IMAGE_NOT_FOUND);
         assertThat(events).isEmpty();
@@ -167,9 +177,13 @@ class JobRunnerTest {
 
         assertThat(reply.status()).isEqualTo(InjectionReply.Status.ERROR);
         assertThat(reply.error().code()).isEqualTo(ErrorCode.PARTITION_NOT_FOUND);
-        assertThat(reply.error().message()).startsWith("no handler could open the image: loop failed: loop failed: partition_not_found");
-        assertThat(reply.attempts()).extracting(Attempt::handler, Attempt::outcome, Attempt::code).containsExactly(
-                tuple("loop", Outcome.FAILED, ErrorCode.PARTITION_NOT_FOUND), tuple("nbd", Outcome.SKIPPED, ErrorCode.HANDLER_UNAVAILABLE));
+        assertThat(reply.error().message())
+                .startsWith("no handler could open the image: loop failed: loop failed: partition_not_found");
+        assertThat(reply.attempts())
+                .extracting(Attempt::handler, Attempt::outcome, Attempt::code)
+                .containsExactly(
+                        tuple("loop", Outcome.FAILED, ErrorCode.PARTITION_NOT_FOUND),
+                        tuple("nbd", Outcome.SKIPPED, ErrorCode.HANDLER_UNAVAILABLE));
         assertThat(reply.handler()).isNull();
     }
 
@@ -177,13 +191,16 @@ class JobRunnerTest {
     void a_failed_mandatory_item_fails_the_job_and_the_reply_still_lists_every_items_result() {
         guest.refusingWritesBelow("/etc", ErrorCode.GUEST_IO_ERROR);
         handlers.put(HandlerName.LOOP, opens("loop"));
-        InjectionRequest request = InjectionRequest.of(ImageRef.of(image.toString()),
-                Injections.none().withMetadata(Map.of("role", "web")).withNet("auto lo\n")).withMandatory(Set.of(ItemName.NET));
+        InjectionRequest request = InjectionRequest.of(
+                        ImageRef.of(image.toString()),
+                        Injections.none().withMetadata(Map.of("role", "web")).withNet("auto lo\n"))
+                .withMandatory(Set.of(ItemName.NET));
 
         InjectionReply reply = runner(LONG, LONG).run(new Job("job-1", request));
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.MANDATORY_ITEM_FAILED);
-        assertThat(reply.error().message()).startsWith("mandatory item failed: net (guest_io_error: cannot write /etc/network/interfaces");
+        assertThat(reply.error().message())
+                .startsWith("mandatory item failed: net (guest_io_error: cannot write /etc/network/interfaces");
         assertThat(reply.handler()).isEqualTo("loop");
         assertThat(reply.items().get("net").code()).isEqualTo(ErrorCode.GUEST_IO_ERROR);
         assertThat(reply.items().get("metadata").status()).isEqualTo(Outcome.OK);
@@ -194,7 +211,8 @@ class JobRunnerTest {
         guest.refusingWritesBelow("/etc", ErrorCode.GUEST_IO_ERROR);
         handlers.put(HandlerName.LOOP, opens("loop"));
 
-        InjectionReply reply = runner(LONG, LONG).run(job(Injections.none().withMetadata(Map.of("role", "web")).withNet("auto lo\n")));
+        InjectionReply reply = runner(LONG, LONG)
+                .run(job(Injections.none().withMetadata(Map.of("role", "web")).withNet("auto lo\n")));
 
         assertThat(reply.status()).isEqualTo(InjectionReply.Status.OK);
         assertThat(reply.items().get("net").code()).isEqualTo(ErrorCode.GUEST_IO_ERROR);
@@ -205,10 +223,13 @@ class JobRunnerTest {
         guest.refusingWritesBelow("/etc", ErrorCode.FILESYSTEM_ERROR);
         handlers.put(HandlerName.LOOP, opens("loop"));
 
-        InjectionReply reply = runner(LONG, LONG).run(job(Injections.none().withMetadata(Map.of("role", "web")).withNet("auto lo\n")));
+        InjectionReply reply = runner(LONG, LONG)
+                .run(job(Injections.none().withMetadata(Map.of("role", "web")).withNet("auto lo\n")));
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.FILESYSTEM_ERROR);
-        assertThat(reply.error().message()).startsWith("the guest's filesystem reported corruption during net").endsWith("check the image with fsck");
+        assertThat(reply.error().message())
+                .startsWith("the guest's filesystem reported corruption during net")
+                .endsWith("check the image with fsck");
         assertThat(reply.items().get("metadata").status()).isEqualTo(Outcome.SKIPPED);
     }
 
@@ -250,7 +271,9 @@ class JobRunnerTest {
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.JOB_TIMEOUT);
         assertThat(reply.items()).isEmpty();
-        assertThat(reply.attempts()).extracting(Attempt::handler, Attempt::outcome).containsExactly(tuple("loop", Outcome.OK));
+        assertThat(reply.attempts())
+                .extracting(Attempt::handler, Attempt::outcome)
+                .containsExactly(tuple("loop", Outcome.OK));
         assertThat(events).endsWith("loop close");
     }
 
@@ -275,7 +298,8 @@ class JobRunnerTest {
 
     @Test
     @SuppressWarnings("try") // the lock is held for the block, by another job
-    void a_job_interrupted_while_it_waits_for_the_image_lock_throws_job_interrupted_instead_of_answering() throws Exception {
+    void a_job_interrupted_while_it_waits_for_the_image_lock_throws_job_interrupted_instead_of_answering()
+            throws Exception {
         handlers.put(HandlerName.LOOP, opens("loop"));
         JobRunner runner = runner(LONG, LONG);
         AtomicReference<Object> outcome = new AtomicReference<>();
@@ -325,14 +349,23 @@ class JobRunnerTest {
         InjectionReply reply = runner(LONG, LONG).run(job(metadata()));
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.INTERNAL_ERROR);
-        assertThat(reply.error().message()).isEqualTo("unexpected IllegalStateException; see the worker log").doesNotContain("s3cret");
+        assertThat(reply.error().message())
+                .isEqualTo("unexpected IllegalStateException; see the worker log")
+                .doesNotContain("s3cret");
     }
 
     private JobRunner runner(Duration lockWait, Duration jobTimeout) {
         locks = new ImageJobLocks(temp.resolve("run/locks"), lockWait);
-        return new JobRunner("h1", new ImageLocator(List.of(images)), inspection, locks,
-                new HandlerChain(handlers, List.of(HandlerName.LOOP, HandlerName.NBD), QUICK_RETRIES), new ItemRunner(NOV_27_2026),
-                new CrashRecovery(new ProcessRunner(Duration.ofSeconds(5)), temp.resolve("run")), jobTimeout, timer);
+        return new JobRunner(
+                "h1",
+                new ImageLocator(List.of(images)),
+                inspection,
+                locks,
+                new HandlerChain(handlers, List.of(HandlerName.LOOP, HandlerName.NBD), QUICK_RETRIES),
+                new ItemRunner(NOV_27_2026),
+                new CrashRecovery(new ProcessRunner(Duration.ofSeconds(5)), temp.resolve("run")),
+                jobTimeout,
+                timer);
     }
 
     private Job job(Injections inject) {

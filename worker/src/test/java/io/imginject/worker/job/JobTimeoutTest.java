@@ -9,8 +9,8 @@ import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.PartitionSelector;
 import io.imginject.worker.WorkerConfig;
-import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.guest.GuestFs;
+import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.handler.nbd.NbdSettings;
@@ -60,32 +60,40 @@ class JobTimeoutTest {
     @BeforeEach
     void requirements() {
         HostRequirements.root();
-        HostRequirements.tools("losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
+        HostRequirements.tools(
+                "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3");
     }
 
     static UnaryOperator<WorkerConfig.Builder> timeout(Duration timeout) {
-        return config -> config.concurrency(1).jobTimeout(timeout)
+        return config -> config.concurrency(1)
+                .jobTimeout(timeout)
                 .nbd(new NbdSettings(NbdSettings.Transport.USERSPACE, Duration.ofSeconds(10)));
     }
 
     @Test
     void a_job_whose_qemu_nbd_stops_answering_is_answered_job_timeout_and_releases_everything() throws Exception {
         FreezeQemuNbd freeze = FreezeQemuNbd.onceOpened();
-        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.NBD), timeout(JOB_TIMEOUT), freeze)) {
-            TestImages.Built image = TestImages.build(worker.images(), "hangs.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        try (WorkerFixture worker =
+                WorkerFixture.start(directory, List.of(HandlerName.NBD), timeout(JOB_TIMEOUT), freeze)) {
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "hangs.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
             try {
                 long sent = System.nanoTime();
-                InjectionReply reply = worker.client().call(worker.host(), Requests.everything(image.path()), REPLY_WITHIN);
+                InjectionReply reply =
+                        worker.client().call(worker.host(), Requests.everything(image.path()), REPLY_WITHIN);
 
                 assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.ERROR);
                 assertThat(reply.error().code()).isEqualTo(ErrorCode.JOB_TIMEOUT);
-                assertThat(reply.error().message()).isEqualTo("the job ran past its deadline of 5 s (job-timeout); its helpers were "
-                        + "killed and what it held was released");
+                assertThat(reply.error().message())
+                        .isEqualTo("the job ran past its deadline of 5 s (job-timeout); its helpers were "
+                                + "killed and what it held was released");
                 assertThat(reply.error().retryable()).isFalse();
                 assertThat(reply.items()).isEmpty();
                 assertThat(reply.attempts()).extracting(Attempt::handler).containsExactly("nbd");
                 assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThanOrEqualTo(JOB_TIMEOUT);
-                assertThat(freeze.frozen.get().isAlive()).as("the frozen qemu-nbd").isFalse();
+                assertThat(freeze.frozen.get().isAlive())
+                        .as("the frozen qemu-nbd")
+                        .isFalse();
 
                 WorkerFixture.DeadLetter dead = worker.nextDeadLetter();
                 assertThat(dead.header("x-imginject-error-code")).isEqualTo("job_timeout");
@@ -94,22 +102,30 @@ class JobTimeoutTest {
                 freeze.thaw();
             }
 
-            TestImages.Built next = TestImages.build(worker.images(), "next.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built next =
+                    TestImages.build(worker.images(), "next.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
             InjectionReply after = worker.call(Requests.net(next.path()));
-            assertThat(after.isOk()).as("the next job on the same (single) job thread: %s", after).isTrue();
+            assertThat(after.isOk())
+                    .as("the next job on the same (single) job thread: %s", after)
+                    .isTrue();
         }
     }
 
     @Test
     void a_deadline_that_passes_while_the_job_unmounts_still_releases_everything() throws Exception {
         FreezeQemuNbd freeze = FreezeQemuNbd.whenClosing();
-        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.NBD), timeout(JOB_TIMEOUT), freeze)) {
-            TestImages.Built image = TestImages.build(worker.images(), "flush.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        try (WorkerFixture worker =
+                WorkerFixture.start(directory, List.of(HandlerName.NBD), timeout(JOB_TIMEOUT), freeze)) {
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "flush.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
             try {
-                InjectionReply reply = worker.client().call(worker.host(), Requests.everything(image.path()), REPLY_WITHIN);
+                InjectionReply reply =
+                        worker.client().call(worker.host(), Requests.everything(image.path()), REPLY_WITHIN);
 
                 assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.JOB_TIMEOUT);
-                assertThat(freeze.frozen.get().isAlive()).as("the frozen qemu-nbd").isFalse();
+                assertThat(freeze.frozen.get().isAlive())
+                        .as("the frozen qemu-nbd")
+                        .isFalse();
             } finally {
                 freeze.thaw();
             }
@@ -118,10 +134,13 @@ class JobTimeoutTest {
 
     @Test
     void an_appliance_still_launching_at_the_deadline_is_killed_and_the_job_answered_job_timeout() throws Exception {
-        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
-        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.GUESTFS), timeout(JOB_TIMEOUT),
-                UnaryOperator.identity())) {
-            TestImages.Built image = TestImages.build(worker.images(), "slow.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        HostRequirements.need(
+                GuestfsSupport.problem().isEmpty(),
+                "guestfs: " + GuestfsSupport.problem().orElse(""));
+        try (WorkerFixture worker = WorkerFixture.start(
+                directory, List.of(HandlerName.GUESTFS), timeout(JOB_TIMEOUT), UnaryOperator.identity())) {
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "slow.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
             InjectionReply reply = worker.client().call(worker.host(), Requests.net(image.path()), REPLY_WITHIN);
 
@@ -133,15 +152,19 @@ class JobTimeoutTest {
 
     @Test
     void the_wait_for_an_image_another_worker_holds_counts_against_the_deadline() throws Exception {
-        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), timeout(JOB_TIMEOUT), UnaryOperator.identity())) {
-            TestImages.Built image = TestImages.build(worker.images(), "held.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        try (WorkerFixture worker = WorkerFixture.start(
+                directory, List.of(HandlerName.LOOP), timeout(JOB_TIMEOUT), UnaryOperator.identity())) {
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "held.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
             Process sibling = lockingSibling(image.path().toRealPath());
             try {
                 InjectionReply reply = worker.client().call(worker.host(), Requests.net(image.path()), REPLY_WITHIN);
 
                 assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.JOB_TIMEOUT);
                 assertThat(reply.attempts()).isEmpty();
-                assertThat(reply.durationMs()).as("well before lock-wait (60 s) ends").isLessThan(Duration.ofSeconds(15).toMillis());
+                assertThat(reply.durationMs())
+                        .as("well before lock-wait (60 s) ends")
+                        .isLessThan(Duration.ofSeconds(15).toMillis());
             } finally {
                 sibling.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
@@ -150,11 +173,19 @@ class JobTimeoutTest {
 
     /** An {@link ImageLockingChild} holding {@code image}'s lock in this test's run directory. */
     Process lockingSibling(Path image) throws Exception {
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), ImageLockingChild.class.getName(), directory.resolve("run").toString(),
-                image.toString()).redirectError(directory.resolve("sibling.log").toFile()).start();
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        ImageLockingChild.class.getName(),
+                        directory.resolve("run").toString(),
+                        image.toString())
+                .redirectError(directory.resolve("sibling.log").toFile())
+                .start();
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        assertThat(out.readLine()).as("the sibling's first line; see " + directory.resolve("sibling.log")).isEqualTo("locked");
+        assertThat(out.readLine())
+                .as("the sibling's first line; see " + directory.resolve("sibling.log"))
+                .isEqualTo("locked");
         return child;
     }
 
@@ -216,8 +247,12 @@ class JobTimeoutTest {
         }
 
         private void freeze() {
-            List<ProcessHandle> qemuNbd = ProcessHandle.current().children()
-                    .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("qemu-nbd")).orElse(false))
+            List<ProcessHandle> qemuNbd = ProcessHandle.current()
+                    .children()
+                    .filter(p -> p.info()
+                            .command()
+                            .map(c -> Path.of(c).getFileName().toString().equals("qemu-nbd"))
+                            .orElse(false))
                     .toList();
             assertThat(qemuNbd).hasSize(1);
             frozen.set(qemuNbd.get(0));

@@ -20,8 +20,7 @@ import java.util.Set;
 final class MemoryGuest implements GuestFs {
 
     @SuppressWarnings("ArrayRecordComponent") // a file's bytes, never compared or hashed as a record
-    private record File(byte[] content, int mode, long uid, long gid) {
-    }
+    private record File(byte[] content, int mode, long uid, long gid) {}
 
     private final Set<GuestPath> directories = new HashSet<>();
     private final Map<GuestPath, File> files = new HashMap<>();
@@ -35,7 +34,8 @@ final class MemoryGuest implements GuestFs {
 
     /** The content of the file at {@code path}, if there is one. */
     synchronized Optional<String> file(String path) {
-        return Optional.ofNullable(files.get(GuestPath.of(path))).map(file -> new String(file.content(), StandardCharsets.UTF_8));
+        return Optional.ofNullable(files.get(GuestPath.of(path)))
+                .map(file -> new String(file.content(), StandardCharsets.UTF_8));
     }
 
     @Override
@@ -44,12 +44,19 @@ final class MemoryGuest implements GuestFs {
             return Optional.of(new FileStat(FileStat.Type.DIRECTORY, 0755, 0, 0, 0, Optional.empty()));
         }
         return Optional.ofNullable(files.get(path))
-                .map(file -> new FileStat(FileStat.Type.REGULAR, file.mode(), file.uid(), file.gid(), file.content().length, Optional.empty()));
+                .map(file -> new FileStat(
+                        FileStat.Type.REGULAR,
+                        file.mode(),
+                        file.uid(),
+                        file.gid(),
+                        file.content().length,
+                        Optional.empty()));
     }
 
     @Override
     public synchronized Optional<byte[]> read(GuestPath path, int maxBytes) {
-        return Optional.ofNullable(files.get(path)).map(file -> Arrays.copyOf(file.content(), Math.min(maxBytes, file.content().length)));
+        return Optional.ofNullable(files.get(path))
+                .map(file -> Arrays.copyOf(file.content(), Math.min(maxBytes, file.content().length)));
     }
 
     @Override
@@ -60,7 +67,9 @@ final class MemoryGuest implements GuestFs {
 
     @Override
     public synchronized void writeFile(GuestPath path, byte[] content, int mode, long uid, long gid) {
-        for (Optional<GuestPath> up = path.parent(); up.isPresent(); up = up.get().parent()) {
+        for (Optional<GuestPath> up = path.parent();
+                up.isPresent();
+                up = up.get().parent()) {
             ErrorCode code = refused.get(up.get());
             if (code != null) {
                 throw new InjectException(code, "cannot write " + path + ": refused by the test");

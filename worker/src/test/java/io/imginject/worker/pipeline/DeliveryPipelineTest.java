@@ -77,8 +77,9 @@ class DeliveryPipelineTest {
         replays = new ReplayCount(key);
         results = Files.createDirectory(temp.resolve("results"));
         KeptReplies kept = new KeptReplies(results, Duration.ofDays(1), Clock.systemUTC());
-        DeadLettering deadLetters = new DeadLettering(new DeadLetterPublisher(broker, "h1", Clock.systemUTC(), new DeadLetterSeal(key),
-                replays), QUICK_RETRIES);
+        DeadLettering deadLetters = new DeadLettering(
+                new DeadLetterPublisher(broker, "h1", Clock.systemUTC(), new DeadLetterSeal(key), replays),
+                QUICK_RETRIES);
         pipeline = new DeliveryPipeline<>(protocol, broker, kept, replays, deadLetters, QUICK_RETRIES);
         protocol.work = succeeds();
     }
@@ -117,7 +118,8 @@ class DeliveryPipelineTest {
         pipeline.handle(delivery("j1", false));
         events.clear();
 
-        pipeline.handle(new Delivery(envelope(false), properties("j1"), "{\"other\":true}".getBytes(StandardCharsets.UTF_8)));
+        pipeline.handle(
+                new Delivery(envelope(false), properties("j1"), "{\"other\":true}".getBytes(StandardCharsets.UTF_8)));
 
         assertThat(events).containsExactly("run j1", "reply ok, run 2", "ack j1");
     }
@@ -128,14 +130,17 @@ class DeliveryPipelineTest {
 
         pipeline.handle(delivery("j1", false));
 
-        assertThat(events).containsExactly("run j1", "dead-letter image_not_found", "reply failed image_not_found, run 1", "ack j1");
+        assertThat(events)
+                .containsExactly(
+                        "run j1", "dead-letter image_not_found", "reply failed image_not_found, run 1", "ack j1");
         ScriptedBroker.Published letter = broker.deadLetters.get(0);
         assertThat(letter.routingKey()).isEqualTo("inject.h1");
         assertThat(letter.header(DeadLetterHeaders.SEALED)).isEqualTo(DeadLetterHeaders.SEALED_VERSION);
         assertThat(letter.header(DeadLetterHeaders.ORIGINAL_EXCHANGE)).isEqualTo("imginject");
         assertThat(letter.header("x-trace")).isEqualTo("t-1");
         assertThat(new String(letter.body(), StandardCharsets.UTF_8)).doesNotContain("{\"job\"");
-        assertThat(new DeadLetterSeal(key).open(letter.properties(), letter.body())).isEqualTo(body("j1"));
+        assertThat(new DeadLetterSeal(key).open(letter.properties(), letter.body()))
+                .isEqualTo(body("j1"));
     }
 
     @Test
@@ -157,7 +162,9 @@ class DeliveryPipelineTest {
 
         pipeline.handle(delivery("j1", false));
 
-        assertThat(events).containsExactly("run j1", "dead-letter image_not_found", "reply failed image_not_found, run 2", "ack j1");
+        assertThat(events)
+                .containsExactly(
+                        "run j1", "dead-letter image_not_found", "reply failed image_not_found, run 2", "ack j1");
     }
 
     @Test
@@ -185,14 +192,16 @@ class DeliveryPipelineTest {
 
         pipeline.handle(delivery("j1", true));
 
-        assertThat(events).containsExactly("run j1", "dead-letter image_busy", "reply failed image_busy, run 2", "ack j1");
+        assertThat(events)
+                .containsExactly("run j1", "dead-letter image_busy", "reply failed image_busy, run 2", "ack j1");
     }
 
     @Test
     void a_failure_its_protocol_does_not_dead_letter_is_replied_and_acked_only() {
         protocol.work = () -> {
             run();
-            return Ending.failed("failed MandatoryItemFailed".getBytes(StandardCharsets.UTF_8),
+            return Ending.failed(
+                    "failed MandatoryItemFailed".getBytes(StandardCharsets.UTF_8),
                     new Failure("MandatoryItemFailed", false, Optional.empty()));
         };
 
@@ -203,7 +212,8 @@ class DeliveryPipelineTest {
 
     @Test
     void a_request_without_a_reply_address_is_run_kept_and_acked_and_a_redelivery_is_not_run_again() {
-        AMQP.BasicProperties noReplyTo = properties("j1").builder().replyTo(null).build();
+        AMQP.BasicProperties noReplyTo =
+                properties("j1").builder().replyTo(null).build();
         pipeline.handle(new Delivery(envelope(false), noReplyTo, body("j1")));
         pipeline.handle(new Delivery(envelope(true), noReplyTo, body("j1")));
 
@@ -227,7 +237,9 @@ class DeliveryPipelineTest {
         pipeline.handle(delivery("j1", false));
         events.clear();
 
-        pipeline.handle(new Delivery(envelope(false), withHeaders(properties("j1"), replays.headers(properties("j1"), 1, body("j1"))),
+        pipeline.handle(new Delivery(
+                envelope(false),
+                withHeaders(properties("j1"), replays.headers(properties("j1"), 1, body("j1"))),
                 body("j1")));
 
         assertThat(events).containsExactly("run j1", "reply ok, run 2", "ack j1");
@@ -238,8 +250,12 @@ class DeliveryPipelineTest {
         pipeline.handle(delivery("j1", false));
         events.clear();
 
-        pipeline.handle(new Delivery(envelope(false), withHeaders(properties("j1"),
-                Map.of(DeadLetterHeaders.REPLAYS, 1, DeadLetterHeaders.REPLAY_SEAL, "forged")), body("j1")));
+        pipeline.handle(new Delivery(
+                envelope(false),
+                withHeaders(
+                        properties("j1"),
+                        Map.of(DeadLetterHeaders.REPLAYS, 1, DeadLetterHeaders.REPLAY_SEAL, "forged")),
+                body("j1")));
 
         assertThat(events).containsExactly("reply ok, run 1", "ack j1");
     }
@@ -269,7 +285,8 @@ class DeliveryPipelineTest {
     }
 
     @Test
-    void when_the_broker_stays_away_from_the_reply_the_request_goes_back_to_its_queue_and_its_redelivery_gets_the_kept_reply() {
+    void
+            when_the_broker_stays_away_from_the_reply_the_request_goes_back_to_its_queue_and_its_redelivery_gets_the_kept_reply() {
         broker.failNext(REPLY_QUEUE, new IOException("down"), new IOException("down"), new IOException("down"));
 
         pipeline.handle(delivery("j1", false));
@@ -281,16 +298,20 @@ class DeliveryPipelineTest {
     }
 
     @Test
-    void when_the_broker_stays_away_from_the_dead_letter_the_request_goes_back_unanswered_and_its_redelivery_is_dead_lettered() {
+    void
+            when_the_broker_stays_away_from_the_dead_letter_the_request_goes_back_unanswered_and_its_redelivery_is_dead_lettered() {
         protocol.work = fails(ErrorCode.IMAGE_NOT_FOUND, false);
-        broker.failNext(Wire.DEAD_LETTER_EXCHANGE, new IOException("down"), new IOException("down"), new IOException("down"));
+        broker.failNext(
+                Wire.DEAD_LETTER_EXCHANGE, new IOException("down"), new IOException("down"), new IOException("down"));
 
         pipeline.handle(delivery("j1", false));
 
         assertThat(events).containsExactly("run j1", "requeue j1");
         events.clear();
         pipeline.handle(delivery("j1", true));
-        assertThat(events).containsExactly("run j1", "dead-letter image_not_found", "reply failed image_not_found, run 2", "ack j1");
+        assertThat(events)
+                .containsExactly(
+                        "run j1", "dead-letter image_not_found", "reply failed image_not_found, run 2", "ack j1");
     }
 
     @Test
@@ -299,10 +320,13 @@ class DeliveryPipelineTest {
 
         pipeline.handle(delivery("j1", false));
 
-        assertThat(events).containsExactly("run j1", "dead-letter reply_refused",
-                "reply reply_refused: the request ended ok, but its reply (9 bytes) could not be published:"
-                        + " the AMQP client cannot send it: frame too large",
-                "ack j1");
+        assertThat(events)
+                .containsExactly(
+                        "run j1",
+                        "dead-letter reply_refused",
+                        "reply reply_refused: the request ended ok, but its reply (9 bytes) could not be published:"
+                                + " the AMQP client cannot send it: frame too large",
+                        "ack j1");
     }
 
     @Test
@@ -312,8 +336,12 @@ class DeliveryPipelineTest {
 
         pipeline.handle(delivery("j1", false));
 
-        assertThat(events).hasSize(4).startsWith("run j1", "dead-letter image_not_found").endsWith("ack j1");
-        assertThat(events.get(2)).startsWith("reply reply_refused: the request ended with image_not_found, but its reply");
+        assertThat(events)
+                .hasSize(4)
+                .startsWith("run j1", "dead-letter image_not_found")
+                .endsWith("ack j1");
+        assertThat(events.get(2))
+                .startsWith("reply reply_refused: the request ended with image_not_found, but its reply");
     }
 
     @Test
@@ -334,7 +362,9 @@ class DeliveryPipelineTest {
 
         pipeline.handle(delivery("j1", false));
 
-        assertThat(events).containsExactly("run j1", "dead-letter image_not_found", "reply failed image_not_found, run 1", "ack j1");
+        assertThat(events)
+                .containsExactly(
+                        "run j1", "dead-letter image_not_found", "reply failed image_not_found, run 1", "ack j1");
         ScriptedBroker.Published letter = broker.deadLetters.get(0);
         assertThat(letter.header("x-trace")).isNull();
         assertThat(letter.header(DeadLetterHeaders.ERROR_MESSAGE))
@@ -344,7 +374,10 @@ class DeliveryPipelineTest {
     @Test
     void a_dead_letter_refused_even_without_its_headers_is_given_up_and_the_request_still_answered_and_acked() {
         protocol.work = fails(ErrorCode.IMAGE_NOT_FOUND, false);
-        broker.failNext(Wire.DEAD_LETTER_EXCHANGE, PublishFailures.refused("too big"), PublishFailures.refused("still too big"));
+        broker.failNext(
+                Wire.DEAD_LETTER_EXCHANGE,
+                PublishFailures.refused("too big"),
+                PublishFailures.refused("still too big"));
 
         pipeline.handle(delivery("j1", false));
 
@@ -361,7 +394,9 @@ class DeliveryPipelineTest {
         pipeline.handle(delivery("j1", false));
 
         assertThat(jobIdsInLogContext).containsExactly("j1 req-j1");
-        assertThat(broker.replies).extracting(reply -> reply.properties().getMessageId()).containsExactly("j1");
+        assertThat(broker.replies)
+                .extracting(reply -> reply.properties().getMessageId())
+                .containsExactly("j1");
         assertThat(MDC.get("job")).isNull();
         assertThat(MDC.get("request")).isNull();
     }
@@ -447,8 +482,12 @@ class DeliveryPipelineTest {
     private Work fails(ErrorCode code, boolean mayPass) {
         return () -> {
             run();
-            return Ending.failed(("failed " + code.wireName() + ", run " + runs.get()).getBytes(StandardCharsets.UTF_8),
-                    new Failure(code.wireName(), mayPass, Optional.of(DeadLetterReason.of(code, "the job failed: " + code.wireName()))));
+            return Ending.failed(
+                    ("failed " + code.wireName() + ", run " + runs.get()).getBytes(StandardCharsets.UTF_8),
+                    new Failure(
+                            code.wireName(),
+                            mayPass,
+                            Optional.of(DeadLetterReason.of(code, "the job failed: " + code.wireName()))));
         };
     }
 
@@ -474,8 +513,12 @@ class DeliveryPipelineTest {
     }
 
     private static AMQP.BasicProperties properties(String jobId) {
-        return new AMQP.BasicProperties.Builder().messageId(jobId).correlationId("c-" + jobId).replyTo(REPLY_QUEUE)
-                .headers(Map.of("x-trace", "t-1")).build();
+        return new AMQP.BasicProperties.Builder()
+                .messageId(jobId)
+                .correlationId("c-" + jobId)
+                .replyTo(REPLY_QUEUE)
+                .headers(Map.of("x-trace", "t-1"))
+                .build();
     }
 
     private static AMQP.BasicProperties withHeaders(AMQP.BasicProperties properties, Map<String, Object> more) {

@@ -28,7 +28,9 @@ final class ScriptedBroker implements Acks, Publisher {
     record Published(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {
 
         String header(String name) {
-            Object value = properties.getHeaders() == null ? null : properties.getHeaders().get(name);
+            Object value = properties.getHeaders() == null
+                    ? null
+                    : properties.getHeaders().get(name);
             return value == null ? null : value.toString();
         }
     }
@@ -48,8 +50,10 @@ final class ScriptedBroker implements Acks, Publisher {
     }
 
     @Override
-    public synchronized void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) throws IOException {
-        IOException failure = failures.getOrDefault(exchange.isEmpty() ? routingKey : exchange, new ArrayDeque<>()).poll();
+    public synchronized void publish(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body)
+            throws IOException {
+        IOException failure = failures.getOrDefault(exchange.isEmpty() ? routingKey : exchange, new ArrayDeque<>())
+                .poll();
         if (failure != null) {
             throw failure;
         }

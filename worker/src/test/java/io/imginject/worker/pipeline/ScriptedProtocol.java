@@ -18,8 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ScriptedProtocol implements Protocol<ScriptedProtocol.Caller> {
 
     /** A caller's reply queue. */
-    record Caller(String queue) implements ReplyQueue {
-    }
+    record Caller(String queue) implements ReplyQueue {}
 
     private final Publisher broker;
     final AtomicInteger reads = new AtomicInteger();
@@ -40,8 +39,13 @@ final class ScriptedProtocol implements Protocol<ScriptedProtocol.Caller> {
         }
         AMQP.BasicProperties properties = delivery.getProperties();
         String jobId = properties.getMessageId();
-        return new Request<>(jobId, Map.of("request", "req-" + jobId), Optional.ofNullable(properties.getReplyTo()).map(Caller::new),
-                keyed ? Optional.of(jobId) : Optional.empty(), Origin.of(delivery), work);
+        return new Request<>(
+                jobId,
+                Map.of("request", "req-" + jobId),
+                Optional.ofNullable(properties.getReplyTo()).map(Caller::new),
+                keyed ? Optional.of(jobId) : Optional.empty(),
+                Origin.of(delivery),
+                work);
     }
 
     @Override
@@ -49,7 +53,11 @@ final class ScriptedProtocol implements Protocol<ScriptedProtocol.Caller> {
         return new Replies<>() {
             @Override
             public void send(Caller to, String jobId, byte[] reply) throws IOException {
-                broker.publish("", to.queue(), new AMQP.BasicProperties.Builder().messageId(jobId).build(), reply);
+                broker.publish(
+                        "",
+                        to.queue(),
+                        new AMQP.BasicProperties.Builder().messageId(jobId).build(),
+                        reply);
             }
 
             @Override

@@ -8,8 +8,7 @@ import java.util.List;
 public final class Commands {
     private static final ProcessRunner RUNNER = new ProcessRunner(Duration.ofMinutes(2));
 
-    private Commands() {
-    }
+    private Commands() {}
 
     public static String run(String... argv) {
         return RUNNER.run(List.of(argv)).stdout();

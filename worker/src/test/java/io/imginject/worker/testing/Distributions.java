@@ -7,8 +7,7 @@ package io.imginject.worker.testing;
 public final class Distributions {
     private static final String EXECUTABLE = "#!/bin/sh\n";
 
-    private Distributions() {
-    }
+    private Distributions() {}
 
     /** Debian 12 with ifupdown: /usr/sbin/ifup (via /sbin -> usr/sbin) and an interfaces file sourcing interfaces.d. */
     public static GuestTree debianIfupdown() {
@@ -31,8 +30,18 @@ public final class Distributions {
     /** Ubuntu 22.04: netplan over networkd. */
     public static GuestTree ubuntuNetplan() {
         return GuestTree.linuxRoot()
-                .file("/etc/os-release", "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"22.04\"\n", 0644, 0, 0)
-                .file("/etc/hosts", "127.0.0.1 localhost\n127.0.1.1 ubuntu\n\n::1 ip6-localhost ip6-loopback\n", 0644, 0, 0)
+                .file(
+                        "/etc/os-release",
+                        "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"22.04\"\n",
+                        0644,
+                        0,
+                        0)
+                .file(
+                        "/etc/hosts",
+                        "127.0.0.1 localhost\n127.0.1.1 ubuntu\n\n::1 ip6-localhost ip6-loopback\n",
+                        0644,
+                        0,
+                        0)
                 .dir("/usr/sbin", 0755, 0, 0)
                 .file("/usr/sbin/netplan", EXECUTABLE, 0755, 0, 0)
                 .dir("/usr/lib/systemd", 0755, 0, 0)
@@ -44,7 +53,12 @@ public final class Distributions {
     /** RHEL 9 (here Rocky): NetworkManager with keyfiles. */
     public static GuestTree rhel9NetworkManager() {
         return GuestTree.linuxRoot()
-                .file("/etc/os-release", "NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n", 0644, 0, 0)
+                .file(
+                        "/etc/os-release",
+                        "NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n",
+                        0644,
+                        0,
+                        0)
                 .dir("/usr/sbin", 0755, 0, 0)
                 .file("/usr/sbin/NetworkManager", EXECUTABLE, 0755, 0, 0)
                 .dir("/etc/NetworkManager/system-connections", 0700, 0, 0);
@@ -53,7 +67,12 @@ public final class Distributions {
     /** RHEL 8: NetworkManager reading ifcfg files. */
     public static GuestTree rhel8Ifcfg() {
         return GuestTree.linuxRoot()
-                .file("/etc/os-release", "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"8.9\"\n", 0644, 0, 0)
+                .file(
+                        "/etc/os-release",
+                        "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"8.9\"\n",
+                        0644,
+                        0,
+                        0)
                 .dir("/usr/sbin", 0755, 0, 0)
                 .file("/usr/sbin/NetworkManager", EXECUTABLE, 0755, 0, 0)
                 .dir("/etc/sysconfig/network-scripts", 0755, 0, 0);

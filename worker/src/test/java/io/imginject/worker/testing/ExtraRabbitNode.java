@@ -33,7 +33,8 @@ public final class ExtraRabbitNode {
      * A node {@code name@localhost} with AMQP on {@code amqpPort}, distribution on {@code distPort} (never 25672,
      * the machine's node's) and {@code config} as its rabbitmq.conf; not started yet.
      */
-    public static ExtraRabbitNode define(String name, int amqpPort, int distPort, String config, Path directory) throws IOException {
+    public static ExtraRabbitNode define(String name, int amqpPort, int distPort, String config, Path directory)
+            throws IOException {
         Files.createDirectories(directory);
         Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path configFile = Files.writeString(directory.resolve(name + ".conf"), config);
@@ -44,15 +45,17 @@ public final class ExtraRabbitNode {
         Path data = Files.createDirectories(directory.resolve("mnesia"));
         Path logs = Files.createDirectories(directory.resolve("log"));
         Commands.run("chown", "rabbitmq:rabbitmq", data.toString(), logs.toString());
-        return new ExtraRabbitNode(name + "@localhost", Map.of(
-                "HOME", "/var/lib/rabbitmq",
-                "RABBITMQ_NODENAME", name + "@localhost",
-                "RABBITMQ_NODE_PORT", Integer.toString(amqpPort),
-                "RABBITMQ_DIST_PORT", Integer.toString(distPort),
-                "RABBITMQ_CONFIG_FILE", configFile.toString(),
-                "RABBITMQ_ENABLED_PLUGINS_FILE", plugins.toString(),
-                "RABBITMQ_MNESIA_BASE", data.toString(),
-                "RABBITMQ_LOG_BASE", logs.toString()));
+        return new ExtraRabbitNode(
+                name + "@localhost",
+                Map.of(
+                        "HOME", "/var/lib/rabbitmq",
+                        "RABBITMQ_NODENAME", name + "@localhost",
+                        "RABBITMQ_NODE_PORT", Integer.toString(amqpPort),
+                        "RABBITMQ_DIST_PORT", Integer.toString(distPort),
+                        "RABBITMQ_CONFIG_FILE", configFile.toString(),
+                        "RABBITMQ_ENABLED_PLUGINS_FILE", plugins.toString(),
+                        "RABBITMQ_MNESIA_BASE", data.toString(),
+                        "RABBITMQ_LOG_BASE", logs.toString()));
     }
 
     public String name() {
@@ -62,7 +65,10 @@ public final class ExtraRabbitNode {
     /** Starts the node's Erlang VM detached and waits until RabbitMQ runs on it. */
     public void start() {
         run(List.of("rabbitmq-server", "-detached"));
-        Awaitility.await(name + " started").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        Awaitility.await(name + " started")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofSeconds(1))
+                .ignoreExceptions()
                 .until(() -> ctl("await_startup") != null);
     }
 

@@ -19,18 +19,14 @@ public final class GuestTree {
         String path();
     }
 
-    private record Dir(String path, int mode, int uid, int gid) implements Entry {
-    }
+    private record Dir(String path, int mode, int uid, int gid) implements Entry {}
 
     @SuppressWarnings("ArrayRecordComponent") // carries content to Files.write; never compared
-    private record File(String path, byte[] content, int mode, int uid, int gid) implements Entry {
-    }
+    private record File(String path, byte[] content, int mode, int uid, int gid) implements Entry {}
 
-    private record Symlink(String path, String target) implements Entry {
-    }
+    private record Symlink(String path, String target) implements Entry {}
 
-    private record Fifo(String path) implements Entry {
-    }
+    private record Fifo(String path) implements Entry {}
 
     public static GuestTree empty() {
         return new GuestTree();
@@ -41,7 +37,12 @@ public final class GuestTree {
         return new GuestTree()
                 .dir("/etc", 0755, 0, 0)
                 .file("/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n", 0644, 0, 0)
-                .file("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n", 0644, 0, 0)
+                .file(
+                        "/etc/passwd",
+                        "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n",
+                        0644,
+                        0,
+                        0)
                 .file("/etc/shadow", "root:*:19000:0:99999:7:::\nalice:!:19000:0:99999:7:::\n", 0640, 0, 42)
                 .file("/etc/group", "root:x:0:\nshadow:x:42:\nalice:x:1000:\n", 0644, 0, 0)
                 .file("/etc/fstab", "LABEL=root / auto defaults 0 1\n", 0644, 0, 0)

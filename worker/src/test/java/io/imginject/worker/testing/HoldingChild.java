@@ -35,25 +35,41 @@ import java.util.List;
  * <p>Arguments: run directory, raw image, qcow2 image, raw image for fuse2fs.
  */
 public final class HoldingChild {
-    private HoldingChild() {
-    }
+    private HoldingChild() {}
 
     public static void main(String[] args) throws Exception {
         Path runDir = Path.of(args[0]);
         Path work = Files.createDirectories(runDir.resolve("work"));
         ProcessRunner runner = new ProcessRunner(Duration.ofMinutes(1));
-        HostResources resources = new HostResources(ResourceJournal.open(runDir.resolve("journal")), new ReleaseTools(runner, runDir));
+        HostResources resources =
+                new HostResources(ResourceJournal.open(runDir.resolve("journal")), new ReleaseTools(runner, runDir));
         Path fuseBase = Files.createDirectories(runDir.resolve("fuse"));
         Files.setPosixFilePermissions(fuseBase, PosixFilePermissions.fromString("rwx--x--x"));
         Fuse2fsSupport fuse2fs = Fuse2fsSupport.check(WorkerConfig.DEFAULT_FUSE_USER, fuseBase, runner);
-        RawDiskMounter mounter = new RawDiskMounter(runner, new FilesystemProbe(runner), new LoopDevices(runner), new Mounts(runner), work, resources,
+        RawDiskMounter mounter = new RawDiskMounter(
+                runner,
+                new FilesystemProbe(runner),
+                new LoopDevices(runner),
+                new Mounts(runner),
+                work,
+                resources,
                 fuse2fs.user().map(user -> new Fuse2fs(user, fuseBase, Duration.ofSeconds(10), resources)));
-        mounter.mount(HeldImageFile.open(Path.of(args[1]), true).toolPath(), new PartitionSelector.FindRoot(), FilesystemDriver.KERNEL);
+        mounter.mount(
+                HeldImageFile.open(Path.of(args[1]), true).toolPath(),
+                new PartitionSelector.FindRoot(),
+                FilesystemDriver.KERNEL);
         Path qcow2 = Path.of(args[2]);
-        NbdHandler nbd = NbdHandler.create(new NbdSettings(NbdSettings.Transport.USERSPACE, Duration.ofSeconds(10)), mounter,
-                new DriverChoice(new ImageTrust(List.of(qcow2.getParent())), fuse2fs), work, resources);
+        NbdHandler nbd = NbdHandler.create(
+                new NbdSettings(NbdSettings.Transport.USERSPACE, Duration.ofSeconds(10)),
+                mounter,
+                new DriverChoice(new ImageTrust(List.of(qcow2.getParent())), fuse2fs),
+                work,
+                resources);
         nbd.open(DiskImage.of(HeldImageFile.open(qcow2, true), ImageFormat.QCOW2), new PartitionSelector.FindRoot());
-        mounter.mount(HeldImageFile.open(Path.of(args[3]), true).toolPath(), new PartitionSelector.FindRoot(), FilesystemDriver.FUSE2FS);
+        mounter.mount(
+                HeldImageFile.open(Path.of(args[3]), true).toolPath(),
+                new PartitionSelector.FindRoot(),
+                FilesystemDriver.FUSE2FS);
         System.out.println("holding");
         System.out.flush();
         Thread.sleep(Duration.ofMinutes(10).toMillis());

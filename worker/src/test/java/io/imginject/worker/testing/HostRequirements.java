@@ -11,8 +11,7 @@ import java.util.List;
  * {@code IMGINJECT_REQUIRE_ALL=1} (as in CI), so nothing is skipped quietly where everything should run.
  */
 public final class HostRequirements {
-    private HostRequirements() {
-    }
+    private HostRequirements() {}
 
     public static boolean requireAll() {
         return "1".equals(System.getenv("IMGINJECT_REQUIRE_ALL"));

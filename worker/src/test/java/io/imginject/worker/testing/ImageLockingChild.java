@@ -11,8 +11,7 @@ import java.time.Duration;
  * <p>Arguments: run directory, image.
  */
 public final class ImageLockingChild {
-    private ImageLockingChild() {
-    }
+    private ImageLockingChild() {}
 
     public static void main(String[] args) throws Exception {
         ImageJobLocks locks = new ImageJobLocks(Path.of(args[0]).resolve("locks"), Duration.ofMinutes(1));

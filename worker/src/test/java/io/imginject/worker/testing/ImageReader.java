@@ -33,7 +33,15 @@ public final class ImageReader implements AutoCloseable {
         Path rawCopy = null;
         if (image.path().toString().endsWith(".qcow2")) {
             rawCopy = image.path().resolveSibling(image.path().getFileName() + ".raw-view");
-            Commands.run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", image.path().toString(), rawCopy.toString());
+            Commands.run(
+                    "qemu-img",
+                    "convert",
+                    "-f",
+                    "qcow2",
+                    "-O",
+                    "raw",
+                    image.path().toString(),
+                    rawCopy.toString());
             raw = rawCopy;
         }
         Path mountPoint = Files.createTempDirectory("imginject-read-");
@@ -59,13 +67,27 @@ public final class ImageReader implements AutoCloseable {
      * by its open files, not by its command line.
      */
     public static void awaitFile(TestImages.Built image, String guestPath) {
-        Awaitility.await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().untilAsserted(() -> {
-            assertThat(Commands.run("losetup", "--associated", image.path().toString()).strip()).as("loop devices on the image").isEmpty();
-            assertThat(processesHoldingOpen(image.path())).as("processes holding the image open").isEmpty();
-            try (ImageReader guest = open(image)) {
-                assertThat(guest.exists(guestPath)).as("%s in the image", guestPath).isTrue();
-            }
-        });
+        Awaitility.await()
+                .atMost(Duration.ofMinutes(1))
+                .pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions()
+                .untilAsserted(() -> {
+                    assertThat(Commands.run(
+                                            "losetup",
+                                            "--associated",
+                                            image.path().toString())
+                                    .strip())
+                            .as("loop devices on the image")
+                            .isEmpty();
+                    assertThat(processesHoldingOpen(image.path()))
+                            .as("processes holding the image open")
+                            .isEmpty();
+                    try (ImageReader guest = open(image)) {
+                        assertThat(guest.exists(guestPath))
+                                .as("%s in the image", guestPath)
+                                .isTrue();
+                    }
+                });
     }
 
     /** The host path of a guest path in the mounted image. */
@@ -118,8 +140,10 @@ public final class ImageReader implements AutoCloseable {
 
     /** Mode bits (07777), uid and gid, not following a symlink. */
     public Ownership ownership(String guestPath) throws IOException {
-        Map<String, Object> attributes = Files.readAttributes(path(guestPath), "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
-        return new Ownership((Integer) attributes.get("mode") & 07777, (Integer) attributes.get("uid"), (Integer) attributes.get("gid"));
+        Map<String, Object> attributes =
+                Files.readAttributes(path(guestPath), "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+        return new Ownership((Integer) attributes.get("mode") & 07777, (Integer) attributes.get("uid"), (Integer)
+                attributes.get("gid"));
     }
 
     /** Mode bits and owner of a file. */

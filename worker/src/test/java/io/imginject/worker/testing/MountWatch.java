@@ -18,19 +18,21 @@ public final class MountWatch implements AutoCloseable {
 
     private MountWatch(Path under) {
         String prefix = under.toAbsolutePath().toString();
-        watcher = new Thread(() -> {
-            while (running) {
-                try {
-                    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                        if (line.split(" ", -1)[4].startsWith(prefix)) {
-                            seen.add(line);
+        watcher = new Thread(
+                () -> {
+                    while (running) {
+                        try {
+                            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                                if (line.split(" ", -1)[4].startsWith(prefix)) {
+                                    seen.add(line);
+                                }
+                            }
+                        } catch (IOException e) {
+                            throw new IllegalStateException(e);
                         }
                     }
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }, "mount-watch");
+                },
+                "mount-watch");
         watcher.setDaemon(true);
         watcher.start();
     }

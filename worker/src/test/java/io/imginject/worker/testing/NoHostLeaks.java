@@ -39,7 +39,9 @@ public final class NoHostLeaks implements BeforeEachCallback, AfterEachCallback 
     /** Attached loop devices with their backing files, mount points, and helper processes. */
     public static Set<String> snapshot() throws IOException {
         Set<String> held = new HashSet<>();
-        for (String line : Commands.run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE").lines().toList()) {
+        for (String line : Commands.run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE")
+                .lines()
+                .toList()) {
             if (!line.isBlank()) {
                 held.add("loop " + line.strip());
             }
@@ -49,8 +51,10 @@ public final class NoHostLeaks implements BeforeEachCallback, AfterEachCallback 
             held.add("mount " + line.split(" ", -1)[4]);
         }
         ProcessHandle.allProcesses()
-                .filter(p -> p.info().command().map(c -> HELPERS.matcher(c).find()).orElse(false))
-                .forEach(p -> held.add("process " + p.pid() + " " + p.info().commandLine().orElse("")));
+                .filter(p ->
+                        p.info().command().map(c -> HELPERS.matcher(c).find()).orElse(false))
+                .forEach(p -> held.add(
+                        "process " + p.pid() + " " + p.info().commandLine().orElse("")));
         return held;
     }
 }

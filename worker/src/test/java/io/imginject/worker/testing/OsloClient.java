@@ -32,7 +32,8 @@ public final class OsloClient {
     /** Skips (or under IMGINJECT_REQUIRE_ALL fails) where Debian's python3 with oslo.messaging is missing. */
     public static void require() throws Exception {
         Process probe = new ProcessBuilder(PYTHON.toString(), "-c", "import oslo_messaging").start();
-        HostRequirements.need(probe.waitFor(60, TimeUnit.SECONDS) && probe.exitValue() == 0,
+        HostRequirements.need(
+                probe.waitFor(60, TimeUnit.SECONDS) && probe.exitValue() == 0,
                 "Debian's python3-oslo.messaging is needed (run deploy/setup-host)");
     }
 
@@ -51,8 +52,11 @@ public final class OsloClient {
 
     /** Runs the client; returns {@code {"result": ...}}, {@code {"cast": "sent"}} or {@code {"error": {...}}}. */
     public JsonNode run(ObjectNode request) throws IOException, InterruptedException {
-        Path script = Path.of(URI.create(OsloClient.class.getResource("/oslo/rpc_client.py").toString()));
-        Process process = new ProcessBuilder(PYTHON.toString(), script.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Path script = Path.of(
+                URI.create(OsloClient.class.getResource("/oslo/rpc_client.py").toString()));
+        Process process = new ProcessBuilder(PYTHON.toString(), script.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         process.getOutputStream().write(JSON.writeValueAsBytes(request));
         process.getOutputStream().close();
         byte[] out = process.getInputStream().readAllBytes();

@@ -43,10 +43,14 @@ public final class SharedWorker implements BeforeAllCallback, AfterAllCallback {
         HostRequirements.root();
         HostRequirements.tools(tools);
         directory = Files.createTempDirectory("imginject-test-");
-        fixture = WorkerFixture.start(directory, handlers, config -> {
-            config.concurrency(concurrency);
-            return trusted ? config : config.trustedImageRoots(List.of());
-        }, UnaryOperator.identity());
+        fixture = WorkerFixture.start(
+                directory,
+                handlers,
+                config -> {
+                    config.concurrency(concurrency);
+                    return trusted ? config : config.trustedImageRoots(List.of());
+                },
+                UnaryOperator.identity());
     }
 
     @Override

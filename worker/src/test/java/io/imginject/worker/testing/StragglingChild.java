@@ -16,8 +16,7 @@ import java.util.List;
  * <p>Arguments: run directory, raw image, offset, size.
  */
 public final class StragglingChild {
-    private StragglingChild() {
-    }
+    private StragglingChild() {}
 
     public static void main(String[] args) throws Exception {
         Path image = Path.of(args[1]);
@@ -26,7 +25,9 @@ public final class StragglingChild {
         ProcessRunner runner = new ProcessRunner(Duration.ofMinutes(1));
         ResourceJournal journal = ResourceJournal.open(Path.of(args[0]).resolve("journal"));
         journal.acquired(new LoopDevice(image, offset, size));
-        Thread attaching = new Thread(() -> runner.runAllowingFailure(List.of("sh", "-c",
+        Thread attaching = new Thread(() -> runner.runAllowingFailure(List.of(
+                "sh",
+                "-c",
                 "sleep 1; exec losetup --find --offset " + offset + " --sizelimit " + size + " '" + image + "'")));
         attaching.start();
         Thread.sleep(200);

@@ -16,8 +16,7 @@ public final class TestBroker {
     private static final String LOCAL = "amqp://guest:guest@127.0.0.1:5672/%2f";
     private static URI uri;
 
-    private TestBroker() {
-    }
+    private TestBroker() {}
 
     public static synchronized URI uri() {
         if (uri == null) {
@@ -32,7 +31,8 @@ public final class TestBroker {
         try {
             return factory.newConnection(name);
         } catch (IOException e) {
-            HostRequirements.need(false, "no RabbitMQ at " + uri() + " (" + e.getMessage() + "); run deploy/setup-host");
+            HostRequirements.need(
+                    false, "no RabbitMQ at " + uri() + " (" + e.getMessage() + "); run deploy/setup-host");
             throw e;
         }
     }
@@ -45,8 +45,12 @@ public final class TestBroker {
         if (dockerLikely()) {
             RabbitMQContainer container = new RabbitMQContainer("rabbitmq:3.13");
             container.start();
-            return container.getAmqpUrl().replace("amqp://", "amqp://" + container.getAdminUsername() + ":"
-                    + container.getAdminPassword() + "@") + "/%2f";
+            return container
+                            .getAmqpUrl()
+                            .replace(
+                                    "amqp://",
+                                    "amqp://" + container.getAdminUsername() + ":" + container.getAdminPassword() + "@")
+                    + "/%2f";
         }
         return LOCAL;
     }

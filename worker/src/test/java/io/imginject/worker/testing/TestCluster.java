@@ -32,7 +32,8 @@ public final class TestCluster implements AutoCloseable {
         TestCluster cluster = new TestCluster(nodes);
         try {
             for (int n = 2; n <= 3; n++) {
-                ExtraRabbitNode node = ExtraRabbitNode.define("imginject-n" + n, 5671 + n, 25680 + n, "", directory.resolve("n" + n));
+                ExtraRabbitNode node =
+                        ExtraRabbitNode.define("imginject-n" + n, 5671 + n, 25680 + n, "", directory.resolve("n" + n));
                 nodes.add(node);
                 node.start();
                 node.ctl("stop_app");
@@ -54,7 +55,9 @@ public final class TestCluster implements AutoCloseable {
 
     /** The node leading quorum queue {@code queue}, as the machine's node sees it. */
     public static String leaderOf(String queue) {
-        for (String line : Commands.run("rabbitmqctl", "-q", "--no-table-headers", "list_queues", "name", "leader").lines().toList()) {
+        for (String line : Commands.run("rabbitmqctl", "-q", "--no-table-headers", "list_queues", "name", "leader")
+                .lines()
+                .toList()) {
             String[] fields = line.strip().split("\\s+", -1);
             if (fields.length == 2 && fields[0].equals(queue)) {
                 return fields[1];
@@ -82,7 +85,9 @@ public final class TestCluster implements AutoCloseable {
             }
         }
         String status = Commands.run("rabbitmqctl", "-q", "cluster_status", "--formatter", "json");
-        assertThat(status).as("the machine's node is alone again").contains("\"disk_nodes\":[\"" + MACHINE_NODE + "\"]");
+        assertThat(status)
+                .as("the machine's node is alone again")
+                .contains("\"disk_nodes\":[\"" + MACHINE_NODE + "\"]");
         if (failure != null) {
             throw failure;
         }

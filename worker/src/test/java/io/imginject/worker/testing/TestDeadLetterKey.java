@@ -19,18 +19,21 @@ import java.security.SecureRandom;
 public final class TestDeadLetterKey {
     private static Path file;
 
-    private TestDeadLetterKey() {
-    }
+    private TestDeadLetterKey() {}
 
     public static synchronized Path file() {
         if (file == null) {
             try {
-                Path directory = Files.createTempDirectory("imginject-key-", PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rwx------")));
+                Path directory = Files.createTempDirectory(
+                        "imginject-key-",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
                 byte[] key = new byte[DeadLetterKey.BYTES];
                 new SecureRandom().nextBytes(key);
-                file = Files.write(Files.createFile(directory.resolve("dead-letter.key"),
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))), key);
+                file = Files.write(
+                        Files.createFile(
+                                directory.resolve("dead-letter.key"),
+                                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
+                        key);
                 file.toFile().deleteOnExit();
                 directory.toFile().deleteOnExit();
             } catch (IOException e) {

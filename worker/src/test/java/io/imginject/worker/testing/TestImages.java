@@ -24,10 +24,15 @@ public final class TestImages {
     /** The label of the GPT layout's boot filesystem, for fstabs that mount it. */
     public static final String GPT_BOOT_LABEL = "boot";
 
-    public enum Layout { WHOLE_DISK, MBR, GPT }
+    public enum Layout {
+        WHOLE_DISK,
+        MBR,
+        GPT
+    }
 
     public enum Fs {
-        EXT4("ext4", 48), XFS("xfs", 320);
+        EXT4("ext4", 48),
+        XFS("xfs", 320);
 
         final String type;
         final long mib;
@@ -52,11 +57,9 @@ public final class TestImages {
      * @param size its length
      * @param rootPartition its partition number, 0 for the whole disk
      */
-    public record Built(Path path, Layout layout, Fs fs, long offset, long size, int rootPartition) {
-    }
+    public record Built(Path path, Layout layout, Fs fs, long offset, long size, int rootPartition) {}
 
-    private TestImages() {
-    }
+    private TestImages() {}
 
     public static Built build(Path directory, String name, Layout layout, Fs fs, GuestTree tree) throws IOException {
         Path image = directory.resolve(name);
@@ -72,8 +75,12 @@ public final class TestImages {
                 case MBR -> {
                     long rootOffset = MIB;
                     long dataOffset = rootOffset + rootBytes;
-                    partitioned(image, "dos", rootOffset + rootBytes + SIDE_FS_MIB * MIB + MIB,
-                            List.of(rootOffset, dataOffset), List.of(rootBytes, SIDE_FS_MIB * MIB));
+                    partitioned(
+                            image,
+                            "dos",
+                            rootOffset + rootBytes + SIDE_FS_MIB * MIB + MIB,
+                            List.of(rootOffset, dataOffset),
+                            List.of(rootBytes, SIDE_FS_MIB * MIB));
                     makeFilesystem(fs, treeDirectory, image, rootOffset, rootBytes);
                     makeFilesystem(Fs.EXT4, emptyTree(directory), image, dataOffset, SIDE_FS_MIB * MIB);
                     yield new Built(image, layout, fs, rootOffset, rootBytes, 1);
@@ -81,10 +88,24 @@ public final class TestImages {
                 case GPT -> {
                     long bootOffset = MIB;
                     long rootOffset = bootOffset + SIDE_FS_MIB * MIB;
-                    partitioned(image, "gpt", rootOffset + rootBytes + MIB,
-                            List.of(bootOffset, rootOffset), List.of(SIDE_FS_MIB * MIB, rootBytes));
-                    Commands.run("mkfs.ext4", "-q", "-F", "-L", GPT_BOOT_LABEL, "-d", emptyTree(directory).toString(),
-                            "-E", "offset=" + bootOffset, image.toString(), (SIDE_FS_MIB * MIB / 1024) + "k");
+                    partitioned(
+                            image,
+                            "gpt",
+                            rootOffset + rootBytes + MIB,
+                            List.of(bootOffset, rootOffset),
+                            List.of(SIDE_FS_MIB * MIB, rootBytes));
+                    Commands.run(
+                            "mkfs.ext4",
+                            "-q",
+                            "-F",
+                            "-L",
+                            GPT_BOOT_LABEL,
+                            "-d",
+                            emptyTree(directory).toString(),
+                            "-E",
+                            "offset=" + bootOffset,
+                            image.toString(),
+                            (SIDE_FS_MIB * MIB / 1024) + "k");
                     makeFilesystem(fs, treeDirectory, image, rootOffset, rootBytes);
                     yield new Built(image, layout, fs, rootOffset, rootBytes, 2);
                 }
@@ -107,17 +128,24 @@ public final class TestImages {
     /** A copy of {@code image} in qcow2 format, next to it. */
     public static Built toQcow2(Built image) {
         Path qcow2 = image.path().resolveSibling(image.path().getFileName() + ".qcow2");
-        Commands.run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", image.path().toString(), qcow2.toString());
+        Commands.run(
+                "qemu-img", "convert", "-f", "raw", "-O", "qcow2", image.path().toString(), qcow2.toString());
         return new Built(qcow2, image.layout(), image.fs(), image.offset(), image.size(), image.rootPartition());
     }
 
-    private static void partitioned(Path image, String label, long totalBytes, List<Long> offsets, List<Long> sizes) throws IOException {
+    private static void partitioned(Path image, String label, long totalBytes, List<Long> offsets, List<Long> sizes)
+            throws IOException {
         Files.deleteIfExists(image);
         Commands.run("truncate", "-s", Long.toString(totalBytes), image.toString());
         StringBuilder script = new StringBuilder("label: " + label + "\n");
         for (int i = 0; i < offsets.size(); i++) {
-            script.append("start=").append(offsets.get(i) / 512).append(", size=").append(sizes.get(i) / 512)
-                    .append(", type=").append(label.equals("gpt") ? "linux" : "83").append('\n');
+            script.append("start=")
+                    .append(offsets.get(i) / 512)
+                    .append(", size=")
+                    .append(sizes.get(i) / 512)
+                    .append(", type=")
+                    .append(label.equals("gpt") ? "linux" : "83")
+                    .append('\n');
         }
         Path scriptFile = Files.writeString(image.resolveSibling(image.getFileName() + ".sfdisk"), script.toString());
         try {
@@ -132,7 +160,16 @@ public final class TestImages {
             if (offset == 0) {
                 Files.deleteIfExists(image);
             }
-            Commands.run("mkfs.ext4", "-q", "-F", "-d", tree.toString(), "-E", "offset=" + offset, image.toString(), (bytes / 1024) + "k");
+            Commands.run(
+                    "mkfs.ext4",
+                    "-q",
+                    "-F",
+                    "-d",
+                    tree.toString(),
+                    "-E",
+                    "offset=" + offset,
+                    image.toString(),
+                    (bytes / 1024) + "k");
             return;
         }
         Path proto = Files.writeString(image.resolveSibling(image.getFileName() + ".proto"), XfsProto.of(tree));
@@ -142,7 +179,14 @@ public final class TestImages {
             Commands.run("truncate", "-s", Long.toString(bytes), filesystem.toString());
             Commands.run("mkfs.xfs", "-q", "-f", "-p", proto.toString(), filesystem.toString());
             if (offset != 0) {
-                Commands.run("dd", "if=" + filesystem, "of=" + image, "bs=1M", "seek=" + offset / MIB, "conv=notrunc,sparse", "status=none");
+                Commands.run(
+                        "dd",
+                        "if=" + filesystem,
+                        "of=" + image,
+                        "bs=1M",
+                        "seek=" + offset / MIB,
+                        "conv=notrunc,sparse",
+                        "status=none");
             }
         } finally {
             Files.deleteIfExists(proto);
@@ -161,7 +205,8 @@ public final class TestImages {
             return;
         }
         try (Stream<Path> walk = Files.walk(root)) {
-            for (Path path : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+            for (Path path :
+                    walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
                 Files.delete(path);
             }
         } catch (IOException e) {
@@ -171,8 +216,7 @@ public final class TestImages {
 
     /** Writes an mkfs.xfs prototype file that reproduces a host directory tree with its modes and owners. */
     static final class XfsProto {
-        private XfsProto() {
-        }
+        private XfsProto() {}
 
         static String of(Path tree) throws IOException {
             StringBuilder proto = new StringBuilder("/dev/null\n0 0\n");
@@ -190,13 +234,23 @@ public final class TestImages {
             for (Path child : children) {
                 String name = child.getFileName().toString();
                 if (Files.isSymbolicLink(child)) {
-                    proto.append(name).append(' ').append(spec(child, "l")).append(' ').append(Files.readSymbolicLink(child)).append('\n');
+                    proto.append(name)
+                            .append(' ')
+                            .append(spec(child, "l"))
+                            .append(' ')
+                            .append(Files.readSymbolicLink(child))
+                            .append('\n');
                 } else if (Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
                     proto.append(name).append(' ').append(spec(child, "d")).append('\n');
                     directory(child, proto);
                     proto.append("$\n");
                 } else if (Files.isRegularFile(child, LinkOption.NOFOLLOW_LINKS)) {
-                    proto.append(name).append(' ').append(spec(child, "-")).append(' ').append(child).append('\n');
+                    proto.append(name)
+                            .append(' ')
+                            .append(spec(child, "-"))
+                            .append(' ')
+                            .append(child)
+                            .append('\n');
                 } else {
                     proto.append(name).append(' ').append(spec(child, "p")).append('\n');
                 }
@@ -208,7 +262,8 @@ public final class TestImages {
             int mode = (Integer) attributes.get("mode");
             String setuid = (mode & 04000) != 0 ? "u" : "-";
             String setgid = (mode & 02000) != 0 ? "g" : "-";
-            return type + setuid + setgid + String.format("%03o", mode & 0777) + " " + attributes.get("uid") + " " + attributes.get("gid");
+            return type + setuid + setgid + String.format("%03o", mode & 0777) + " " + attributes.get("uid") + " "
+                    + attributes.get("gid");
         }
     }
 }

@@ -1,10 +1,10 @@
 package io.imginject.worker.testing;
 
-import io.imginject.protocol.BrokerAddresses;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
+import io.imginject.protocol.BrokerAddresses;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.InjectionClient;
 import io.imginject.protocol.InjectionReply;
@@ -48,14 +48,15 @@ public final class WorkerFixture implements AutoCloseable {
     private final String deadLetterCatcher;
 
     /** A reply as it arrived on the wire: its AMQP properties and decoded body. */
-    public record RawReply(AMQP.BasicProperties properties, InjectionReply reply) {
-    }
+    public record RawReply(AMQP.BasicProperties properties, InjectionReply reply) {}
 
     /** A dead-lettered message, its body sealed. */
     @SuppressWarnings("ArrayRecordComponent") // carries a body from the AMQP client's byte[]; never compared
     public record DeadLetter(AMQP.BasicProperties properties, byte[] body) {
         public Object header(String name) {
-            Object value = properties.getHeaders() == null ? null : properties.getHeaders().get(name);
+            Object value = properties.getHeaders() == null
+                    ? null
+                    : properties.getHeaders().get(name);
             return value == null ? null : value.toString();
         }
 
@@ -73,8 +74,12 @@ public final class WorkerFixture implements AutoCloseable {
         this.client = InjectionClient.open(connection);
         this.raw = connection.createChannel();
         this.rawReplies = raw.queueDeclare().getQueue();
-        raw.basicConsume(rawReplies, true, (tag, delivery) -> rawReplyQueue.add(
-                new RawReply(delivery.getProperties(), ReplyCodec.decode(delivery.getBody()))), tag -> { });
+        raw.basicConsume(
+                rawReplies,
+                true,
+                (tag, delivery) -> rawReplyQueue.add(
+                        new RawReply(delivery.getProperties(), ReplyCodec.decode(delivery.getBody()))),
+                tag -> {});
         this.deadLetterCatcher = raw.queueDeclare().getQueue();
         raw.queueBind(deadLetterCatcher, Wire.DEAD_LETTER_EXCHANGE, Wire.routingKey(host));
     }
@@ -88,25 +93,37 @@ public final class WorkerFixture implements AutoCloseable {
      * runs under TCG (this project's CI has no usable KVM), retries wait 100 ms, not 500, and dead letters are
      * sealed with the {@link TestDeadLetterKey}.
      */
-    public static WorkerFixture start(Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig.Builder> adjust,
-            UnaryOperator<ImageHandler> decorate) throws Exception {
+    public static WorkerFixture start(
+            Path directory,
+            List<HandlerName> handlers,
+            UnaryOperator<WorkerConfig.Builder> adjust,
+            UnaryOperator<ImageHandler> decorate)
+            throws Exception {
         return start("test-" + UUID.randomUUID().toString().substring(0, 8), directory, handlers, adjust, decorate);
     }
 
     /** A worker for {@code host}, a host name the test chose (to put requests on the broker before a worker runs). */
-    public static WorkerFixture start(String host, Path directory, List<HandlerName> handlers, UnaryOperator<WorkerConfig.Builder> adjust,
-            UnaryOperator<ImageHandler> decorate) throws Exception {
+    public static WorkerFixture start(
+            String host,
+            Path directory,
+            List<HandlerName> handlers,
+            UnaryOperator<WorkerConfig.Builder> adjust,
+            UnaryOperator<ImageHandler> decorate)
+            throws Exception {
         Path images = Files.createDirectories(directory.resolve("images"));
         Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
-        WorkerConfig config = adjust.apply(WorkerConfig.builder(BrokerAddresses.parse(TestBroker.uri().toString()), host, List.of(images), handlers)
-                .trustedImageRoots(List.of(images))
-                .runDir(directory.resolve("run"))
-                .deadLetterKeyFile(TestDeadLetterKey.file())
-                .lockWait(Duration.ofSeconds(60))
-                .commandTimeout(Duration.ofSeconds(60))
-                .shutdownGrace(Duration.ofSeconds(30))
-                .retry(new RetrySettings(3, Duration.ofMillis(100), 2.0, Duration.ofSeconds(1), Duration.ofMinutes(5)))
-                .guestfs(new GuestfsSettings(GuestfsSettings.TcgMode.ALWAYS, 512, 2, Duration.ofMinutes(3)))).build();
+        WorkerConfig config = adjust.apply(WorkerConfig.builder(
+                                BrokerAddresses.parse(TestBroker.uri().toString()), host, List.of(images), handlers)
+                        .trustedImageRoots(List.of(images))
+                        .runDir(directory.resolve("run"))
+                        .deadLetterKeyFile(TestDeadLetterKey.file())
+                        .lockWait(Duration.ofSeconds(60))
+                        .commandTimeout(Duration.ofSeconds(60))
+                        .shutdownGrace(Duration.ofSeconds(30))
+                        .retry(new RetrySettings(
+                                3, Duration.ofMillis(100), 2.0, Duration.ofSeconds(1), Duration.ofMinutes(5)))
+                        .guestfs(new GuestfsSettings(GuestfsSettings.TcgMode.ALWAYS, 512, 2, Duration.ofMinutes(3))))
+                .build();
         Connection connection = TestBroker.connect("test-client-" + host);
         Worker worker;
         try {
@@ -159,7 +176,10 @@ public final class WorkerFixture implements AutoCloseable {
 
     /** Properties that ask for a reply on this fixture's raw reply queue. */
     public AMQP.BasicProperties.Builder replyingProperties(String correlationId) {
-        return new AMQP.BasicProperties.Builder().contentType(Wire.CONTENT_TYPE).correlationId(correlationId).replyTo(rawReplies);
+        return new AMQP.BasicProperties.Builder()
+                .contentType(Wire.CONTENT_TYPE)
+                .correlationId(correlationId)
+                .replyTo(rawReplies);
     }
 
     public RawReply nextRawReply() throws InterruptedException {
@@ -230,7 +250,9 @@ public final class WorkerFixture implements AutoCloseable {
                 if (response == null) {
                     break;
                 }
-                Object owner = response.getProps().getHeaders() == null ? null : response.getProps().getHeaders().get("x-imginject-host");
+                Object owner = response.getProps().getHeaders() == null
+                        ? null
+                        : response.getProps().getHeaders().get("x-imginject-host");
                 if (owner != null && owner.toString().equals(host)) {
                     channel.basicAck(response.getEnvelope().getDeliveryTag(), false);
                 } else {

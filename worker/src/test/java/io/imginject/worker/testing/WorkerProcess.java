@@ -35,7 +35,9 @@ public final class WorkerProcess {
 
     /** Runs {@code imginject worker args...} expecting it to refuse to start; returns its exit status, its output in {@code log}. */
     public static int refusedStart(Path log, String... args) throws Exception {
-        Process process = new ProcessBuilder(command(args)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        Process process = new ProcessBuilder(command(args))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
@@ -45,13 +47,19 @@ public final class WorkerProcess {
     }
 
     private static List<String> command(String... args) throws Exception {
-        String productionLogging = Path.of(WorkerProcess.class.getResource("/logback.xml").toURI()).toString();
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dlogback.configurationFile=" + productionLogging, "-cp", System.getProperty("java.class.path"),
-                "io.imginject.worker.cli.Main", "worker"));
+        String productionLogging =
+                Path.of(WorkerProcess.class.getResource("/logback.xml").toURI()).toString();
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dlogback.configurationFile=" + productionLogging,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.imginject.worker.cli.Main",
+                "worker"));
         command.addAll(List.of(args));
         if (!command.contains("--dead-letter-key-file")) {
-            command.addAll(List.of("--dead-letter-key-file", TestDeadLetterKey.file().toString()));
+            command.addAll(
+                    List.of("--dead-letter-key-file", TestDeadLetterKey.file().toString()));
         }
         return command;
     }
@@ -59,13 +67,16 @@ public final class WorkerProcess {
     /** Starts the worker again with the same arguments, once the previous process is gone. */
     public void restart() throws Exception {
         int readyBefore = countInLog("ready:");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().put("LC_ALL", "C.UTF-8");
         process = builder.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (countInLog("ready:") <= readyBefore) {
             if (!process.isAlive()) {
-                throw new AssertionError("the worker exited with " + process.exitValue() + " before it was ready; see " + log);
+                throw new AssertionError(
+                        "the worker exited with " + process.exitValue() + " before it was ready; see " + log);
             }
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("the worker was not ready within 60 s; see " + log);
@@ -85,7 +96,8 @@ public final class WorkerProcess {
         process.destroy();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
-            throw new AssertionError("the worker did not stop within " + timeout.toSeconds() + " s of SIGTERM; see " + log);
+            throw new AssertionError(
+                    "the worker did not stop within " + timeout.toSeconds() + " s of SIGTERM; see " + log);
         }
         return process.exitValue();
     }

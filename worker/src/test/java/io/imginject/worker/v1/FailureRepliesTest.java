@@ -16,10 +16,10 @@ import io.imginject.protocol.Secret;
 import io.imginject.worker.testing.Commands;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
-import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +33,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @ExtendWith(NoHostLeaks.class)
 class FailureRepliesTest {
     @RegisterExtension
-    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP), 2, "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "mkswap");
+    static final SharedWorker shared = new SharedWorker(
+            List.of(HandlerName.LOOP), 2, "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk", "qemu-img", "mkswap");
 
     static WorkerFixture worker() {
         return shared.get();
@@ -66,7 +67,10 @@ class FailureRepliesTest {
 
     @Test
     void an_image_path_that_climbs_out_of_the_roots() throws Exception {
-        assertError(netInto(worker().images().resolve("../../../etc/passwd")), ErrorCode.IMAGE_OUTSIDE_ROOTS, "not under an image root");
+        assertError(
+                netInto(worker().images().resolve("../../../etc/passwd")),
+                ErrorCode.IMAGE_OUTSIDE_ROOTS,
+                "not under an image root");
     }
 
     @Test
@@ -104,7 +108,8 @@ class FailureRepliesTest {
 
     @Test
     void a_qcow2_image_when_only_loop_is_enabled() throws Exception {
-        TestImages.Built raw = TestImages.build(worker().images(), "q.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built raw =
+                TestImages.build(worker().images(), "q.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
         TestImages.Built qcow2 = TestImages.toQcow2(raw);
 
         InjectionReply reply = netInto(qcow2.path());
@@ -119,33 +124,45 @@ class FailureRepliesTest {
 
     @Test
     void a_handler_the_operator_did_not_enable() throws Exception {
-        TestImages.Built image = TestImages.build(worker().images(), "h.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image =
+                TestImages.build(worker().images(), "h.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
 
-        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()),
-                Injections.none().withNet("x")).withHandlers(List.of(HandlerName.GUESTFS)));
+        InjectionReply reply = worker().call(InjectionRequest.of(
+                        ImageRef.of(image.path().toString()), Injections.none().withNet("x"))
+                .withHandlers(List.of(HandlerName.GUESTFS)));
 
         assertError(reply, ErrorCode.NO_HANDLER, "guestfs is not enabled on this worker (enabled: loop)");
     }
 
     @Test
     void a_partition_the_table_does_not_have() throws Exception {
-        TestImages.Built image = TestImages.build(worker().images(), "p.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image =
+                TestImages.build(worker().images(), "p.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
-        assertError(netInto(ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(5))),
-                ErrorCode.PARTITION_NOT_FOUND, "GPT table has no partition 5 (it has 1, 2)");
+        assertError(
+                netInto(ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(5))),
+                ErrorCode.PARTITION_NOT_FOUND,
+                "GPT table has no partition 5 (it has 1, 2)");
     }
 
     @Test
     void a_partition_number_for_a_disk_without_a_table() throws Exception {
-        TestImages.Built image = TestImages.build(worker().images(), "nt.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image =
+                TestImages.build(worker().images(), "nt.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
 
-        assertError(netInto(ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(1))),
-                ErrorCode.PARTITION_NOT_FOUND, "no partition table");
+        assertError(
+                netInto(ImageRef.of(image.path().toString()).withPartition(new PartitionSelector.Numbered(1))),
+                ErrorCode.PARTITION_NOT_FOUND,
+                "no partition table");
     }
 
     @Test
     void an_image_without_an_operating_system() throws Exception {
-        TestImages.Built image = TestImages.build(worker().images(), "data.img", Layout.GPT, Fs.EXT4,
+        TestImages.Built image = TestImages.build(
+                worker().images(),
+                "data.img",
+                Layout.GPT,
+                Fs.EXT4,
                 GuestTree.empty().file("/README", "just data", 0644, 0, 0));
 
         assertError(netInto(image.path()), ErrorCode.ROOT_NOT_FOUND, "holds an operating system root");
@@ -157,20 +174,32 @@ class FailureRepliesTest {
         Commands.run("truncate", "-s", "16M", image.toString());
         Commands.run("mkswap", "-q", image.toString());
 
-        assertError(netInto(ImageRef.of(image.toString()).withFormat(ImageFormat.RAW).withPartition(new PartitionSelector.WholeDisk())),
-                ErrorCode.UNSUPPORTED_FILESYSTEM, "no filesystem that blkid recognises");
+        assertError(
+                netInto(ImageRef.of(image.toString())
+                        .withFormat(ImageFormat.RAW)
+                        .withPartition(new PartitionSelector.WholeDisk())),
+                ErrorCode.UNSUPPORTED_FILESYSTEM,
+                "no filesystem that blkid recognises");
     }
 
     @Test
     void a_mandatory_item_that_fails_fails_the_job_while_the_others_are_still_reported() throws Exception {
-        TestImages.Built image = TestImages.build(worker().images(), "noshadow.img", Layout.WHOLE_DISK, Fs.EXT4,
+        TestImages.Built image = TestImages.build(
+                worker().images(),
+                "noshadow.img",
+                Layout.WHOLE_DISK,
+                Fs.EXT4,
                 GuestTree.linuxRoot().file("/etc/shadow", "alice:!:1::::::\n", 0640, 0, 0));
 
-        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()),
+        InjectionReply reply = worker().call(InjectionRequest.of(
+                        ImageRef.of(image.path().toString()),
                         Injections.none().withAdminPassword(Secret.of("pw")).withNet("auto lo\n"))
                 .withMandatory(Set.of(ItemName.ADMIN_PASSWORD)));
 
-        assertError(reply, ErrorCode.MANDATORY_ITEM_FAILED, "admin_password (guest_content_invalid: the guest's /etc/shadow has no entry for root)");
+        assertError(
+                reply,
+                ErrorCode.MANDATORY_ITEM_FAILED,
+                "admin_password (guest_content_invalid: the guest's /etc/shadow has no entry for root)");
         assertThat(reply.items().get("net").status()).isEqualTo(Outcome.OK);
         assertThat(reply.items().get("admin_password").status()).isEqualTo(Outcome.FAILED);
         assertThat(reply.handler()).isEqualTo("loop");
@@ -178,11 +207,15 @@ class FailureRepliesTest {
 
     @Test
     void an_item_that_fails_without_being_mandatory_leaves_the_job_ok() throws Exception {
-        TestImages.Built image = TestImages.build(worker().images(), "optional.img", Layout.WHOLE_DISK, Fs.EXT4,
+        TestImages.Built image = TestImages.build(
+                worker().images(),
+                "optional.img",
+                Layout.WHOLE_DISK,
+                Fs.EXT4,
                 GuestTree.linuxRoot().file("/etc/shadow", "alice:!:1::::::\n", 0640, 0, 0));
 
-        InjectionReply reply = worker().call(InjectionRequest.of(ImageRef.of(image.path().toString()),
-                Injections.none().withAdminPassword(Secret.of("pw"))));
+        InjectionReply reply = worker().call(InjectionRequest.of(
+                ImageRef.of(image.path().toString()), Injections.none().withAdminPassword(Secret.of("pw"))));
 
         assertThat(reply.status()).isEqualTo(InjectionReply.Status.OK);
         assertThat(reply.items().get("admin_password").code()).isEqualTo(ErrorCode.GUEST_CONTENT_INVALID);

@@ -31,28 +31,39 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(NoHostLeaks.class)
 class GuestOwnedBytesTest {
     private static final byte[] LATIN1_SHADOW_LINE = bytes("daemon:*:19000:0:99999:7:::caf\u00e9\n", true);
-    private static final byte[] LATIN1_KEY_LINE = bytes("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 Ren\u00e9e's laptop \u00ff\n", true);
+    private static final byte[] LATIN1_KEY_LINE =
+            bytes("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 Ren\u00e9e's laptop \u00ff\n", true);
 
     @TempDir
     Path directory;
 
     @Test
     void non_utf8_bytes_in_shadow_and_authorized_keys_survive_the_rewrite() throws Exception {
-        byte[] shadow = concat(bytes("root:*:19000:0:99999:7:::\n", false), LATIN1_SHADOW_LINE, new byte[] {(byte) 0xC3, 0x28, '\n'});
+        byte[] shadow = concat(
+                bytes("root:*:19000:0:99999:7:::\n", false), LATIN1_SHADOW_LINE, new byte[] {(byte) 0xC3, 0x28, '\n'});
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
-            TestImages.Built image = TestImages.build(worker.images(), "latin1.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot()
-                    .file("/etc/shadow", shadow, 0640, 0, 42)
-                    .dir("/root/.ssh", 0700, 0, 0)
-                    .file("/root/.ssh/authorized_keys", LATIN1_KEY_LINE, 0600, 0, 0));
+            TestImages.Built image = TestImages.build(
+                    worker.images(),
+                    "latin1.img",
+                    Layout.GPT,
+                    Fs.EXT4,
+                    GuestTree.linuxRoot()
+                            .file("/etc/shadow", shadow, 0640, 0, 42)
+                            .dir("/root/.ssh", 0700, 0, 0)
+                            .file("/root/.ssh/authorized_keys", LATIN1_KEY_LINE, 0600, 0, 0));
 
-            InjectionReply reply = worker.call(InjectionRequest.of(ImageRef.of(image.path().toString()), Injections.none()
-                    .withKey(SshPublicKey.parse(Requests.KEY)).withAdminPassword(Secret.of("s3cret"))));
+            InjectionReply reply = worker.call(InjectionRequest.of(
+                    ImageRef.of(image.path().toString()),
+                    Injections.none()
+                            .withKey(SshPublicKey.parse(Requests.KEY))
+                            .withAdminPassword(Secret.of("s3cret"))));
 
             assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
             try (ImageReader guest = ImageReader.open(image)) {
                 byte[] newShadow = Files.readAllBytes(guest.path("/etc/shadow"));
                 assertThat(new String(newShadow, StandardCharsets.ISO_8859_1)).startsWith("root:$6$");
-                assertThat(Arrays.copyOfRange(newShadow, newShadow.length - LATIN1_SHADOW_LINE.length - 3, newShadow.length))
+                assertThat(Arrays.copyOfRange(
+                                newShadow, newShadow.length - LATIN1_SHADOW_LINE.length - 3, newShadow.length))
                         .isEqualTo(concat(LATIN1_SHADOW_LINE, new byte[] {(byte) 0xC3, 0x28, '\n'}));
                 byte[] keys = Files.readAllBytes(guest.path("/root/.ssh/authorized_keys"));
                 assertThat(Arrays.copyOf(keys, LATIN1_KEY_LINE.length)).isEqualTo(LATIN1_KEY_LINE);

@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(NoHostLeaks.class)
 class HostileDiskLayoutsTest {
-    private static final String BOOT_FSTAB = "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL + " %s ext4 defaults 0 2\n";
+    private static final String BOOT_FSTAB =
+            "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL + " %s ext4 defaults 0 2\n";
 
     @TempDir
     Path directory;
@@ -46,8 +47,14 @@ class HostileDiskLayoutsTest {
     @Test
     void every_host_mount_of_an_ext_filesystem_says_errors_remount_ro_whatever_its_superblock_says() throws Exception {
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
-            TestImages.Built image = TestImages.build(worker.images(), "continue.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot()
-                    .file("/etc/fstab", BOOT_FSTAB.formatted("/boot"), 0644, 0, 0).dir("/boot", 0755, 0, 0));
+            TestImages.Built image = TestImages.build(
+                    worker.images(),
+                    "continue.img",
+                    Layout.GPT,
+                    Fs.EXT4,
+                    GuestTree.linuxRoot()
+                            .file("/etc/fstab", BOOT_FSTAB.formatted("/boot"), 0644, 0, 0)
+                            .dir("/boot", 0755, 0, 0));
             superblockSaysContinueOnErrors(image);
             superblockSaysContinueOnErrors(TestImages.gptBootFilesystem(image));
 
@@ -59,19 +66,29 @@ class HostileDiskLayoutsTest {
             }
 
             assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
-            assertThat(mounts).as("the probing mounts (ro), the root and /boot (rw)").hasSizeGreaterThanOrEqualTo(3)
+            assertThat(mounts)
+                    .as("the probing mounts (ro), the root and /boot (rw)")
+                    .hasSizeGreaterThanOrEqualTo(3)
                     .allSatisfy(line -> assertThat(line).contains(" - ext4 ").contains("errors=remount-ro"));
-            assertThat(mounts).anySatisfy(line -> assertThat(line.split(" ", -1)[5]).startsWith("ro,"));
+            assertThat(mounts)
+                    .anySatisfy(line -> assertThat(line.split(" ", -1)[5]).startsWith("ro,"));
         }
     }
 
     @Test
     void an_fstab_mountpoint_written_with_a_trailing_slash_is_that_directory() throws Exception {
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
-            TestImages.Built image = TestImages.build(worker.images(), "slash.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot()
-                    .file("/etc/fstab", BOOT_FSTAB.formatted("//boot//"), 0644, 0, 0).dir("/boot", 0755, 0, 0));
+            TestImages.Built image = TestImages.build(
+                    worker.images(),
+                    "slash.img",
+                    Layout.GPT,
+                    Fs.EXT4,
+                    GuestTree.linuxRoot()
+                            .file("/etc/fstab", BOOT_FSTAB.formatted("//boot//"), 0644, 0, 0)
+                            .dir("/boot", 0755, 0, 0));
 
-            InjectionReply reply = worker.call(InjectionRequest.of(ImageRef.of(image.path().toString()),
+            InjectionReply reply = worker.call(InjectionRequest.of(
+                    ImageRef.of(image.path().toString()),
                     Injections.none().withFiles(List.of(FileInjection.of("/boot/grub.cfg", Requests.utf8("x\n"))))));
 
             assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
@@ -90,8 +107,12 @@ class HostileDiskLayoutsTest {
                 + "LABEL=boot /" + "n".repeat(300) + " ext4 defaults\n"
                 + "LABEL=boot /\u00ff\u00fe ext4\n";
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
-            TestImages.Built image = TestImages.build(worker.images(), "odd.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot()
-                    .file("/etc/fstab", odd, 0644, 0, 0));
+            TestImages.Built image = TestImages.build(
+                    worker.images(),
+                    "odd.img",
+                    Layout.GPT,
+                    Fs.EXT4,
+                    GuestTree.linuxRoot().file("/etc/fstab", odd, 0644, 0, 0));
 
             InjectionReply reply = worker.call(Requests.net(image.path()));
 
@@ -102,7 +123,8 @@ class HostileDiskLayoutsTest {
     @Test
     void two_table_entries_over_the_same_bytes_are_refused() throws Exception {
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP, HandlerName.NBD), 1)) {
-            TestImages.Built image = TestImages.build(worker.images(), "overlap.img", Layout.MBR, Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "overlap.img", Layout.MBR, Fs.EXT4, GuestTree.linuxRoot());
             copyMbrEntry(image.path(), 0, 2);
 
             InjectionReply reply = worker.call(Requests.net(image.path()));
@@ -115,9 +137,11 @@ class HostileDiskLayoutsTest {
     @Test
     void a_table_entry_that_reaches_past_the_end_of_the_disk_is_refused() throws Exception {
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
-            TestImages.Built image = TestImages.build(worker.images(), "past-end.img", Layout.MBR, Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "past-end.img", Layout.MBR, Fs.EXT4, GuestTree.linuxRoot());
             try (RandomAccessFile disk = new RandomAccessFile(image.path().toFile(), "rw")) {
-                ByteBuffer sectors = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, Integer.MAX_VALUE);
+                ByteBuffer sectors =
+                        ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, Integer.MAX_VALUE);
                 disk.seek(446 + 16 + 12);
                 disk.write(sectors.array());
             }
@@ -132,25 +156,34 @@ class HostileDiskLayoutsTest {
     @Test
     void a_filesystem_that_reports_corruption_during_the_job_ends_it_with_filesystem_error() throws Exception {
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
-            TestImages.Built image = TestImages.build(worker.images(), "corrupt.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "corrupt.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
             overwriteDirectoryBlock(image, "/etc");
 
-            InjectionReply reply = worker.call(InjectionRequest.of(ImageRef.of(image.path().toString())
-                    .withPartition(new PartitionSelector.Numbered(image.rootPartition())), Injections.none()
-                    .withKey(SshPublicKey.parse(Requests.KEY)).withNet("auto lo\n")));
+            InjectionReply reply = worker.call(InjectionRequest.of(
+                    ImageRef.of(image.path().toString())
+                            .withPartition(new PartitionSelector.Numbered(image.rootPartition())),
+                    Injections.none().withKey(SshPublicKey.parse(Requests.KEY)).withNet("auto lo\n")));
 
             assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.FILESYSTEM_ERROR);
-            assertThat(reply.error().message()).contains("reported corruption during key").contains("fsck");
+            assertThat(reply.error().message())
+                    .contains("reported corruption during key")
+                    .contains("fsck");
             assertThat(reply.items().get("key").code()).isEqualTo(ErrorCode.FILESYSTEM_ERROR);
-            assertThat(reply.items().get("net").status()).as("nothing more is written").isEqualTo(Outcome.SKIPPED);
+            assertThat(reply.items().get("net").status())
+                    .as("nothing more is written")
+                    .isEqualTo(Outcome.SKIPPED);
         }
     }
 
     /** Fills the first data block of the directory {@code path} with noise, so that its checksum fails in the kernel. */
     private static void overwriteDirectoryBlock(TestImages.Built filesystem, String path) throws Exception {
         String device = filesystem.path() + "?offset=" + filesystem.offset();
-        long block = Long.parseLong(Commands.run("debugfs", "-R", "blocks " + path, device).strip().split("\\s+", -1)[0]);
-        String blockSize = Commands.run("sh", "-c", "dumpe2fs -h \"$1\" 2>/dev/null | sed -n 's/^Block size: *//p'", "dumpe2fs", device).strip();
+        long block = Long.parseLong(
+                Commands.run("debugfs", "-R", "blocks " + path, device).strip().split("\\s+", -1)[0]);
+        String blockSize = Commands.run(
+                        "sh", "-c", "dumpe2fs -h \"$1\" 2>/dev/null | sed -n 's/^Block size: *//p'", "dumpe2fs", device)
+                .strip();
         byte[] noise = new byte[Integer.parseInt(blockSize)];
         new Random(1).nextBytes(noise);
         try (RandomAccessFile disk = new RandomAccessFile(filesystem.path().toFile(), "rw")) {

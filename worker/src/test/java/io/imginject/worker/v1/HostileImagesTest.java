@@ -19,9 +19,9 @@ import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.SharedWorker;
+import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
-import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,10 +47,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(NoHostLeaks.class)
 class HostileImagesTest {
-    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq4gJmvYvBRrC5Jr5DmXq2sWfQw4l1XfXxD1o9mY0Gg user@example";
+    static final String KEY =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq4gJmvYvBRrC5Jr5DmXq2sWfQw4l1XfXxD1o9mY0Gg user@example";
 
     @RegisterExtension
-    static final SharedWorker shared = new SharedWorker(List.of(HandlerName.LOOP), 2, "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk");
+    static final SharedWorker shared =
+            new SharedWorker(List.of(HandlerName.LOOP), 2, "losetup", "mount", "blkid", "mkfs.ext4", "sfdisk");
 
     static WorkerFixture worker() {
         return shared.get();
@@ -58,6 +60,7 @@ class HostileImagesTest {
 
     @TempDir
     static Path hostTarget;
+
     String hostStateBefore;
 
     @BeforeAll
@@ -88,7 +91,8 @@ class HostileImagesTest {
             }
         }
         digest.update(Files.readAllBytes(Path.of("/etc/shadow")));
-        digest.update(Files.getAttribute(Path.of("/etc"), "unix:mode").toString().getBytes(StandardCharsets.UTF_8));
+        digest.update(
+                Files.getAttribute(Path.of("/etc"), "unix:mode").toString().getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(digest.digest());
     }
 
@@ -108,23 +112,34 @@ class HostileImagesTest {
 
     @Test
     void an_fstab_mountpoint_that_climbs_out_of_the_guest_is_mounted_inside_it() throws Exception {
-        TestImages.Built image = image("fstab-escape.img", GuestTree.linuxRoot()
-                .file("/etc/fstab", "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL + " /boot ext4 defaults 0 2\n",
-                        0644, 0, 0)
-                .dir("/srv/boot", 0755, 0, 0)
-                .symlink("/boot", "../../../../../../../srv/boot"));
+        TestImages.Built image = image(
+                "fstab-escape.img",
+                GuestTree.linuxRoot()
+                        .file(
+                                "/etc/fstab",
+                                "LABEL=root / auto defaults 0 1\nLABEL=" + TestImages.GPT_BOOT_LABEL
+                                        + " /boot ext4 defaults 0 2\n",
+                                0644,
+                                0,
+                                0)
+                        .dir("/srv/boot", 0755, 0, 0)
+                        .symlink("/boot", "../../../../../../../srv/boot"));
 
-        InjectionReply reply = inject(image, Injections.none().withFiles(List.of(FileInjection.of("/boot/evil", Requests.utf8("x\n")))));
+        InjectionReply reply = inject(
+                image, Injections.none().withFiles(List.of(FileInjection.of("/boot/evil", Requests.utf8("x\n")))));
 
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
         try (ImageReader boot = ImageReader.open(TestImages.gptBootFilesystem(image))) {
-            assertThat(boot.read("/evil")).as("the boot filesystem, mounted on the guest's /srv/boot").isEqualTo("x\n");
+            assertThat(boot.read("/evil"))
+                    .as("the boot filesystem, mounted on the guest's /srv/boot")
+                    .isEqualTo("x\n");
         }
     }
 
     @Test
     void ssh_directory_as_a_symlink_to_an_absolute_host_directory() throws Exception {
-        TestImages.Built image = image("ssh-abs.img", GuestTree.linuxRoot().symlink("/root/.ssh", hostTarget.toString()));
+        TestImages.Built image =
+                image("ssh-abs.img", GuestTree.linuxRoot().symlink("/root/.ssh", hostTarget.toString()));
 
         InjectionReply reply = inject(image, Injections.none().withKey(SshPublicKey.parse(KEY)));
 
@@ -135,13 +150,16 @@ class HostileImagesTest {
 
     @Test
     void authorized_keys_as_a_relative_symlink_climbing_to_etc_shadow() throws Exception {
-        TestImages.Built image = image("keys-climb.img", GuestTree.linuxRoot()
-                .dir("/root/.ssh", 0700, 0, 0)
-                .symlink("/root/.ssh/authorized_keys", "../../../../etc/shadow"));
+        TestImages.Built image = image(
+                "keys-climb.img",
+                GuestTree.linuxRoot()
+                        .dir("/root/.ssh", 0700, 0, 0)
+                        .symlink("/root/.ssh/authorized_keys", "../../../../etc/shadow"));
 
         InjectionReply reply = inject(image, Injections.none().withKey(SshPublicKey.parse(KEY)));
 
-        assertItemRefused(reply.items().get("key"), "/root/.ssh/authorized_keys is a symlink to ../../../../etc/shadow");
+        assertItemRefused(
+                reply.items().get("key"), "/root/.ssh/authorized_keys is a symlink to ../../../../etc/shadow");
         try (ImageReader guest = ImageReader.open(image)) {
             assertThat(guest.read("/etc/shadow")).doesNotContain("ssh-ed25519");
             assertThat(guest.ownership("/etc/shadow")).hasToString("0640 0:42");
@@ -152,9 +170,12 @@ class HostileImagesTest {
     void a_file_path_with_dot_dot_is_refused_before_anything_is_opened() throws Exception {
         TestImages.Built image = image("dotdot.img", GuestTree.linuxRoot());
 
-        worker().publishRaw(worker().replyingProperties("dd").build(), ("{\"v\":1,\"image\":{\"path\":\"" + image.path()
-                + "\"},\"inject\":{\"files\":[{\"path\":\"/etc/../../../" + hostTarget + "/x\",\"content_b64\":\"eA==\"}]}}")
-                .getBytes(StandardCharsets.UTF_8));
+        worker().publishRaw(
+                        worker().replyingProperties("dd").build(),
+                        ("{\"v\":1,\"image\":{\"path\":\"" + image.path()
+                                        + "\"},\"inject\":{\"files\":[{\"path\":\"/etc/../../../" + hostTarget
+                                        + "/x\",\"content_b64\":\"eA==\"}]}}")
+                                .getBytes(StandardCharsets.UTF_8));
         InjectionReply reply = worker().nextRawReply().reply();
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.INVALID_REQUEST);
@@ -167,11 +188,14 @@ class HostileImagesTest {
 
     @Test
     void a_guest_symlink_whose_dot_dots_climb_past_the_root_stays_inside_the_guest() throws Exception {
-        TestImages.Built image = image("climb-dir.img", GuestTree.linuxRoot()
-                .symlink("/etc/app", "../../../../../../.." + hostTarget));
+        TestImages.Built image =
+                image("climb-dir.img", GuestTree.linuxRoot().symlink("/etc/app", "../../../../../../.." + hostTarget));
 
-        InjectionReply reply = inject(image, Injections.none().withFiles(List.of(
-                FileInjection.of("/etc/app/authorized_keys", "guest\n".getBytes(StandardCharsets.UTF_8)))));
+        InjectionReply reply = inject(
+                image,
+                Injections.none()
+                        .withFiles(List.of(FileInjection.of(
+                                "/etc/app/authorized_keys", "guest\n".getBytes(StandardCharsets.UTF_8)))));
 
         assertThat(reply.isOk()).as("%s", reply).isTrue();
         try (ImageReader guest = ImageReader.open(image)) {
@@ -183,8 +207,11 @@ class HostileImagesTest {
     void an_absolute_symlink_on_the_way_to_a_file_is_followed_inside_the_guest() throws Exception {
         TestImages.Built image = image("abs-dir.img", GuestTree.linuxRoot().symlink("/opt", hostTarget.toString()));
 
-        InjectionReply reply = inject(image, Injections.none().withFiles(List.of(
-                FileInjection.of("/opt/authorized_keys", "guest\n".getBytes(StandardCharsets.UTF_8)))));
+        InjectionReply reply = inject(
+                image,
+                Injections.none()
+                        .withFiles(List.of(
+                                FileInjection.of("/opt/authorized_keys", "guest\n".getBytes(StandardCharsets.UTF_8)))));
 
         assertThat(reply.isOk()).as("%s", reply).isTrue();
         try (ImageReader guest = ImageReader.open(image)) {
@@ -194,9 +221,9 @@ class HostileImagesTest {
 
     @Test
     void a_symlink_loop_is_reported_not_followed_forever() throws Exception {
-        TestImages.Built image = image("loop.img", GuestTree.linuxRoot()
-                .symlink("/etc/network", "/etc/network2")
-                .symlink("/etc/network2", "network"));
+        TestImages.Built image = image(
+                "loop.img",
+                GuestTree.linuxRoot().symlink("/etc/network", "/etc/network2").symlink("/etc/network2", "network"));
 
         InjectionReply reply = inject(image, Injections.none().withNet("auto lo\n"));
 
@@ -215,13 +242,15 @@ class HostileImagesTest {
 
     @Test
     void etc_shadow_as_a_symlink_to_the_hosts_shadow_is_not_followed() throws Exception {
-        TestImages.Built image = image("shadow-link.img", GuestTree.empty()
-                .dir("/etc", 0755, 0, 0)
-                .file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644, 0, 0)
-                .file("/etc/fstab", "\n", 0644, 0, 0)
-                .dir("/usr/bin", 0755, 0, 0)
-                .symlink("/bin", "usr/bin")
-                .symlink("/etc/shadow", "/etc/../../etc/shadow-host"));
+        TestImages.Built image = image(
+                "shadow-link.img",
+                GuestTree.empty()
+                        .dir("/etc", 0755, 0, 0)
+                        .file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0644, 0, 0)
+                        .file("/etc/fstab", "\n", 0644, 0, 0)
+                        .dir("/usr/bin", 0755, 0, 0)
+                        .symlink("/bin", "usr/bin")
+                        .symlink("/etc/shadow", "/etc/../../etc/shadow-host"));
 
         InjectionReply reply = inject(image, Injections.none().withAdminPassword(Secret.of("pw")));
 

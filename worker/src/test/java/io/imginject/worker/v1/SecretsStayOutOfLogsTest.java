@@ -8,12 +8,12 @@ import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import io.imginject.protocol.FileInjection;
 import io.imginject.protocol.GuestUser;
-import io.imginject.protocol.NoCloudSeed;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
+import io.imginject.protocol.NoCloudSeed;
 import io.imginject.protocol.RequestEncoder;
 import io.imginject.protocol.Secret;
 import io.imginject.worker.testing.GuestTree;
@@ -46,15 +46,21 @@ class SecretsStayOutOfLogsTest {
         captured.start();
         root.addAppender(captured);
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
-            TestImages.Built good = TestImages.build(worker.images(), "good.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
-            TestImages.Built noShadow = TestImages.build(worker.images(), "bad.img", TestImages.Layout.GPT, TestImages.Fs.EXT4,
+            TestImages.Built good = TestImages.build(
+                    worker.images(), "good.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built noShadow = TestImages.build(
+                    worker.images(),
+                    "bad.img",
+                    TestImages.Layout.GPT,
+                    TestImages.Fs.EXT4,
                     GuestTree.linuxRoot().symlink("/etc/motd", "/etc/passwd").file("/etc/shadow", "x\n", 0600, 0, 0));
             for (TestImages.Built image : List.of(good, noShadow)) {
                 InjectionReply reply = worker.call(request(image.path()));
                 assertThat(reply.toString()).doesNotContain(PASSWORD).doesNotContain(CONTENT);
             }
             byte[] invalid = new String(RequestEncoder.encode(request(good.path())), StandardCharsets.UTF_8)
-                    .replace("\"v\":1", "\"v\":1,\"surprise\":true").getBytes(StandardCharsets.UTF_8);
+                    .replace("\"v\":1", "\"v\":1,\"surprise\":true")
+                    .getBytes(StandardCharsets.UTF_8);
             worker.publishRaw(worker.replyingProperties("bad").build(), invalid);
             worker.nextRawReply();
             worker.nextDeadLetter();
@@ -64,8 +70,11 @@ class SecretsStayOutOfLogsTest {
 
         assertThat(captured.list).isNotEmpty();
         for (ILoggingEvent event : captured.list) {
-            String text = event.getFormattedMessage() + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy()));
-            assertThat(text).doesNotContain(PASSWORD).doesNotContain(CONTENT)
+            String text = event.getFormattedMessage()
+                    + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy()));
+            assertThat(text)
+                    .doesNotContain(PASSWORD)
+                    .doesNotContain(CONTENT)
                     .doesNotContain(Base64.getEncoder().encodeToString(CONTENT.getBytes(StandardCharsets.UTF_8)));
         }
     }
@@ -73,8 +82,16 @@ class SecretsStayOutOfLogsTest {
     @Test
     void not_when_a_body_is_no_json_or_its_values_are_wrong_nor_in_the_reply_or_the_dead_letter() throws Exception {
         HostRequirements.root();
-        List<String> secrets = List.of("Hunter2DoNotEcho", "31415926535", "FormatSecret", "ModeSecret", "ItemSecret", "HandlerSecret",
-                "271828182845", "MetaKeySecret", "1618033988");
+        List<String> secrets = List.of(
+                "Hunter2DoNotEcho",
+                "31415926535",
+                "FormatSecret",
+                "ModeSecret",
+                "ItemSecret",
+                "HandlerSecret",
+                "271828182845",
+                "MetaKeySecret",
+                "1618033988");
         List<String> bodies = List.of(
                 "{'v':1,'image':{'path':'/x.img'},'inject':{'admin_password': Hunter2DoNotEcho}}",
                 "{'v':1,'image':{'path':'/x.img'},'inject':{'admin_password': 31415926535}}",
@@ -88,7 +105,9 @@ class SecretsStayOutOfLogsTest {
         List<String> answers = new ArrayList<>();
         try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
             for (String body : bodies) {
-                worker.publishRaw(worker.replyingProperties("wrong").build(), body.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
+                worker.publishRaw(
+                        worker.replyingProperties("wrong").build(),
+                        body.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
                 answers.add(worker.nextRawReply().reply().toString());
                 WorkerFixture.DeadLetter dead = worker.nextDeadLetter();
                 answers.add(dead.header("x-imginject-error-message").toString());
@@ -98,7 +117,10 @@ class SecretsStayOutOfLogsTest {
         }
 
         for (ILoggingEvent event : captured.list) {
-            answers.add(event.getFormattedMessage() + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy())));
+            answers.add(event.getFormattedMessage()
+                    + (event.getThrowableProxy() == null
+                            ? ""
+                            : ThrowableProxyUtil.asString(event.getThrowableProxy())));
         }
         for (String answer : answers) {
             for (String secret : secrets) {
@@ -108,11 +130,14 @@ class SecretsStayOutOfLogsTest {
     }
 
     static InjectionRequest request(Path image) {
-        return InjectionRequest.of(ImageRef.of(image.toString()), Injections.none()
-                .withAdminPassword(Secret.of(PASSWORD))
-                .withUsers(List.of(new GuestUser("alice", List.of(), Optional.of(Secret.of(PASSWORD))),
-                        new GuestUser("nobody", List.of(), Optional.of(Secret.of(PASSWORD)))))
-                .withNocloud(new NoCloudSeed("i-1", Secret.of("#cloud-config\n# " + CONTENT + "\n")))
-                .withFiles(List.of(FileInjection.of("/etc/motd", CONTENT.getBytes(StandardCharsets.UTF_8)))));
+        return InjectionRequest.of(
+                ImageRef.of(image.toString()),
+                Injections.none()
+                        .withAdminPassword(Secret.of(PASSWORD))
+                        .withUsers(List.of(
+                                new GuestUser("alice", List.of(), Optional.of(Secret.of(PASSWORD))),
+                                new GuestUser("nobody", List.of(), Optional.of(Secret.of(PASSWORD)))))
+                        .withNocloud(new NoCloudSeed("i-1", Secret.of("#cloud-config\n# " + CONTENT + "\n")))
+                        .withFiles(List.of(FileInjection.of("/etc/motd", CONTENT.getBytes(StandardCharsets.UTF_8)))));
     }
 }

@@ -1,7 +1,5 @@
 package io.imginject.worker.v1;
 
-import io.imginject.worker.WorkerConfig;
-import io.imginject.worker.broker.QuorumQueues;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.rabbitmq.client.AMQP;
@@ -14,6 +12,8 @@ import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.ReplyCodec;
 import io.imginject.protocol.RequestEncoder;
 import io.imginject.protocol.Wire;
+import io.imginject.worker.WorkerConfig;
+import io.imginject.worker.broker.QuorumQueues;
 import io.imginject.worker.deadletter.DeadLetterHeaders;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
@@ -42,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class UnansweredRequestsTest {
     @TempDir
     Path directory;
+
     final String host = "unanswered-" + UUID.randomUUID().toString().substring(0, 8);
     Connection connection;
     Channel channel;
@@ -65,9 +66,14 @@ class UnansweredRequestsTest {
 
     @Test
     @SuppressWarnings("try") // the worker only has to run for the block
-    void a_request_that_expires_in_the_queue_is_answered_deadline_expired_and_dead_lettered_without_running() throws Exception {
+    void a_request_that_expires_in_the_queue_is_answered_deadline_expired_and_dead_lettered_without_running()
+            throws Exception {
         byte[] body = RequestEncoder.encode(Requests.net(directory.resolve("images/never-opened.img")));
-        channel.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), properties("expiring").expiration("200").build(), body);
+        channel.basicPublish(
+                Wire.EXCHANGE,
+                Wire.routingKey(host),
+                properties("expiring").expiration("200").build(),
+                body);
         awaitDeadLetteredByTheBroker();
 
         try (WorkerFixture worker = startWorker()) {
@@ -76,26 +82,32 @@ class UnansweredRequestsTest {
 
             assertThat(reply.jobId()).isEqualTo("expiring");
             assertThat(reply.error().code()).isEqualTo(ErrorCode.DEADLINE_EXPIRED);
-            assertThat(reply.error().message()).isEqualTo("the request's AMQP expiration (200 ms) passed while it waited in "
-                    + Wire.queue(host) + "; it was not run");
+            assertThat(reply.error().message())
+                    .isEqualTo("the request's AMQP expiration (200 ms) passed while it waited in " + Wire.queue(host)
+                            + "; it was not run");
             assertThat(reply.attempts()).as("not run").isEmpty();
             assertThat(TestDeadLetterKey.open(dead.getProps(), dead.getBody())).isEqualTo(body);
             assertThat(header(dead, DeadLetterHeaders.ERROR_CODE)).isEqualTo("deadline_expired");
             assertThat(header(dead, DeadLetterHeaders.ORIGINAL_EXCHANGE)).isEqualTo(Wire.EXCHANGE);
             assertThat(header(dead, DeadLetterHeaders.ORIGINAL_ROUTING_KEY)).isEqualTo(Wire.routingKey(host));
             assertThat(header(dead, DeadLetterHeaders.ORIGINAL_EXPIRATION)).isEqualTo("200");
-            assertThat(dead.getProps().getHeaders()).as("the worker's headers say why; the broker's are dropped")
+            assertThat(dead.getProps().getHeaders())
+                    .as("the worker's headers say why; the broker's are dropped")
                     .doesNotContainKeys("x-death", "x-first-death-reason");
         }
     }
 
     @Test
     @SuppressWarnings("try") // the worker only has to run for the block
-    void a_request_redelivered_past_the_delivery_limit_is_answered_and_dead_lettered_without_running_again() throws Exception {
+    void a_request_redelivered_past_the_delivery_limit_is_answered_and_dead_lettered_without_running_again()
+            throws Exception {
         byte[] body = RequestEncoder.encode(Requests.net(directory.resolve("images/crashes-workers.img")));
-        channel.basicPublish(Wire.EXCHANGE, Wire.routingKey(host), properties("poison").build(), body);
+        channel.basicPublish(
+                Wire.EXCHANGE, Wire.routingKey(host), properties("poison").build(), body);
         for (int delivery = 0; delivery <= Topology.DELIVERY_LIMIT; delivery++) {
-            GetResponse taken = Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> channel.basicGet(Wire.queue(host), false), r -> r != null);
+            GetResponse taken = Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> channel.basicGet(Wire.queue(host), false), r -> r != null);
             channel.basicNack(taken.getEnvelope().getDeliveryTag(), false, true);
         }
         awaitDeadLetteredByTheBroker();
@@ -105,7 +117,8 @@ class UnansweredRequestsTest {
             GetResponse dead = next(deadLetters);
 
             assertThat(reply.error().code()).isEqualTo(ErrorCode.DELIVERY_LIMIT_REACHED);
-            assertThat(reply.error().message()).contains("redelivered " + Topology.DELIVERY_LIMIT + " times from " + Wire.queue(host));
+            assertThat(reply.error().message())
+                    .contains("redelivered " + Topology.DELIVERY_LIMIT + " times from " + Wire.queue(host));
             assertThat(header(dead, DeadLetterHeaders.ERROR_CODE)).isEqualTo("delivery_limit_reached");
             assertThat(header(dead, DeadLetterHeaders.ORIGINAL_ROUTING_KEY)).isEqualTo(Wire.routingKey(host));
         }
@@ -113,12 +126,33 @@ class UnansweredRequestsTest {
 
     @Test
     @SuppressWarnings("try") // the worker only has to run for the block
-    void a_message_put_straight_into_the_unanswered_queue_is_dead_lettered_with_the_hosts_origin_whatever_its_x_death_says() throws Exception {
+    void
+            a_message_put_straight_into_the_unanswered_queue_is_dead_lettered_with_the_hosts_origin_whatever_its_x_death_says()
+                    throws Exception {
         String trap = channel.queueDeclare().getQueue();
-        Map<String, Object> forgedDeath = Map.of("reason", "expired", "queue", Wire.queue(host), "exchange", "",
-                "routing-keys", List.of(trap), "count", 1L);
-        channel.basicPublish("", Wire.unansweredQueue(host), properties("forged-death").headers(Map.of("x-death", List.of(forgedDeath),
-                "x-original-exchange", "", "x-original-routing-key", trap)).build(),
+        Map<String, Object> forgedDeath = Map.of(
+                "reason",
+                "expired",
+                "queue",
+                Wire.queue(host),
+                "exchange",
+                "",
+                "routing-keys",
+                List.of(trap),
+                "count",
+                1L);
+        channel.basicPublish(
+                "",
+                Wire.unansweredQueue(host),
+                properties("forged-death")
+                        .headers(Map.of(
+                                "x-death",
+                                List.of(forgedDeath),
+                                "x-original-exchange",
+                                "",
+                                "x-original-routing-key",
+                                trap))
+                        .build(),
                 RequestEncoder.encode(Requests.net(directory.resolve("images/never-opened.img"))));
 
         try (WorkerFixture worker = startWorker()) {
@@ -133,20 +167,29 @@ class UnansweredRequestsTest {
     }
 
     AMQP.BasicProperties.Builder properties(String jobId) {
-        return new AMQP.BasicProperties.Builder().contentType(Wire.CONTENT_TYPE).messageId(jobId).correlationId(jobId).replyTo(replies);
+        return new AMQP.BasicProperties.Builder()
+                .contentType(Wire.CONTENT_TYPE)
+                .messageId(jobId)
+                .correlationId(jobId)
+                .replyTo(replies);
     }
 
     void awaitDeadLetteredByTheBroker() {
-        Awaitility.await().atMost(Duration.ofSeconds(30))
-                .until(() -> channel.messageCount(Wire.queue(host)) == 0 && channel.messageCount(Wire.unansweredQueue(host)) == 1);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> channel.messageCount(Wire.queue(host)) == 0
+                        && channel.messageCount(Wire.unansweredQueue(host)) == 1);
     }
 
     WorkerFixture startWorker() throws Exception {
-        return WorkerFixture.start(host, directory, List.of(HandlerName.LOOP), UnaryOperator.identity(), UnaryOperator.identity());
+        return WorkerFixture.start(
+                host, directory, List.of(HandlerName.LOOP), UnaryOperator.identity(), UnaryOperator.identity());
     }
 
     GetResponse next(String queue) {
-        return Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> channel.basicGet(queue, true), r -> r != null);
+        return Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> channel.basicGet(queue, true), r -> r != null);
     }
 
     static String header(GetResponse message, String name) {

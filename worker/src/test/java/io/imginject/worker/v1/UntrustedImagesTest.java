@@ -64,12 +64,26 @@ class UntrustedImagesTest {
     @BeforeAll
     static void aWorkerThatTrustsOneDirectory() throws Exception {
         HostRequirements.root();
-        HostRequirements.tools("losetup", "blkid", "mkfs.ext4", "mkfs.xfs", "sfdisk", "qemu-img", "qemu-nbd", "nbdfuse", "fusermount3", "fuse2fs",
-                "setpriv", "e2fsck");
+        HostRequirements.tools(
+                "losetup",
+                "blkid",
+                "mkfs.ext4",
+                "mkfs.xfs",
+                "sfdisk",
+                "qemu-img",
+                "qemu-nbd",
+                "nbdfuse",
+                "fusermount3",
+                "fuse2fs",
+                "setpriv",
+                "e2fsck");
         directory = Files.createTempDirectory("imginject-untrusted-");
         trusted = Files.createDirectories(directory.resolve("images").resolve("trusted"));
-        worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS),
-                config -> config.trustedImageRoots(List.of(trusted)), handler -> new DelegatingHandler(handler) {
+        worker = WorkerFixture.start(
+                directory,
+                List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS),
+                config -> config.trustedImageRoots(List.of(trusted)),
+                handler -> new DelegatingHandler(handler) {
                     @Override
                     public OpenGuest open(DiskImage image, PartitionSelector partition) {
                         OpenGuest guest = real.open(image, partition);
@@ -95,7 +109,8 @@ class UntrustedImagesTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"raw", "qcow2"})
     void an_untrusted_ext4_image_is_injected_with_no_kernel_mount_of_its_filesystem(String format) throws Exception {
-        TestImages.Built raw = TestImages.build(worker.images(), "tenant-" + format + ".img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built raw = TestImages.build(
+                worker.images(), "tenant-" + format + ".img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
         TestImages.Built image = format.equals("qcow2") ? TestImages.toQcow2(raw) : raw;
 
         Watched job = callWatchingMounts(Requests.everything(image.path()));
@@ -105,8 +120,12 @@ class UntrustedImagesTest {
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
         assertThat(reply.handler()).isEqualTo(format.equals("raw") ? "loop" : "nbd");
         assertThat(last(reply).filesystem()).isEqualTo(FilesystemDriver.FUSE2FS);
-        assertThat(mounts).as("the watch saw the job's fuse2fs mounts").anyMatch(line -> type(line).equals("fuse.ext4"));
-        assertThat(mounts).as("kernel mounts of a guest filesystem during the job").noneMatch(UntrustedImagesTest::isKernelFilesystem);
+        assertThat(mounts)
+                .as("the watch saw the job's fuse2fs mounts")
+                .anyMatch(line -> type(line).equals("fuse.ext4"));
+        assertThat(mounts)
+                .as("kernel mounts of a guest filesystem during the job")
+                .noneMatch(UntrustedImagesTest::isKernelFilesystem);
         try (ImageReader guest = ImageReader.open(image)) {
             assertThat(guest.read("/root/.ssh/authorized_keys")).isEqualTo(Requests.KEY + "\n");
         }
@@ -115,13 +134,16 @@ class UntrustedImagesTest {
 
     @Test
     void fuse2fs_runs_without_privileges_and_its_user_cannot_write_outside_the_image() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "tenant-driver.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+        TestImages.Built image = TestImages.build(
+                worker.images(), "tenant-driver.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
         DRIVERS_SEEN.clear();
 
         InjectionReply reply = worker.call(Requests.net(image.path()));
 
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
-        UnprivilegedUser user = UnprivilegedUser.lookup(WorkerConfig.DEFAULT_FUSE_USER, new ProcessRunner(Duration.ofSeconds(10))).orElseThrow();
+        UnprivilegedUser user = UnprivilegedUser.lookup(
+                        WorkerConfig.DEFAULT_FUSE_USER, new ProcessRunner(Duration.ofSeconds(10)))
+                .orElseThrow();
         String ids = user.uid() + "\t" + user.uid() + "\t" + user.uid() + "\t" + user.uid();
         String groups = user.gid() + "\t" + user.gid() + "\t" + user.gid() + "\t" + user.gid();
         assertThat(DRIVERS_SEEN).as("fuse2fs while the job ran").isNotEmpty().allSatisfy(status -> {
@@ -137,8 +159,11 @@ class UntrustedImagesTest {
         Path systemFile = Path.of("/etc/imginject-written-by-the-driver");
         ProcessRunner runner = new ProcessRunner(Duration.ofSeconds(10));
         for (Path target : List.of(hostFile, systemFile, image.path())) {
-            CommandResult write = runner.runAllowingFailure(user.running(List.of("sh", "-c", "echo owned >> \"$0\"", target.toString())));
-            assertThat(write.succeeded()).as("the driver's user writing %s: %s", target, write.stderr()).isFalse();
+            CommandResult write = runner.runAllowingFailure(
+                    user.running(List.of("sh", "-c", "echo owned >> \"$0\"", target.toString())));
+            assertThat(write.succeeded())
+                    .as("the driver's user writing %s: %s", target, write.stderr())
+                    .isFalse();
             assertThat(write.stderr()).contains("Permission denied");
         }
         assertThat(hostFile).doesNotExist();
@@ -151,8 +176,11 @@ class UntrustedImagesTest {
 
     @Test
     void an_untrusted_xfs_image_goes_to_guestfs() throws Exception {
-        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
-        TestImages.Built image = TestImages.build(worker.images(), "tenant-xfs.img", Layout.WHOLE_DISK, Fs.XFS, GuestTree.linuxRoot());
+        HostRequirements.need(
+                GuestfsSupport.problem().isEmpty(),
+                "guestfs: " + GuestfsSupport.problem().orElse(""));
+        TestImages.Built image =
+                TestImages.build(worker.images(), "tenant-xfs.img", Layout.WHOLE_DISK, Fs.XFS, GuestTree.linuxRoot());
 
         Watched job = callWatchingMounts(Requests.net(image.path()));
         InjectionReply reply = job.reply();
@@ -160,18 +188,23 @@ class UntrustedImagesTest {
 
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
         assertThat(reply.handler()).isEqualTo("guestfs");
-        assertThat(reply.attempts()).extracting(Attempt::handler, Attempt::outcome, Attempt::code, Attempt::filesystem).containsExactly(
-                tuple("loop", Outcome.FAILED, ErrorCode.KERNEL_MOUNT_REFUSED, null),
-                tuple("nbd", Outcome.FAILED, ErrorCode.KERNEL_MOUNT_REFUSED, null),
-                tuple("guestfs", Outcome.OK, null, FilesystemDriver.APPLIANCE));
-        assertThat(reply.attempts().get(0).message()).contains("not under a trusted image root").contains("xfs");
+        assertThat(reply.attempts())
+                .extracting(Attempt::handler, Attempt::outcome, Attempt::code, Attempt::filesystem)
+                .containsExactly(
+                        tuple("loop", Outcome.FAILED, ErrorCode.KERNEL_MOUNT_REFUSED, null),
+                        tuple("nbd", Outcome.FAILED, ErrorCode.KERNEL_MOUNT_REFUSED, null),
+                        tuple("guestfs", Outcome.OK, null, FilesystemDriver.APPLIANCE));
+        assertThat(reply.attempts().get(0).message())
+                .contains("not under a trusted image root")
+                .contains("xfs");
         assertThat(mounts).noneMatch(UntrustedImagesTest::isKernelFilesystem);
         Fsck.assertClean(image);
     }
 
     @Test
     void a_request_naming_loop_for_an_untrusted_xfs_image_gets_no_kernel_mount() throws Exception {
-        TestImages.Built image = TestImages.build(worker.images(), "tenant-xfs-loop.img", Layout.GPT, Fs.XFS, GuestTree.linuxRoot());
+        TestImages.Built image =
+                TestImages.build(worker.images(), "tenant-xfs-loop.img", Layout.GPT, Fs.XFS, GuestTree.linuxRoot());
 
         Watched job = callWatchingMounts(Requests.net(image.path()).withHandlers(List.of(HandlerName.LOOP)));
         InjectionReply reply = job.reply();
@@ -199,8 +232,7 @@ class UntrustedImagesTest {
     }
 
     /** A job's reply, and every mount below the test directory while it ran. */
-    private record Watched(InjectionReply reply, List<String> mounts) {
-    }
+    private record Watched(InjectionReply reply, List<String> mounts) {}
 
     private static Watched callWatchingMounts(InjectionRequest request) throws Exception {
         MountWatch watch = MountWatch.under(directory);
@@ -221,14 +253,19 @@ class UntrustedImagesTest {
 
     /** The filesystem type of a {@code /proc/self/mountinfo} line. */
     private static String type(String mountinfoLine) {
-        String[] after = mountinfoLine.substring(mountinfoLine.indexOf(" - ") + 3).split(" ", -1);
+        String[] after =
+                mountinfoLine.substring(mountinfoLine.indexOf(" - ") + 3).split(" ", -1);
         return after[0];
     }
 
     /** The credentials of every fuse2fs the worker runs now, from {@code /proc/<pid>/status}. */
     private static List<Map<String, String>> runningDrivers() {
-        return ProcessHandle.current().descendants()
-                .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("fuse2fs")).orElse(false))
+        return ProcessHandle.current()
+                .descendants()
+                .filter(p -> p.info()
+                        .command()
+                        .map(c -> Path.of(c).getFileName().toString().equals("fuse2fs"))
+                        .orElse(false))
                 .map(p -> credentials(p.pid()))
                 .toList();
     }
@@ -239,7 +276,8 @@ class UntrustedImagesTest {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
                 int colon = line.indexOf(':');
                 String key = line.substring(0, colon);
-                if (List.of("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapAmb").contains(key)) {
+                if (List.of("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapAmb")
+                        .contains(key)) {
                     status.put(key, line.substring(colon + 1).strip());
                 }
             }

@@ -59,7 +59,8 @@ public final class Fuse2fs {
         Path directory = mountBase.resolve("fs-" + HexFormat.of().formatHex(randomBytes()));
         try {
             resources.take(cleanup, new WorkDirectory(directory), () -> {
-                Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.createDirectory(
+                        directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
                 Files.setAttribute(directory, "unix:gid", user.gid());
                 Files.setAttribute(directory, "unix:uid", user.uid());
                 return directory;
@@ -71,11 +72,21 @@ public final class Fuse2fs {
                     grant.lendTo(user);
                     return grant;
                 });
-                resources.take(cleanup, new HelperProcesses(directory), () -> HelperProcess.start("fuse2fs", user.running(argv(device, readOnly, directory)),
-                        () -> isServing(directory, device), readyTimeout), helper -> helper.awaitCleanExit(EXIT_TIMEOUT));
+                resources.take(
+                        cleanup,
+                        new HelperProcesses(directory),
+                        () -> HelperProcess.start(
+                                "fuse2fs",
+                                user.running(argv(device, readOnly, directory)),
+                                () -> isServing(directory, device),
+                                readyTimeout),
+                        helper -> helper.awaitCleanExit(EXIT_TIMEOUT));
             }
         } catch (IOException e) {
-            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not prepare a fuse2fs mount of " + device + " under " + mountBase + ": " + e, e);
+            throw new InjectException(
+                    ErrorCode.INTERNAL_ERROR,
+                    "could not prepare a fuse2fs mount of " + device + " under " + mountBase + ": " + e,
+                    e);
         }
         return directory;
     }

@@ -26,14 +26,16 @@ public record Fuse2fsSupport(Optional<UnprivilegedUser> user, Optional<String> p
     public static Fuse2fsSupport check(String userName, Path mountBase, ProcessRunner runner) {
         List<String> missing = HostTools.missing("fuse2fs", "fusermount3", "setpriv", "getent");
         if (!missing.isEmpty()) {
-            return unusable("fuse2fs needs " + String.join(", ", missing) + " (Debian: fuse2fs, fuse3, util-linux, libc-bin)");
+            return unusable(
+                    "fuse2fs needs " + String.join(", ", missing) + " (Debian: fuse2fs, fuse3, util-linux, libc-bin)");
         }
         if (!Files.exists(FUSE_DEVICE)) {
             return unusable("the kernel has no FUSE support (" + FUSE_DEVICE + " is missing)");
         }
         if (!allowsOtherUsers()) {
-            return unusable(FUSE_CONF + " lacks the line user_allow_other, without which root cannot read a mount the driver's"
-                    + " unprivileged user made (deploy/setup-host adds it)");
+            return unusable(
+                    FUSE_CONF + " lacks the line user_allow_other, without which root cannot read a mount the driver's"
+                            + " unprivileged user made (deploy/setup-host adds it)");
         }
         Optional<UnprivilegedUser> user;
         try {
@@ -42,12 +44,13 @@ public record Fuse2fsSupport(Optional<UnprivilegedUser> user, Optional<String> p
             return unusable(e.getMessage());
         }
         if (user.isEmpty()) {
-            return unusable("the host has no user " + userName + " to run fuse2fs as (deploy/setup-host makes it; or set fuse-user)");
+            return unusable("the host has no user " + userName
+                    + " to run fuse2fs as (deploy/setup-host makes it; or set fuse-user)");
         }
         Optional<Path> closed = firstClosedDirectory(mountBase);
         if (closed.isPresent()) {
-            return unusable("fuse2fs's user " + userName + " cannot reach its mount points under " + mountBase + ": " + closed.get()
-                    + " does not let others pass (chmod o+x, or another run-dir)");
+            return unusable("fuse2fs's user " + userName + " cannot reach its mount points under " + mountBase + ": "
+                    + closed.get() + " does not let others pass (chmod o+x, or another run-dir)");
         }
         return new Fuse2fsSupport(user, Optional.empty());
     }

@@ -50,7 +50,11 @@ final class Appliance {
      * raw disk from the socket and never opens an image file itself. A launch that outlives the settings' timeout is
      * killed and reported as {@code HELPER_TIMEOUT}, which the chain retries.
      */
-    static Appliance launch(GuestfsSettings settings, ApplianceAcceleration acceleration, DiskImage image, ServedImage served,
+    static Appliance launch(
+            GuestfsSettings settings,
+            ApplianceAcceleration acceleration,
+            DiskImage image,
+            ServedImage served,
             ScheduledExecutorService watchdog) {
         GuestFS handle;
         ApplianceOutput output;
@@ -58,20 +62,32 @@ final class Appliance {
         try {
             handle = newHandle(settings, acceleration);
             output = ApplianceOutput.collectFrom(handle);
-            handle.add_drive_opts("", Map.of("protocol", "nbd", "server", new String[] {"unix:" + served.socket()}, "format", "raw",
-                    "readonly", false));
+            handle.add_drive_opts(
+                    "",
+                    Map.of(
+                            "protocol",
+                            "nbd",
+                            "server",
+                            new String[] {"unix:" + served.socket()},
+                            "format",
+                            "raw",
+                            "readonly",
+                            false));
             process.nameIn(handle);
         } catch (LibGuestFSException e) {
             throw new InjectException(ErrorCode.TOOL_FAILED, "libguestfs could not be set up: " + e.getMessage(), e);
         }
         AtomicBoolean timedOut = new AtomicBoolean();
-        ScheduledFuture<?> kill = watchdog.schedule(() -> {
-            timedOut.set(true);
-            process.process().ifPresent(qemu -> {
-                log.warn("killing the appliance for {} (pid {}): launch timed out", image, qemu.pid());
-                qemu.destroyForcibly();
-            });
-        }, settings.launchTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> kill = watchdog.schedule(
+                () -> {
+                    timedOut.set(true);
+                    process.process().ifPresent(qemu -> {
+                        log.warn("killing the appliance for {} (pid {}): launch timed out", image, qemu.pid());
+                        qemu.destroyForcibly();
+                    });
+                },
+                settings.launchTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
         JobHelpers.adopt(process);
         long started = System.nanoTime();
         try {
@@ -81,10 +97,14 @@ final class Appliance {
         } catch (LibGuestFSException e) {
             closeQuietly(handle);
             if (timedOut.get()) {
-                throw new InjectException(ErrorCode.HELPER_TIMEOUT, "the libguestfs appliance did not start within "
-                        + settings.launchTimeout().toSeconds() + " s and was killed", e);
+                throw new InjectException(
+                        ErrorCode.HELPER_TIMEOUT,
+                        "the libguestfs appliance did not start within "
+                                + settings.launchTimeout().toSeconds() + " s and was killed",
+                        e);
             }
-            throw new InjectException(ErrorCode.TOOL_FAILED, "the libguestfs appliance did not start: " + launchFailure(output, e), e);
+            throw new InjectException(
+                    ErrorCode.TOOL_FAILED, "the libguestfs appliance did not start: " + launchFailure(output, e), e);
         } finally {
             kill.cancel(false);
         }
@@ -123,7 +143,8 @@ final class Appliance {
                 new ApplianceRoot(handle, guest).mount();
             }
         } catch (LibGuestFSException e) {
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "libguestfs could not read " + image + ": " + e.getMessage(), e);
+            throw new InjectException(
+                    ErrorCode.IMAGE_CORRUPT, "libguestfs could not read " + image + ": " + e.getMessage(), e);
         }
     }
 
@@ -135,19 +156,24 @@ final class Appliance {
             return device;
         }
         if (partitions.isEmpty()) {
-            throw new InjectException(ErrorCode.PARTITION_NOT_FOUND, "the image has no partition table, so no partition "
-                    + number + "; use partition 0 for the whole disk");
+            throw new InjectException(
+                    ErrorCode.PARTITION_NOT_FOUND,
+                    "the image has no partition table, so no partition " + number
+                            + "; use partition 0 for the whole disk");
         }
         String scheme = handle.part_get_parttype(disk).equals("gpt") ? "GPT" : "MBR";
-        String numbers = partitions.stream().map(p -> p.substring(disk.length())).collect(Collectors.joining(", "));
-        throw new InjectException(ErrorCode.PARTITION_NOT_FOUND, "the image's " + scheme + " table has no partition " + number
-                + " (it has " + numbers + ")");
+        String numbers =
+                partitions.stream().map(p -> p.substring(disk.length())).collect(Collectors.joining(", "));
+        throw new InjectException(
+                ErrorCode.PARTITION_NOT_FOUND,
+                "the image's " + scheme + " table has no partition " + number + " (it has " + numbers + ")");
     }
 
     private void mountRoot(String device, String description) throws LibGuestFSException {
         String type = handle.vfs_type(device);
         if (type.isEmpty()) {
-            throw new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM, description + " holds no filesystem that blkid recognises");
+            throw new InjectException(
+                    ErrorCode.UNSUPPORTED_FILESYSTEM, description + " holds no filesystem that blkid recognises");
         }
         UnsupportedGuests.byFilesystem(type).ifPresent(guest -> {
             throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest, description));
@@ -155,7 +181,10 @@ final class Appliance {
         try {
             handle.mount_options("", device, "/");
         } catch (LibGuestFSException e) {
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the filesystem on " + description + " could not be mounted: " + e.getMessage(), e);
+            throw new InjectException(
+                    ErrorCode.IMAGE_CORRUPT,
+                    "the filesystem on " + description + " could not be mounted: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -172,7 +201,10 @@ final class Appliance {
             handle.umount_all();
             handle.shutdown();
         } catch (LibGuestFSException e) {
-            throw new InjectException(ErrorCode.CLEANUP_FAILED, "the appliance for " + image + " did not shut down cleanly: " + e.getMessage(), e);
+            throw new InjectException(
+                    ErrorCode.CLEANUP_FAILED,
+                    "the appliance for " + image + " did not shut down cleanly: " + e.getMessage(),
+                    e);
         } finally {
             closeQuietly(handle);
         }

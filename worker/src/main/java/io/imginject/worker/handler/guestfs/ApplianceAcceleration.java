@@ -21,10 +21,14 @@ public record ApplianceAcceleration(boolean tcg, String reason) {
     static ApplianceAcceleration decide(TcgMode mode, Supplier<Optional<String>> kvmProblem) {
         return switch (mode) {
             case ALWAYS -> new ApplianceAcceleration(true, "TCG, as guestfs-force-tcg is true");
-            case NEVER -> new ApplianceAcceleration(false, "libguestfs's choice (KVM where /dev/kvm opens), as guestfs-force-tcg is false");
-            case AUTO -> kvmProblem.get()
-                    .map(problem -> new ApplianceAcceleration(true, "TCG, since " + problem))
-                    .orElseGet(() -> new ApplianceAcceleration(false, "KVM, which ran a test guest"));
+            case NEVER ->
+                new ApplianceAcceleration(
+                        false, "libguestfs's choice (KVM where /dev/kvm opens), as guestfs-force-tcg is false");
+            case AUTO ->
+                kvmProblem
+                        .get()
+                        .map(problem -> new ApplianceAcceleration(true, "TCG, since " + problem))
+                        .orElseGet(() -> new ApplianceAcceleration(false, "KVM, which ran a test guest"));
         };
     }
 }

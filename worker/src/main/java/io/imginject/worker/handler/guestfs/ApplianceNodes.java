@@ -41,9 +41,11 @@ final class ApplianceNodes implements GuestNodes {
             }
             throw failure(e);
         }
-        FileStat.Type type = (stat.st_mode & S_IFMT) == S_IFREG ? FileStat.Type.REGULAR
-                : (stat.st_mode & S_IFMT) == S_IFDIR ? FileStat.Type.DIRECTORY
-                : (stat.st_mode & S_IFMT) == S_IFLNK ? FileStat.Type.SYMLINK : FileStat.Type.OTHER;
+        FileStat.Type type = (stat.st_mode & S_IFMT) == S_IFREG
+                ? FileStat.Type.REGULAR
+                : (stat.st_mode & S_IFMT) == S_IFDIR
+                        ? FileStat.Type.DIRECTORY
+                        : (stat.st_mode & S_IFMT) == S_IFLNK ? FileStat.Type.SYMLINK : FileStat.Type.OTHER;
         Optional<String> target = Optional.empty();
         if (type == FileStat.Type.SYMLINK) {
             try {
@@ -52,7 +54,8 @@ final class ApplianceNodes implements GuestNodes {
                 throw failure(e);
             }
         }
-        return Optional.of(new FileStat(type, (int) (stat.st_mode & 07777), stat.st_uid, stat.st_gid, stat.st_size, target));
+        return Optional.of(
+                new FileStat(type, (int) (stat.st_mode & 07777), stat.st_uid, stat.st_gid, stat.st_size, target));
     }
 
     @Override

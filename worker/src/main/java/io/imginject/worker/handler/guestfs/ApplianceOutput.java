@@ -18,7 +18,8 @@ import java.util.Optional;
 final class ApplianceOutput implements EventCallback {
     static final int MAX_KEPT_CHARS = 16 * 1024;
     private static final int MAX_LINE_CHARS = 300;
-    private static final List<String> TELLING = List.of("error", "panic", "assertion", "failed", "cannot", "unable", "killed", "not found");
+    private static final List<String> TELLING =
+            List.of("error", "panic", "assertion", "failed", "cannot", "unable", "killed", "not found");
 
     private final StringBuilder kept = new StringBuilder();
 
@@ -50,8 +51,12 @@ final class ApplianceOutput implements EventCallback {
      * control characters dropped and cut at {@value #MAX_LINE_CHARS} characters.
      */
     static Optional<String> usefulLine(String output) {
-        List<String> lines = Arrays.stream(output.split("\r?\n|\r")).map(ApplianceOutput::printable).filter(line -> !line.isBlank()).toList();
-        Optional<String> telling = lines.stream().filter(ApplianceOutput::tellsOfFailure).findFirst();
+        List<String> lines = Arrays.stream(output.split("\r?\n|\r"))
+                .map(ApplianceOutput::printable)
+                .filter(line -> !line.isBlank())
+                .toList();
+        Optional<String> telling =
+                lines.stream().filter(ApplianceOutput::tellsOfFailure).findFirst();
         return telling.or(() -> lines.isEmpty() ? Optional.empty() : Optional.of(lines.get(lines.size() - 1)))
                 .map(line -> line.length() > MAX_LINE_CHARS ? line.substring(0, MAX_LINE_CHARS) + "..." : line);
     }

@@ -42,7 +42,11 @@ final class ApplianceProcess implements JobHelpers.Helper {
     public Optional<ProcessHandle> process() {
         ProcessHandle known = found;
         if (known == null) {
-            known = ProcessHandle.current().children().filter(this::isThisAppliance).findFirst().orElse(null);
+            known = ProcessHandle.current()
+                    .children()
+                    .filter(this::isThisAppliance)
+                    .findFirst()
+                    .orElse(null);
             found = known;
         }
         return Optional.ofNullable(known).filter(ProcessHandle::isAlive);
@@ -60,7 +64,9 @@ final class ApplianceProcess implements JobHelpers.Helper {
 
     private boolean isThisAppliance(ProcessHandle process) {
         ProcessHandle.Info info = process.info();
-        boolean qemu = info.command().map(command -> Path.of(command).getFileName().toString().startsWith("qemu-system")).orElse(false);
+        boolean qemu = info.command()
+                .map(command -> Path.of(command).getFileName().toString().startsWith("qemu-system"))
+                .orElse(false);
         return qemu && info.arguments().map(this::namesThisAppliance).orElse(false);
     }
 

@@ -6,8 +6,8 @@ import com.redhat.et.libguestfs.Partition;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.disk.DiskRegion;
 import io.imginject.worker.disk.FilesystemType;
-import io.imginject.worker.disk.UnsupportedGuests;
 import io.imginject.worker.disk.ProbedFilesystem;
+import io.imginject.worker.disk.UnsupportedGuests;
 import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.guest.FstabEntry;
 import io.imginject.worker.guest.GuestPath;
@@ -95,20 +95,26 @@ final class ApplianceRoot {
     private List<Filesystem> candidates(String disk, List<Filesystem> partitions) throws LibGuestFSException {
         if (partitions.isEmpty()) {
             Filesystem whole = new Filesystem(disk, 0, type(disk));
-            String type = whole.type().orElseThrow(() -> new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
-                    whole.where() + " holds no filesystem that blkid recognises"));
+            String type = whole.type()
+                    .orElseThrow(() -> new InjectException(
+                            ErrorCode.UNSUPPORTED_FILESYSTEM,
+                            whole.where() + " holds no filesystem that blkid recognises"));
             UnsupportedGuests.byFilesystem(type).ifPresent(guest -> {
                 throw new InjectException(ErrorCode.UNSUPPORTED_GUEST, UnsupportedGuests.message(guest, whole.where()));
             });
             if (whole.allowedType().isEmpty()) {
-                throw new InjectException(ErrorCode.UNSUPPORTED_FILESYSTEM,
+                throw new InjectException(
+                        ErrorCode.UNSUPPORTED_FILESYSTEM,
                         whole.where() + " holds " + type + "; this handler mounts only " + FilesystemType.allNames());
             }
             return List.of(whole);
         }
-        List<Filesystem> candidates = partitions.stream().filter(p -> p.allowedType().isPresent()).toList();
+        List<Filesystem> candidates =
+                partitions.stream().filter(p -> p.allowedType().isPresent()).toList();
         if (candidates.isEmpty()) {
-            throw OsRootChoice.noCandidates(partitions.stream().map(p -> new OsRootChoice.Found(p.where(), p.type())).toList());
+            throw OsRootChoice.noCandidates(partitions.stream()
+                    .map(p -> new OsRootChoice.Found(p.where(), p.type()))
+                    .toList());
         }
         return candidates;
     }
@@ -130,33 +136,46 @@ final class ApplianceRoot {
                 handle.umount("/");
             }
         } catch (LibGuestFSException e) {
-            throw new InjectException(ErrorCode.IMAGE_CORRUPT, "the appliance could not look at " + candidate + ": " + e.getMessage(), e);
+            throw new InjectException(
+                    ErrorCode.IMAGE_CORRUPT, "the appliance could not look at " + candidate + ": " + e.getMessage(), e);
         }
     }
 
-    private void mountFstabFilesystems(List<FstabEntry> fstab, String disk, List<Filesystem> partitions, Filesystem root)
+    private void mountFstabFilesystems(
+            List<FstabEntry> fstab, String disk, List<Filesystem> partitions, Filesystem root)
             throws LibGuestFSException {
         Map<Integer, DiskRegion> regions = new HashMap<>();
         for (Partition partition : handle.part_list(disk)) {
-            regions.put(partition.part_num, DiskRegion.partition(partition.part_num, partition.part_start, partition.part_size));
+            regions.put(
+                    partition.part_num,
+                    DiskRegion.partition(partition.part_num, partition.part_start, partition.part_size));
         }
         List<FstabMounts.ProbedPartition> probed = new ArrayList<>();
         for (Filesystem partition : partitions) {
             DiskRegion region = regions.get(partition.number());
             if (region != null) {
-                Optional<ProbedFilesystem> filesystem = partition.type().isEmpty() ? Optional.empty() : Optional.of(new ProbedFilesystem(
-                        partition.type().get(), nonEmpty(handle.vfs_uuid(partition.device())), nonEmpty(handle.vfs_label(partition.device()))));
+                Optional<ProbedFilesystem> filesystem = partition.type().isEmpty()
+                        ? Optional.empty()
+                        : Optional.of(new ProbedFilesystem(
+                                partition.type().get(),
+                                nonEmpty(handle.vfs_uuid(partition.device())),
+                                nonEmpty(handle.vfs_label(partition.device()))));
                 probed.add(new FstabMounts.ProbedPartition(partition.number(), region, filesystem));
             }
         }
         DiskRegion rootRegion = regions.get(root.number());
         Set<String> mountedOn = new HashSet<>(Set.of("/"));
         for (FstabMounts.Planned planned : FstabMounts.plan(fstab, probed, rootRegion)) {
-            Filesystem filesystem = partitions.stream().filter(p -> planned.region().equals(regions.get(p.number()))).findFirst().orElseThrow();
+            Filesystem filesystem = partitions.stream()
+                    .filter(p -> planned.region().equals(regions.get(p.number())))
+                    .findFirst()
+                    .orElseThrow();
             try {
                 Optional<String> directory = guest.directory(GuestPath.of(planned.mountPoint()));
                 if (directory.isEmpty() || !mountedOn.add(directory.get())) {
-                    log.info("{} is not mounted on {}: no directory there in the guest, or one already mounted on", planned.region(),
+                    log.info(
+                            "{} is not mounted on {}: no directory there in the guest, or one already mounted on",
+                            planned.region(),
                             planned.mountPoint());
                     continue;
                 }
@@ -168,7 +187,11 @@ final class ApplianceRoot {
     }
 
     private void mountOn(Filesystem filesystem, String directory, List<String> options) throws LibGuestFSException {
-        handle.mount_vfs(String.join(",", options), filesystem.allowedType().orElseThrow().typeName(), filesystem.device(), directory);
+        handle.mount_vfs(
+                String.join(",", options),
+                filesystem.allowedType().orElseThrow().typeName(),
+                filesystem.device(),
+                directory);
     }
 
     private static Optional<String> nonEmpty(String value) {

@@ -44,7 +44,11 @@ public final class GuestfsHandler implements ImageHandler {
      * @param resources where the qemu-nbd serving the image to the appliance is recorded
      * @param hostProblem what keeps guestfs from working here, from {@link GuestfsSupport#problem()}
      */
-    public GuestfsHandler(GuestfsSettings settings, ApplianceAcceleration acceleration, Path workBase, HostResources resources,
+    public GuestfsHandler(
+            GuestfsSettings settings,
+            ApplianceAcceleration acceleration,
+            Path workBase,
+            HostResources resources,
             Optional<String> hostProblem) {
         this.settings = settings;
         this.acceleration = acceleration;
@@ -62,7 +66,9 @@ public final class GuestfsHandler implements ImageHandler {
         ApplianceAcceleration acceleration = problem.isPresent()
                 ? new ApplianceAcceleration(false, "none: guestfs cannot run here")
                 : ApplianceAcceleration.decide(settings.tcg(), workBase);
-        problem.ifPresentOrElse(p -> log.info("guestfs is not available: {}", p), () -> log.info("guestfs appliances run under {}", acceleration.reason()));
+        problem.ifPresentOrElse(
+                p -> log.info("guestfs is not available: {}", p),
+                () -> log.info("guestfs appliances run under {}", acceleration.reason()));
         return new GuestfsHandler(settings, acceleration, workBase, resources, problem);
     }
 
@@ -79,7 +85,8 @@ public final class GuestfsHandler implements ImageHandler {
     @Override
     public OpenGuest open(DiskImage image, PartitionSelector partition) {
         try (Cleanup cleanup = new Cleanup()) {
-            ServedImage served = ServedImage.serve(image, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, workBase, settings.launchTimeout(), resources);
+            ServedImage served = ServedImage.serve(
+                    image, ServedImage.Lifetime.UNTIL_ITS_CLIENT_LEAVES, workBase, settings.launchTimeout(), resources);
             cleanup.push("stop serving " + image, served::close);
             Appliance appliance = Appliance.launch(settings, acceleration, image, served, WATCHDOG);
             cleanup.push("shut down the appliance for " + image, appliance::shutdown);

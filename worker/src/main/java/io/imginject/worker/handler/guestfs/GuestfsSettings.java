@@ -39,7 +39,9 @@ public record GuestfsSettings(TcgMode tcg, int memoryMib, int vcpus, Duration la
 
         public static Optional<TcgMode> fromSettingValue(String value) {
             String lower = value.strip().toLowerCase(Locale.ROOT);
-            return Arrays.stream(values()).filter(mode -> mode.settingValue.equals(lower)).findFirst();
+            return Arrays.stream(values())
+                    .filter(mode -> mode.settingValue.equals(lower))
+                    .findFirst();
         }
     }
 

@@ -14,8 +14,7 @@ import java.util.stream.Stream;
 public final class GuestfsSupport {
     static final String BINDING_CLASS = "com.redhat.et.libguestfs.GuestFS";
 
-    private GuestfsSupport() {
-    }
+    private GuestfsSupport() {}
 
     /** What keeps guestfs from working here, or empty if nothing visible does (a launch is the full proof). */
     public static Optional<String> problem() {
@@ -28,10 +27,12 @@ public final class GuestfsSupport {
         }
         List<String> missing = HostTools.missing("supermin", "qemu-system-x86_64");
         if (!missing.isEmpty()) {
-            return Optional.of("guestfs needs " + String.join(", ", missing) + " (Debian: libguestfs-tools, qemu-system-x86)");
+            return Optional.of(
+                    "guestfs needs " + String.join(", ", missing) + " (Debian: libguestfs-tools, qemu-system-x86)");
         }
         if (!readableKernel()) {
-            return Optional.of("no readable kernel in /boot for the appliance (supermin builds it from /boot/vmlinuz-*)");
+            return Optional.of(
+                    "no readable kernel in /boot for the appliance (supermin builds it from /boot/vmlinuz-*)");
         }
         return Optional.empty();
     }

@@ -27,13 +27,15 @@ final class KvmCheck {
     static final Path KVM = Path.of("/dev/kvm");
     /** qemu's exit status when the guest writes 1 to isa-debug-exit: (1 << 1) | 1. */
     static final int GUEST_RAN = 3;
+
     private static final Duration TIME_LIMIT = Duration.ofSeconds(10);
     private static final int FIRMWARE_BYTES = 64 * 1024;
     /** mov al, 1; out 0xf4, al; hlt; jmp back to the hlt: placed at the reset vector, the firmware's last 16 bytes. */
-    private static final byte[] RESET_VECTOR = {(byte) 0xb0, 0x01, (byte) 0xe6, (byte) 0xf4, (byte) 0xf4, (byte) 0xeb, (byte) 0xfd};
+    private static final byte[] RESET_VECTOR = {
+        (byte) 0xb0, 0x01, (byte) 0xe6, (byte) 0xf4, (byte) 0xf4, (byte) 0xeb, (byte) 0xfd
+    };
 
-    private KvmCheck() {
-    }
+    private KvmCheck() {}
 
     /**
      * Why KVM cannot run a guest here, or empty when it ran one.
@@ -49,16 +51,35 @@ final class KvmCheck {
         }
         Path firmware;
         try {
-            firmware = Files.createTempFile(workDirectory, "kvm-check-", ".bin",
+            firmware = Files.createTempFile(
+                    workDirectory,
+                    "kvm-check-",
+                    ".bin",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.write(firmware, firmware());
         } catch (IOException e) {
-            return Optional.of("the KVM check could not write its firmware under " + workDirectory + ": " + e.getMessage());
+            return Optional.of(
+                    "the KVM check could not write its firmware under " + workDirectory + ": " + e.getMessage());
         }
         try {
-            CommandResult result = new ProcessRunner(TIME_LIMIT).runAllowingFailure(List.of("qemu-system-x86_64",
-                    "-machine", "pc,accel=kvm", "-cpu", "max,la57=off", "-m", "16", "-nodefaults", "-no-user-config", "-display", "none",
-                    "-no-reboot", "-bios", firmware.toString(), "-device", "isa-debug-exit,iobase=0xf4,iosize=1"));
+            CommandResult result = new ProcessRunner(TIME_LIMIT)
+                    .runAllowingFailure(List.of(
+                            "qemu-system-x86_64",
+                            "-machine",
+                            "pc,accel=kvm",
+                            "-cpu",
+                            "max,la57=off",
+                            "-m",
+                            "16",
+                            "-nodefaults",
+                            "-no-user-config",
+                            "-display",
+                            "none",
+                            "-no-reboot",
+                            "-bios",
+                            firmware.toString(),
+                            "-device",
+                            "isa-debug-exit,iobase=0xf4,iosize=1"));
             return verdict(result.exitCode(), result.stderr());
         } catch (CommandFailedException e) {
             return Optional.of("a KVM guest did not run: " + e.getMessage());
@@ -77,7 +98,9 @@ final class KvmCheck {
             return Optional.empty();
         }
         return Optional.of("a KVM guest did not run: qemu exited with status " + exitCode
-                + ApplianceOutput.usefulLine(stderr).map(line -> " (" + line + ")").orElse(""));
+                + ApplianceOutput.usefulLine(stderr)
+                        .map(line -> " (" + line + ")")
+                        .orElse(""));
     }
 
     static byte[] firmware() {

@@ -9,8 +9,8 @@ import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.handler.RawDiskMounter;
 import io.imginject.worker.handler.ReleasingGuest;
 import io.imginject.worker.host.Cleanup;
-import io.imginject.worker.image.QemuWriteLock;
 import io.imginject.worker.image.DiskImage;
+import io.imginject.worker.image.QemuWriteLock;
 import java.util.Optional;
 
 /**

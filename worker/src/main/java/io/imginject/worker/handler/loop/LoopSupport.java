@@ -10,8 +10,7 @@ import java.util.Optional;
 public final class LoopSupport {
     private static final Path LOOP_CONTROL = Path.of("/dev/loop-control");
 
-    private LoopSupport() {
-    }
+    private LoopSupport() {}
 
     /** What keeps the loop handler from working here, or empty if nothing does. */
     public static Optional<String> problem() {

@@ -37,9 +37,16 @@ final class KernelNbdTransport implements NbdTransport {
 
     private HelperProcess connect(DiskImage image, NbdDevicePool.Lease lease) {
         try {
-            return HelperProcess.start("qemu-nbd", List.of("qemu-nbd", "--verbose", "--connect=" + lease.device(),
-                    "--discard=unmap", image.qemuSpec()),
-                    lease.serverPidFile(), readyTimeout);
+            return HelperProcess.start(
+                    "qemu-nbd",
+                    List.of(
+                            "qemu-nbd",
+                            "--verbose",
+                            "--connect=" + lease.device(),
+                            "--discard=unmap",
+                            image.qemuSpec()),
+                    lease.serverPidFile(),
+                    readyTimeout);
         } catch (CommandFailedException e) {
             throw QemuNbdErrors.of(image, e);
         }

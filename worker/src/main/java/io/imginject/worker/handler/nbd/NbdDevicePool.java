@@ -68,7 +68,8 @@ final class NbdDevicePool {
     Lease lease() {
         List<String> names = deviceNames();
         if (names.isEmpty()) {
-            throw new InjectException(ErrorCode.HANDLER_UNAVAILABLE, "the kernel has no nbd devices (" + sysBlock + "/nbd0 is missing)");
+            throw new InjectException(
+                    ErrorCode.HANDLER_UNAVAILABLE, "the kernel has no nbd devices (" + sysBlock + "/nbd0 is missing)");
         }
         int start = ThreadLocalRandom.current().nextInt(names.size());
         for (int i = 0; i < names.size(); i++) {
@@ -92,7 +93,9 @@ final class NbdDevicePool {
     private List<String> deviceNames() {
         List<String> names = new ArrayList<>();
         try (Stream<Path> list = Files.list(sysBlock)) {
-            list.map(p -> p.getFileName().toString()).filter(n -> DEVICE.matcher(n).matches()).forEach(names::add);
+            list.map(p -> p.getFileName().toString())
+                    .filter(n -> DEVICE.matcher(n).matches())
+                    .forEach(names::add);
         } catch (IOException e) {
             return names;
         }
@@ -145,7 +148,10 @@ final class NbdDevicePool {
         } catch (IOException e) {
             closeQuietly(channel);
             LEASED_HERE.remove(lockFile);
-            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not lock nbd device " + name + " in " + lockDirectory + ": " + e, e);
+            throw new InjectException(
+                    ErrorCode.INTERNAL_ERROR,
+                    "could not lock nbd device " + name + " in " + lockDirectory + ": " + e,
+                    e);
         }
     }
 

@@ -25,7 +25,11 @@ public final class NbdHandler implements ImageHandler {
     private final Optional<NbdTransport> transport;
     private final Optional<String> hostProblem;
 
-    private NbdHandler(RawDiskMounter mounter, DriverChoice drivers, Optional<NbdTransport> transport, Optional<String> hostProblem) {
+    private NbdHandler(
+            RawDiskMounter mounter,
+            DriverChoice drivers,
+            Optional<NbdTransport> transport,
+            Optional<String> hostProblem) {
         this.mounter = mounter;
         this.drivers = drivers;
         this.transport = transport;
@@ -37,12 +41,18 @@ public final class NbdHandler implements ImageHandler {
      *
      * @param workBase a directory only root can enter, for sockets, pid files, FUSE mount points and device locks
      */
-    public static NbdHandler create(NbdSettings settings, RawDiskMounter mounter, DriverChoice drivers, Path workBase, HostResources resources) {
+    public static NbdHandler create(
+            NbdSettings settings,
+            RawDiskMounter mounter,
+            DriverChoice drivers,
+            Path workBase,
+            HostResources resources) {
         NbdDevicePool pool = systemPool(workBase);
         NbdSupport.Choice choice = NbdSupport.choose(settings.transport(), pool.kernelSupportsNbd());
-        Optional<NbdTransport> transport = choice.transport().map(t -> t == NbdSettings.Transport.KERNEL
-                ? new KernelNbdTransport(pool, settings.readyTimeout(), resources)
-                : new UserspaceNbdTransport(workBase, settings.readyTimeout(), resources));
+        Optional<NbdTransport> transport = choice.transport()
+                .map(t -> t == NbdSettings.Transport.KERNEL
+                        ? new KernelNbdTransport(pool, settings.readyTimeout(), resources)
+                        : new UserspaceNbdTransport(workBase, settings.readyTimeout(), resources));
         return new NbdHandler(mounter, drivers, transport, choice.problem());
     }
 

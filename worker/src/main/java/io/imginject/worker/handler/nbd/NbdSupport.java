@@ -11,8 +11,7 @@ public final class NbdSupport {
     private static final Path FUSE_DEVICE = Path.of("/dev/fuse");
     private static final Path SYS_NBD0 = Path.of("/sys/block/nbd0");
 
-    private NbdSupport() {
-    }
+    private NbdSupport() {}
 
     /** The transport {@code wanted} resolves to on this host, or why there is none. */
     static Choice choose(NbdSettings.Transport wanted, boolean kernelHasNbd) {
@@ -24,13 +23,15 @@ public final class NbdSupport {
             return Choice.none("nbd needs " + String.join(", ", missing) + " (Debian: qemu-utils, util-linux, mount)");
         }
         if (wanted == NbdSettings.Transport.KERNEL || (wanted == NbdSettings.Transport.AUTO && kernelHasNbd)) {
-            return kernelHasNbd ? Choice.of(NbdSettings.Transport.KERNEL)
-                    : Choice.none("the kernel transport was configured, but the kernel has no nbd module (no /sys/block/nbd0)");
+            return kernelHasNbd
+                    ? Choice.of(NbdSettings.Transport.KERNEL)
+                    : Choice.none(
+                            "the kernel transport was configured, but the kernel has no nbd module (no /sys/block/nbd0)");
         }
         List<String> userspaceMissing = HostTools.missing("nbdfuse", "fusermount3");
         if (!userspaceMissing.isEmpty()) {
-            return Choice.none("the kernel has no nbd module and the userspace transport needs " + String.join(", ", userspaceMissing)
-                    + " (Debian: libnbd-bin, fuse3)");
+            return Choice.none("the kernel has no nbd module and the userspace transport needs "
+                    + String.join(", ", userspaceMissing) + " (Debian: libnbd-bin, fuse3)");
         }
         if (!Files.exists(FUSE_DEVICE)) {
             return Choice.none("the kernel has no nbd module and no FUSE (" + FUSE_DEVICE + " is missing)");
@@ -46,9 +47,12 @@ public final class NbdSupport {
     /** Which transport {@code settings} gives on this host, for people; only meaningful without a problem. */
     public static String describe(NbdSettings settings) {
         boolean kernel = Files.isDirectory(SYS_NBD0);
-        return choose(settings.transport(), kernel).transport()
-                .map(t -> t == NbdSettings.Transport.KERNEL ? "kernel transport (qemu-nbd --connect to /dev/nbdN)"
-                        : "userspace transport (qemu-nbd on a unix socket, nbdfuse" + (kernel ? ")" : "; the kernel has no nbd module)"))
+        return choose(settings.transport(), kernel)
+                .transport()
+                .map(t -> t == NbdSettings.Transport.KERNEL
+                        ? "kernel transport (qemu-nbd --connect to /dev/nbdN)"
+                        : "userspace transport (qemu-nbd on a unix socket, nbdfuse"
+                                + (kernel ? ")" : "; the kernel has no nbd module)"))
                 .orElse("");
     }
 

@@ -53,12 +53,20 @@ public final class ServedImage implements AutoCloseable {
      *
      * @param workBase a directory only root can enter
      */
-    public static ServedImage serve(DiskImage image, Lifetime lifetime, Path workBase, Duration readyTimeout, HostResources resources) {
+    public static ServedImage serve(
+            DiskImage image, Lifetime lifetime, Path workBase, Duration readyTimeout, HostResources resources) {
         try (Cleanup cleanup = new Cleanup()) {
             Path work = workBase.resolve("nbd-" + HexFormat.of().formatHex(randomBytes()));
-            resources.take(cleanup, new WorkDirectory(work), () -> Files.createDirectory(work,
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
-            resources.take(cleanup, new HelperProcesses(work), () -> start(image, lifetime, work, readyTimeout), ServedImage::expectCleanExit);
+            resources.take(
+                    cleanup,
+                    new WorkDirectory(work),
+                    () -> Files.createDirectory(
+                            work, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+            resources.take(
+                    cleanup,
+                    new HelperProcesses(work),
+                    () -> start(image, lifetime, work, readyTimeout),
+                    ServedImage::expectCleanExit);
             return new ServedImage(work, cleanup.handOver());
         } catch (IOException e) {
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not prepare the nbd work directory: " + e, e);
@@ -66,8 +74,11 @@ public final class ServedImage implements AutoCloseable {
     }
 
     private static HelperProcess start(DiskImage image, Lifetime lifetime, Path work, Duration readyTimeout) {
-        List<String> argv = new ArrayList<>(List.of("qemu-nbd", "--socket=" + work.resolve("nbd.sock"),
-                "--pid-file=" + work.resolve("qemu-nbd.pid"), "--discard=unmap"));
+        List<String> argv = new ArrayList<>(List.of(
+                "qemu-nbd",
+                "--socket=" + work.resolve("nbd.sock"),
+                "--pid-file=" + work.resolve("qemu-nbd.pid"),
+                "--discard=unmap"));
         if (lifetime == Lifetime.UNTIL_CLOSED) {
             argv.add("--persistent");
         }

@@ -33,12 +33,25 @@ final class UserspaceNbdTransport implements NbdTransport {
     @Override
     public ExposedDisk expose(DiskImage image) {
         try (Cleanup cleanup = new Cleanup()) {
-            ServedImage served = ServedImage.serve(image, ServedImage.Lifetime.UNTIL_CLOSED, workBase, readyTimeout, resources);
+            ServedImage served =
+                    ServedImage.serve(image, ServedImage.Lifetime.UNTIL_CLOSED, workBase, readyTimeout, resources);
             cleanup.push("stop serving " + image, served::close);
             Path mountPoint = Files.createDirectory(served.work().resolve("export"));
-            resources.take(cleanup, new FuseExport(mountPoint), () -> HelperProcess.start("nbdfuse", List.of("nbdfuse", "-P",
-                    served.work().resolve("nbdfuse.pid").toString(), mountPoint.resolve("disk").toString(), "--unix", served.socket().toString()),
-                    served.work().resolve("nbdfuse.pid"), readyTimeout), ServedImage::expectCleanExit);
+            resources.take(
+                    cleanup,
+                    new FuseExport(mountPoint),
+                    () -> HelperProcess.start(
+                            "nbdfuse",
+                            List.of(
+                                    "nbdfuse",
+                                    "-P",
+                                    served.work().resolve("nbdfuse.pid").toString(),
+                                    mountPoint.resolve("disk").toString(),
+                                    "--unix",
+                                    served.socket().toString()),
+                            served.work().resolve("nbdfuse.pid"),
+                            readyTimeout),
+                    ServedImage::expectCleanExit);
             return new ExposedDisk(mountPoint.resolve("disk"), cleanup.handOver());
         } catch (IOException e) {
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not prepare the nbd work directory: " + e, e);

@@ -17,17 +17,20 @@ class ApplianceAccelerationTest {
 
     @Test
     void auto_runs_under_tcg_when_kvm_cannot_run_a_guest_and_says_why() {
-        ApplianceAcceleration acceleration = ApplianceAcceleration.decide(TcgMode.AUTO, () -> KvmCheck.verdict(134, PVM_ABORT));
+        ApplianceAcceleration acceleration =
+                ApplianceAcceleration.decide(TcgMode.AUTO, () -> KvmCheck.verdict(134, PVM_ABORT));
 
         assertThat(acceleration.tcg()).isTrue();
-        assertThat(acceleration.reason()).isEqualTo("TCG, since a KVM guest did not run: qemu exited with status 134"
-                + " (qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69)");
+        assertThat(acceleration.reason())
+                .isEqualTo("TCG, since a KVM guest did not run: qemu exited with status 134"
+                        + " (qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69)");
     }
 
     @Test
     void auto_uses_kvm_when_the_test_guest_ran() {
         assertThat(KvmCheck.verdict(KvmCheck.GUEST_RAN, "")).isEmpty();
-        assertThat(ApplianceAcceleration.decide(TcgMode.AUTO, Optional::empty).tcg()).isFalse();
+        assertThat(ApplianceAcceleration.decide(TcgMode.AUTO, Optional::empty).tcg())
+                .isFalse();
     }
 
     @Test
@@ -62,8 +65,10 @@ class ApplianceAccelerationTest {
 
     @Test
     void a_failed_launch_is_told_by_qemus_line_not_libguestfs_boilerplate() {
-        assertThat(ApplianceOutput.usefulLine(PVM_ABORT)).contains("qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69");
-        assertThat(ApplianceOutput.usefulLine("\u001b[1mSeaBIOS\r\nBooting from ROM...\r\n[    1.2] Kernel panic - not syncing: VFS\n"))
+        assertThat(ApplianceOutput.usefulLine(PVM_ABORT))
+                .contains("qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69");
+        assertThat(ApplianceOutput.usefulLine(
+                        "\u001b[1mSeaBIOS\r\nBooting from ROM...\r\n[    1.2] Kernel panic - not syncing: VFS\n"))
                 .contains("[    1.2] Kernel panic - not syncing: VFS");
         assertThat(ApplianceOutput.usefulLine("first\nlast words\n")).contains("last words");
         assertThat(ApplianceOutput.usefulLine("\n \n")).isEmpty();

@@ -39,13 +39,16 @@ class GuestfsOutOfTheBoxTest {
     void guestfsWorks() {
         HostRequirements.root();
         HostRequirements.tools("mkfs.ext4", "sfdisk", "qemu-img", "qemu-nbd", "qemu-system-x86_64");
-        HostRequirements.need(GuestfsSupport.problem().isEmpty(), "guestfs: " + GuestfsSupport.problem().orElse(""));
+        HostRequirements.need(
+                GuestfsSupport.problem().isEmpty(),
+                "guestfs: " + GuestfsSupport.problem().orElse(""));
     }
 
     @Test
     void the_default_auto_setting_injects_on_this_host() throws Exception {
         try (WorkerFixture worker = worker(TcgMode.AUTO)) {
-            TestImages.Built image = TestImages.build(worker.images(), "auto.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "auto.img", Layout.GPT, Fs.EXT4, GuestTree.linuxRoot());
 
             InjectionReply reply = worker.call(Requests.net(image.path()));
 
@@ -61,23 +64,31 @@ class GuestfsOutOfTheBoxTest {
     @Test
     void a_launch_that_fails_says_what_qemu_said() throws Exception {
         Path scratch = Files.createDirectory(directory.resolve("kvm-check"));
-        HostRequirements.need(Files.exists(KvmCheck.KVM) && KvmCheck.problem(scratch).isPresent(),
+        HostRequirements.need(
+                Files.exists(KvmCheck.KVM) && KvmCheck.problem(scratch).isPresent(),
                 "a /dev/kvm that cannot run a guest, as on this project's CI machines");
         try (WorkerFixture worker = worker(TcgMode.NEVER)) {
-            TestImages.Built image = TestImages.build(worker.images(), "kvm.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
+            TestImages.Built image =
+                    TestImages.build(worker.images(), "kvm.img", Layout.WHOLE_DISK, Fs.EXT4, GuestTree.linuxRoot());
 
             InjectionReply reply = worker.call(Requests.net(image.path()));
 
             assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.ERROR);
-            List<String> messages = reply.attempts().stream().map(Attempt::message).toList();
-            assertThat(messages).isNotEmpty().allSatisfy(message -> assertThat(message)
-                    .startsWith("the libguestfs appliance did not start: qemu-system-x86_64: ")
-                    .doesNotContain("LIBGUESTFS_DEBUG", "guestfs_launch failed"));
+            List<String> messages =
+                    reply.attempts().stream().map(Attempt::message).toList();
+            assertThat(messages)
+                    .isNotEmpty()
+                    .allSatisfy(message -> assertThat(message)
+                            .startsWith("the libguestfs appliance did not start: qemu-system-x86_64: ")
+                            .doesNotContain("LIBGUESTFS_DEBUG", "guestfs_launch failed"));
         }
     }
 
     private WorkerFixture worker(TcgMode mode) throws Exception {
-        return WorkerFixture.start(directory, List.of(HandlerName.GUESTFS), config -> config.concurrency(1)
-                .guestfs(new GuestfsSettings(mode, 512, 2, Duration.ofMinutes(3))), UnaryOperator.identity());
+        return WorkerFixture.start(
+                directory,
+                List.of(HandlerName.GUESTFS),
+                config -> config.concurrency(1).guestfs(new GuestfsSettings(mode, 512, 2, Duration.ofMinutes(3))),
+                UnaryOperator.identity());
     }
 }

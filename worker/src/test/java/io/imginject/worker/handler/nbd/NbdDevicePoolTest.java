@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class NbdDevicePoolTest {
     @TempDir
     Path directory;
+
     Path sysBlock;
     NbdDevicePool pool;
 
@@ -60,13 +61,17 @@ class NbdDevicePoolTest {
         for (int i = 0; i < 16; i++) {
             NbdDevicePool.Lease lease = pool.lease();
             leases.add(lease);
-            assertThat(handedOut.add(lease.device())).as("%s handed out twice", lease.device()).isTrue();
+            assertThat(handedOut.add(lease.device()))
+                    .as("%s handed out twice", lease.device())
+                    .isTrue();
         }
         assertThat(handedOut).allSatisfy(device -> assertThat(device.toString()).matches("/dev/nbd([0-9]|1[0-5])"));
 
-        assertThatThrownBy(pool::lease).isInstanceOf(InjectException.class)
+        assertThatThrownBy(pool::lease)
+                .isInstanceOf(InjectException.class)
                 .hasMessageContaining("all 16 nbd devices are in use")
-                .extracting(e -> ((InjectException) e).code()).isEqualTo(ErrorCode.DEVICE_BUSY);
+                .extracting(e -> ((InjectException) e).code())
+                .isEqualTo(ErrorCode.DEVICE_BUSY);
 
         leases.get(3).close();
         assertThat(pool.lease().device()).isEqualTo(leases.get(3).device());
@@ -82,7 +87,9 @@ class NbdDevicePoolTest {
 
         assertThat(lease.device()).isEqualTo(Path.of("/dev/nbd1"));
         assertThat(lease.serverPidFile()).isEqualTo(sysBlock.resolve("nbd1/pid"));
-        assertThatThrownBy(pool::lease).extracting(e -> ((InjectException) e).code()).isEqualTo(ErrorCode.DEVICE_BUSY);
+        assertThatThrownBy(pool::lease)
+                .extracting(e -> ((InjectException) e).code())
+                .isEqualTo(ErrorCode.DEVICE_BUSY);
     }
 
     @Test
@@ -92,9 +99,13 @@ class NbdDevicePoolTest {
         Files.createDirectories(directory.resolve("locks"));
         Path held = directory.resolve("locks/nbd0.lock");
         Path ready = directory.resolve("ready");
-        Process otherWorker = new ProcessBuilder("python3", "-c",
-                "import fcntl,sys,time; f=open(sys.argv[1],'a'); fcntl.lockf(f, fcntl.LOCK_EX); open(sys.argv[2],'w').write('x'); time.sleep(60)",
-                held.toString(), ready.toString()).start();
+        Process otherWorker = new ProcessBuilder(
+                        "python3",
+                        "-c",
+                        "import fcntl,sys,time; f=open(sys.argv[1],'a'); fcntl.lockf(f, fcntl.LOCK_EX); open(sys.argv[2],'w').write('x'); time.sleep(60)",
+                        held.toString(),
+                        ready.toString())
+                .start();
         try {
             for (int i = 0; i < 200 && !Files.exists(ready); i++) {
                 Thread.sleep(25);
