@@ -25,7 +25,8 @@ class JournalLineTest {
                 "{\"op\":\"acquire\",\"id\":3,\"kind\":\"MOUNT\",\"fields\":{\"path\":\"/run/imginject/work/mnt-0a1b\"}}",
                 "{\"op\":\"acquire\",\"id\":4,\"kind\":\"HELPERS\",\"fields\":{\"path\":\"/run/imginject/work/nbd-2c3d\"}}",
                 "{\"op\":\"acquire\",\"id\":5,\"kind\":\"FUSE\",\"fields\":{\"path\":\"/run/imginject/work/nbd-2c3d/export\"}}",
-                "{\"op\":\"acquire\",\"id\":6,\"kind\":\"NBD\",\"fields\":{\"device\":\"/dev/nbd3\"}}");
+                "{\"op\":\"acquire\",\"id\":6,\"kind\":\"NBD\",\"fields\":{\"device\":\"/dev/nbd3\"}}",
+                "{\"op\":\"acquire\",\"id\":7,\"kind\":\"DEVICE_GRANT\",\"fields\":{\"device\":\"/dev/loop5\",\"uid\":\"0\",\"gid\":\"6\",\"mode\":\"432\"}}");
     }
 
     @ParameterizedTest
@@ -58,7 +59,8 @@ class JournalLineTest {
                         new Mount(Path.of("/run/imginject/work/mnt-0a1b")),
                         new HelperProcesses(Path.of("/run/imginject/work/nbd-2c3d")),
                         new FuseExport(Path.of("/run/imginject/work/nbd-2c3d/export")),
-                        new NbdConnection(Path.of("/dev/nbd3")));
+                        new NbdConnection(Path.of("/dev/nbd3")),
+                        new DeviceGrant(Path.of("/dev/loop5"), 0, 6, 0660));
     }
 
     @Test
