@@ -19,6 +19,7 @@ import io.imginject.worker.host.HostResources;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.ReleaseTools;
 import io.imginject.worker.host.ResourceJournal;
+import io.imginject.worker.host.SharedLocks;
 import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.image.ImageLocator;
@@ -60,6 +61,9 @@ public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration REPLIES_KEPT = Duration.ofDays(1);
+    /** Past its job's deadline, how long a delivery may still hold its claim: dead-lettering and keeping its reply. */
+    private static final Duration CLAIM_MARGIN = Duration.ofMinutes(2);
+
     private static final Duration CLEANUP_AFTER_INTERRUPT = Duration.ofSeconds(60);
 
     private final WorkerConfig config;
@@ -137,7 +141,13 @@ public final class Worker implements AutoCloseable {
             ReplayCount replays = new ReplayCount(deadLetterKey);
             DeadLetterPublisher deadLetters = new DeadLetterPublisher(
                     publisher, config.host(), Clock.systemUTC(), new DeadLetterSeal(deadLetterKey), replays);
-            Deliveries deliveries = new Deliveries(keptReplies, deadLetters, replays, scheduler);
+            Deliveries deliveries = new Deliveries(
+                    keptReplies,
+                    new SharedLocks(privateDirectory(config.runDir().resolve("claims"))),
+                    config.jobTimeout().plus(CLAIM_MARGIN),
+                    deadLetters,
+                    replays,
+                    scheduler);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
                 QuorumQueues quorumQueues = new QuorumQueues(config.quorumGroupSize());
