@@ -29,11 +29,8 @@ import io.imginject.worker.host.WorkDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -54,7 +51,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RawDiskMounter {
     private static final Logger log = LoggerFactory.getLogger(RawDiskMounter.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final ProcessRunner runner;
     private final FilesystemProbe probe;
@@ -250,14 +246,10 @@ public final class RawDiskMounter {
                         ErrorCode.IMAGE_CORRUPT, "fuse2fs could not mount the " + candidate + ": " + e.getMessage(), e);
             }
         }
-        Path directory = mountBase.resolve("mnt-" + HexFormat.of().formatHex(randomBytes()));
+        WorkDirectory work = WorkDirectory.freshIn(mountBase, "mnt-");
+        Path directory = work.path();
         try {
-            resources.take(
-                    cleanup,
-                    new WorkDirectory(directory),
-                    () -> Files.createDirectory(
-                            directory,
-                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+            resources.take(cleanup, work, work::create);
         } catch (IOException e) {
             throw new InjectException(
                     ErrorCode.INTERNAL_ERROR, "could not create a mount directory under " + mountBase + ": " + e, e);
@@ -321,12 +313,6 @@ public final class RawDiskMounter {
         } catch (IOException e) {
             throw new InjectException(ErrorCode.IMAGE_CORRUPT, "could not read the image's size: " + e.getMessage(), e);
         }
-    }
-
-    private static byte[] randomBytes() {
-        byte[] bytes = new byte[8];
-        RANDOM.nextBytes(bytes);
-        return bytes;
     }
 
     private record Candidate(DiskRegion region, FilesystemType type) {

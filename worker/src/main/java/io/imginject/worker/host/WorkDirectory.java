@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.stream.Stream;
 
 /**
@@ -12,6 +15,20 @@ import java.util.stream.Stream;
  * with all it holds. Never while anything is mounted in it, and never outside the run directory.
  */
 public record WorkDirectory(Path path) implements HeldResource {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** A directory under {@code base} named {@code prefix} and 16 random hex digits, not made yet. */
+    public static WorkDirectory freshIn(Path base, String prefix) {
+        byte[] bytes = new byte[8];
+        RANDOM.nextBytes(bytes);
+        return new WorkDirectory(base.resolve(prefix + HexFormat.of().formatHex(bytes)));
+    }
+
+    /** Makes the directory, mode 0700, and returns its path; fails if something is there already. */
+    public Path create() throws IOException {
+        return Files.createDirectory(
+                path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
 
     static WorkDirectory from(JournalFields fields) throws UnreadableJournalException {
         return new WorkDirectory(fields.path("path"));

@@ -14,11 +14,8 @@ import io.imginject.worker.host.WorkDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -35,7 +32,6 @@ import java.util.List;
  * then the directory removed.
  */
 public final class Fuse2fs {
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
 
     private final UnprivilegedUser user;
@@ -56,11 +52,11 @@ public final class Fuse2fs {
 
     /** Mounts the filesystem on {@code device} on a fresh directory, which it returns; {@code cleanup} releases it. */
     public Path mount(String device, boolean readOnly, Cleanup cleanup) {
-        Path directory = mountBase.resolve("fs-" + HexFormat.of().formatHex(randomBytes()));
+        WorkDirectory work = WorkDirectory.freshIn(mountBase, "fs-");
+        Path directory = work.path();
         try {
-            resources.take(cleanup, new WorkDirectory(directory), () -> {
-                Files.createDirectory(
-                        directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            resources.take(cleanup, work, () -> {
+                work.create();
                 Files.setAttribute(directory, "unix:gid", user.gid());
                 Files.setAttribute(directory, "unix:uid", user.uid());
                 return directory;
@@ -105,11 +101,5 @@ public final class Fuse2fs {
         } catch (IOException e) {
             return false;
         }
-    }
-
-    private static byte[] randomBytes() {
-        byte[] bytes = new byte[8];
-        RANDOM.nextBytes(bytes);
-        return bytes;
     }
 }

@@ -10,13 +10,9 @@ import io.imginject.worker.host.HostResources;
 import io.imginject.worker.host.WorkDirectory;
 import io.imginject.worker.image.DiskImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -27,7 +23,6 @@ import java.util.List;
  */
 public final class ServedImage implements AutoCloseable {
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** How long qemu-nbd serves. */
     public enum Lifetime {
@@ -56,12 +51,9 @@ public final class ServedImage implements AutoCloseable {
     public static ServedImage serve(
             DiskImage image, Lifetime lifetime, Path workBase, Duration readyTimeout, HostResources resources) {
         try (Cleanup cleanup = new Cleanup()) {
-            Path work = workBase.resolve("nbd-" + HexFormat.of().formatHex(randomBytes()));
-            resources.take(
-                    cleanup,
-                    new WorkDirectory(work),
-                    () -> Files.createDirectory(
-                            work, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))));
+            WorkDirectory directory = WorkDirectory.freshIn(workBase, "nbd-");
+            Path work = directory.path();
+            resources.take(cleanup, directory, directory::create);
             resources.take(
                     cleanup,
                     new HelperProcesses(work),
@@ -106,12 +98,6 @@ public final class ServedImage implements AutoCloseable {
      */
     static void expectCleanExit(HelperProcess helper) throws InterruptedException {
         helper.awaitCleanExit(EXIT_TIMEOUT);
-    }
-
-    private static byte[] randomBytes() {
-        byte[] bytes = new byte[8];
-        RANDOM.nextBytes(bytes);
-        return bytes;
     }
 
     @Override
