@@ -27,6 +27,10 @@ import java.util.Set;
  * is vetted from the headers, each file opened once as it is reached ({@link HeldImageFile}). qemu-img then reads
  * each file through the worker's descriptor with its format stated (so it never probes), under {@code prlimit} with
  * a memory and CPU cap as nova does since CVE-2015-5162, and its report must agree with the headers.
+ *
+ * <p>A raw file is not given to qemu-img: read as raw, it names no other file and has nothing qemu-img could
+ * disagree with, so all qemu-img would add is its look at qemu's image lock, which the worker takes itself
+ * ({@link QemuWriteLock#checkNotInUse}); that saves a process launch of about 6 ms on every raw job.
  */
 public final class ImageInspector implements ImageInspection {
     private static final JsonMapper JSON = new JsonMapper();
@@ -61,7 +65,11 @@ public final class ImageInspector implements ImageInspection {
         try {
             openChain(layers, headers);
             for (int i = 0; i < layers.size(); i++) {
-                checkQemuAgrees(layers.get(i), headers.get(i));
+                if (layers.get(i).format() == ImageFormat.RAW) {
+                    QemuWriteLock.checkNotInUse(layers.get(i).file());
+                } else {
+                    checkQemuAgrees(layers.get(i), headers.get(i));
+                }
             }
             return new DiskImage(layers);
         } catch (RuntimeException e) {

@@ -39,12 +39,7 @@ public final class QemuWriteLock implements AutoCloseable {
     public static QemuWriteLock acquire(HeldImageFile image) {
         FileChannel channel = image.channel();
         try {
-            if (!free(channel, HOLDS_WRITE) || !free(channel, FORBIDS_WRITE)) {
-                throw new InjectException(
-                        ErrorCode.IMAGE_IN_USE,
-                        image + " is in use: qemu's image lock shows another process "
-                                + "(a running VM?) writing it or forbidding writers; it was not touched");
-            }
+            checkNotInUse(image);
             FileLock holds = channel.tryLock(HOLDS_WRITE, 1, true);
             FileLock forbids = channel.tryLock(FORBIDS_WRITE, 1, true);
             if (holds == null || forbids == null) {
@@ -57,6 +52,26 @@ public final class QemuWriteLock implements AutoCloseable {
             return new QemuWriteLock(image, holds, forbids);
         } catch (IOException e) {
             throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not take qemu's lock on " + image + ": " + e, e);
+        }
+    }
+
+    /**
+     * Refuses {@code image} when qemu's lock shows another process writing it or forbidding writers, as
+     * {@code qemu-img info} would, without taking anything.
+     *
+     * @throws InjectException {@code IMAGE_IN_USE} when it does
+     */
+    public static void checkNotInUse(HeldImageFile image) {
+        FileChannel channel = image.channel();
+        try {
+            if (!free(channel, HOLDS_WRITE) || !free(channel, FORBIDS_WRITE)) {
+                throw new InjectException(
+                        ErrorCode.IMAGE_IN_USE,
+                        image + " is in use: qemu's image lock shows another process "
+                                + "(a running VM?) writing it or forbidding writers; it was not touched");
+            }
+        } catch (IOException e) {
+            throw new InjectException(ErrorCode.INTERNAL_ERROR, "could not read qemu's lock on " + image + ": " + e, e);
         }
     }
 
