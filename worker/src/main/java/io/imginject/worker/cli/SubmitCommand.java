@@ -53,6 +53,9 @@ final class SubmitCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
+    CommonOptions common;
+
+    @Mixin
     BrokerOption broker;
 
     @Option(names = "--host", description = "Worker host to send the request to (default this machine's name).")
@@ -117,7 +120,7 @@ final class SubmitCommand implements Callable<Integer> {
             names = "--timeout",
             paramLabel = "SECONDS",
             defaultValue = "600",
-            description = "How long to wait for the reply (default 600).")
+            description = "How long to wait for the reply (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
     @Option(
