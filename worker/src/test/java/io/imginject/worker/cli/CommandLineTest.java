@@ -127,6 +127,35 @@ class CommandLineTest {
     }
 
     @Test
+    void submit_takes_its_broker_and_host_from_the_config_file_or_the_uri_from_a_file_it_names() throws Exception {
+        HostRequirements.root();
+        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
+            Path uriFile = Files.writeString(directory.resolve("amqp-uri"), TestBroker.uri() + "\n");
+            Path withUri = Files.writeString(
+                    directory.resolve("uri.properties"),
+                    "amqp-uri = " + TestBroker.uri() + "\nhost = " + worker.host() + "\n");
+            Path withUriFile = Files.writeString(
+                    directory.resolve("uri-file.properties"),
+                    "amqp-uri-file = " + uriFile + "\nhost = " + worker.host() + "\n");
+
+            for (Path config : List.of(withUri, withUriFile)) {
+                Run result = runWith(
+                        Map.of(),
+                        "submit",
+                        "--config",
+                        config.toString(),
+                        "--image",
+                        worker.images().resolve("missing.img").toString(),
+                        "--metadata",
+                        "a=b");
+
+                assertThat(result.status()).as(result.err()).isEqualTo(1);
+                assertThat(result.out()).contains("image_not_found").contains("\"host\" : \"" + worker.host());
+            }
+        }
+    }
+
+    @Test
     void submit_refuses_bad_flags_before_sending_anything() throws Exception {
         Path local = Files.writeString(directory.resolve("local"), "x");
 
