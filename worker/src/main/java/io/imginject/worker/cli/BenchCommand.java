@@ -89,6 +89,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "What the floor is, for the output (default ${DEFAULT-VALUE}).")
     String floorName;
 
+    @CommandLineOnly
     @Option(
             names = "--handlers",
             paramLabel = "LIST",

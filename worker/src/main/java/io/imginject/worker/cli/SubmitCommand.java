@@ -61,6 +61,7 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--host", description = "Worker host to send the request to (default this machine's name).")
     String host;
 
+    @CommandLineOnly
     @Option(
             names = "--request",
             paramLabel = "FILE",
@@ -110,9 +111,11 @@ final class SubmitCommand implements Callable<Integer> {
             description = "Items whose failure fails the job.")
     List<String> mandatory = new ArrayList<>();
 
+    @CommandLineOnly
     @Option(names = "--handlers", paramLabel = "LIST", split = ",", description = "Handler order for this job.")
     List<String> handlers = new ArrayList<>();
 
+    @CommandLineOnly
     @Option(names = "--job-id", description = "Job id (default a random UUID).")
     String jobId;
 

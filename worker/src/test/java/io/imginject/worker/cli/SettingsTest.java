@@ -109,6 +109,19 @@ class SettingsTest {
     }
 
     @Test
+    void a_submit_takes_its_job_id_request_and_handler_order_only_from_its_command_line() throws Exception {
+        Path file = configFile("handlers = loop\n");
+        SettingSources settings =
+                SettingSources.load(file, Map.of("IMGINJECT_JOB_ID", "j-1", "IMGINJECT_REQUEST", "/tmp/request.json"));
+
+        SubmitCommand submit = parse(new SubmitCommand(), settings);
+
+        assertThat(submit.jobId).isNull();
+        assertThat(submit.requestFile).isNull();
+        assertThat(submit.handlers).isEmpty();
+    }
+
+    @Test
     void the_broker_uri_may_come_from_a_file_and_not_from_both() throws Exception {
         Path uriFile =
                 Files.writeString(directory.resolve("amqp-uri"), "amqp://u:pw@n1:5672/%2f,amqp://u:pw@n2:5672/%2f\n");
