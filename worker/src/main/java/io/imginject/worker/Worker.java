@@ -52,6 +52,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * A running worker: wires the parts together from a {@link WorkerConfig} and consumes through its front doors
@@ -120,7 +121,7 @@ public final class Worker implements AutoCloseable {
         }
         Connection publishing = null;
         ResourceJournal journal = null;
-        ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), threads("job"));
+        ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), jobThreads(config.host()));
         ScheduledExecutorService scheduler = scheduler();
         try {
             publishing = broker.connect(factory, "imginject-worker-" + config.host() + "-publish");
@@ -258,6 +259,18 @@ public final class Worker implements AutoCloseable {
         ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, threads("scheduler"));
         scheduler.setRemoveOnCancelPolicy(true);
         return scheduler;
+    }
+
+    /** The log field (MDC key) of the worker's host, on every line a job thread logs. */
+    static final String HOST_LOG_FIELD = "host";
+
+    /** The threads that run jobs, whose every log line carries the worker's host. */
+    private static ThreadFactory jobThreads(String host) {
+        ThreadFactory threads = threads("job");
+        return runnable -> threads.newThread(() -> {
+            MDC.put(HOST_LOG_FIELD, host);
+            runnable.run();
+        });
     }
 
     private static ThreadFactory threads(String name) {

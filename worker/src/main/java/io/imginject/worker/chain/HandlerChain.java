@@ -25,6 +25,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Tries the handlers in order until one opens the image, runs the work on the guest it opened, and always closes
@@ -35,6 +36,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class HandlerChain {
     private static final Logger log = LoggerFactory.getLogger(HandlerChain.class);
+    /** The log field (MDC key) naming the handler on the lines logged while it opens the image and the items run. */
+    static final String HANDLER_FIELD = "handler";
+    /** The log field of a failed try's error code. */
+    static final String ERROR_CODE_FIELD = "error_code";
     /** Failures after which no other handler may try: the image itself is off limits. */
     private static final Set<ErrorCode> ENDS_THE_CHAIN = EnumSet.of(ErrorCode.IMAGE_IN_USE);
 
@@ -65,12 +70,26 @@ public final class HandlerChain {
             List<HandlerName> order,
             BooleanSupplier timeUp,
             Function<GuestFs, T> work) {
+        try {
+            return runInOrder(image, partition, order, timeUp, work);
+        } finally {
+            MDC.remove(HANDLER_FIELD);
+        }
+    }
+
+    private <T> ChainOutcome<T> runInOrder(
+            DiskImage image,
+            PartitionSelector partition,
+            List<HandlerName> order,
+            BooleanSupplier timeUp,
+            Function<GuestFs, T> work) {
         long chainStarted = System.nanoTime();
         List<Attempt> attempts = new ArrayList<>();
         for (HandlerName name : order.isEmpty() ? defaultOrder : order) {
             if (Thread.currentThread().isInterrupted() || timeUp.getAsBoolean()) {
                 break;
             }
+            MDC.put(HANDLER_FIELD, name.wireName());
             ImageHandler handler = enabled.get(name);
             Optional<String> unavailable = handler == null
                     ? Optional.of(name + " is not enabled on this worker (enabled: " + enabledNames() + ")")
@@ -125,6 +144,7 @@ public final class HandlerChain {
     /** The guest a handler opened, and which try of it did. */
     private record Opened(OpenGuest guest, int number, long started) {}
 
+    @SuppressWarnings("try") // the error code log field is set for the line, not used in it
     private Optional<Opened> openWithRetries(
             ImageHandler handler,
             DiskImage image,
@@ -162,7 +182,10 @@ public final class HandlerChain {
             try {
                 return new Opened(handler.open(image, partition), number, started);
             } catch (InjectException e) {
-                log.info("{} could not open {} (try {}): {} {}", name, image, number, e.code(), e.getMessage());
+                try (MDC.MDCCloseable code =
+                        MDC.putCloseable(ERROR_CODE_FIELD, e.code().wireName())) {
+                    log.info("{} could not open {} (try {}): {} {}", name, image, number, e.code(), e.getMessage());
+                }
                 attempts.add(new Attempt(name, number, Outcome.FAILED, e.code(), e.getMessage(), millisSince(started)));
                 throw e;
             }

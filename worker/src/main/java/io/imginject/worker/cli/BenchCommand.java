@@ -49,6 +49,9 @@ import picocli.CommandLine.Spec;
         })
 final class BenchCommand implements Callable<Integer> {
     @Mixin
+    CommonOptions common;
+
+    @Mixin
     BrokerOption broker;
 
     @Spec
@@ -70,7 +73,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--partition",
             defaultValue = "-1",
-            description = "Partition to inject into: -1 the guest's root (default), 0 the whole disk, N.")
+            description =
+                    "Partition to inject into: -1 the guest's root, 0 the whole disk, N (default ${DEFAULT-VALUE}).")
     int partition;
 
     @Option(
@@ -82,9 +86,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--floor-name",
             defaultValue = "bare cycle",
-            description = "What the floor is, for the output (default \"bare cycle\").")
+            description = "What the floor is, for the output (default ${DEFAULT-VALUE}).")
     String floorName;
 
+    @CommandLineOnly
     @Option(
             names = "--handlers",
             paramLabel = "LIST",
@@ -92,17 +97,20 @@ final class BenchCommand implements Callable<Integer> {
             description = "Handler order for the jobs (default: the worker's).")
     List<String> handlers = new ArrayList<>();
 
-    @Option(names = "--jobs", defaultValue = "20", description = "How many jobs (default 20).")
+    @Option(names = "--jobs", defaultValue = "20", description = "How many jobs (default ${DEFAULT-VALUE}).")
     int jobs;
 
-    @Option(names = "--parallel", defaultValue = "2", description = "Jobs in flight at once (default 2).")
+    @Option(
+            names = "--parallel",
+            defaultValue = "2",
+            description = "Jobs in flight at once (default ${DEFAULT-VALUE}).")
     int parallel;
 
     @Option(
             names = "--timeout",
             paramLabel = "SECONDS",
             defaultValue = "600",
-            description = "How long to wait for all replies (default 600).")
+            description = "How long to wait for all replies (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
     @Override

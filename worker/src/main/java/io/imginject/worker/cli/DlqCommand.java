@@ -44,34 +44,44 @@ final class DlqCommand {
     /** The broker and the filters every subcommand takes. */
     static final class Filters {
         @Mixin
+        CommonOptions common;
+
+        @Mixin
         BrokerOption broker;
 
+        @CommandLineOnly
         @Option(names = "--all", description = "Select every message.")
         boolean all;
 
+        @CommandLineOnly
         @Option(names = "--host", description = "Only messages the workers of this host gave up on.")
         String host;
 
+        @CommandLineOnly
         @Option(
                 names = "--code",
                 description = "Only messages with this error code (e.g. image_not_found, delivery_limit_reached).")
         String code;
 
+        @CommandLineOnly
         @Option(
                 names = "--correlation-id",
                 paramLabel = "ID",
                 description = "Only the message with this correlation id.")
         String correlationId;
 
+        @CommandLineOnly
         @Option(names = "--job-id", paramLabel = "ID", description = "Only the message with this job id.")
         String jobId;
 
+        @CommandLineOnly
         @Option(
                 names = "--older-than",
                 paramLabel = "AGE",
                 description = "Only messages that failed longer ago than AGE (90s, 30m, 2h, 1d).")
         String olderThan;
 
+        @CommandLineOnly
         @Option(
                 names = "--newer-than",
                 paramLabel = "AGE",
@@ -82,20 +92,18 @@ final class DlqCommand {
                 names = "--limit",
                 paramLabel = "N",
                 defaultValue = "1000",
-                description = "Take at most N messages (default 1000).")
+                description = "Take at most N messages (default ${DEFAULT-VALUE}).")
         int limit;
 
         @Option(
                 names = "--dead-letter-key-file",
+                defaultValue = DeadLetterKey.DEFAULT_FILE,
                 paramLabel = "FILE",
-                description = "The workers' dead-letter key (default " + DeadLetterKey.DEFAULT_FILE
-                        + ", or IMGINJECT_DEAD_LETTER_KEY_FILE, or dead-letter-key-file in the config file).")
+                description = "The workers' dead-letter key (default ${DEFAULT-VALUE}).")
         Path keyFile;
 
-        /** The dead-letter key: the flag, else the environment, else the config file, else the default. */
         DeadLetterKey key() throws DeadLetterKeyException {
-            return DeadLetterKey.load(Path.of(SettingSources.load(null, System.getenv())
-                    .get("dead-letter-key-file", keyFile, DeadLetterKey.DEFAULT_FILE)));
+            return DeadLetterKey.load(keyFile);
         }
 
         Selection selection() {
@@ -242,6 +250,7 @@ final class DlqCommand {
         @Mixin
         Filters filters;
 
+        @CommandLineOnly
         @Option(names = "--reveal-body", description = "Print requests in full, passwords and file contents included.")
         boolean revealBody;
 
@@ -288,6 +297,7 @@ final class DlqCommand {
         @Mixin
         Filters filters;
 
+        @CommandLineOnly
         @Option(
                 names = "--to-host",
                 paramLabel = "HOST",
@@ -298,9 +308,10 @@ final class DlqCommand {
                 names = "--max-replays",
                 paramLabel = "N",
                 defaultValue = "3",
-                description = "Replays before a job is parked (default 3).")
+                description = "Replays before a job is parked (default ${DEFAULT-VALUE}).")
         int maxReplays;
 
+        @CommandLineOnly
         @Option(names = "--dry-run", description = "Say what would happen; change nothing.")
         boolean dryRun;
 
@@ -324,6 +335,7 @@ final class DlqCommand {
         @Mixin
         Filters filters;
 
+        @CommandLineOnly
         @Option(names = "--dry-run", description = "Say what would be removed; remove nothing.")
         boolean dryRun;
 

@@ -40,13 +40,16 @@ final class DoctorCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
+    CommonOptions common;
+
+    @Mixin
     BrokerOption broker;
 
     @Option(
             names = "--nbd-transport",
             paramLabel = "auto|kernel|userspace",
             defaultValue = "auto",
-            description = "The nbd transport to check (default auto).")
+            description = "The nbd transport to check (default ${DEFAULT-VALUE}).")
     String nbdTransport;
 
     @Option(
@@ -62,27 +65,29 @@ final class DoctorCommand implements Callable<Integer> {
             defaultValue = "auto",
             paramLabel = "auto|true|false",
             description =
-                    "Whether appliances run without KVM, as the worker's setting (default auto: when KVM cannot run a test guest).")
+                    "Whether appliances run without KVM, as the worker's setting (default ${DEFAULT-VALUE}: when KVM cannot run a test guest).")
     String guestfsForceTcg;
 
     @Option(
             names = "--trusted-image-root",
             paramLabel = "DIR",
-            split = ",",
-            description =
-                    "The worker's trusted image roots, if not those of the environment or config file (see worker --help).")
+            split = "\\s*,\\s*",
+            splitSynopsisLabel = ",",
+            description = "The worker's trusted image roots (default none; see worker --help).")
     List<Path> trustedImageRoots;
 
     @Option(
             names = "--fuse-user",
+            defaultValue = WorkerConfig.DEFAULT_FUSE_USER,
             paramLabel = "USER",
-            description = "The worker's fuse2fs user (default " + WorkerConfig.DEFAULT_FUSE_USER + ").")
+            description = "The worker's fuse2fs user (default ${DEFAULT-VALUE}).")
     String fuseUser;
 
     @Option(
             names = "--run-dir",
+            defaultValue = "/run/imginject",
             paramLabel = "DIR",
-            description = "The worker's run directory (default /run/imginject).")
+            description = "The worker's run directory (default ${DEFAULT-VALUE}).")
     Path runDir;
 
     private static final List<String> HANDLERS = List.of("loop", "nbd", "guestfs");
@@ -94,13 +99,9 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         NbdSettings nbd = new NbdSettings(
                 NbdSettings.Transport.valueOf(nbdTransport.toUpperCase(Locale.ROOT)), Duration.ofSeconds(10));
-        SettingSources settings = SettingSources.load(null, System.getenv());
-        List<Path> trusted =
-                WorkerCommand.paths(settings.get("trusted-image-root", WorkerCommand.joined(trustedImageRoots), ""));
-        String user = settings.get("fuse-user", fuseUser, WorkerConfig.DEFAULT_FUSE_USER);
-        Path fuseBase =
-                Path.of(settings.get("run-dir", runDir, "/run/imginject")).resolve("fuse");
-        Fuse2fsSupport fuse2fs = Fuse2fsSupport.check(user, fuseBase, new ProcessRunner(Duration.ofSeconds(10)));
+        List<Path> trusted = trustedImageRoots == null ? List.of() : trustedImageRoots;
+        Fuse2fsSupport fuse2fs =
+                Fuse2fsSupport.check(fuseUser, runDir.resolve("fuse"), new ProcessRunner(Duration.ofSeconds(10)));
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%-8s %s%n", "policy", TrustPolicyText.policy(trusted));
         Map<String, Check> checks = new LinkedHashMap<>();
@@ -108,7 +109,7 @@ final class DoctorCommand implements Callable<Integer> {
                 "fuse2fs",
                 new Check(
                         fuse2fs.problem(),
-                        "reads ext2/3/4 of untrusted images as user " + user + ", without capabilities"));
+                        "reads ext2/3/4 of untrusted images as user " + fuseUser + ", without capabilities"));
         checks.put("loop", new Check(LoopSupport.problem(), "raw images; " + TrustPolicyText.mounting(fuse2fs)));
         checks.put(
                 "nbd",

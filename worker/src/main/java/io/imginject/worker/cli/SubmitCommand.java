@@ -53,11 +53,15 @@ final class SubmitCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
+    CommonOptions common;
+
+    @Mixin
     BrokerOption broker;
 
     @Option(names = "--host", description = "Worker host to send the request to (default this machine's name).")
     String host;
 
+    @CommandLineOnly
     @Option(
             names = "--request",
             paramLabel = "FILE",
@@ -107,9 +111,11 @@ final class SubmitCommand implements Callable<Integer> {
             description = "Items whose failure fails the job.")
     List<String> mandatory = new ArrayList<>();
 
+    @CommandLineOnly
     @Option(names = "--handlers", paramLabel = "LIST", split = ",", description = "Handler order for this job.")
     List<String> handlers = new ArrayList<>();
 
+    @CommandLineOnly
     @Option(names = "--job-id", description = "Job id (default a random UUID).")
     String jobId;
 
@@ -117,7 +123,7 @@ final class SubmitCommand implements Callable<Integer> {
             names = "--timeout",
             paramLabel = "SECONDS",
             defaultValue = "600",
-            description = "How long to wait for the reply (default 600).")
+            description = "How long to wait for the reply (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
     @Option(

@@ -1,7 +1,5 @@
 package io.imginject.worker.cli;
 
-import io.imginject.protocol.BrokerAddresses;
-import io.imginject.protocol.BrokerTls;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.Worker;
@@ -19,6 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code imginject worker}: takes injection requests for one host until stopped with SIGTERM or SIGINT. */
@@ -28,60 +27,22 @@ import picocli.CommandLine.Option;
         description = {
             "Takes injection requests for this host from RabbitMQ until stopped (SIGTERM or SIGINT finish running jobs first).",
             "Each setting comes from its flag, else the environment (IMGINJECT_<KEY>, e.g. IMGINJECT_IMAGE_ROOT), "
-                    + "else the config file (key=value, keys as the flag names without --), else the default."
+                    + "else the config file (key=value, keys as the flag names without --), else the default; "
+                    + "the other commands read the same."
         })
 final class WorkerCommand implements Callable<Integer> {
-    static final String DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/%2f";
-    /** The default URI with its % escaped for picocli's help formatting. */
-    static final String DEFAULT_AMQP_URI_IN_HELP = "amqp://guest:guest@127.0.0.1:5672/%%2f";
+    @Mixin
+    CommonOptions common;
 
-    static final String DEFAULT_HANDLERS = "loop,nbd,guestfs";
-
-    @Option(
-            names = "--config",
-            paramLabel = "FILE",
-            description = "Properties file with settings (default " + SettingSources.DEFAULT_FILE + " if present).")
-    Path config;
-
-    @Option(
-            names = "--amqp-uri",
-            paramLabel = "URI",
-            description = "Broker URI (default " + DEFAULT_AMQP_URI_IN_HELP + "); "
-                    + "a cluster's nodes as several URIs separated by commas, tried in order.")
-    String amqpUri;
-
-    @Option(
-            names = "--amqp-tls-ca-file",
-            paramLabel = "FILE",
-            description = "PEM CA certificates an amqps broker's certificate is verified against"
-                    + " (default the JVM's trusted CAs).")
-    Path amqpTlsCaFile;
-
-    @Option(
-            names = "--amqp-tls-cert-file",
-            paramLabel = "FILE",
-            description = "PEM client certificate (chain) for amqps, with --amqp-tls-key-file.")
-    Path amqpTlsCertFile;
-
-    @Option(
-            names = "--amqp-tls-key-file",
-            paramLabel = "FILE",
-            description = "The client certificate's private key: PEM, PKCS#8, unencrypted.")
-    Path amqpTlsKeyFile;
-
-    @Option(
-            names = "--amqp-tls-verify-hostname",
-            arity = "0..1",
-            fallbackValue = "true",
-            paramLabel = "true|false",
-            description = "Require the broker's certificate to name the host in the URI (default true).")
-    Boolean amqpTlsVerifyHostname;
+    @Mixin
+    BrokerOption broker;
 
     @Option(
             names = "--quorum-group-size",
+            defaultValue = "" + WorkerConfig.DEFAULT_QUORUM_GROUP_SIZE,
             paramLabel = "N",
-            description = "Nodes each new quorum queue is replicated on (default "
-                    + WorkerConfig.DEFAULT_QUORUM_GROUP_SIZE + "; all nodes of a smaller broker).")
+            description =
+                    "Nodes each new quorum queue is replicated on (default ${DEFAULT-VALUE}; all nodes of a smaller broker).")
     Integer quorumGroupSize;
 
     @Option(
@@ -92,14 +53,16 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(
             names = "--image-root",
             paramLabel = "DIR",
-            split = ",",
+            split = "\\s*,\\s*",
+            splitSynopsisLabel = ",",
             description = "Directory images may be taken from; repeat or separate with commas. Required.")
     List<Path> imageRoots;
 
     @Option(
             names = "--trusted-image-root",
             paramLabel = "DIR",
-            split = ",",
+            split = "\\s*,\\s*",
+            splitSynopsisLabel = ",",
             description =
                     "Directory whose images the host kernel may mount (loop and nbd); repeat or separate with commas. "
                             + "Every other image's filesystem is read by fuse2fs (ext2/3/4) or guestfs (default none).")
@@ -107,95 +70,123 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Option(
             names = "--fuse-user",
+            defaultValue = WorkerConfig.DEFAULT_FUSE_USER,
             paramLabel = "USER",
-            description = "Unprivileged user fuse2fs runs as (default " + WorkerConfig.DEFAULT_FUSE_USER
-                    + ", which deploy/setup-host makes).")
+            description =
+                    "Unprivileged user fuse2fs runs as (default ${DEFAULT-VALUE}, which deploy/setup-host makes).")
     String fuseUser;
 
     @Option(
             names = "--handlers",
+            defaultValue = "loop,nbd,guestfs",
             paramLabel = "LIST",
-            description = "Enabled handlers in the default order (default " + DEFAULT_HANDLERS + ").")
+            description = "Enabled handlers in the default order (default ${DEFAULT-VALUE}).")
     String handlers;
 
-    @Option(names = "--concurrency", paramLabel = "N", description = "Jobs run at once, and the prefetch (default 2).")
+    @Option(
+            names = "--concurrency",
+            defaultValue = "2",
+            paramLabel = "N",
+            description = "Jobs run at once, and the prefetch (default ${DEFAULT-VALUE}).")
     Integer concurrency;
 
     @Option(
             names = "--run-dir",
+            defaultValue = "/run/imginject",
             paramLabel = "DIR",
             description =
-                    "Private directory for mounts and locks, shared by the workers of a host (default /run/imginject).")
+                    "Private directory for mounts and locks, shared by the workers of a host (default ${DEFAULT-VALUE}).")
     Path runDir;
 
     @Option(
             names = "--dead-letter-key-file",
+            defaultValue = DeadLetterKey.DEFAULT_FILE,
             paramLabel = "FILE",
-            description =
-                    "The key dead letters are sealed with, shared by" + " every worker of the broker and dlq (default "
-                            + DeadLetterKey.DEFAULT_FILE + ", which deploy/setup-host makes).")
+            description = "The key dead letters are sealed with, shared by"
+                    + " every worker of the broker and dlq (default ${DEFAULT-VALUE}, which deploy/setup-host makes).")
     Path deadLetterKeyFile;
 
     @Option(
             names = "--lock-wait",
+            defaultValue = "600",
             paramLabel = "SECONDS",
-            description = "How long a job waits for another job on the same image (default 600).")
+            description = "How long a job waits for another job on the same image (default ${DEFAULT-VALUE}).")
     Integer lockWaitSeconds;
 
     @Option(
             names = "--command-timeout",
+            defaultValue = "120",
             paramLabel = "SECONDS",
-            description = "How long one host tool may run (default 120).")
+            description = "How long one host tool may run (default ${DEFAULT-VALUE}).")
     Integer commandTimeoutSeconds;
 
     @Option(
             names = "--shutdown-grace",
+            defaultValue = "120",
             paramLabel = "SECONDS",
-            description = "How long stopping waits for running jobs (default 120).")
+            description = "How long stopping waits for running jobs (default ${DEFAULT-VALUE}).")
     Integer shutdownGraceSeconds;
 
     @Option(
             names = "--job-timeout",
+            defaultValue = "1800",
             paramLabel = "SECONDS",
             description =
-                    "How long a job may run, its wait for the image lock included, before its helpers are killed and it fails with job_timeout (default 1800).")
+                    "How long a job may run, its wait for the image lock included, before its helpers are killed and it fails with job_timeout (default ${DEFAULT-VALUE}).")
     Integer jobTimeoutSeconds;
 
     @Option(
             names = "--retry-attempts",
+            defaultValue = "3",
             paramLabel = "N",
-            description = "Tries per handler for transient failures, the first included (default 3).")
+            description = "Tries per handler for transient failures, the first included (default ${DEFAULT-VALUE}).")
     Integer retryAttempts;
 
-    @Option(names = "--retry-initial-ms", paramLabel = "MS", description = "Wait before the first retry (default 500).")
+    @Option(
+            names = "--retry-initial-ms",
+            defaultValue = "500",
+            paramLabel = "MS",
+            description = "Wait before the first retry (default ${DEFAULT-VALUE}).")
     Long retryInitialMs;
 
-    @Option(names = "--retry-multiplier", paramLabel = "X", description = "Growth of each wait (default 2.0).")
+    @Option(
+            names = "--retry-multiplier",
+            defaultValue = "2.0",
+            paramLabel = "X",
+            description = "Growth of each wait (default ${DEFAULT-VALUE}).")
     Double retryMultiplier;
 
-    @Option(names = "--retry-max-interval-ms", paramLabel = "MS", description = "Longest single wait (default 5000).")
+    @Option(
+            names = "--retry-max-interval-ms",
+            defaultValue = "5000",
+            paramLabel = "MS",
+            description = "Longest single wait (default ${DEFAULT-VALUE}).")
     Long retryMaxIntervalMs;
 
     @Option(
             names = "--retry-max-total-ms",
+            defaultValue = "60000",
             paramLabel = "MS",
-            description = "No retry starts after this long in the chain (default 60000).")
+            description = "No retry starts after this long in the chain (default ${DEFAULT-VALUE}).")
     Long retryMaxTotalMs;
 
     @Option(
             names = "--nbd-transport",
+            defaultValue = "auto",
             paramLabel = "auto|kernel|userspace",
-            description = "How nbd reaches images (default auto).")
+            description = "How nbd reaches images (default ${DEFAULT-VALUE}).")
     String nbdTransport;
 
     @Option(
             names = "--nbd-ready-timeout",
+            defaultValue = "10",
             paramLabel = "SECONDS",
-            description = "How long qemu-nbd and nbdfuse may take to come up (default 10).")
+            description = "How long qemu-nbd and nbdfuse may take to come up (default ${DEFAULT-VALUE}).")
     Integer nbdReadyTimeoutSeconds;
 
     @Option(
             names = "--guestfs-force-tcg",
+            defaultValue = "auto",
             arity = "0..1",
             fallbackValue = "true",
             paramLabel = "auto|true|false",
@@ -203,69 +194,92 @@ final class WorkerCommand implements Callable<Integer> {
                     "Run the appliance without KVM: true, false, or auto (the default): when KVM cannot run a test guest at start.")
     String guestfsForceTcg;
 
-    @Option(names = "--guestfs-memory", paramLabel = "MIB", description = "Appliance memory (default 512).")
+    @Option(
+            names = "--guestfs-memory",
+            defaultValue = "512",
+            paramLabel = "MIB",
+            description = "Appliance memory (default ${DEFAULT-VALUE}).")
     Integer guestfsMemoryMib;
 
-    @Option(names = "--guestfs-vcpus", paramLabel = "N", description = "Appliance vCPUs (default 2).")
+    @Option(
+            names = "--guestfs-vcpus",
+            defaultValue = "2",
+            paramLabel = "N",
+            description = "Appliance vCPUs (default ${DEFAULT-VALUE}).")
     Integer guestfsVcpus;
 
     @Option(
             names = "--guestfs-launch-timeout",
+            defaultValue = "180",
             paramLabel = "SECONDS",
-            description = "How long an appliance launch may take (default 180).")
+            description = "How long an appliance launch may take (default ${DEFAULT-VALUE}).")
     Integer guestfsLaunchTimeoutSeconds;
 
     @Option(
             names = "--max-request-bytes",
+            defaultValue = "8388608",
             paramLabel = "BYTES",
-            description = "Largest request body taken (default 8388608).")
+            description = "Largest request body taken (default ${DEFAULT-VALUE}).")
     Long maxRequestBytes;
 
-    @Option(names = "--max-files", paramLabel = "N", description = "Most files one request may inject (default 100).")
+    @Option(
+            names = "--max-files",
+            defaultValue = "100",
+            paramLabel = "N",
+            description = "Most files one request may inject (default ${DEFAULT-VALUE}).")
     Integer maxFiles;
 
     @Option(
             names = "--max-file-bytes-total",
+            defaultValue = "4194304",
             paramLabel = "BYTES",
-            description = "Most file content one request may inject, summed (default 4194304).")
+            description = "Most file content one request may inject, summed (default ${DEFAULT-VALUE}).")
     Long maxFileBytesTotal;
 
     @Option(
             names = "--native",
+            defaultValue = "true",
             negatable = true,
             fallbackValue = "true",
             arity = "0..1",
             paramLabel = "true|false",
             description =
-                    "Take native v1 requests on imginject.<host> (default true; --no-native for an oslo-only worker).")
+                    "Take native v1 requests on imginject.<host> (default ${DEFAULT-VALUE}; --no-native for an oslo-only worker).")
     Boolean nativeDoor;
 
     @Option(
             names = "--oslo",
+            defaultValue = "false",
             negatable = true,
             fallbackValue = "true",
             arity = "0..1",
             paramLabel = "true|false",
-            description = "Also serve oslo.messaging RPC calls, as a nova-compute peer (default false).")
+            description = "Also serve oslo.messaging RPC calls, as a nova-compute peer (default ${DEFAULT-VALUE}).")
     Boolean oslo;
 
-    @Option(names = "--oslo-exchange", paramLabel = "NAME", description = "The oslo control exchange (default nova).")
+    @Option(
+            names = "--oslo-exchange",
+            defaultValue = "nova",
+            paramLabel = "NAME",
+            description = "The oslo control exchange (default ${DEFAULT-VALUE}).")
     String osloExchange;
 
     @Option(
             names = "--oslo-topic",
+            defaultValue = OsloSettings.DEFAULT_TOPIC,
             paramLabel = "TOPIC",
-            description = "The RPC topic (default " + OsloSettings.DEFAULT_TOPIC
-                    + "; compute, nova-compute's own, only with --oslo-no-nova-compute).")
+            description =
+                    "The RPC topic (default ${DEFAULT-VALUE}; compute, nova-compute's own, only with --oslo-no-nova-compute).")
     String osloTopic;
 
     @Option(
             names = "--oslo-no-nova-compute",
+            defaultValue = "false",
             arity = "0..1",
             fallbackValue = "true",
             paramLabel = "true|false",
             description =
-                    "Say that no nova-compute runs on this host, which --oslo-topic compute needs (default false).")
+                    "Say that no nova-compute runs on this host, which --oslo-topic compute needs (default ${DEFAULT-VALUE}).")
     Boolean osloNoNovaCompute;
 
     @Option(
@@ -276,43 +290,48 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Option(
             names = "--oslo-durable",
+            defaultValue = "false",
             arity = "0..1",
             fallbackValue = "true",
             paramLabel = "true|false",
-            description = "amqp_durable_queues of the deployment (default false).")
+            description = "amqp_durable_queues of the deployment (default ${DEFAULT-VALUE}).")
     Boolean osloDurable;
 
     @Option(
             names = "--oslo-auto-delete",
+            defaultValue = "false",
             arity = "0..1",
             fallbackValue = "true",
             paramLabel = "true|false",
-            description = "amqp_auto_delete of the deployment (default false).")
+            description = "amqp_auto_delete of the deployment (default ${DEFAULT-VALUE}).")
     Boolean osloAutoDelete;
 
     @Option(
             names = "--oslo-quorum",
+            defaultValue = "false",
             arity = "0..1",
             fallbackValue = "true",
             paramLabel = "true|false",
-            description = "rabbit_quorum_queue of the deployment (default false).")
+            description = "rabbit_quorum_queue of the deployment (default ${DEFAULT-VALUE}).")
     Boolean osloQuorum;
 
     @Option(
             names = "--oslo-transient-ttl",
+            defaultValue = "1800",
             paramLabel = "SECONDS",
-            description = "rabbit_transient_queues_ttl: fanout queue expiry (default 1800).")
+            description = "rabbit_transient_queues_ttl: fanout queue expiry (default ${DEFAULT-VALUE}).")
     Integer osloTransientTtlSeconds;
 
     @Option(
             names = "--oslo-version",
+            defaultValue = "1.0",
             paramLabel = "X.Y",
-            description = "Version of the inject_data endpoint (default 1.0).")
+            description = "Version of the inject_data endpoint (default ${DEFAULT-VALUE}).")
     String osloVersion;
 
     @Override
     public Integer call() throws Exception {
-        WorkerConfig workerConfig = config(SettingSources.load(config, System.getenv()));
+        WorkerConfig workerConfig = config();
         CountDownLatch stopped = new CountDownLatch(1);
         Worker worker = Worker.start(workerConfig);
         Runtime.getRuntime()
@@ -331,97 +350,54 @@ final class WorkerCommand implements Callable<Integer> {
         return 0;
     }
 
-    WorkerConfig config(SettingSources settings) {
-        String roots = settings.get("image-root", joined(imageRoots))
-                .orElseThrow(() -> new IllegalArgumentException(
-                        "no image root: give --image-root DIR, IMGINJECT_IMAGE_ROOT or image-root in the config file"));
-        String workerHost = settings.get("host", host, HostName.local());
+    /** The worker's configuration from its options, which picocli took from the flags, environment, file or defaults. */
+    WorkerConfig config() {
+        if (imageRoots == null || imageRoots.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "no image root: give --image-root DIR, IMGINJECT_IMAGE_ROOT or image-root in the config file");
+        }
+        String workerHost = host != null ? host : HostName.local();
         WorkerConfig.Builder builder = WorkerConfig.builder(
-                        BrokerAddresses.parse(settings.get("amqp-uri", amqpUri, DEFAULT_AMQP_URI)),
-                        workerHost,
-                        paths(roots),
-                        handlerList(settings.get("handlers", handlers, DEFAULT_HANDLERS)))
-                .brokerTls(new BrokerTls(
-                        settings.get("amqp-tls-ca-file", amqpTlsCaFile).map(Path::of),
-                        settings.get("amqp-tls-cert-file", amqpTlsCertFile).map(Path::of),
-                        settings.get("amqp-tls-key-file", amqpTlsKeyFile).map(Path::of),
-                        Boolean.parseBoolean(settings.get("amqp-tls-verify-hostname", amqpTlsVerifyHostname, "true"))))
-                .quorumGroupSize(Integer.parseInt(settings.get(
-                        "quorum-group-size",
-                        quorumGroupSize,
-                        Integer.toString(WorkerConfig.DEFAULT_QUORUM_GROUP_SIZE))))
-                .trustedImageRoots(paths(settings.get("trusted-image-root", joined(trustedImageRoots), "")))
-                .fuseUser(settings.get("fuse-user", fuseUser, WorkerConfig.DEFAULT_FUSE_USER))
-                .concurrency(Integer.parseInt(settings.get("concurrency", concurrency, "2")))
-                .runDir(Path.of(settings.get("run-dir", runDir, "/run/imginject")))
-                .deadLetterKeyFile(
-                        Path.of(settings.get("dead-letter-key-file", deadLetterKeyFile, DeadLetterKey.DEFAULT_FILE)))
-                .lockWait(seconds(settings.get("lock-wait", lockWaitSeconds, "600")))
-                .commandTimeout(seconds(settings.get("command-timeout", commandTimeoutSeconds, "120")))
-                .shutdownGrace(seconds(settings.get("shutdown-grace", shutdownGraceSeconds, "120")))
-                .jobTimeout(seconds(settings.get("job-timeout", jobTimeoutSeconds, "1800")))
+                        broker.addresses(), workerHost, imageRoots, handlerList(handlers))
+                .brokerTls(broker.tls())
+                .quorumGroupSize(quorumGroupSize)
+                .trustedImageRoots(trustedImageRoots == null ? List.of() : trustedImageRoots)
+                .fuseUser(fuseUser)
+                .concurrency(concurrency)
+                .runDir(runDir)
+                .deadLetterKeyFile(deadLetterKeyFile)
+                .lockWait(seconds(lockWaitSeconds))
+                .commandTimeout(seconds(commandTimeoutSeconds))
+                .shutdownGrace(seconds(shutdownGraceSeconds))
+                .jobTimeout(seconds(jobTimeoutSeconds))
                 .retry(new RetrySettings(
-                        Integer.parseInt(settings.get("retry-attempts", retryAttempts, "3")),
-                        Duration.ofMillis(Long.parseLong(settings.get("retry-initial-ms", retryInitialMs, "500"))),
-                        Double.parseDouble(settings.get("retry-multiplier", retryMultiplier, "2.0")),
-                        Duration.ofMillis(
-                                Long.parseLong(settings.get("retry-max-interval-ms", retryMaxIntervalMs, "5000"))),
-                        Duration.ofMillis(
-                                Long.parseLong(settings.get("retry-max-total-ms", retryMaxTotalMs, "60000")))))
-                .nbd(new NbdSettings(
-                        transport(settings.get("nbd-transport", nbdTransport, "auto")),
-                        seconds(settings.get("nbd-ready-timeout", nbdReadyTimeoutSeconds, "10"))))
+                        retryAttempts,
+                        Duration.ofMillis(retryInitialMs),
+                        retryMultiplier,
+                        Duration.ofMillis(retryMaxIntervalMs),
+                        Duration.ofMillis(retryMaxTotalMs)))
+                .nbd(new NbdSettings(transport(nbdTransport), seconds(nbdReadyTimeoutSeconds)))
                 .guestfs(new GuestfsSettings(
-                        tcgMode(settings.get(
-                                "guestfs-force-tcg", guestfsForceTcg, GuestfsSettings.TcgMode.AUTO.settingValue())),
-                        Integer.parseInt(settings.get("guestfs-memory", guestfsMemoryMib, "512")),
-                        Integer.parseInt(settings.get("guestfs-vcpus", guestfsVcpus, "2")),
-                        seconds(settings.get("guestfs-launch-timeout", guestfsLaunchTimeoutSeconds, "180"))))
-                .limits(new RequestLimits(
-                        Long.parseLong(settings.get(
-                                "max-request-bytes",
-                                maxRequestBytes,
-                                Long.toString(RequestLimits.DEFAULT.maxRequestBytes()))),
-                        Integer.parseInt(settings.get(
-                                "max-files", maxFiles, Integer.toString(RequestLimits.DEFAULT.maxFiles()))),
-                        Long.parseLong(settings.get(
-                                "max-file-bytes-total",
-                                maxFileBytesTotal,
-                                Long.toString(RequestLimits.DEFAULT.maxFileBytesTotal())))))
-                .nativeDoor(Boolean.parseBoolean(settings.get("native", nativeDoor, "true")));
-        if (Boolean.parseBoolean(settings.get("oslo", oslo, "false"))) {
+                        tcgMode(guestfsForceTcg), guestfsMemoryMib, guestfsVcpus, seconds(guestfsLaunchTimeoutSeconds)))
+                .limits(new RequestLimits(maxRequestBytes, maxFiles, maxFileBytesTotal))
+                .nativeDoor(nativeDoor);
+        if (oslo) {
             builder.oslo(new OsloSettings(
-                    settings.get("oslo-exchange", osloExchange, "nova"),
-                    settings.get("oslo-topic", osloTopic, OsloSettings.DEFAULT_TOPIC),
-                    settings.get("oslo-server", osloServer, workerHost),
-                    Boolean.parseBoolean(settings.get("oslo-durable", osloDurable, "false")),
-                    Boolean.parseBoolean(settings.get("oslo-auto-delete", osloAutoDelete, "false")),
-                    Boolean.parseBoolean(settings.get("oslo-quorum", osloQuorum, "false")),
-                    seconds(settings.get("oslo-transient-ttl", osloTransientTtlSeconds, "1800")),
-                    settings.get("oslo-version", osloVersion, "1.0"),
-                    Boolean.parseBoolean(settings.get("oslo-no-nova-compute", osloNoNovaCompute, "false"))));
+                    osloExchange,
+                    osloTopic,
+                    osloServer != null ? osloServer : workerHost,
+                    osloDurable,
+                    osloAutoDelete,
+                    osloQuorum,
+                    seconds(osloTransientTtlSeconds),
+                    osloVersion,
+                    osloNoNovaCompute));
         }
         return builder.build();
     }
 
-    /** Directories given with a repeatable flag, as one comma-separated setting; null when the flag was not given. */
-    static String joined(List<Path> directories) {
-        return directories == null
-                ? null
-                : String.join(",", directories.stream().map(Path::toString).toList());
-    }
-
-    /** The directories of a comma-separated setting. */
-    static List<Path> paths(String setting) {
-        return Arrays.stream(setting.split(","))
-                .map(String::strip)
-                .filter(s -> !s.isEmpty())
-                .map(Path::of)
-                .toList();
-    }
-
-    private static Duration seconds(String value) {
-        return Duration.ofSeconds(Long.parseLong(value));
+    private static Duration seconds(long value) {
+        return Duration.ofSeconds(value);
     }
 
     private static NbdSettings.Transport transport(String name) {

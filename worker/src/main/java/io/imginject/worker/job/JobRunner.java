@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Runs one job from start to reply: locates the image, takes the image lock, releases what dead workers left behind
@@ -40,6 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobRunner {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+    /** The log field (MDC key) of the error code, on the line that says the job failed. */
+    static final String ERROR_CODE_FIELD = "error_code";
 
     private final String host;
     private final ImageLocator locator;
@@ -129,7 +132,7 @@ public final class JobRunner {
             if (deadline.passed()) {
                 return timedOut(job, deadline, List.of(), started);
             }
-            log.info("job failed: {} {}", e.code(), e.getMessage());
+            logFailure(e.code(), e.getMessage());
             return failed(job, e.code(), e.getMessage(), started);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -139,12 +142,22 @@ public final class JobRunner {
             if (deadline.passed()) {
                 return timedOut(job, deadline, List.of(), started);
             }
-            log.error("job failed unexpectedly", e);
+            try (MDC.MDCCloseable code = MDC.putCloseable(ERROR_CODE_FIELD, ErrorCode.INTERNAL_ERROR.wireName())) {
+                log.error("job failed unexpectedly", e);
+            }
             return failed(
                     job,
                     ErrorCode.INTERNAL_ERROR,
                     "unexpected " + e.getClass().getSimpleName() + "; see the worker log",
                     started);
+        }
+    }
+
+    /** The line that says the job failed, with its error code as a log field. */
+    @SuppressWarnings("try") // the error code log field is set for the line, not used in it
+    private static void logFailure(ErrorCode code, String message) {
+        try (MDC.MDCCloseable field = MDC.putCloseable(ERROR_CODE_FIELD, code.wireName())) {
+            log.info("job failed: {} {}", code, message);
         }
     }
 
@@ -160,7 +173,7 @@ public final class JobRunner {
         Optional<InjectException> failure = outcome.failure()
                 .or(() -> filesystemFailure(results))
                 .or(() -> mandatoryFailure(job.request(), results));
-        failure.ifPresent(e -> log.info("job failed: {} {}", e.code(), e.getMessage()));
+        failure.ifPresent(e -> logFailure(e.code(), e.getMessage()));
         Map<String, ItemResult> items = new LinkedHashMap<>();
         results.forEach((name, result) -> items.put(name.wireName(), result));
         return new InjectionReply(
@@ -179,10 +192,13 @@ public final class JobRunner {
      * The reply of a job its deadline ended: whatever the items managed before their helpers were killed is not
      * reported, since the guest may not have kept it; the attempts show how far the job got.
      */
+    @SuppressWarnings("try") // the error code log field is set for the line, not used in it
     private InjectionReply timedOut(Job job, JobDeadline deadline, List<Attempt> attempts, long started) {
         String message = "the job ran past its deadline of " + deadline.limit().toSeconds()
                 + " s (job-timeout); its helpers were killed and what it held was released";
-        log.warn("job failed: {} {}", ErrorCode.JOB_TIMEOUT, message);
+        try (MDC.MDCCloseable code = MDC.putCloseable(ERROR_CODE_FIELD, ErrorCode.JOB_TIMEOUT.wireName())) {
+            log.warn("job failed: {} {}", ErrorCode.JOB_TIMEOUT, message);
+        }
         return new InjectionReply(
                 1,
                 InjectionReply.Status.ERROR,

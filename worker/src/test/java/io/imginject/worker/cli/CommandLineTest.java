@@ -35,13 +35,23 @@ class CommandLineTest {
     record Run(int status, String out, String err) {}
 
     static Run run(String... args) {
+        return runWith(System.getenv(), args);
+    }
+
+    /** Runs {@code imginject args...} as {@code main} does, in the environment {@code environment}. */
+    static Run runWith(Map<String, String> environment, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine commandLine = Main.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int status = commandLine.execute(args);
+        int status = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), environment, args);
         return new Run(status, out.toString(), err.toString());
+    }
+
+    /** {@code imginject worker args...} parsed with its settings from {@code environment} and {@code file}. */
+    static WorkerCommand worker(Map<String, String> environment, Path file, String... args) {
+        CommandLine commandLine = new CommandLine(new WorkerCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setDefaultValueProvider(SettingSources.load(file, environment));
+        commandLine.parseArgs(args);
+        return commandLine.getCommand();
     }
 
     @Test
@@ -117,6 +127,35 @@ class CommandLineTest {
     }
 
     @Test
+    void submit_takes_its_broker_and_host_from_the_config_file_or_the_uri_from_a_file_it_names() throws Exception {
+        HostRequirements.root();
+        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
+            Path uriFile = Files.writeString(directory.resolve("amqp-uri"), TestBroker.uri() + "\n");
+            Path withUri = Files.writeString(
+                    directory.resolve("uri.properties"),
+                    "amqp-uri = " + TestBroker.uri() + "\nhost = " + worker.host() + "\n");
+            Path withUriFile = Files.writeString(
+                    directory.resolve("uri-file.properties"),
+                    "amqp-uri-file = " + uriFile + "\nhost = " + worker.host() + "\n");
+
+            for (Path config : List.of(withUri, withUriFile)) {
+                Run result = runWith(
+                        Map.of(),
+                        "submit",
+                        "--config",
+                        config.toString(),
+                        "--image",
+                        worker.images().resolve("missing.img").toString(),
+                        "--metadata",
+                        "a=b");
+
+                assertThat(result.status()).as(result.err()).isEqualTo(1);
+                assertThat(result.out()).contains("image_not_found").contains("\"host\" : \"" + worker.host());
+            }
+        }
+    }
+
+    @Test
     void submit_refuses_bad_flags_before_sending_anything() throws Exception {
         Path local = Files.writeString(directory.resolve("local"), "x");
 
@@ -148,35 +187,31 @@ class CommandLineTest {
 
     @Test
     void no_image_root_is_trusted_unless_the_operator_says_so_by_flag_environment_or_config_file() throws Exception {
-        WorkerCommand unset = new WorkerCommand();
-        new CommandLine(unset).parseArgs("--image-root", "/srv");
-        WorkerCommand flags = new WorkerCommand();
-        new CommandLine(flags)
-                .parseArgs(
-                        "--image-root",
-                        "/srv",
-                        "--trusted-image-root",
-                        "/srv/ops",
-                        "--trusted-image-root",
-                        "/srv/base,/srv/more");
+        WorkerCommand unset = worker(Map.of(), null, "--image-root", "/srv");
+        WorkerCommand flags = worker(
+                Map.of(),
+                null,
+                "--image-root",
+                "/srv",
+                "--trusted-image-root",
+                "/srv/ops",
+                "--trusted-image-root",
+                "/srv/base,/srv/more");
         Path file = Files.writeString(
                 directory.resolve("trust.properties"),
                 "image-root = /srv\ntrusted-image-root = /srv/file\nfuse-user = fusey\n");
-        WorkerCommand fromFile = new WorkerCommand();
-        new CommandLine(fromFile).parseArgs("--config", file.toString());
+        WorkerCommand fromFile = worker(Map.of(), file, "--config", file.toString());
+        WorkerCommand fromEnvironment =
+                worker(Map.of("IMGINJECT_TRUSTED_IMAGE_ROOT", "/srv/env, /srv/env2"), null, "--image-root", "/srv");
 
-        assertThat(unset.config(SettingSources.load(null, Map.of())).trustedImageRoots())
-                .isEmpty();
-        assertThat(unset.config(SettingSources.load(null, Map.of())).fuseUser()).isEqualTo("imginject-fuse");
-        assertThat(flags.config(SettingSources.load(null, Map.of())).trustedImageRoots())
+        assertThat(unset.config().trustedImageRoots()).isEmpty();
+        assertThat(unset.config().fuseUser()).isEqualTo("imginject-fuse");
+        assertThat(flags.config().trustedImageRoots())
                 .containsExactly(Path.of("/srv/ops"), Path.of("/srv/base"), Path.of("/srv/more"));
-        assertThat(unset.config(SettingSources.load(null, Map.of("IMGINJECT_TRUSTED_IMAGE_ROOT", "/srv/env")))
-                        .trustedImageRoots())
-                .containsExactly(Path.of("/srv/env"));
-        assertThat(fromFile.config(SettingSources.load(file, Map.of())).trustedImageRoots())
-                .containsExactly(Path.of("/srv/file"));
-        assertThat(fromFile.config(SettingSources.load(file, Map.of())).fuseUser())
-                .isEqualTo("fusey");
+        assertThat(fromEnvironment.config().trustedImageRoots())
+                .containsExactly(Path.of("/srv/env"), Path.of("/srv/env2"));
+        assertThat(fromFile.config().trustedImageRoots()).containsExactly(Path.of("/srv/file"));
+        assertThat(fromFile.config().fuseUser()).isEqualTo("fusey");
     }
 
     @Test
@@ -196,10 +231,9 @@ class CommandLineTest {
         Path file = Files.writeString(
                 directory.resolve("imginject.properties"),
                 "host = from-file\nimage-root = /srv/a,/srv/b\nconcurrency = 7\nhandlers = loop\njob-timeout = 900\n");
-        WorkerCommand command = new WorkerCommand();
-        new CommandLine(command).parseArgs("--config", file.toString(), "--concurrency", "3");
-
-        WorkerConfig config = command.config(SettingSources.load(file, Map.of("IMGINJECT_HOST", "from-env")));
+        WorkerConfig config = worker(
+                        Map.of("IMGINJECT_HOST", "from-env"), file, "--config", file.toString(), "--concurrency", "3")
+                .config();
 
         assertThat(config.host()).isEqualTo("from-env");
         assertThat(config.concurrency()).isEqualTo(3);
@@ -207,33 +241,30 @@ class CommandLineTest {
         assertThat(config.runDir()).isEqualTo(Path.of("/run/imginject"));
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(120));
         assertThat(config.jobTimeout()).isEqualTo(Duration.ofSeconds(900));
-        assertThat(new WorkerCommand()
-                        .config(SettingSources.load(null, Map.of("IMGINJECT_IMAGE_ROOT", "/srv")))
-                        .jobTimeout())
+        assertThat(worker(Map.of("IMGINJECT_IMAGE_ROOT", "/srv"), null).config().jobTimeout())
                 .isEqualTo(Duration.ofSeconds(1800));
     }
 
     @Test
     void worker_serves_oslo_beside_or_instead_of_the_native_protocol() {
-        WorkerCommand both = new WorkerCommand();
-        new CommandLine(both).parseArgs("--image-root", "/srv", "--host", "h1", "--oslo");
-        WorkerCommand osloOnly = new WorkerCommand();
-        new CommandLine(osloOnly)
-                .parseArgs(
-                        "--image-root",
-                        "/srv",
-                        "--oslo",
-                        "--no-native",
-                        "--oslo-exchange",
-                        "openstack",
-                        "--oslo-server",
-                        "compute-7",
-                        "--oslo-quorum",
-                        "--oslo-version",
-                        "6.0");
+        WorkerCommand both = worker(Map.of(), null, "--image-root", "/srv", "--host", "h1", "--oslo");
+        WorkerCommand osloOnly = worker(
+                Map.of(),
+                null,
+                "--image-root",
+                "/srv",
+                "--oslo",
+                "--no-native",
+                "--oslo-exchange",
+                "openstack",
+                "--oslo-server",
+                "compute-7",
+                "--oslo-quorum",
+                "--oslo-version",
+                "6.0");
 
-        WorkerConfig bothConfig = both.config(SettingSources.load(null, Map.of()));
-        WorkerConfig osloOnlyConfig = osloOnly.config(SettingSources.load(null, Map.of()));
+        WorkerConfig bothConfig = both.config();
+        WorkerConfig osloOnlyConfig = osloOnly.config();
 
         assertThat(bothConfig.nativeDoor()).isTrue();
         assertThat(bothConfig.oslo())
@@ -250,48 +281,41 @@ class CommandLineTest {
 
     @Test
     void worker_takes_nova_computes_topic_only_when_told_no_nova_compute_runs_on_the_host() {
-        WorkerCommand refused = new WorkerCommand();
-        new CommandLine(refused).parseArgs("--image-root", "/srv", "--oslo", "--oslo-topic", "compute");
-        WorkerCommand told = new WorkerCommand();
-        new CommandLine(told)
-                .parseArgs("--image-root", "/srv", "--oslo", "--oslo-topic", "compute", "--oslo-no-nova-compute");
+        WorkerCommand refused = worker(Map.of(), null, "--image-root", "/srv", "--oslo", "--oslo-topic", "compute");
+        WorkerCommand told = worker(
+                Map.of(), null, "--image-root", "/srv", "--oslo", "--oslo-topic", "compute", "--oslo-no-nova-compute");
 
-        assertThatThrownBy(() -> refused.config(SettingSources.load(null, Map.of())))
+        assertThatThrownBy(() -> refused.config())
                 .hasMessageContaining("nova-compute")
                 .hasMessageContaining("oslo-no-nova-compute=true");
-        assertThat(told.config(SettingSources.load(null, Map.of())).oslo())
+        assertThat(told.config().oslo())
                 .hasValueSatisfying(oslo -> assertThat(oslo.topic()).isEqualTo("compute"));
     }
 
     @Test
     void worker_takes_its_request_limits_from_flags_or_defaults() {
-        WorkerCommand set = new WorkerCommand();
-        new CommandLine(set)
-                .parseArgs(
-                        "--image-root",
-                        "/srv",
-                        "--max-request-bytes",
-                        "1000",
-                        "--max-files",
-                        "3",
-                        "--max-file-bytes-total",
-                        "500");
+        WorkerCommand set = worker(
+                Map.of(),
+                null,
+                "--image-root",
+                "/srv",
+                "--max-request-bytes",
+                "1000",
+                "--max-files",
+                "3",
+                "--max-file-bytes-total",
+                "500");
 
-        assertThat(set.config(SettingSources.load(null, Map.of())).limits()).isEqualTo(new RequestLimits(1000, 3, 500));
-        WorkerCommand unset = new WorkerCommand();
-        new CommandLine(unset).parseArgs("--image-root", "/srv");
-        assertThat(unset.config(SettingSources.load(null, Map.of())).limits())
-                .isEqualTo(new RequestLimits(8 * 1024 * 1024, 100, 4 * 1024 * 1024));
+        assertThat(set.config().limits()).isEqualTo(new RequestLimits(1000, 3, 500));
+        WorkerCommand unset = worker(Map.of(), null, "--image-root", "/srv");
+        assertThat(unset.config().limits()).isEqualTo(new RequestLimits(8 * 1024 * 1024, 100, 4 * 1024 * 1024));
     }
 
     @Test
     void worker_names_a_missing_image_root_and_an_unknown_handler() {
-        WorkerCommand command = new WorkerCommand();
-        new CommandLine(command).parseArgs("--handlers", "loop,floppy", "--image-root", "/srv");
+        WorkerCommand command = worker(Map.of(), null, "--handlers", "loop,floppy", "--image-root", "/srv");
 
-        assertThatThrownBy(() -> command.config(SettingSources.load(null, Map.of())))
-                .hasMessageContaining("unknown handler \"floppy\"");
-        assertThatThrownBy(() -> new WorkerCommand().config(SettingSources.load(null, Map.of())))
-                .hasMessageContaining("no image root");
+        assertThatThrownBy(() -> command.config()).hasMessageContaining("unknown handler \"floppy\"");
+        assertThatThrownBy(() -> worker(Map.of(), null).config()).hasMessageContaining("no image root");
     }
 }

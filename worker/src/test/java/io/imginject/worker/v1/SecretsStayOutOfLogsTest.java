@@ -3,6 +3,8 @@ package io.imginject.worker.v1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
@@ -30,7 +32,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
-/** Passwords (root's and users'), user-data and file contents never reach the logs, at any level, in success or failure. */
+/**
+ * Passwords (root's and users'), user-data and file contents never reach the logs, at any level, in success or failure,
+ * as text or as JSON (log-format=json).
+ */
 class SecretsStayOutOfLogsTest {
     static final String PASSWORD = "hunter2-do-not-log";
     static final String CONTENT = "top-secret-file-content";
@@ -71,7 +76,8 @@ class SecretsStayOutOfLogsTest {
         assertThat(captured.list).isNotEmpty();
         for (ILoggingEvent event : captured.list) {
             String text = event.getFormattedMessage()
-                    + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy()));
+                    + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy()))
+                    + asJson(event);
             assertThat(text)
                     .doesNotContain(PASSWORD)
                     .doesNotContain(CONTENT)
@@ -118,15 +124,25 @@ class SecretsStayOutOfLogsTest {
 
         for (ILoggingEvent event : captured.list) {
             answers.add(event.getFormattedMessage()
-                    + (event.getThrowableProxy() == null
-                            ? ""
-                            : ThrowableProxyUtil.asString(event.getThrowableProxy())));
+                    + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy()))
+                    + asJson(event));
         }
         for (String answer : answers) {
             for (String secret : secrets) {
                 assertThat(answer).doesNotContain(secret);
             }
         }
+    }
+
+    /**
+     * The event as log-format=json writes it, with every field logback's JSON encoder has (the message's unformatted
+     * text and its arguments too, which the worker's JSON lines leave out), so that neither format shows a secret.
+     */
+    static String asJson(ILoggingEvent event) {
+        JsonEncoder encoder = new JsonEncoder();
+        encoder.setContext((LoggerContext) LoggerFactory.getILoggerFactory());
+        encoder.start();
+        return new String(encoder.encode(event), StandardCharsets.UTF_8);
     }
 
     static InjectionRequest request(Path image) {
