@@ -1,10 +1,14 @@
 # Shell functions deploy/setup-host and deploy/install share (sourced, not run). Debian 12, as root.
 
 # Installs those of the named Debian packages that are missing; a second call with the same list does nothing.
-# $1 names the calling script in messages; the rest are package names.
+# $1 names the calling script in messages; then optionally --no-install-recommends; the rest are package names.
 install_missing_packages() {
-  local caller=$1 package
+  local caller=$1 package options=()
   shift
+  if [ "${1:-}" = --no-install-recommends ]; then
+    options+=("$1")
+    shift
+  fi
   local missing=()
   for package in "$@"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -12,7 +16,7 @@ install_missing_packages() {
   if [ ${#missing[@]} -gt 0 ]; then
     echo "$caller: installing ${missing[*]}" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${options[@]}" "${missing[@]}" >&2
   fi
 }
 
