@@ -77,20 +77,28 @@ class InjectedGuestBootTest {
     private static Path packageCache;
 
     enum Guest {
-        IFUPDOWN(NetworkFlavour.IFUPDOWN, "ifupdown", "/etc/network/interfaces.d/50-imginject"),
+        IFUPDOWN(NetworkFlavour.IFUPDOWN, "/etc/network/interfaces.d/50-imginject"),
         NETWORKMANAGER(
                 NetworkFlavour.NETWORKMANAGER,
-                "network-manager",
                 "/etc/NetworkManager/system-connections/imginject-" + QemuGuest.NIC_NAME + ".nmconnection");
 
         final NetworkFlavour flavour;
-        final String networkPackage;
         final String file;
 
-        Guest(NetworkFlavour flavour, String networkPackage, String file) {
+        Guest(NetworkFlavour flavour, String file) {
             this.flavour = flavour;
-            this.networkPackage = networkPackage;
             this.file = file;
+        }
+
+        /**
+         * The guest's network system. debootstrap resolves no virtual packages, so for network-manager the providers
+         * of its dbus-system-bus and of polkitd's logind are named.
+         */
+        List<String> packages() {
+            return switch (this) {
+                case IFUPDOWN -> List.of("ifupdown");
+                case NETWORKMANAGER -> List.of("network-manager", "dbus", "libpam-systemd");
+            };
         }
 
         String hostname() {
@@ -120,8 +128,8 @@ class InjectedGuestBootTest {
         try {
             TestSshKey key = TestSshKey.generate(work);
             long started = System.nanoTime();
-            DebianTree debian = DebianTree.bootstrap(tree, List.of(guest.networkPackage), packageCache)
-                    .bootFilesIn(work);
+            DebianTree debian =
+                    DebianTree.bootstrap(tree, guest.packages(), packageCache).bootFilesIn(work);
             long bootstrapped = System.nanoTime();
             TestImages.Built disk = TestImages.bootableDisk(work.resolve("disk.img"), tree, ROOT_BYTES);
             DebianTree.remove(tree);

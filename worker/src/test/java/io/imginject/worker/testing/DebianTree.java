@@ -52,7 +52,9 @@ public record DebianTree(Path directory, Path kernel, Path initrd) {
         }
         if (!result.succeeded()) {
             throw new AssertionError("debootstrap of " + include + " from " + MIRROR + " exited with "
-                    + result.exitCode() + ":\n" + tail(result.stdout() + result.stderr(), 40));
+                    + result.exitCode() + ":\n" + TextFiles.tail(result.stdout() + result.stderr(), 20)
+                    + "\nthe end of its debootstrap.log:\n"
+                    + TextFiles.tail(TextFiles.read(directory.resolve("debootstrap/debootstrap.log")), 30));
         }
         return new DebianTree(directory, only(directory, "vmlinuz-"), only(directory, "initrd.img-"));
     }
@@ -105,10 +107,5 @@ public record DebianTree(Path directory, Path kernel, Path initrd) {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    static String tail(String text, int lines) {
-        List<String> all = text.lines().toList();
-        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 }

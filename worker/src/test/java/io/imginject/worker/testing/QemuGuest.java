@@ -1,11 +1,8 @@
 package io.imginject.worker.testing;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -93,18 +90,18 @@ public final class QemuGuest implements AutoCloseable {
         if (qemu.isAlive()) {
             return Optional.empty();
         }
-        return Optional.of(
-                "qemu exited with " + qemu.exitValue() + " (" + read(output).strip() + ")");
+        return Optional.of("qemu exited with " + qemu.exitValue() + " ("
+                + TextFiles.read(output).strip() + ")");
     }
 
     /** The last {@code lines} lines the guest printed on its serial console. */
     public String consoleTail(int lines) {
-        return DebianTree.tail(read(console), lines);
+        return TextFiles.tail(TextFiles.read(console), lines);
     }
 
     /** Everything the guest printed on its serial console. */
     public String console() {
-        return read(console);
+        return TextFiles.read(console);
     }
 
     /** Stops qemu (SIGTERM, then SIGKILL after 10 s) and waits until it is gone, even when interrupted. */
@@ -126,14 +123,6 @@ public final class QemuGuest implements AutoCloseable {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.exists(file) ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
