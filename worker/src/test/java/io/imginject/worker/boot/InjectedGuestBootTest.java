@@ -19,6 +19,7 @@ import io.imginject.protocol.Outcome;
 import io.imginject.protocol.Secret;
 import io.imginject.worker.testing.DebianTree;
 import io.imginject.worker.testing.GuestSsh;
+import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.QemuGuest;
 import io.imginject.worker.testing.ShadowHashCheck;
@@ -107,7 +108,10 @@ class InjectedGuestBootTest {
     }
 
     @BeforeAll
-    static void cache() throws Exception {
+    static void mirrorAndCache() throws Exception {
+        HostRequirements.need(
+                DebianTree.mirrorReachable(),
+                "the boot test builds its guests from " + DebianTree.MIRROR + ", which does not answer");
         packageCache = Files.createTempDirectory("imginject-debootstrap-cache-");
     }
 

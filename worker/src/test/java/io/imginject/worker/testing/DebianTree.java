@@ -4,6 +4,9 @@ import io.imginject.worker.host.CommandResult;
 import io.imginject.worker.host.ProcessRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,12 +26,23 @@ import java.util.stream.Stream;
  */
 public record DebianTree(Path directory, Path kernel, Path initrd) {
     /** The mirror this host's apt uses (/etc/apt/sources.list.d/debian.sources). */
-    static final String MIRROR = "http://deb.debian.org/debian";
+    public static final String MIRROR = "http://deb.debian.org/debian";
     /** What every booted guest needs: an init, device naming, a kernel, sshd, and ip to report its address. */
     private static final List<String> BASE =
             List.of("systemd-sysv", "udev", "linux-image-amd64", "openssh-server", "iproute2");
     /** A cold debootstrap here takes about two minutes; this bounds a stalled mirror. */
     private static final ProcessRunner DEBOOTSTRAP = new ProcessRunner(Duration.ofMinutes(10));
+
+    /** Whether the mirror answers on its HTTP port within five seconds (a machine without network cannot build). */
+    public static boolean mirrorReachable() {
+        URI mirror = URI.create(MIRROR);
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(mirror.getHost(), 80), 5000);
+            return true;
+        } catch (IOException unreachable) {
+            return false;
+        }
+    }
 
     /**
      * Runs debootstrap into {@code directory} (which must not exist yet) with the base packages and {@code extra}
