@@ -115,6 +115,17 @@ public final class TestImages {
         }
     }
 
+    /**
+     * A raw MBR disk whose one partition holds an ext4 filesystem of {@code rootBytes} made from {@code tree}, a
+     * whole operating system (one debootstrap built, say), so that qemu boots it with {@code root=/dev/vda1}.
+     */
+    public static Built bootableDisk(Path image, Path tree, long rootBytes) throws IOException {
+        long rootOffset = MIB;
+        partitioned(image, "dos", rootOffset + rootBytes, List.of(rootOffset), List.of(rootBytes));
+        makeFilesystem(Fs.EXT4, tree, image, rootOffset, rootBytes);
+        return new Built(image, Layout.MBR, Fs.EXT4, rootOffset, rootBytes, 1);
+    }
+
     /** The GPT layout's first partition: an empty ext4 filesystem labelled {@value #GPT_BOOT_LABEL}. */
     public static Built gptBootFilesystem(Built image) {
         return new Built(image.path(), image.layout(), Fs.EXT4, MIB, SIDE_FS_MIB * MIB, 1);
