@@ -2,8 +2,14 @@ package io.imginject.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +35,35 @@ class ProtocolDocumentationTest {
         for (ItemName item : ItemName.values()) {
             assertThat(readme).contains("`" + item.wireName() + "`");
         }
+    }
+
+    @Test
+    void the_request_and_network_examples_are_valid_requests() throws Exception {
+        List<String> examples = jsonBlocks(Files.readString(Path.of("README.md")));
+        String body = examples.get(0);
+        String network = examples.stream()
+                .filter(block -> block.startsWith("\"network\": {"))
+                .findFirst()
+                .orElseThrow();
+
+        InjectionRequest request = RequestDecoder.decode(body.getBytes(StandardCharsets.UTF_8));
+        InjectionRequest networkOnly =
+                RequestDecoder.decode(("{\"v\": 1, \"image\": {\"path\": \"/i.img\"}, \"inject\": {" + network + "}}")
+                        .getBytes(StandardCharsets.UTF_8));
+
+        assertThat(request.inject().requested())
+                .as("every item but network, which cannot go with net")
+                .isEqualTo(EnumSet.complementOf(EnumSet.of(ItemName.NETWORK)));
+        assertThat(networkOnly.inject().network()).isPresent();
+    }
+
+    private static List<String> jsonBlocks(String readme) {
+        List<String> blocks = new ArrayList<>();
+        Matcher block = Pattern.compile("(?s)```json\n(.*?)```").matcher(readme);
+        while (block.find()) {
+            blocks.add(block.group(1).strip());
+        }
+        return blocks;
     }
 
     @Test
