@@ -97,6 +97,16 @@ class UserspaceDriverParityTest {
         HandlerParityTest.assertTheFileLandedInBoot(image);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+            value = HandlerName.class,
+            names = {"LOOP", "NBD"})
+    void fuse2fs_writes_the_guest_items_alike_and_a_second_run_writes_nothing(HandlerName handler) throws Exception {
+        InjectionReply first = HandlerParityTest.assertGuestItemsAlikeAndIdempotent(worker(), handler);
+
+        assertReadByFuse2fs(first, handler);
+    }
+
     static void assertReadByFuse2fs(InjectionReply reply, HandlerName handler) {
         assertThat(reply.handler()).isEqualTo(handler.wireName());
         Attempt last = reply.attempts().get(reply.attempts().size() - 1);

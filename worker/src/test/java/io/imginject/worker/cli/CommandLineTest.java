@@ -21,6 +21,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,20 @@ class CommandLineTest {
         return new Run(status, out.toString(), err.toString());
     }
 
+    /** {@code imginject submit} of {@code image} to {@code worker}'s host, with {@code options}. */
+    static Run submitTo(WorkerFixture worker, TestImages.Built image, String... options) {
+        List<String> args = new ArrayList<>(List.of(
+                "submit",
+                "--amqp-uri",
+                TestBroker.uri().toString(),
+                "--host",
+                worker.host(),
+                "--image",
+                image.path().toString()));
+        args.addAll(List.of(options));
+        return run(args.toArray(String[]::new));
+    }
+
     @Test
     void submit_builds_a_request_from_flags_and_prints_the_reply() throws Exception {
         HostRequirements.root();
@@ -55,14 +70,9 @@ class CommandLineTest {
             Path motd = Files.writeString(directory.resolve("motd"), "from the cli\n");
             Path password = Files.writeString(directory.resolve("pw"), "secret\n");
 
-            Run result = run(
-                    "submit",
-                    "--amqp-uri",
-                    TestBroker.uri().toString(),
-                    "--host",
-                    worker.host(),
-                    "--image",
-                    image.path().toString(),
+            Run result = submitTo(
+                    worker,
+                    image,
                     "--file",
                     "/etc/motd=" + motd,
                     "--metadata",
@@ -106,14 +116,9 @@ class CommandLineTest {
             Path password = Files.writeString(directory.resolve("alice.pw"), "alice-secret\n");
             Path userData = Files.writeString(directory.resolve("user-data"), "#cloud-config\nruncmd: [[touch, /x]]\n");
 
-            Run result = run(
-                    "submit",
-                    "--amqp-uri",
-                    TestBroker.uri().toString(),
-                    "--host",
-                    worker.host(),
-                    "--image",
-                    image.path().toString(),
+            Run result = submitTo(
+                    worker,
+                    image,
                     "--network-file",
                     network.toString(),
                     "--network-flavour",
