@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -38,23 +39,23 @@ class ProtocolDocumentationTest {
     }
 
     @Test
-    void the_request_and_network_examples_are_valid_requests() throws Exception {
+    void the_request_example_and_each_item_example_are_valid_requests() throws Exception {
         List<String> examples = jsonBlocks(Files.readString(Path.of("README.md")));
-        String body = examples.get(0);
-        String network = examples.stream()
-                .filter(block -> block.startsWith("\"network\": {"))
-                .findFirst()
-                .orElseThrow();
+        Set<ItemName> itemsWithExamples = EnumSet.noneOf(ItemName.class);
 
-        InjectionRequest request = RequestDecoder.decode(body.getBytes(StandardCharsets.UTF_8));
-        InjectionRequest networkOnly =
-                RequestDecoder.decode(("{\"v\": 1, \"image\": {\"path\": \"/i.img\"}, \"inject\": {" + network + "}}")
-                        .getBytes(StandardCharsets.UTF_8));
+        InjectionRequest request = RequestDecoder.decode(examples.get(0).getBytes(StandardCharsets.UTF_8));
+        for (String item : examples.stream().filter(e -> e.startsWith("\"")).toList()) {
+            InjectionRequest alone =
+                    RequestDecoder.decode(("{\"v\": 1, \"image\": {\"path\": \"/i.img\"}, \"inject\": {" + item + "}}")
+                            .getBytes(StandardCharsets.UTF_8));
+            itemsWithExamples.addAll(alone.inject().requested());
+        }
 
         assertThat(request.inject().requested())
                 .as("every item but network, which cannot go with net")
                 .isEqualTo(EnumSet.complementOf(EnumSet.of(ItemName.NETWORK)));
-        assertThat(networkOnly.inject().network()).isPresent();
+        assertThat(itemsWithExamples)
+                .containsExactly(ItemName.NETWORK, ItemName.HOSTNAME, ItemName.USERS, ItemName.NOCLOUD);
     }
 
     private static List<String> jsonBlocks(String readme) {
