@@ -179,7 +179,8 @@ class HandlerParityTest {
 
     /**
      * Sends {@link Requests#guestItems} through {@code handler} into an Ubuntu guest with netplan whose sshd takes
-     * neither root nor passwords, checks the replies and the guest, then sends it again through loop, which must
+     * neither root nor passwords (the latter said in a file its sshd_config Includes, before a line that says
+     * otherwise), checks the replies and the guest, then sends it again through loop, which must
      * find every item's work done and leave every byte as the first run wrote it (password hashes included).
      *
      * @return the first reply
@@ -192,8 +193,19 @@ class HandlerParityTest {
                 Layout.GPT,
                 Fs.EXT4,
                 Distributions.ubuntuNetplan()
-                        .dir("/etc/ssh", 0755, 0, 0)
-                        .file("/etc/ssh/sshd_config", "PermitRootLogin no\nPasswordAuthentication no\n", 0644, 0, 0));
+                        .dir("/etc/ssh/sshd_config.d", 0755, 0, 0)
+                        .file(
+                                "/etc/ssh/sshd_config",
+                                "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\nPasswordAuthentication yes\n",
+                                0644,
+                                0,
+                                0)
+                        .file(
+                                "/etc/ssh/sshd_config.d/60-cloudimg-settings.conf",
+                                "PasswordAuthentication no\n",
+                                0644,
+                                0,
+                                0));
 
         InjectionReply first = worker.call(Requests.guestItems(image.path()).withHandlers(List.of(handler)));
         Map<String, String> afterFirst = guestState(image, EXPECTED_GUEST_OF_GUEST_ITEMS.keySet(), false);

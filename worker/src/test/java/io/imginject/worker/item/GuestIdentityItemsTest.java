@@ -107,7 +107,8 @@ class GuestIdentityItemsTest {
                         0)
                 .file("/etc/shadow", "root:*:19000:0:99999:7:::\ndebian:!:19000:0:99999:7:::\n", 0640, 0, 42)
                 .dir("/srv/debian", 0750, 1000, 1001)
-                .dir("/etc/ssh", 0755, 0, 0)
+                .dir("/etc/ssh/sshd_config.d", 0755, 0, 0)
+                .fifo("/etc/ssh/sshd_config.d/50-fifo.conf")
                 .file("/etc/ssh/sshd_config", """
                         Include /etc/ssh/sshd_config.d/*.conf
                         PasswordAuthentication no
@@ -128,7 +129,7 @@ class GuestIdentityItemsTest {
                 .startsWith(
                         "1 of 2 users done (debian: 1 of 1 keys added to /srv/debian/.ssh/authorized_keys (1000:1001),"
                                 + " password set; the guest's /etc/ssh/sshd_config says PasswordAuthentication no, so sshd will refuse debian's password"
-                                + " (files it Includes were not read))")
+                                + " (some of the files it Includes could not be read))")
                 .endsWith("ghost: the guest's /etc/passwd has no such user; this worker does not create users");
         assertThat(second.message()).contains("debian: 0 of 1 keys added").contains("password already set");
         assertThat(first.message() + second.message()).doesNotContain("pw1");
