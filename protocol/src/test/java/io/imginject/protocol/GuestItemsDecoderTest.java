@@ -4,6 +4,10 @@ import static io.imginject.protocol.RequestDecoderTest.json;
 import static io.imginject.protocol.RequestDecoderTest.rejection;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -83,6 +87,51 @@ class GuestItemsDecoderTest {
         assertThat(e.problems())
                 .extracting(Problem::path)
                 .containsExactly("$.inject.nocloud.extra", "$.inject.nocloud.instance_id");
+    }
+
+    @Test
+    void a_client_builds_the_guest_items_with_typed_methods_and_the_worker_reads_back_the_same() throws Exception {
+        NetworkConfig network = new NetworkConfig(
+                List.of(new NetworkLink("tap1", "52:54:00:12:34:56", Optional.of("ens3"), Optional.of(1450))),
+                List.of(new NetworkSubnet(
+                        "net0",
+                        "tap1",
+                        NetworkSubnet.Type.IPV4,
+                        Optional.of(new IpPrefix("10.0.2.15", 24, false)),
+                        List.of(new NetworkRoute(new IpPrefix("0.0.0.0", 0, false), "10.0.2.2")))),
+                List.of("10.0.2.3"),
+                List.of("example.com"),
+                Optional.of(NetworkFlavour.NETPLAN));
+        InjectionRequest request = InjectionRequest.of(
+                ImageRef.of("/i.img"),
+                Injections.none()
+                        .withNetwork(network)
+                        .withHostname("web1.example.com")
+                        .withUsers(List.of(new GuestUser(
+                                "debian",
+                                List.of(SshPublicKey.parse(RequestDecoderTest.KEY)),
+                                Optional.of(Secret.of("pw1")))))
+                        .withNocloud(new NoCloudSeed("i-0001", Secret.of("#cloud-config\n"))));
+
+        JsonNode inject =
+                new JsonMapper().readTree(RequestEncoder.encode(request)).get("inject");
+
+        assertThat(inject.get("network")
+                        .get("links")
+                        .get(0)
+                        .get("ethernet_mac_address")
+                        .asText())
+                .isEqualTo("52:54:00:12:34:56");
+        assertThat(inject.get("network").get("networks").get(0).get("netmask").asText())
+                .isEqualTo("24");
+        assertThat(inject.get("network").get("flavour").asText()).isEqualTo("netplan");
+        assertThat(inject.get("hostname").asText()).isEqualTo("web1.example.com");
+        assertThat(inject.get("users").get(0).get("password").asText()).isEqualTo("pw1");
+        assertThat(inject.get("nocloud").get("instance_id").asText()).isEqualTo("i-0001");
+        assertThat(inject.get("nocloud").get("user_data").asText()).isEqualTo("#cloud-config\n");
+        assertThat(request.inject().requested())
+                .containsExactly(ItemName.NETWORK, ItemName.HOSTNAME, ItemName.USERS, ItemName.NOCLOUD);
+        assertThat(RequestDecoder.decode(RequestEncoder.encode(request))).isEqualTo(request);
     }
 
     @Test

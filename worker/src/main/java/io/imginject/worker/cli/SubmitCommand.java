@@ -1,5 +1,6 @@
 package io.imginject.worker.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.rabbitmq.client.Connection;
 import io.imginject.protocol.FileInjection;
 import io.imginject.protocol.HandlerName;
@@ -15,11 +16,8 @@ import io.imginject.protocol.ReplyCodec;
 import io.imginject.protocol.RequestDecoder;
 import io.imginject.protocol.RequestEncoder;
 import io.imginject.protocol.RequestRejectedException;
-import io.imginject.protocol.Secret;
 import io.imginject.protocol.SshPublicKey;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -104,6 +102,9 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--net-file", paramLabel = "FILE", description = "Network config for /etc/network/interfaces.")
     Path netFile;
 
+    @Mixin
+    GuestItemOptions guestItems;
+
     @Option(
             names = "--mandatory",
             paramLabel = "ITEMS",
@@ -168,7 +169,7 @@ final class SubmitCommand implements Callable<Integer> {
 
     private static InjectionRequest fromFile(Path file) {
         try {
-            return RequestDecoder.decode(readLocal(file));
+            return RequestDecoder.decode(LocalFiles.read(file));
         } catch (RequestRejectedException e) {
             throw new IllegalArgumentException(file + " is not a valid request: " + e.getMessage());
         }
@@ -191,21 +192,23 @@ final class SubmitCommand implements Callable<Integer> {
             ref = ref.withPartition(PartitionSelector.fromWireValue(partition));
         }
         Injections inject = Injections.none();
-        String keyText =
-                key != null ? key : keyFile != null ? new String(readLocal(keyFile), StandardCharsets.UTF_8) : null;
+        String keyText = key != null
+                ? key
+                : keyFile != null ? new String(LocalFiles.read(keyFile), StandardCharsets.UTF_8) : null;
         if (keyText != null) {
-            inject = inject.withKey(SshPublicKey.parse(keyText));
+            try {
+                inject = inject.withKey(SshPublicKey.parse(keyText));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("root's key " + e.getMessage(), e);
+            }
         }
         if (passwordFile != null) {
-            inject = inject.withAdminPassword(Secret.of(new String(readLocal(passwordFile), StandardCharsets.UTF_8)
-                    .lines()
-                    .findFirst()
-                    .orElse("")));
+            inject = inject.withAdminPassword(LocalFiles.firstLine(passwordFile));
         }
         List<FileInjection> fileInjections = new ArrayList<>();
         for (String spec : files) {
             String[] parts = pair(spec, "--file", "GUEST=LOCAL");
-            fileInjections.add(FileInjection.of(parts[0], readLocal(Path.of(parts[1]))));
+            fileInjections.add(FileInjection.of(parts[0], LocalFiles.read(Path.of(parts[1]))));
         }
         inject = inject.withFiles(fileInjections);
         if (!metadata.isEmpty()) {
@@ -217,8 +220,9 @@ final class SubmitCommand implements Callable<Integer> {
             inject = inject.withMetadata(map);
         }
         if (netFile != null) {
-            inject = inject.withNet(new String(readLocal(netFile), StandardCharsets.UTF_8));
+            inject = inject.withNet(new String(LocalFiles.read(netFile), StandardCharsets.UTF_8));
         }
+        inject = guestItems.addTo(inject);
         Set<ItemName> mandatoryItems = EnumSet.noneOf(ItemName.class);
         for (String name : mandatory) {
             mandatoryItems.add(ItemName.fromWireName(name)
@@ -230,19 +234,12 @@ final class SubmitCommand implements Callable<Integer> {
                         .orElseThrow(() -> new IllegalArgumentException(
                                 "unknown handler " + name + "; the handlers are " + HandlerName.allNames())))
                 .toList();
-        InjectionRequest request = new InjectionRequest(ref, inject, mandatoryItems, order);
+        ObjectNode body = RequestEncoder.toJson(new InjectionRequest(ref, inject, mandatoryItems, order));
+        guestItems.addNetworkTo((ObjectNode) body.get("inject"));
         try {
-            return RequestDecoder.decode(RequestEncoder.encode(request));
+            return RequestDecoder.decode(body.toString().getBytes(StandardCharsets.UTF_8));
         } catch (RequestRejectedException e) {
             throw new IllegalArgumentException(e.getMessage());
-        }
-    }
-
-    private static byte[] readLocal(Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 

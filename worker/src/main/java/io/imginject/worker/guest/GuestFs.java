@@ -1,6 +1,7 @@
 package io.imginject.worker.guest;
 
 import io.imginject.worker.failure.InjectException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -26,6 +27,12 @@ public interface GuestFs {
      * no such file. A directory, device or a file larger than {@code maxBytes} is refused.
      */
     Optional<byte[]> read(GuestPath path, int maxBytes);
+
+    /**
+     * The names of the entries of the directory at {@code path} (following symlinks inside the guest), sorted;
+     * empty if no directory is there. A directory of more than {@code maxEntries} entries is refused.
+     */
+    List<String> list(GuestPath path, int maxEntries);
 
     /**
      * Makes {@code path} and any missing parents directories, each new one with {@code mode}, {@code uid} and

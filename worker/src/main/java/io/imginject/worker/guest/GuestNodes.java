@@ -1,6 +1,7 @@
 package io.imginject.worker.guest;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -15,6 +16,9 @@ public interface GuestNodes {
 
     /** The content of the regular file at {@code path}, which holds at most {@code maxBytes}. */
     byte[] readFile(String path, int maxBytes) throws IOException;
+
+    /** The names of the entries of the directory at {@code path}, in no order, at most {@code maxEntries}. */
+    List<String> list(String path, int maxEntries) throws IOException;
 
     void mkdir(String path) throws IOException;
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -12,6 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -67,6 +70,22 @@ public final class MountedDirectory implements GuestNodes {
         } catch (IOException e) {
             throw reason(e);
         }
+    }
+
+    @Override
+    public List<String> list(String path, int maxEntries) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(host(path))) {
+            for (Path entry : entries) {
+                if (names.size() == maxEntries) {
+                    throw new IOException("it has more than " + maxEntries + " entries");
+                }
+                names.add(entry.getFileName().toString());
+            }
+        } catch (IOException e) {
+            throw reason(e);
+        }
+        return names;
     }
 
     @Override

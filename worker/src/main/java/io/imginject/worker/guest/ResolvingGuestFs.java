@@ -127,6 +127,19 @@ public final class ResolvingGuestFs implements GuestFs {
         }
     }
 
+    @Override
+    public List<String> list(GuestPath path, int maxEntries) {
+        Optional<String> directory = directory(path);
+        if (directory.isEmpty()) {
+            return List.of();
+        }
+        try {
+            return nodes.list(directory.get(), maxEntries).stream().sorted().toList();
+        } catch (IOException e) {
+            throw ioError("listing", path, e);
+        }
+    }
+
     /**
      * Where the directory at {@code path} is, as a guest path without symlinks (those on the way, and one at the
      * end, followed inside the guest); empty if no directory is there.

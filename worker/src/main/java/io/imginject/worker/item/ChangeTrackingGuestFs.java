@@ -3,6 +3,7 @@ package io.imginject.worker.item;
 import io.imginject.worker.guest.FileStat;
 import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.guest.GuestPath;
+import java.util.List;
 import java.util.Optional;
 
 /** A {@link GuestFs} that remembers whether anything was written through it. */
@@ -29,6 +30,11 @@ final class ChangeTrackingGuestFs implements GuestFs {
     @Override
     public Optional<byte[]> read(GuestPath path, int maxBytes) {
         return guest.read(path, maxBytes);
+    }
+
+    @Override
+    public List<String> list(GuestPath path, int maxEntries) {
+        return guest.list(path, maxEntries);
     }
 
     @Override

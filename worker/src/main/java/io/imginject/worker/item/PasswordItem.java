@@ -27,8 +27,10 @@ public final class PasswordItem implements InjectionItem {
 
     @Override
     public ItemResult apply(GuestFs guest) {
-        ShadowPassword.set(guest, Map.of("root", password), clock);
-        return ItemResult.ok("root password set in " + ShadowPassword.SHADOW + " (SHA-512 crypt)"
+        boolean held =
+                !ShadowPassword.set(guest, Map.of("root", password), clock).isEmpty();
+        return ItemResult.ok((held ? "root password already set in " : "root password set in ")
+                + ShadowPassword.SHADOW + " (SHA-512 crypt)"
                 + SshdConfig.read(guest)
                         .refusalOfPassword("root")
                         .map(why -> "; " + why)

@@ -1,6 +1,8 @@
 package io.imginject.worker.item;
 
 import io.imginject.protocol.Secret;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import org.apache.commons.codec.digest.Sha2Crypt;
 
@@ -20,5 +22,22 @@ final class ShadowPasswordHasher {
             salt.append(SALT_ALPHABET.charAt(RANDOM.nextInt(SALT_ALPHABET.length())));
         }
         return Sha2Crypt.sha512Crypt(password.reveal(), salt.toString());
+    }
+
+    /**
+     * Whether {@code hash}, a shadow entry's hash field, is a SHA-512 crypt hash of {@code password}. Other schemes
+     * count as not: the password is hashed anew with SHA-512 crypt, as it would be the first time.
+     */
+    static boolean isHashOf(String hash, Secret password) {
+        if (!hash.startsWith("$6$")) {
+            return false;
+        }
+        try {
+            return MessageDigest.isEqual(
+                    Sha2Crypt.sha512Crypt(password.reveal(), hash).getBytes(StandardCharsets.US_ASCII),
+                    hash.getBytes(StandardCharsets.US_ASCII));
+        } catch (IllegalArgumentException malformedSalt) {
+            return false;
+        }
     }
 }

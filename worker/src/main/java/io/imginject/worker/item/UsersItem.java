@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Keys and passwords for users the guest's own passwd has: keys go to {@code <home>/.ssh/authorized_keys} with the
@@ -42,14 +43,13 @@ public final class UsersItem implements InjectionItem {
     @Override
     public ItemResult apply(GuestFs guest) {
         SshdConfig sshd = SshdConfig.read(guest);
-        List<String> done = new ArrayList<>();
+        Map<String, String> keysDone = new LinkedHashMap<>();
         List<String> warnings = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         Map<String, Secret> passwords = new LinkedHashMap<>();
         for (GuestUser user : users) {
             try {
-                done.add(user.name() + ": " + keys(guest, user)
-                        + (user.password().isPresent() ? ", password set" : ""));
+                keysDone.put(user.name(), keys(guest, user));
                 user.password().ifPresent(p -> passwords.put(user.name(), p));
                 if (!user.keys().isEmpty()) {
                     sshd.refusalOfKey(user.name()).ifPresent(warnings::add);
@@ -61,9 +61,12 @@ public final class UsersItem implements InjectionItem {
                 failures.add(user.name() + ": " + e.getMessage());
             }
         }
-        if (!passwords.isEmpty()) {
-            ShadowPassword.set(guest, passwords, clock);
-        }
+        Set<String> passwordsHeld = passwords.isEmpty() ? Set.of() : ShadowPassword.set(guest, passwords, clock);
+        List<String> done = new ArrayList<>();
+        keysDone.forEach((name, keys) -> done.add(name + ": " + keys
+                + (!passwords.containsKey(name)
+                        ? ""
+                        : passwordsHeld.contains(name) ? ", password already set" : ", password set")));
         String message = String.join("; ", done) + (warnings.isEmpty() ? "" : "; " + String.join("; ", warnings));
         if (!failures.isEmpty()) {
             throw new InjectException(

@@ -10,6 +10,7 @@ import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
 import io.imginject.protocol.ItemResult;
 import io.imginject.worker.handler.guestfs.GuestfsSupport;
+import io.imginject.worker.testing.Distributions;
 import io.imginject.worker.testing.Fsck;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +55,44 @@ class HandlerParityTest {
             "files", ItemResult.ok("wrote 3 of 3 files"));
 
     static final Map<String, String> EXPECTED_GUEST = expectedGuest();
+
+    private static final String SSHD_REFUSES = "; the guest's /etc/ssh/sshd_config says ";
+    private static final String SEED = "/var/lib/cloud/seed/nocloud";
+
+    /** {@link Requests#guestItems}'s items, the first time. */
+    static final Map<String, ItemResult> EXPECTED_GUEST_ITEMS = Map.of(
+            "key",
+            ItemResult.ok("key added to /root/.ssh/authorized_keys" + SSHD_REFUSES
+                    + "PermitRootLogin no, so sshd will refuse root's key"),
+            "network",
+            ItemResult.ok("netplan (/usr/sbin/netplan, os-release ubuntu 22.04); wrote /etc/netplan/50-imginject.yaml"),
+            "hostname",
+            ItemResult.ok("host name web1.example.com: wrote /etc/hostname, /etc/hosts"),
+            "users",
+            ItemResult.ok("alice: 1 of 1 keys added to /home/alice/.ssh/authorized_keys (1000:1000), password set"
+                    + SSHD_REFUSES + "PasswordAuthentication no, so sshd will refuse alice's password"),
+            "nocloud",
+            ItemResult.ok("NoCloud seed for instance i-0001: wrote " + SEED + "/meta-data, " + SEED + "/user-data, "
+                    + SEED + "/network-config"));
+
+    /** The same items a second time: each finds its work done and writes nothing. */
+    static final Map<String, ItemResult> EXPECTED_GUEST_ITEMS_AGAIN = Map.of(
+            "key",
+            ItemResult.ok("key already present in /root/.ssh/authorized_keys; nothing added" + SSHD_REFUSES
+                    + "PermitRootLogin no, so sshd will refuse root's key"),
+            "network",
+            ItemResult.ok("netplan (/usr/sbin/netplan, os-release ubuntu 22.04); wrote nothing;"
+                    + " /etc/netplan/50-imginject.yaml already held this config"),
+            "hostname",
+            ItemResult.ok("host name already web1.example.com in /etc/hostname and /etc/hosts"),
+            "users",
+            ItemResult.ok("alice: 0 of 1 keys added to /home/alice/.ssh/authorized_keys (1000:1000),"
+                    + " password already set" + SSHD_REFUSES
+                    + "PasswordAuthentication no, so sshd will refuse alice's password"),
+            "nocloud",
+            ItemResult.ok("NoCloud seed for instance i-0001: already in " + SEED));
+
+    static final Map<String, String> EXPECTED_GUEST_OF_GUEST_ITEMS = expectedGuestOfGuestItems();
 
     @RegisterExtension
     static final SharedWorker shared = new SharedWorker(
@@ -128,6 +168,61 @@ class HandlerParityTest {
         assertTheFileLandedInBoot(image);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(HandlerName.class)
+    void every_handler_writes_the_guest_items_alike_and_a_second_run_writes_nothing(HandlerName handler)
+            throws Exception {
+        InjectionReply first = assertGuestItemsAlikeAndIdempotent(worker(), handler);
+
+        assertThat(first.handler()).isEqualTo(handler.wireName());
+    }
+
+    /**
+     * Sends {@link Requests#guestItems} through {@code handler} into an Ubuntu guest with netplan whose sshd takes
+     * neither root nor passwords (the latter said in a file its sshd_config Includes, before a line that says
+     * otherwise), checks the replies and the guest, then sends it again through loop, which must
+     * find every item's work done and leave every byte as the first run wrote it (password hashes included).
+     *
+     * @return the first reply
+     */
+    static InjectionReply assertGuestItemsAlikeAndIdempotent(WorkerFixture worker, HandlerName handler)
+            throws Exception {
+        TestImages.Built image = TestImages.build(
+                worker.images(),
+                handler + "-guest-items.img",
+                Layout.GPT,
+                Fs.EXT4,
+                Distributions.ubuntuNetplan()
+                        .dir("/etc/ssh/sshd_config.d", 0755, 0, 0)
+                        .file(
+                                "/etc/ssh/sshd_config",
+                                "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\nPasswordAuthentication yes\n",
+                                0644,
+                                0,
+                                0)
+                        .file(
+                                "/etc/ssh/sshd_config.d/60-cloudimg-settings.conf",
+                                "PasswordAuthentication no\n",
+                                0644,
+                                0,
+                                0));
+
+        InjectionReply first = worker.call(Requests.guestItems(image.path()).withHandlers(List.of(handler)));
+        Map<String, String> afterFirst = guestState(image, EXPECTED_GUEST_OF_GUEST_ITEMS.keySet(), false);
+        InjectionReply second = worker.call(Requests.guestItems(image.path()).withHandlers(List.of(HandlerName.LOOP)));
+
+        assertThat(first.status()).as("%s", first).isEqualTo(InjectionReply.Status.OK);
+        assertThat(first.items()).isEqualTo(EXPECTED_GUEST_ITEMS);
+        assertThat(guestState(image, EXPECTED_GUEST_OF_GUEST_ITEMS.keySet(), true))
+                .isEqualTo(EXPECTED_GUEST_OF_GUEST_ITEMS);
+        assertThat(second.items()).as("the second run, through loop").isEqualTo(EXPECTED_GUEST_ITEMS_AGAIN);
+        assertThat(guestState(image, EXPECTED_GUEST_OF_GUEST_ITEMS.keySet(), false))
+                .as("every byte as the first run left it")
+                .isEqualTo(afterFirst);
+        Fsck.assertClean(image);
+        return first;
+    }
+
     /** A GPT image whose guest mounts its first partition on /boot by its fstab. */
     static TestImages.Built imageWithItsOwnBoot(WorkerFixture worker, HandlerName handler) throws Exception {
         GuestTree tree = GuestTree.linuxRoot()
@@ -167,18 +262,70 @@ class HandlerParityTest {
 
     /** Mode, owner and content of everything the request touched, with the password hash's random salt masked. */
     static Map<String, String> guestState(TestImages.Built image) throws Exception {
+        return guestState(image, EXPECTED_GUEST.keySet(), true);
+    }
+
+    /** Mode, owner and content of {@code paths}; {@code masked}: SHA-512 crypt hashes in /etc/shadow as {@code <sha512>}. */
+    static Map<String, String> guestState(TestImages.Built image, Collection<String> paths, boolean masked)
+            throws Exception {
         Map<String, String> state = new LinkedHashMap<>();
         try (ImageReader guest = ImageReader.open(image)) {
-            for (String path : EXPECTED_GUEST.keySet()) {
+            for (String path : paths) {
                 String content = Files.isDirectory(guest.path(path)) ? "dir" : guest.read(path);
-                if (path.equals("/etc/shadow")) {
-                    content = content.replaceFirst(
-                            "^root:\\$6\\$[./0-9A-Za-z]{16}\\$[./0-9A-Za-z]{86}:", "root:<sha512>:");
+                if (path.equals("/etc/shadow") && masked) {
+                    content = content.replaceAll(
+                            "(?m)^([a-z_][a-z0-9_-]*):\\$6\\$[./0-9A-Za-z]{16}\\$[./0-9A-Za-z]{86}:", "$1:<sha512>:");
                 }
                 state.put(path, guest.ownership(path) + " " + content);
             }
         }
         return state;
+    }
+
+    /** {@link Requests#STATIC_NETWORK} as netplan: the guest's config and the seed's network-config alike. */
+    private static final String NETPLAN = """
+            # written by imginject from the request's network item
+            network:
+              version: 2
+              ethernets:
+                "ens3":
+                  match:
+                    macaddress: "52:54:00:12:34:56"
+                  set-name: "ens3"
+                  mtu: 1450
+                  dhcp4: false
+                  dhcp6: false
+                  accept-ra: true
+                  addresses:
+                    - "10.0.2.15/24"
+                  routes:
+                    - to: "0.0.0.0/0"
+                      via: "10.0.2.2"
+                    - to: "192.168.0.0/16"
+                      via: "10.0.2.3"
+                  nameservers:
+                    addresses: ["10.0.2.3"]
+                    search: ["example.com"]
+            """;
+
+    static Map<String, String> expectedGuestOfGuestItems() {
+        long today = LocalDate.now(ZoneOffset.UTC).toEpochDay();
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("/root/.ssh/authorized_keys", "0600 0:0 " + Requests.KEY + "\n");
+        expected.put("/etc/netplan/50-cloud-init.yaml", "0600 0:0 network:\n  version: 2\n");
+        expected.put("/etc/netplan/50-imginject.yaml", "0600 0:0 " + NETPLAN);
+        expected.put("/etc/hostname", "0644 0:0 web1.example.com\n");
+        expected.put(
+                "/etc/hosts",
+                "0644 0:0 127.0.0.1 localhost\n127.0.1.1\tweb1.example.com web1\n\n::1 ip6-localhost ip6-loopback\n");
+        expected.put("/home/alice/.ssh", "0700 1000:1000 dir");
+        expected.put("/home/alice/.ssh/authorized_keys", "0600 1000:1000 " + Requests.KEY + "\n");
+        expected.put("/etc/shadow", "0640 0:42 root:*:19000:0:99999:7:::\nalice:<sha512>:" + today + ":0:99999:7:::\n");
+        expected.put(SEED, "0755 0:0 dir");
+        expected.put(SEED + "/meta-data", "0600 0:0 instance-id: i-0001\nlocal-hostname: web1.example.com\n");
+        expected.put(SEED + "/user-data", "0600 0:0 #cloud-config\npackages: [htop]\n");
+        expected.put(SEED + "/network-config", "0600 0:0 " + NETPLAN);
+        return expected;
     }
 
     static Map<String, String> expectedGuest() {

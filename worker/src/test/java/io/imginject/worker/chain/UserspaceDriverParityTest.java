@@ -3,12 +3,17 @@ package io.imginject.worker.chain;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imginject.protocol.Attempt;
+import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.FilesystemDriver;
 import io.imginject.protocol.HandlerName;
+import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
+import io.imginject.protocol.InjectionRequest;
+import io.imginject.protocol.Injections;
 import io.imginject.protocol.Outcome;
 import io.imginject.worker.testing.Fsck;
 import io.imginject.worker.testing.GuestTree;
+import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.SharedWorker;
@@ -16,6 +21,7 @@ import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
 import io.imginject.worker.testing.WorkerFixture;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -95,6 +101,32 @@ class UserspaceDriverParityTest {
         assertThat(reply.status()).as("%s", reply).isEqualTo(InjectionReply.Status.OK);
         assertReadByFuse2fs(reply, handler);
         HandlerParityTest.assertTheFileLandedInBoot(image);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+            value = HandlerName.class,
+            names = {"LOOP", "NBD"})
+    void fuse2fs_writes_the_guest_items_alike_and_a_second_run_writes_nothing(HandlerName handler) throws Exception {
+        InjectionReply first = HandlerParityTest.assertGuestItemsAlikeAndIdempotent(worker(), handler);
+
+        assertReadByFuse2fs(first, handler);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+            value = HandlerName.class,
+            names = {"LOOP", "NBD"})
+    void a_windows_disk_is_an_unsupported_guest_on_an_untrusted_root_too(HandlerName handler) throws Exception {
+        HostRequirements.tools("mkfs.ntfs", "dd", "truncate");
+        Path image = TestImages.windowsDisk(worker().images(), "windows-" + handler.wireName() + ".img");
+
+        InjectionReply reply = worker().call(InjectionRequest.of(
+                        ImageRef.of(image.toString()), Injections.none().withHostname("w"))
+                .withHandlers(List.of(handler)));
+
+        assertThat(reply.error().code()).as("%s", reply).isEqualTo(ErrorCode.UNSUPPORTED_GUEST);
+        assertThat(reply.error().message()).contains("the image holds Windows (an NTFS filesystem) on partition 1");
     }
 
     static void assertReadByFuse2fs(InjectionReply reply, HandlerName handler) {

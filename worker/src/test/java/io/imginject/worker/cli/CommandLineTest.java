@@ -7,10 +7,12 @@ import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.oslo.OsloSettings;
+import io.imginject.worker.testing.Distributions;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.TestBroker;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerFixture;
@@ -19,6 +21,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -54,6 +57,20 @@ class CommandLineTest {
         return commandLine.getCommand();
     }
 
+    /** {@code imginject submit} of {@code image} to {@code worker}'s host, with {@code options}. */
+    static Run submitTo(WorkerFixture worker, TestImages.Built image, String... options) {
+        List<String> args = new ArrayList<>(List.of(
+                "submit",
+                "--amqp-uri",
+                TestBroker.uri().toString(),
+                "--host",
+                worker.host(),
+                "--image",
+                image.path().toString()));
+        args.addAll(List.of(options));
+        return run(args.toArray(String[]::new));
+    }
+
     @Test
     void submit_builds_a_request_from_flags_and_prints_the_reply() throws Exception {
         HostRequirements.root();
@@ -63,14 +80,9 @@ class CommandLineTest {
             Path motd = Files.writeString(directory.resolve("motd"), "from the cli\n");
             Path password = Files.writeString(directory.resolve("pw"), "secret\n");
 
-            Run result = run(
-                    "submit",
-                    "--amqp-uri",
-                    TestBroker.uri().toString(),
-                    "--host",
-                    worker.host(),
-                    "--image",
-                    image.path().toString(),
+            Run result = submitTo(
+                    worker,
+                    image,
                     "--file",
                     "/etc/motd=" + motd,
                     "--metadata",
@@ -90,6 +102,68 @@ class CommandLineTest {
             try (ImageReader guest = ImageReader.open(image)) {
                 assertThat(guest.read("/etc/motd")).isEqualTo("from the cli\n");
                 assertThat(guest.read("/meta.js")).isEqualTo("{\"role\":\"web\"}");
+            }
+        }
+    }
+
+    @Test
+    void submit_sends_network_hostname_users_and_a_nocloud_seed_from_flags_and_files() throws Exception {
+        HostRequirements.root();
+        try (WorkerFixture worker = WorkerFixture.start(directory, List.of(HandlerName.LOOP), 1)) {
+            TestImages.Built image = TestImages.build(
+                    worker.images(),
+                    "cli-guest.img",
+                    TestImages.Layout.GPT,
+                    TestImages.Fs.EXT4,
+                    Distributions.ubuntuNetplan());
+            Path network = Files.writeString(directory.resolve("network_data.json"), """
+                    {"links": [{"id": "tap1", "type": "ovs", "vif_id": "v1",
+                                "ethernet_mac_address": "52:54:00:12:34:56", "mtu": 1450}],
+                     "networks": [{"id": "network0", "link": "tap1", "type": "ipv4_dhcp", "network_id": "n1"}],
+                     "services": [{"type": "dns", "address": "10.0.2.3"}]}
+                    """);
+            Path keys = Files.writeString(directory.resolve("alice.pub"), "# alice's laptop\n" + Requests.KEY + "\n");
+            Path password = Files.writeString(directory.resolve("alice.pw"), "alice-secret\n");
+            Path userData = Files.writeString(directory.resolve("user-data"), "#cloud-config\nruncmd: [[touch, /x]]\n");
+
+            Run result = submitTo(
+                    worker,
+                    image,
+                    "--network-file",
+                    network.toString(),
+                    "--network-flavour",
+                    "networkd",
+                    "--hostname",
+                    "web1.example.com",
+                    "--user",
+                    "alice:" + keys + ":" + password,
+                    "--nocloud-instance-id",
+                    "i-cli",
+                    "--nocloud-user-data-file",
+                    userData.toString(),
+                    "--mandatory",
+                    "network,hostname,users,nocloud");
+
+            assertThat(result.status()).as(result.out() + result.err()).isZero();
+            assertThat(result.out())
+                    .contains("networkd (named in the request); wrote /etc/systemd/network/50-imginject-tap1.network")
+                    .contains("host name web1.example.com: wrote /etc/hostname, /etc/hosts")
+                    .contains("alice: 1 of 1 keys added to /home/alice/.ssh/authorized_keys (1000:1000), password set")
+                    .contains("NoCloud seed for instance i-cli: wrote")
+                    .doesNotContain("alice-secret", "runcmd");
+            try (ImageReader guest = ImageReader.open(image)) {
+                assertThat(guest.read("/etc/systemd/network/50-imginject-tap1.network"))
+                        .contains("MACAddress=52:54:00:12:34:56")
+                        .contains("DHCP=ipv4");
+                assertThat(guest.read("/etc/hostname")).isEqualTo("web1.example.com\n");
+                assertThat(guest.read("/home/alice/.ssh/authorized_keys")).isEqualTo(Requests.KEY + "\n");
+                assertThat(guest.read("/etc/shadow")).containsPattern("(?m)^alice:\\$6\\$");
+                assertThat(guest.read("/var/lib/cloud/seed/nocloud/meta-data"))
+                        .isEqualTo("instance-id: i-cli\nlocal-hostname: web1.example.com\n");
+                assertThat(guest.read("/var/lib/cloud/seed/nocloud/user-data"))
+                        .isEqualTo("#cloud-config\nruncmd: [[touch, /x]]\n");
+                assertThat(guest.read("/var/lib/cloud/seed/nocloud/network-config"))
+                        .contains("macaddress: \"52:54:00:12:34:56\"");
             }
         }
     }
@@ -166,6 +240,43 @@ class CommandLineTest {
         assertThat(climbing.err()).contains("$.inject.files[0].path");
         assertThat(unreadable.status()).isEqualTo(2);
         assertThat(unreadable.err()).contains("cannot read " + directory);
+    }
+
+    @Test
+    void submit_refuses_bad_guest_item_flags_before_sending_anything() throws Exception {
+        Path notJson = Files.writeString(directory.resolve("bad.json"), "{\"links\": [");
+        Path badLink = Files.writeString(
+                directory.resolve("bad-link.json"),
+                "{\"links\": [{\"id\": \"tap1\", \"ethernet_mac_address\": \"zz\"}]}");
+        Path notAKey = Files.writeString(directory.resolve("junk.pub"), "ssh-ed25519 AAAA\n");
+
+        Run unparsable = run("submit", "--host", "h", "--image", "/x.img", "--network-file", notJson.toString());
+        Run badMac = run("submit", "--host", "h", "--image", "/x.img", "--network-file", badLink.toString());
+        Run flavourAlone =
+                run("submit", "--host", "h", "--image", "/x.img", "--hostname", "a", "--network-flavour", "netplan");
+        Run badHostname = run("submit", "--host", "h", "--image", "/x.img", "--hostname", "web_1");
+        Run userWithoutFiles = run("submit", "--host", "h", "--image", "/x.img", "--user", "alice");
+        Run userWithJunkKey = run("submit", "--host", "h", "--image", "/x.img", "--user", "alice:" + notAKey);
+        Run userDataAlone =
+                run("submit", "--host", "h", "--image", "/x.img", "--nocloud-user-data-file", notAKey.toString());
+
+        assertThat(List.of(
+                        unparsable,
+                        badMac,
+                        flavourAlone,
+                        badHostname,
+                        userWithoutFiles,
+                        userWithJunkKey,
+                        userDataAlone))
+                .extracting(Run::status)
+                .containsOnly(2);
+        assertThat(unparsable.err()).contains(notJson + " is not valid JSON");
+        assertThat(badMac.err()).contains("$.inject.network.links[0].ethernet_mac_address");
+        assertThat(flavourAlone.err()).contains("--network-flavour needs --network-file");
+        assertThat(badHostname.err()).contains("$.inject.hostname");
+        assertThat(userWithoutFiles.err()).contains("--user takes NAME:KEYFILE[:PASSWORD_FILE]");
+        assertThat(userWithJunkKey.err()).contains(notAKey + " line 1 ");
+        assertThat(userDataAlone.err()).contains("--nocloud-user-data-file needs --nocloud-instance-id");
     }
 
     @Test

@@ -14,7 +14,7 @@ import io.imginject.worker.testing.Commands;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.SharedWorker;
-import java.nio.file.Files;
+import io.imginject.worker.testing.TestImages;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -87,20 +87,7 @@ class UnsupportedGuestTest {
     }
 
     private static Path windowsDisk(String name) throws Exception {
-        Path image = shared.get().images().resolve(name);
-        Commands.run("truncate", "-s", "34M", image.toString());
-        Commands.run(
-                "sh",
-                "-c",
-                "echo 'label: dos\nstart=2048, size=65536, type=7' | sfdisk -q \"$1\"",
-                "sfdisk",
-                image.toString());
-        Path filesystem = image.resolveSibling(name + ".ntfs");
-        Commands.run("truncate", "-s", "32M", filesystem.toString());
-        Commands.run("mkfs.ntfs", "-q", "-F", "-f", "-p", "2048", filesystem.toString());
-        Commands.run("dd", "if=" + filesystem, "of=" + image, "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none");
-        Files.delete(filesystem);
-        return image;
+        return TestImages.windowsDisk(shared.get().images(), name);
     }
 
     private static InjectionReply call(Path image, HandlerName handler) throws Exception {

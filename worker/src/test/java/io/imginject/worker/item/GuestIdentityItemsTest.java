@@ -107,7 +107,8 @@ class GuestIdentityItemsTest {
                         0)
                 .file("/etc/shadow", "root:*:19000:0:99999:7:::\ndebian:!:19000:0:99999:7:::\n", 0640, 0, 42)
                 .dir("/srv/debian", 0750, 1000, 1001)
-                .dir("/etc/ssh", 0755, 0, 0)
+                .dir("/etc/ssh/sshd_config.d", 0755, 0, 0)
+                .fifo("/etc/ssh/sshd_config.d/50-fifo.conf")
                 .file("/etc/ssh/sshd_config", """
                         Include /etc/ssh/sshd_config.d/*.conf
                         PasswordAuthentication no
@@ -128,9 +129,9 @@ class GuestIdentityItemsTest {
                 .startsWith(
                         "1 of 2 users done (debian: 1 of 1 keys added to /srv/debian/.ssh/authorized_keys (1000:1001),"
                                 + " password set; the guest's /etc/ssh/sshd_config says PasswordAuthentication no, so sshd will refuse debian's password"
-                                + " (files it Includes were not read))")
+                                + " (some of the files it Includes could not be read))")
                 .endsWith("ghost: the guest's /etc/passwd has no such user; this worker does not create users");
-        assertThat(second.message()).contains("debian: 0 of 1 keys added");
+        assertThat(second.message()).contains("debian: 0 of 1 keys added").contains("password already set");
         assertThat(first.message() + second.message()).doesNotContain("pw1");
         try (ImageReader reader = ImageReader.open(image)) {
             assertThat(reader.read("/srv/debian/.ssh/authorized_keys")).isEqualTo(Requests.KEY + "\n");
@@ -171,13 +172,37 @@ class GuestIdentityItemsTest {
     @ParameterizedTest
     @EnumSource(
             value = HandlerName.class,
+            names = {"LOOP"})
+    void a_password_the_guest_already_has_is_left_as_it_is_and_another_replaces_it(HandlerName handler)
+            throws Exception {
+        TestImages.Built image = build(GuestTree.linuxRoot());
+        Injections same = Injections.none().withAdminPassword(Secret.of("pw"));
+
+        call(image, same, handler);
+        String afterFirst = shadow(image);
+        ItemResult again = call(image, same, handler).items().get("admin_password");
+        String afterSecond = shadow(image);
+        ItemResult other = call(image, Injections.none().withAdminPassword(Secret.of("pw2")), handler)
+                .items()
+                .get("admin_password");
+
+        assertThat(again.message()).isEqualTo("root password already set in /etc/shadow (SHA-512 crypt)");
+        assertThat(afterSecond).as("salt and all").isEqualTo(afterFirst);
+        assertThat(other.message()).isEqualTo("root password set in /etc/shadow (SHA-512 crypt)");
+        String root = shadow(image).lines().findFirst().orElseThrow().split(":", -1)[1];
+        assertThat(Crypt.crypt("pw2", root)).isEqualTo(root);
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = HandlerName.class,
             names = {"LOOP", "NBD"})
     void nocloud_seed_holds_meta_data_user_data_and_the_network_as_network_config(HandlerName handler)
             throws Exception {
         TestImages.Built image = build(Distributions.debianIfupdown());
         Injections inject = Injections.none()
                 .withHostname("web1")
-                .withNetwork(NetworkFlavoursTest.STATIC)
+                .withNetwork(Requests.STATIC_NETWORK)
                 .withNocloud(new NoCloudSeed("i-0001", Secret.of("#cloud-config\npackages: [htop]\n")));
 
         InjectionReply first = call(image, inject, handler);
@@ -200,6 +225,12 @@ class GuestIdentityItemsTest {
             assertThat(reader.ownership("/var/lib/cloud/seed/nocloud/user-data"))
                     .hasToString("0600 0:0");
             assertThat(reader.ownership("/var/lib/cloud/seed/nocloud")).hasToString("0755 0:0");
+        }
+    }
+
+    private static String shadow(TestImages.Built image) throws Exception {
+        try (ImageReader reader = ImageReader.open(image)) {
+            return reader.read("/etc/shadow");
         }
     }
 

@@ -8,26 +8,20 @@ import io.imginject.protocol.ImageRef;
 import io.imginject.protocol.InjectionReply;
 import io.imginject.protocol.InjectionRequest;
 import io.imginject.protocol.Injections;
-import io.imginject.protocol.IpPrefix;
 import io.imginject.protocol.ItemResult;
 import io.imginject.protocol.NetworkConfig;
 import io.imginject.protocol.NetworkFlavour;
-import io.imginject.protocol.NetworkLink;
-import io.imginject.protocol.NetworkRoute;
-import io.imginject.protocol.NetworkSubnet;
 import io.imginject.protocol.Outcome;
-import io.imginject.worker.handler.guestfs.GuestfsSupport;
 import io.imginject.worker.testing.Distributions;
 import io.imginject.worker.testing.GuestTree;
-import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.ImageReader;
 import io.imginject.worker.testing.NoHostLeaks;
+import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.SharedWorker;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.TestImages.Fs;
 import io.imginject.worker.testing.TestImages.Layout;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -38,30 +32,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The structured network item on real images laid out as each distribution lays out its network configuration,
  * through the real broker: the flavour detected, the files written in that flavour's format, and nothing
- * written the second time.
+ * written the second time. {@code HandlerParityTest} and {@code UserspaceDriverParityTest} send this item with the
+ * other guest items through guestfs and fuse2fs.
  */
 @ExtendWith(NoHostLeaks.class)
 class NetworkFlavoursTest {
-    static final NetworkConfig STATIC = new NetworkConfig(
-            List.of(new NetworkLink("tap1", "52:54:00:12:34:56", Optional.of("ens3"), Optional.of(1450))),
-            List.of(
-                    new NetworkSubnet(
-                            "net0",
-                            "tap1",
-                            NetworkSubnet.Type.IPV4,
-                            Optional.of(new IpPrefix("10.0.2.15", 24, false)),
-                            List.of(
-                                    new NetworkRoute(new IpPrefix("0.0.0.0", 0, false), "10.0.2.2"),
-                                    new NetworkRoute(new IpPrefix("192.168.0.0", 16, false), "10.0.2.3"))),
-                    new NetworkSubnet("net1", "tap1", NetworkSubnet.Type.IPV6_SLAAC, Optional.empty(), List.of())),
-            List.of("10.0.2.3"),
-            List.of("example.com"),
-            Optional.empty());
     private static final AtomicInteger images = new AtomicInteger();
 
     @RegisterExtension
     static final SharedWorker shared = new SharedWorker(
-            List.of(HandlerName.LOOP, HandlerName.NBD, HandlerName.GUESTFS),
+            List.of(HandlerName.LOOP, HandlerName.NBD),
             2,
             "losetup",
             "mount",
@@ -123,8 +103,8 @@ class NetworkFlavoursTest {
         for (HandlerName handler : List.of(HandlerName.LOOP, HandlerName.NBD)) {
             TestImages.Built image = build(guest.tree());
 
-            ItemResult first = network(image, STATIC, handler);
-            ItemResult second = network(image, STATIC, handler);
+            ItemResult first = network(image, Requests.STATIC_NETWORK, handler);
+            ItemResult second = network(image, Requests.STATIC_NETWORK, handler);
 
             assertThat(first.status()).as("%s", first).isEqualTo(Outcome.OK);
             assertThat(first.message()).startsWith(guest.flavour + " (").contains("wrote " + guest.file);
@@ -148,7 +128,7 @@ class NetworkFlavoursTest {
         TestImages.Built image = build(Distributions.debianIfupdown()
                 .file("/etc/network/interfaces", "auto lo\niface lo inet loopback", 0644, 0, 0));
 
-        ItemResult result = network(image, STATIC, HandlerName.LOOP);
+        ItemResult result = network(image, Requests.STATIC_NETWORK, HandlerName.LOOP);
 
         assertThat(result.message()).contains("/etc/network/interfaces.d/50-imginject, /etc/network/interfaces");
         try (ImageReader reader = ImageReader.open(image)) {
@@ -161,7 +141,8 @@ class NetworkFlavoursTest {
     void a_named_flavour_is_written_without_detection() throws Exception {
         TestImages.Built image = build(GuestTree.linuxRoot());
 
-        ItemResult result = network(image, STATIC.withFlavour(NetworkFlavour.NETWORKD), HandlerName.LOOP);
+        ItemResult result =
+                network(image, Requests.STATIC_NETWORK.withFlavour(NetworkFlavour.NETWORKD), HandlerName.LOOP);
 
         assertThat(result.message())
                 .startsWith("networkd (named in the request); wrote /etc/systemd/network/50-imginject-ens3.network");
@@ -171,32 +152,13 @@ class NetworkFlavoursTest {
     void a_guest_without_any_known_network_system_fails_the_item_clearly() throws Exception {
         TestImages.Built image = build(GuestTree.linuxRoot());
 
-        ItemResult result = network(image, STATIC, HandlerName.LOOP);
+        ItemResult result = network(image, Requests.STATIC_NETWORK, HandlerName.LOOP);
 
         assertThat(result.code()).isEqualTo(ErrorCode.GUEST_CONTENT_INVALID);
         assertThat(result.message())
                 .isEqualTo(
                         "cannot tell how this guest configures its network, os-release debian 12: none of"
                                 + " netplan, NetworkManager, network-scripts, ifupdown or systemd-networkd is installed; name one in the request's network.flavour");
-    }
-
-    @Test
-    void guestfs_detects_and_writes_the_same() throws Exception {
-        HostRequirements.need(
-                GuestfsSupport.problem().isEmpty(),
-                "guestfs: " + GuestfsSupport.problem().orElse(""));
-        TestImages.Built image = build(Distributions.ubuntuNetplan());
-
-        ItemResult result = network(image, STATIC, HandlerName.GUESTFS);
-
-        assertThat(result.message())
-                .startsWith(
-                        "netplan (/usr/sbin/netplan, os-release ubuntu 22.04); wrote /etc/netplan/50-imginject.yaml");
-        try (ImageReader reader = ImageReader.open(image)) {
-            assertThat(reader.read("/etc/netplan/50-imginject.yaml")).contains("set-name: \"ens3\"");
-            assertThat(reader.ownership("/etc/netplan/50-imginject.yaml").mode())
-                    .isEqualTo(0600);
-        }
     }
 
     private static TestImages.Built build(GuestTree tree) throws Exception {

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -57,6 +58,15 @@ final class MemoryGuest implements GuestFs {
     public synchronized Optional<byte[]> read(GuestPath path, int maxBytes) {
         return Optional.ofNullable(files.get(path))
                 .map(file -> Arrays.copyOf(file.content(), Math.min(maxBytes, file.content().length)));
+    }
+
+    @Override
+    public synchronized List<String> list(GuestPath path, int maxEntries) {
+        return files.keySet().stream()
+                .filter(file -> file.parent().equals(Optional.of(path)))
+                .map(file -> file.toString().substring(file.toString().lastIndexOf('/') + 1))
+                .sorted()
+                .toList();
     }
 
     @Override

@@ -127,6 +127,24 @@ public final class TestImages {
     }
 
     /** The GPT layout's first partition: an empty ext4 filesystem labelled {@value #GPT_BOOT_LABEL}. */
+    /** A 34 MiB MBR disk whose one partition holds an empty NTFS filesystem, as a Windows disk has. */
+    public static Path windowsDisk(Path directory, String name) throws IOException {
+        Path image = directory.resolve(name);
+        Commands.run("truncate", "-s", "34M", image.toString());
+        Commands.run(
+                "sh",
+                "-c",
+                "echo 'label: dos\nstart=2048, size=65536, type=7' | sfdisk -q \"$1\"",
+                "sfdisk",
+                image.toString());
+        Path filesystem = image.resolveSibling(name + ".ntfs");
+        Commands.run("truncate", "-s", "32M", filesystem.toString());
+        Commands.run("mkfs.ntfs", "-q", "-F", "-f", "-p", "2048", filesystem.toString());
+        Commands.run("dd", "if=" + filesystem, "of=" + image, "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none");
+        Files.delete(filesystem);
+        return image;
+    }
+
     public static Built gptBootFilesystem(Built image) {
         return new Built(image.path(), image.layout(), Fs.EXT4, MIB, SIDE_FS_MIB * MIB, 1);
     }

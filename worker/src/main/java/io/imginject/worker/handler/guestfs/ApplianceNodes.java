@@ -8,6 +8,7 @@ import io.imginject.worker.guest.GuestNodes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -56,6 +57,20 @@ final class ApplianceNodes implements GuestNodes {
         }
         return Optional.of(
                 new FileStat(type, (int) (stat.st_mode & 07777), stat.st_uid, stat.st_gid, stat.st_size, target));
+    }
+
+    @Override
+    public List<String> list(String path, int maxEntries) throws IOException {
+        String[] names;
+        try {
+            names = appliance.ls(path);
+        } catch (LibGuestFSException e) {
+            throw failure(e);
+        }
+        if (names.length > maxEntries) {
+            throw new IOException("it has more than " + maxEntries + " entries");
+        }
+        return List.of(names);
     }
 
     @Override
