@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,10 +45,15 @@ final class FileDescriptorNumber {
         return FIRST_MARKER + Math.floorMod(MARKERS.incrementAndGet(), FIRST_MARKER);
     }
 
-    private static boolean showsPosition(Path info, long position) throws IOException {
+    /**
+     * Whether descriptor {@code info} shows {@code position}. Another thread may close that descriptor at any moment:
+     * before the open (no such file) or between the open and the read, which fails with a plain {@link IOException}
+     * ({@code ENOENT} from the read); either way it is not the channel's, whose descriptor stays open throughout.
+     */
+    private static boolean showsPosition(Path info, long position) {
         try {
             return Files.readString(info).startsWith("pos:\t" + position + "\n");
-        } catch (NoSuchFileException closedMeanwhile) {
+        } catch (IOException closedMeanwhile) {
             return false;
         }
     }
