@@ -28,6 +28,8 @@ import io.imginject.worker.oslo.OsloDoors;
 import io.imginject.worker.pipeline.Deliveries;
 import io.imginject.worker.pipeline.FrontDoor;
 import io.imginject.worker.pipeline.KeptReplies;
+import io.imginject.worker.v1.DeadLetteringProbe;
+import io.imginject.worker.v1.HostObjects;
 import io.imginject.worker.v1.NativeDoors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,8 +93,10 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Reads the dead-letter key (a worker that cannot seal its dead letters does not start), cleans up after dead
-     * predecessors, builds the worker, connects, declares its topology and starts consuming.
+     * Checks that no job can outlast the broker's consumer timeout ({@link DeliveryHold}), reads the dead-letter key
+     * (a worker that cannot seal its dead letters does not start), cleans up after dead predecessors, builds the
+     * worker, connects, declares its topology and proves the broker dead-letters from it (or, with no-declare,
+     * checks that the operator's definitions put it there) and starts consuming.
      */
     public static Worker start(WorkerConfig config) throws IOException, TimeoutException {
         return start(config, UnaryOperator.identity());
@@ -104,6 +108,7 @@ public final class Worker implements AutoCloseable {
      */
     public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate)
             throws IOException, TimeoutException {
+        DeliveryHold.check(config);
         DeadLetterKey deadLetterKey = DeadLetterKey.load(config.deadLetterKeyFile());
         BrokerConnector broker = new BrokerConnector(config.broker(), config.brokerTls());
         ConnectionFactory factory = connectionFactory(broker);
@@ -140,12 +145,17 @@ public final class Worker implements AutoCloseable {
             Deliveries deliveries = new Deliveries(keptReplies, deadLetters, replays, scheduler);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
-                QuorumQueues quorumQueues = new QuorumQueues(config.quorumGroupSize());
+                HostObjects hostObjects = config.declare()
+                        ? new HostObjects.Declared(new QuorumQueues(config.quorumGroupSize()))
+                        : new HostObjects.Checked();
+                if (config.declare()) {
+                    DeadLetteringProbe.check(consuming);
+                }
                 doors.add(NativeDoors.requests(
                         deliveries,
                         consuming.createChannel(),
                         config.host(),
-                        quorumQueues,
+                        hostObjects,
                         config.concurrency(),
                         jobs,
                         runner,
@@ -153,7 +163,7 @@ public final class Worker implements AutoCloseable {
                         config.limits(),
                         Clock.systemUTC()));
                 doors.add(NativeDoors.unanswered(
-                        deliveries, consuming.createChannel(), config.host(), quorumQueues, publisher));
+                        deliveries, consuming.createChannel(), config.host(), hostObjects, publisher));
             }
             if (config.oslo().isPresent()) {
                 doors.add(OsloDoors.rpcServer(

@@ -158,7 +158,7 @@ final class WorkerCommand implements Callable<Integer> {
             names = "--job-timeout",
             paramLabel = "SECONDS",
             description =
-                    "How long a job may run, its wait for the image lock included, before its helpers are killed and it fails with job_timeout (default 1800).")
+                    "How long a job may run, its wait for the image lock included, before its helpers are killed and it fails with job_timeout (default 1500).")
     Integer jobTimeoutSeconds;
 
     @Option(
@@ -239,6 +239,23 @@ final class WorkerCommand implements Callable<Integer> {
             description =
                     "Take native v1 requests on imginject.<host> (default true; --no-native for an oslo-only worker).")
     Boolean nativeDoor;
+
+    @Option(
+            names = "--declare",
+            negatable = true,
+            fallbackValue = "true",
+            arity = "0..1",
+            paramLabel = "true|false",
+            description = "Declare the host's exchanges and queues (default true; --no-declare for a broker loaded from"
+                    + " deploy/rabbitmq/definitions.json, where the worker only checks they are there).")
+    Boolean declare;
+
+    @Option(
+            names = "--broker-consumer-timeout",
+            paramLabel = "SECONDS",
+            description = "The broker's consumer_timeout (default 1800, RabbitMQ's); the worker does not start when a"
+                    + " job could hold its delivery longer.")
+    Integer brokerConsumerTimeoutSeconds;
 
     @Option(
             names = "--oslo",
@@ -359,7 +376,7 @@ final class WorkerCommand implements Callable<Integer> {
                 .lockWait(seconds(settings.get("lock-wait", lockWaitSeconds, "600")))
                 .commandTimeout(seconds(settings.get("command-timeout", commandTimeoutSeconds, "120")))
                 .shutdownGrace(seconds(settings.get("shutdown-grace", shutdownGraceSeconds, "120")))
-                .jobTimeout(seconds(settings.get("job-timeout", jobTimeoutSeconds, "1800")))
+                .jobTimeout(seconds(settings.get("job-timeout", jobTimeoutSeconds, "1500")))
                 .retry(new RetrySettings(
                         Integer.parseInt(settings.get("retry-attempts", retryAttempts, "3")),
                         Duration.ofMillis(Long.parseLong(settings.get("retry-initial-ms", retryInitialMs, "500"))),
@@ -388,7 +405,12 @@ final class WorkerCommand implements Callable<Integer> {
                                 "max-file-bytes-total",
                                 maxFileBytesTotal,
                                 Long.toString(RequestLimits.DEFAULT.maxFileBytesTotal())))))
-                .nativeDoor(Boolean.parseBoolean(settings.get("native", nativeDoor, "true")));
+                .nativeDoor(Boolean.parseBoolean(settings.get("native", nativeDoor, "true")))
+                .declare(Boolean.parseBoolean(settings.get("declare", declare, "true")))
+                .brokerConsumerTimeout(seconds(settings.get(
+                        "broker-consumer-timeout",
+                        brokerConsumerTimeoutSeconds,
+                        Long.toString(WorkerConfig.DEFAULT_BROKER_CONSUMER_TIMEOUT.toSeconds()))));
         if (Boolean.parseBoolean(settings.get("oslo", oslo, "false"))) {
             builder.oslo(new OsloSettings(
                     settings.get("oslo-exchange", osloExchange, "nova"),

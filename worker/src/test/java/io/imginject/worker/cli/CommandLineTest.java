@@ -210,7 +210,7 @@ class CommandLineTest {
         assertThat(new WorkerCommand()
                         .config(SettingSources.load(null, Map.of("IMGINJECT_IMAGE_ROOT", "/srv")))
                         .jobTimeout())
-                .isEqualTo(Duration.ofSeconds(1800));
+                .isEqualTo(Duration.ofSeconds(1500));
     }
 
     @Test
