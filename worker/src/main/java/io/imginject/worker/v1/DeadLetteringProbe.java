@@ -41,12 +41,12 @@ public final class DeadLetteringProbe {
             declared = true;
             channel.basicPublish(
                     "", probe, new AMQP.BasicProperties.Builder().build(), "probe".getBytes(StandardCharsets.UTF_8));
-            GetResponse taken = poll(channel, probe);
+            GetResponse taken = poll(channel, probe, false);
             if (taken == null) {
                 throw new IOException("the dead-lettering probe's message never reached its queue " + probe);
             }
             channel.basicReject(taken.getEnvelope().getDeliveryTag(), false);
-            if (poll(channel, catcher) == null) {
+            if (poll(channel, catcher, true) == null) {
                 throw new DeadLetteringMissingException(probe, WAIT);
             }
         } finally {
@@ -54,10 +54,10 @@ public final class DeadLetteringProbe {
         }
     }
 
-    private static GetResponse poll(Channel channel, String queue) throws IOException {
+    private static GetResponse poll(Channel channel, String queue, boolean autoAck) throws IOException {
         long end = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < end) {
-            GetResponse response = channel.basicGet(queue, true);
+            GetResponse response = channel.basicGet(queue, autoAck);
             if (response != null) {
                 return response;
             }

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /** The broker definitions the project ships in {@code deploy/rabbitmq}, as an operator would load them. */
 public final class ShippedDefinitions {
@@ -35,7 +36,10 @@ public final class ShippedDefinitions {
         throw new IllegalStateException(file() + " has no policy imginject-host-queues");
     }
 
-    /** A copy of the definitions, in {@code directory}, with every object in {@code vhost} instead of {@code /}. */
+    /**
+     * A copy of the definitions, in {@code directory}, with every object in {@code vhost} instead of {@code /}. The
+     * file is readable by all: rabbitmqctl reads it as the broker's user.
+     */
     public static Path forVhost(String vhost, Path directory) throws IOException {
         JsonNode definitions = read();
         for (JsonNode section : definitions) {
@@ -50,13 +54,18 @@ public final class ShippedDefinitions {
         ((ObjectNode) definitions.get("vhosts").get(0)).put("name", vhost);
         Path copy = directory.resolve("definitions-" + vhost + ".json");
         JSON.writeValue(copy.toFile(), definitions);
-        return copy;
+        return readableByAll(copy);
     }
 
-    /** What {@code host-definitions host vhost} prints, in a file in {@code directory}. */
+    /** What {@code host-definitions host vhost} prints, in a file in {@code directory}, readable by all. */
     public static Path hostDefinitions(String host, String vhost, Path directory) throws IOException {
         Path file = directory.resolve("host-" + host + ".json");
         Files.writeString(file, Commands.run(hostScript().toString(), host, vhost), StandardCharsets.UTF_8);
+        return readableByAll(file);
+    }
+
+    private static Path readableByAll(Path file) throws IOException {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         return file;
     }
 

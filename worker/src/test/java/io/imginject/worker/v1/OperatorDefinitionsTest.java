@@ -30,6 +30,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -61,7 +62,9 @@ class OperatorDefinitionsTest {
     boolean usersImported;
 
     @BeforeEach
-    void aVhostOfItsOwn() {
+    void aVhostOfItsOwn() throws Exception {
+        // rabbitmqctl reads the definitions as the broker's user, which may pass through but not list
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
         HostRequirements.need(
                 TestBroker.uri().getHost().equals("127.0.0.1"),
                 "the definitions are imported with the local rabbitmqctl");

@@ -180,9 +180,9 @@ class UnansweredRequestsTest {
                     .until(() -> channel.basicGet(Wire.unansweredQueue(host), false), r -> r != null);
             channel.basicNack(taken.getEnvelope().getDeliveryTag(), false, true);
         }
-        assertThat(channel.messageCount(Wire.unansweredQueue(host)))
-                .as("the broker never takes it out of the workers' hands, into imginject.dead unsealed")
-                .isEqualTo(1);
+        Awaitility.await("the broker never takes it out of the workers' hands, into imginject.dead unsealed")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> channel.messageCount(Wire.unansweredQueue(host)) == 1);
 
         try (WorkerFixture worker = startWorker()) {
             GetResponse dead = next(deadLetters);
