@@ -105,12 +105,7 @@ class UnansweredRequestsTest {
         byte[] body = RequestEncoder.encode(Requests.net(directory.resolve("images/crashes-workers.img")));
         channel.basicPublish(
                 Wire.EXCHANGE, Wire.routingKey(host), properties("poison").build(), body);
-        for (int delivery = 0; delivery <= ShippedDefinitions.hostQueueDeliveryLimit(); delivery++) {
-            GetResponse taken = Awaitility.await()
-                    .atMost(Duration.ofSeconds(10))
-                    .until(() -> channel.basicGet(Wire.queue(host), false), r -> r != null);
-            channel.basicNack(taken.getEnvelope().getDeliveryTag(), false, true);
-        }
+        putBack(Wire.queue(host), ShippedDefinitions.hostQueueDeliveryLimit() + 1);
         awaitDeadLetteredByTheBroker();
 
         try (WorkerFixture worker = startWorker()) {
@@ -173,13 +168,7 @@ class UnansweredRequestsTest {
         byte[] body = RequestEncoder.encode(Requests.net(directory.resolve("images/never-opened.img")));
         channel.basicPublish(
                 "", Wire.unansweredQueue(host), properties("put-back").build(), body);
-        int putBacks = 2 * ShippedDefinitions.hostQueueDeliveryLimit() + 1;
-        for (int delivery = 0; delivery < putBacks; delivery++) {
-            GetResponse taken = Awaitility.await()
-                    .atMost(Duration.ofSeconds(10))
-                    .until(() -> channel.basicGet(Wire.unansweredQueue(host), false), r -> r != null);
-            channel.basicNack(taken.getEnvelope().getDeliveryTag(), false, true);
-        }
+        putBack(Wire.unansweredQueue(host), 2 * ShippedDefinitions.hostQueueDeliveryLimit() + 1);
         Awaitility.await("the broker never takes it out of the workers' hands, into imginject.dead unsealed")
                 .atMost(Duration.ofSeconds(5))
                 .until(() -> channel.messageCount(Wire.unansweredQueue(host)) == 1);
@@ -199,6 +188,16 @@ class UnansweredRequestsTest {
                 .messageId(jobId)
                 .correlationId(jobId)
                 .replyTo(replies);
+    }
+
+    /** Takes the one message of {@code queue} and puts it back, {@code times} times, as a worker that dies would. */
+    void putBack(String queue, int times) throws Exception {
+        for (int delivery = 0; delivery < times; delivery++) {
+            GetResponse taken = Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> channel.basicGet(queue, false), r -> r != null);
+            channel.basicNack(taken.getEnvelope().getDeliveryTag(), false, true);
+        }
     }
 
     void awaitDeadLetteredByTheBroker() {
