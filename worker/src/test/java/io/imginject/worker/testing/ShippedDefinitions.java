@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The broker definitions the project ships in {@code deploy/rabbitmq}, as an operator would load them. */
 public final class ShippedDefinitions {
@@ -24,6 +26,24 @@ public final class ShippedDefinitions {
     /** {@code deploy/rabbitmq/host-definitions}, which prints one host's queues and bindings. */
     public static Path hostScript() {
         return deployDirectory().resolve("rabbitmq/host-definitions");
+    }
+
+    /** {@code rabbitmqctl set_policy} arguments for each shipped policy, as deploy/setup-host sets them. */
+    public static List<List<String>> setPolicyCommands() {
+        List<List<String>> commands = new ArrayList<>();
+        for (JsonNode policy : read().get("policies")) {
+            commands.add(List.of(
+                    "rabbitmqctl",
+                    "set_policy",
+                    "--priority",
+                    policy.get("priority").asText(),
+                    "--apply-to",
+                    policy.get("apply-to").asText(),
+                    policy.get("name").asText(),
+                    policy.get("pattern").asText(),
+                    policy.get("definition").toString()));
+        }
+        return commands;
     }
 
     /** The delivery limit the shipped policy gives the host queues. */
