@@ -249,6 +249,27 @@ class CommandLineTest {
     }
 
     @Test
+    void worker_declares_its_queues_unless_told_no_declare_and_takes_the_brokers_consumer_timeout() {
+        WorkerCommand defaults = new WorkerCommand();
+        new CommandLine(defaults).parseArgs("--image-root", "/srv", "--host", "h1");
+        WorkerCommand operatorOwned = new WorkerCommand();
+        new CommandLine(operatorOwned)
+                .parseArgs("--image-root", "/srv", "--host", "h1", "--no-declare", "--broker-consumer-timeout", "3600");
+        WorkerCommand withOslo = new WorkerCommand();
+        new CommandLine(withOslo).parseArgs("--image-root", "/srv", "--host", "h1", "--no-declare", "--oslo");
+
+        WorkerConfig defaultConfig = defaults.config(SettingSources.load(null, Map.of()));
+        WorkerConfig operatorConfig = operatorOwned.config(SettingSources.load(null, Map.of()));
+
+        assertThat(defaultConfig.declare()).isTrue();
+        assertThat(defaultConfig.brokerConsumerTimeout()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(operatorConfig.declare()).isFalse();
+        assertThat(operatorConfig.brokerConsumerTimeout()).isEqualTo(Duration.ofHours(1));
+        assertThatThrownBy(() -> withOslo.config(SettingSources.load(null, Map.of())))
+                .hasMessageStartingWith("no-declare is for the native door only");
+    }
+
+    @Test
     void worker_takes_nova_computes_topic_only_when_told_no_nova_compute_runs_on_the_host() {
         WorkerCommand refused = new WorkerCommand();
         new CommandLine(refused).parseArgs("--image-root", "/srv", "--oslo", "--oslo-topic", "compute");
