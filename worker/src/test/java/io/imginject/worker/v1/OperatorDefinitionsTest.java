@@ -3,6 +3,7 @@ package io.imginject.worker.v1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -16,6 +17,7 @@ import io.imginject.protocol.Wire;
 import io.imginject.worker.Worker;
 import io.imginject.worker.WorkerConfig;
 import io.imginject.worker.broker.QueueArgumentsException;
+import io.imginject.worker.dlq.DeadLetterQueue;
 import io.imginject.worker.testing.Commands;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
@@ -53,6 +55,8 @@ import org.junit.jupiter.api.io.TempDir;
 class OperatorDefinitionsTest {
     static final String WORKER_USER = "imginject-worker";
     static final String SCHEDULER_USER = "imginject-scheduler";
+    /** What a quorum queue without a delivery limit of its own gets since RabbitMQ 4.0. */
+    static final int RABBITMQ_4_DEFAULT_DELIVERY_LIMIT = 20;
 
     @TempDir
     Path directory;
@@ -172,6 +176,32 @@ class OperatorDefinitionsTest {
                 .isInstanceOf(QueueArgumentsException.class)
                 .hasMessageStartingWith("queue " + Wire.unansweredQueue(host) + " exists with other arguments")
                 .hasMessageContaining("rabbitmqctl delete_queue " + Wire.unansweredQueue(host) + " --if-empty");
+    }
+
+    @Test
+    void dead_letters_browsed_more_often_than_rabbitmq_4s_default_delivery_limit_stay_in_imginject_dead()
+            throws Exception {
+        importDefinitions();
+        try (Connection operator = connect("guest", "guest")) {
+            Channel channel = operator.createChannel();
+            channel.basicPublish(
+                    Wire.DEAD_LETTER_EXCHANGE,
+                    Wire.routingKey(host),
+                    new AMQP.BasicProperties.Builder().messageId("browsed").build(),
+                    "a letter".getBytes(StandardCharsets.UTF_8));
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> channel.messageCount(Wire.DEAD_LETTER_QUEUE) == 1);
+            DeadLetterQueue deadLetters = new DeadLetterQueue(operator);
+
+            for (int browse = 0; browse < RABBITMQ_4_DEFAULT_DELIVERY_LIMIT + 5; browse++) {
+                assertThat(deadLetters.browse(letter -> true, 10))
+                        .as("browse %d", browse)
+                        .hasSize(1);
+            }
+            assertThat(Commands.run("rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "policy"))
+                    .contains(Wire.DEAD_LETTER_QUEUE + "\timginject-dead-letters");
+        }
     }
 
     private WorkerConfig.Builder workerConfig(String user, String password) throws Exception {
