@@ -19,6 +19,7 @@ import io.imginject.worker.host.HostResources;
 import io.imginject.worker.host.ProcessRunner;
 import io.imginject.worker.host.ReleaseTools;
 import io.imginject.worker.host.ResourceJournal;
+import io.imginject.worker.host.SharedLocks;
 import io.imginject.worker.image.ImageInspector;
 import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.image.ImageLocator;
@@ -62,6 +63,7 @@ public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration REPLIES_KEPT = Duration.ofDays(1);
+
     private static final Duration CLEANUP_AFTER_INTERRUPT = Duration.ofSeconds(60);
 
     private final WorkerConfig config;
@@ -142,7 +144,13 @@ public final class Worker implements AutoCloseable {
             ReplayCount replays = new ReplayCount(deadLetterKey);
             DeadLetterPublisher deadLetters = new DeadLetterPublisher(
                     publisher, config.host(), Clock.systemUTC(), new DeadLetterSeal(deadLetterKey), replays);
-            Deliveries deliveries = new Deliveries(keptReplies, deadLetters, replays, scheduler);
+            Deliveries deliveries = new Deliveries(
+                    keptReplies,
+                    new SharedLocks(privateDirectory(config.runDir().resolve("claims"))),
+                    config.jobTimeout().plus(DeliveryHold.CLAIM_MARGIN),
+                    deadLetters,
+                    replays,
+                    scheduler);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
                 HostObjects hostObjects = config.declare()

@@ -37,7 +37,8 @@ class DeliveryHoldTest {
                 .hasMessageStartingWith("a job could hold its delivery for 1980 s: job-timeout 1800 s (its deadline,"
                         + " which also bounds its wait for the image lock, lock-wait 600 s, the handler retries,"
                         + " retry-max-total-ms 60000, and each appliance launch, guestfs-launch-timeout 180 s)"
-                        + " + command-timeout 120 s (a host tool running at the deadline is not cut short)"
+                        + " + 120 s past the deadline (command-timeout 120 s: a host tool running at the deadline is"
+                        + " not cut short; a twin delivery waits up to 120 s past it for the request's claim)"
                         + " + 60 s publishing its dead letter and reply. That is more than broker-consumer-timeout"
                         + " 1800 s")
                 .hasMessageEndingWith("Lower job-timeout to at most 1620 s, or raise the broker's consumer_timeout"
@@ -58,6 +59,18 @@ class DeliveryHoldTest {
         WorkerConfig config = config().jobTimeout(Duration.ofMinutes(27)).build();
 
         assertThatCode(() -> DeliveryHold.check(config)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void a_short_command_timeout_still_counts_the_wait_of_a_twin_delivery_for_the_requests_claim() {
+        WorkerConfig config = config().jobTimeout(Duration.ofSeconds(1660))
+                .commandTimeout(Duration.ofSeconds(10))
+                .build();
+
+        assertThatThrownBy(() -> DeliveryHold.check(config))
+                .isInstanceOf(ConsumerTimeoutException.class)
+                .hasMessageStartingWith("a job could hold its delivery for 1840 s")
+                .hasMessageContaining("Lower job-timeout to at most 1620 s");
     }
 
     @Test

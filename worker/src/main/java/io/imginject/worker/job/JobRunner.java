@@ -13,6 +13,7 @@ import io.imginject.worker.chain.HandlerChain;
 import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.host.CrashRecovery;
 import io.imginject.worker.host.JobHelpers;
+import io.imginject.worker.host.SharedLocks;
 import io.imginject.worker.image.DiskImage;
 import io.imginject.worker.image.HeldImageFile;
 import io.imginject.worker.image.ImageInspection;
@@ -95,7 +96,7 @@ public final class JobRunner {
         try {
             ChainOutcome<Map<ItemName, ItemResult>> outcome;
             try (HeldImageFile file = locator.open(request.image().path(), true);
-                    ImageJobLocks.Held lock = locks.lock(file.path(), deadline.remaining())) {
+                    SharedLocks.Held lock = locks.lock(file.path(), deadline.remaining())) {
                 if (deadline.passed()) {
                     return timedOut(job, deadline, List.of(), started);
                 }

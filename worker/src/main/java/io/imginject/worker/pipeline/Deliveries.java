@@ -6,24 +6,34 @@ import io.imginject.worker.broker.DeliveryAcks;
 import io.imginject.worker.broker.PublishRetry;
 import io.imginject.worker.deadletter.DeadLetterPublisher;
 import io.imginject.worker.deadletter.ReplayCount;
+import io.imginject.worker.host.SharedLocks;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 
-/** What the pipelines of all of a worker's doors share (kept replies, dead-lettering, replay counts), and its doors. */
+/** What the pipelines of all of a worker's doors share (kept replies and the claims on them, dead-lettering, replay counts), and its doors. */
 public final class Deliveries {
     private final KeptReplies kept;
+    private final RequestClaims claims;
     private final DeadLettering deadLetters;
     private final ReplayCount replays;
     private final ScheduledExecutorService scheduler;
     private final PublishRetry retry = new PublishRetry();
 
-    /** @param scheduler where a consumer the broker cancelled is brought back from */
+    /**
+     * @param claims the locks that keep a request to one delivery at a time across the host's workers
+     * @param claimWait how long a delivery waits for its twin to finish: the longest a job may run, and a margin
+     * @param scheduler where a consumer the broker cancelled is brought back from
+     */
     public Deliveries(
             KeptReplies kept,
+            SharedLocks claims,
+            Duration claimWait,
             DeadLetterPublisher deadLetters,
             ReplayCount replays,
             ScheduledExecutorService scheduler) {
         this.kept = kept;
+        this.claims = new RequestClaims(claims, claimWait);
         this.deadLetters = new DeadLettering(deadLetters, retry);
         this.replays = replays;
         this.scheduler = scheduler;
@@ -44,7 +54,7 @@ public final class Deliveries {
             Executor executor,
             Protocol<A> protocol) {
         DeliveryPipeline<A> pipeline =
-                new DeliveryPipeline<>(protocol, new DeliveryAcks(channel), kept, replays, deadLetters, retry);
+                new DeliveryPipeline<>(protocol, new DeliveryAcks(channel), kept, claims, replays, deadLetters, retry);
         return new PipelineDoor(channel, what, queues, prefetch, executor, pipeline, scheduler);
     }
 }

@@ -5,6 +5,7 @@ import io.imginject.worker.broker.Acks;
 import io.imginject.worker.broker.PublishRetry;
 import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.ReplayCount;
+import io.imginject.worker.host.SharedLocks;
 import io.imginject.worker.job.JobInterruptedException;
 import java.io.IOException;
 import java.util.Optional;
@@ -17,10 +18,11 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>read: the protocol makes a {@link Request} of it; its job id goes into the log context;</li>
  *   <li>where the protocol drops duplicates in flight, a twin of a request running now is acked and dropped;</li>
+ *   <li>claim the request across the host's workers ({@link RequestClaims}), waiting while a twin delivery runs it;</li>
  *   <li>answer from the kept reply, where one answers this delivery (see {@link KeptReplies}): sent again, acked, not run;</li>
  *   <li>run;</li>
  *   <li>dead-letter a failure its protocol dead-letters, confirmed;</li>
- *   <li>keep the reply under the request's dedup id, its trusted replay count and its body;</li>
+ *   <li>keep the reply under the request's dedup id, its trusted replay count and its body, and give up the claim;</li>
  *   <li>reply, confirmed (see {@link Replying});</li>
  *   <li>ack.</li>
  * </ol>
@@ -33,6 +35,7 @@ final class DeliveryPipeline<A extends ReplyQueue> {
     private final Protocol<A> protocol;
     private final Acks acks;
     private final KeptReplies kept;
+    private final RequestClaims claims;
     private final ReplayCount replays;
     private final DeadLettering deadLetters;
     private final Replying<A> replies;
@@ -43,12 +46,14 @@ final class DeliveryPipeline<A extends ReplyQueue> {
             Protocol<A> protocol,
             Acks acks,
             KeptReplies kept,
+            RequestClaims claims,
             ReplayCount replays,
             DeadLettering deadLetters,
             PublishRetry retry) {
         this.protocol = protocol;
         this.acks = acks;
         this.kept = kept;
+        this.claims = claims;
         this.replays = replays;
         this.deadLetters = deadLetters;
         this.replies = new Replying<>(protocol.replies(), deadLetters, retry);
@@ -94,18 +99,35 @@ final class DeliveryPipeline<A extends ReplyQueue> {
         }
     }
 
+    @SuppressWarnings("try") // the claim is held for the block, not used in it
     private void settle(Delivery delivery, Request<A> request) throws IOException {
         Optional<String> key = request.dedupId()
                 .map(id -> KeptReplies.key(
                         id, replays.trusted(delivery.getProperties(), delivery.getBody()), delivery.getBody()));
-        Optional<byte[]> answer =
-                key.flatMap(k -> kept.answerFor(k, delivery.getEnvelope().isRedeliver()));
-        if (answer.isPresent()) {
+        Settled settled;
+        try (SharedLocks.Held claim = key.flatMap(claims::claim).orElse(null)) {
+            settled = runOrRecall(delivery, request, key);
+        }
+        if (settled.recalled()) {
             log.info(
                     "delivered again after it finished; {}",
                     request.replyTo().isPresent() ? "sending its reply again" : "not running it again");
-            replies.send(delivery, request, answer.get(), "earlier (its reply was kept)", true);
+            replies.send(delivery, request, settled.ending().reply(), "earlier (its reply was kept)", true);
             return;
+        }
+        Ending ending = settled.ending();
+        replies.send(delivery, request, ending.reply(), ending.inWords(), settled.deadLettered());
+    }
+
+    /**
+     * Under the request's claim: its kept reply where one answers this delivery, else its run, dead-lettered where
+     * its protocol says so and kept, so that a twin delivery waiting for the claim finds it.
+     */
+    private Settled runOrRecall(Delivery delivery, Request<A> request, Optional<String> key) throws IOException {
+        Optional<byte[]> answer =
+                key.flatMap(k -> kept.answerFor(k, delivery.getEnvelope().isRedeliver()));
+        if (answer.isPresent()) {
+            return new Settled(Ending.ok(answer.get()), true, false);
         }
         Ending ending = request.work().run();
         Optional<DeadLetterReason> deadLetter = ending.failure().flatMap(Failure::deadLetter);
@@ -113,8 +135,11 @@ final class DeliveryPipeline<A extends ReplyQueue> {
             deadLetters.publish(delivery, request.origin(), deadLetter.get());
         }
         key.ifPresent(k -> keep(k, ending));
-        replies.send(delivery, request, ending.reply(), ending.inWords(), deadLetter.isPresent());
+        return new Settled(ending, false, deadLetter.isPresent());
     }
+
+    /** What became of a delivery under its claim: run (and maybe dead-lettered), or answered from its kept reply. */
+    private record Settled(Ending ending, boolean recalled, boolean deadLettered) {}
 
     private void keep(String key, Ending ending) {
         ending.failure()

@@ -113,6 +113,8 @@ class ClusterFaultToleranceTest {
                 host,
                 "--image-root",
                 images.toString(),
+                "--trusted-image-root",
+                images.toString(),
                 "--run-dir",
                 directory.resolve("run").toString(),
                 "--handlers",

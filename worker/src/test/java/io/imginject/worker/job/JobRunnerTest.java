@@ -25,6 +25,7 @@ import io.imginject.worker.handler.ImageHandler;
 import io.imginject.worker.handler.OpenGuest;
 import io.imginject.worker.host.CrashRecovery;
 import io.imginject.worker.host.ProcessRunner;
+import io.imginject.worker.host.SharedLocks;
 import io.imginject.worker.image.DiskImage;
 import io.imginject.worker.image.ImageInspection;
 import io.imginject.worker.image.ImageJobLocks;
@@ -285,7 +286,7 @@ class JobRunnerTest {
 
         AtomicReference<Object> taken = new AtomicReference<>();
         Thread next = new Thread(() -> {
-            try (ImageJobLocks.Held lock = locks.lock(image, Duration.ZERO)) {
+            try (SharedLocks.Held lock = locks.lock(image, Duration.ZERO)) {
                 taken.set("taken");
             } catch (InjectException | InterruptedException e) {
                 taken.set(e);
@@ -389,7 +390,7 @@ class JobRunnerTest {
         @SuppressWarnings("try") // the lock is held until released, as another job would
         HeldElsewhere(ImageJobLocks locks, Path image) throws InterruptedException {
             holder = new Thread(() -> {
-                try (ImageJobLocks.Held lock = locks.lock(image, LONG)) {
+                try (SharedLocks.Held lock = locks.lock(image, LONG)) {
                     taken.countDown();
                     release.await();
                 } catch (InterruptedException e) {

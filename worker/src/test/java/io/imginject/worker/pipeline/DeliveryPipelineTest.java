@@ -15,6 +15,7 @@ import io.imginject.worker.deadletter.DeadLetterPublisher;
 import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.DeadLetterSeal;
 import io.imginject.worker.deadletter.ReplayCount;
+import io.imginject.worker.host.SharedLocks;
 import io.imginject.worker.job.JobInterruptedException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +35,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -62,6 +64,7 @@ class DeliveryPipelineTest {
     final List<String> jobIdsInLogContext = Collections.synchronizedList(new ArrayList<>());
     long deliveryTag;
     Path results;
+    Path claims;
     DeadLetterKey key;
     ReplayCount replays;
     DeliveryPipeline<ScriptedProtocol.Caller> pipeline;
@@ -76,12 +79,19 @@ class DeliveryPipelineTest {
         key = DeadLetterKey.load(keyFile);
         replays = new ReplayCount(key);
         results = Files.createDirectory(temp.resolve("results"));
+        claims = Files.createDirectory(temp.resolve("claims"));
+        pipeline = anotherWorkersPipeline();
+        protocol.work = succeeds();
+    }
+
+    /** A pipeline as another worker of the host has it: its own objects on the host's shared directories. */
+    private DeliveryPipeline<ScriptedProtocol.Caller> anotherWorkersPipeline() {
         KeptReplies kept = new KeptReplies(results, Duration.ofDays(1), Clock.systemUTC());
         DeadLettering deadLetters = new DeadLettering(
                 new DeadLetterPublisher(broker, "h1", Clock.systemUTC(), new DeadLetterSeal(key), replays),
                 QUICK_RETRIES);
-        pipeline = new DeliveryPipeline<>(protocol, broker, kept, replays, deadLetters, QUICK_RETRIES);
-        protocol.work = succeeds();
+        RequestClaims requestClaims = new RequestClaims(new SharedLocks(claims), Duration.ofSeconds(30));
+        return new DeliveryPipeline<>(protocol, broker, kept, requestClaims, replays, deadLetters, QUICK_RETRIES);
     }
 
     @Test
@@ -421,21 +431,64 @@ class DeliveryPipelineTest {
     }
 
     @Test
-    void a_twin_of_a_request_running_now_runs_as_well_where_the_protocol_does_not_drop_duplicates() throws Exception {
-        CountDownLatch running = new CountDownLatch(2);
+    void a_twin_delivered_to_another_worker_while_the_request_runs_waits_for_it_and_gets_its_reply_without_running()
+            throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
         CountDownLatch finish = new CountDownLatch(1);
         protocol.work = blocksUntil(running, finish);
         Thread first = new Thread(() -> pipeline.handle(delivery("j1", false)));
-        Thread twin = new Thread(() -> pipeline.handle(delivery("j1", false)));
         first.start();
-        twin.start();
-
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+
+        DeliveryPipeline<ScriptedProtocol.Caller> otherWorker = anotherWorkersPipeline();
+        Thread twin = new Thread(() -> otherWorker.handle(delivery("j1", true)));
+        twin.start();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> twin.getState() == Thread.State.TIMED_WAITING);
+        assertThat(events).as("the twin waits while the first runs").isEmpty();
+
         finish.countDown();
         first.join(10_000);
         twin.join(10_000);
+        assertThat(runs).hasValue(1);
+        assertThat(events).containsExactly("reply ok", "ack j1", "reply ok", "ack j1");
+    }
+
+    @Test
+    void a_twin_in_the_same_worker_where_the_protocol_does_not_drop_duplicates_also_waits_and_gets_the_kept_reply()
+            throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        protocol.work = blocksUntil(running, finish);
+        Thread first = new Thread(() -> pipeline.handle(delivery("j1", false)));
+        first.start();
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+        Thread twin = new Thread(() -> pipeline.handle(delivery("j1", false)));
+        twin.start();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> twin.getState() == Thread.State.TIMED_WAITING);
+
+        finish.countDown();
+        first.join(10_000);
+        twin.join(10_000);
+        assertThat(runs).hasValue(1);
+        assertThat(events).containsExactly("reply ok", "ack j1", "reply ok", "ack j1");
+    }
+
+    @Test
+    void unrelated_requests_run_side_by_side() throws Exception {
+        CountDownLatch running = new CountDownLatch(2);
+        CountDownLatch finish = new CountDownLatch(1);
+        protocol.work = blocksUntil(running, finish);
+        String other = jobOnAnotherStripeThan("j1");
+        Thread first = new Thread(() -> pipeline.handle(delivery("j1", false)));
+        Thread second = new Thread(() -> anotherWorkersPipeline().handle(delivery(other, false)));
+        first.start();
+        second.start();
+
+        assertThat(running.await(10, TimeUnit.SECONDS)).as("both run at once").isTrue();
+        finish.countDown();
+        first.join(10_000);
+        second.join(10_000);
         assertThat(runs).hasValue(2);
-        assertThat(events).containsExactlyInAnyOrder("reply ok", "ack j1", "reply ok", "ack j1");
     }
 
     @Test
@@ -502,6 +555,17 @@ class DeliveryPipelineTest {
             }
             return Ending.ok("ok".getBytes(StandardCharsets.UTF_8));
         };
+    }
+
+    /** A job id whose request falls on another claim stripe than {@code jobId}'s. */
+    private String jobOnAnotherStripeThan(String jobId) {
+        String stripe = KeptReplies.key(jobId, 0, body(jobId)).substring(0, 2);
+        for (int i = 0; ; i++) {
+            String candidate = "other-" + i;
+            if (!KeptReplies.key(candidate, 0, body(candidate)).startsWith(stripe)) {
+                return candidate;
+            }
+        }
     }
 
     private Delivery delivery(String jobId, boolean redelivered) {
