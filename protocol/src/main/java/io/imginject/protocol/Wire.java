@@ -13,6 +13,11 @@ public final class Wire {
     public static final String DEAD_LETTER_QUEUE = "imginject.dead";
     /** Queue that jobs replayed too often are moved to, out of the replay loop. */
     public static final String PARKING_LOT_QUEUE = "imginject.parking";
+    /**
+     * Direct exchange the host queues' policy dead-letters to, with the request's own routing key; each host's queue
+     * of unanswered requests is bound to it with {@code inject.<host>} and {@code imginject.<host>}.
+     */
+    public static final String UNANSWERED_EXCHANGE = "imginject.unanswered";
 
     public static final String CONTENT_TYPE = "application/json";
     /** Request header: the time after which the job must not start, as epoch milliseconds or an ISO-8601 instant. */

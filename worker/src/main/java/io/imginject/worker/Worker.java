@@ -29,6 +29,8 @@ import io.imginject.worker.oslo.OsloDoors;
 import io.imginject.worker.pipeline.Deliveries;
 import io.imginject.worker.pipeline.FrontDoor;
 import io.imginject.worker.pipeline.KeptReplies;
+import io.imginject.worker.v1.DeadLetteringProbe;
+import io.imginject.worker.v1.HostObjects;
 import io.imginject.worker.v1.NativeDoors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,8 +64,6 @@ public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration REPLIES_KEPT = Duration.ofDays(1);
-    /** Past its job's deadline, how long a delivery may still hold its claim: dead-lettering and keeping its reply. */
-    private static final Duration CLAIM_MARGIN = Duration.ofMinutes(2);
 
     private static final Duration CLEANUP_AFTER_INTERRUPT = Duration.ofSeconds(60);
 
@@ -96,8 +96,10 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Reads the dead-letter key (a worker that cannot seal its dead letters does not start), cleans up after dead
-     * predecessors, builds the worker, connects, declares its topology and starts consuming.
+     * Checks that no job can outlast the broker's consumer timeout ({@link DeliveryHold}), reads the dead-letter key
+     * (a worker that cannot seal its dead letters does not start), cleans up after dead predecessors, builds the
+     * worker, connects, declares its topology and proves the broker dead-letters from it (or, with no-declare,
+     * checks that the operator's definitions put it there) and starts consuming.
      */
     public static Worker start(WorkerConfig config) throws IOException, TimeoutException {
         return start(config, UnaryOperator.identity());
@@ -109,6 +111,7 @@ public final class Worker implements AutoCloseable {
      */
     public static Worker start(WorkerConfig config, UnaryOperator<ImageHandler> decorate)
             throws IOException, TimeoutException {
+        DeliveryHold.check(config);
         DeadLetterKey deadLetterKey = DeadLetterKey.load(config.deadLetterKeyFile());
         BrokerConnector broker = new BrokerConnector(config.broker(), config.brokerTls());
         ConnectionFactory factory = connectionFactory(broker);
@@ -145,18 +148,23 @@ public final class Worker implements AutoCloseable {
             Deliveries deliveries = new Deliveries(
                     keptReplies,
                     new SharedLocks(privateDirectory(config.runDir().resolve("claims"))),
-                    config.jobTimeout().plus(CLAIM_MARGIN),
+                    config.jobTimeout().plus(DeliveryHold.CLAIM_MARGIN),
                     deadLetters,
                     replays,
                     scheduler);
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
-                QuorumQueues quorumQueues = new QuorumQueues(config.quorumGroupSize());
+                HostObjects hostObjects = config.declare()
+                        ? new HostObjects.Declared(new QuorumQueues(config.quorumGroupSize()))
+                        : new HostObjects.Checked();
+                if (config.declare()) {
+                    DeadLetteringProbe.check(consuming);
+                }
                 doors.add(NativeDoors.requests(
                         deliveries,
                         consuming.createChannel(),
                         config.host(),
-                        quorumQueues,
+                        hostObjects,
                         config.concurrency(),
                         jobs,
                         runner,
@@ -164,7 +172,7 @@ public final class Worker implements AutoCloseable {
                         config.limits(),
                         Clock.systemUTC()));
                 doors.add(NativeDoors.unanswered(
-                        deliveries, consuming.createChannel(), config.host(), quorumQueues, publisher));
+                        deliveries, consuming.createChannel(), config.host(), hostObjects, publisher));
             }
             if (config.oslo().isPresent()) {
                 doors.add(OsloDoors.rpcServer(

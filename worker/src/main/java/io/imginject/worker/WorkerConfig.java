@@ -43,6 +43,10 @@ import java.util.Optional;
  * @param limits the most a worker takes in one request, through either front door
  * @param nativeDoor whether the worker takes native v1 requests
  * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
+ * @param declare whether the worker declares its broker objects; false (--no-declare): it only checks that the
+ *     operator's definitions put them there
+ * @param brokerConsumerTimeout the broker's {@code consumer_timeout}, which AMQP does not tell: a delivery held
+ *     longer gets its channel closed; the worker does not start when a job could outlast it
  */
 public record WorkerConfig(
         BrokerAddresses broker,
@@ -65,9 +69,14 @@ public record WorkerConfig(
         GuestfsSettings guestfs,
         RequestLimits limits,
         boolean nativeDoor,
-        Optional<OsloSettings> oslo) {
+        Optional<OsloSettings> oslo,
+        boolean declare,
+        Duration brokerConsumerTimeout) {
 
     public static final int DEFAULT_QUORUM_GROUP_SIZE = QuorumQueues.DEFAULT_GROUP_SIZE;
+
+    /** RabbitMQ's default {@code consumer_timeout} since 3.8.15. */
+    public static final Duration DEFAULT_BROKER_CONSUMER_TIMEOUT = Duration.ofMinutes(30);
 
     /** The user deploy/setup-host makes for fuse2fs. */
     public static final String DEFAULT_FUSE_USER = "imginject-fuse";
@@ -90,6 +99,10 @@ public record WorkerConfig(
         }
         if (imageRoots.isEmpty()) {
             throw new IllegalArgumentException("at least one image root is needed");
+        }
+        if (!declare && oslo.isPresent()) {
+            throw new IllegalArgumentException("no-declare is for the native door only: the oslo door declares oslo's"
+                    + " own queues as oslo.messaging servers do; run an oslo worker as a user that may configure them");
         }
         if (!nativeDoor && oslo.isEmpty()) {
             throw new IllegalArgumentException(
@@ -122,13 +135,15 @@ public record WorkerConfig(
         private Duration lockWait = Duration.ofMinutes(10);
         private Duration commandTimeout = Duration.ofMinutes(2);
         private Duration shutdownGrace = Duration.ofMinutes(2);
-        private Duration jobTimeout = Duration.ofMinutes(30);
+        private Duration jobTimeout = Duration.ofMinutes(25);
         private RetrySettings retry = RetrySettings.DEFAULT;
         private NbdSettings nbd = NbdSettings.DEFAULT;
         private GuestfsSettings guestfs = GuestfsSettings.DEFAULT;
         private RequestLimits limits = RequestLimits.DEFAULT;
         private boolean nativeDoor = true;
         private OsloSettings oslo;
+        private boolean declare = true;
+        private Duration brokerConsumerTimeout = DEFAULT_BROKER_CONSUMER_TIMEOUT;
 
         private Builder(BrokerAddresses broker, String host, List<Path> imageRoots, List<HandlerName> handlers) {
             this.broker = broker;
@@ -224,6 +239,17 @@ public record WorkerConfig(
             return this;
         }
 
+        /** False: declare nothing, only check that the host's objects are on the broker. */
+        public Builder declare(boolean value) {
+            declare = value;
+            return this;
+        }
+
+        public Builder brokerConsumerTimeout(Duration value) {
+            brokerConsumerTimeout = value;
+            return this;
+        }
+
         public WorkerConfig build() {
             return new WorkerConfig(
                     broker,
@@ -246,7 +272,9 @@ public record WorkerConfig(
                     guestfs,
                     limits,
                     nativeDoor,
-                    Optional.ofNullable(oslo));
+                    Optional.ofNullable(oslo),
+                    declare,
+                    brokerConsumerTimeout);
         }
     }
 }

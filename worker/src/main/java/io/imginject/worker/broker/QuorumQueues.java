@@ -1,5 +1,6 @@
 package io.imginject.worker.broker;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
@@ -36,7 +37,9 @@ public final class QuorumQueues {
 
     /**
      * Declares the sized queue on a channel of its own, which the broker closes when it refuses: whether the queue
-     * exists with no group size. Any other refusal (a queue made with another size, say) fails with the broker's reason.
+     * exists with no group size. A queue that exists with other arguments (an earlier version's dead-letter
+     * arguments, another size) fails with a {@link QueueArgumentsException}; any other refusal with the broker's
+     * reason.
      */
     private static boolean madeWithoutSize(Channel channel, String queue, Map<String, Object> sized)
             throws IOException {
@@ -50,6 +53,11 @@ public final class QuorumQueues {
                     && refusal.getMessage().contains("'" + GROUP_SIZE + "'")
                     && refusal.getMessage().contains("but current is none")) {
                 return true;
+            }
+            if (e.getCause() instanceof ShutdownSignalException refusal
+                    && refusal.getReason() instanceof AMQP.Channel.Close close
+                    && close.getReplyCode() == AMQP.PRECONDITION_FAILED) {
+                throw new QueueArgumentsException(queue, close.getReplyText(), e);
             }
             throw e;
         } catch (TimeoutException e) {

@@ -129,7 +129,7 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Option(
             names = "--job-timeout",
-            defaultValue = "1800",
+            defaultValue = "1500",
             paramLabel = "SECONDS",
             description =
                     "How long a job may run, its wait for the image lock included, before its helpers are killed and it fails with job_timeout (default ${DEFAULT-VALUE}).")
@@ -246,6 +246,27 @@ final class WorkerCommand implements Callable<Integer> {
             description =
                     "Take native v1 requests on imginject.<host> (default ${DEFAULT-VALUE}; --no-native for an oslo-only worker).")
     Boolean nativeDoor;
+
+    @Option(
+            names = "--declare",
+            negatable = true,
+            fallbackValue = "true",
+            arity = "0..1",
+            paramLabel = "true|false",
+            defaultValue = "true",
+            description =
+                    "Declare the host's exchanges and queues (default ${DEFAULT-VALUE}; --no-declare for a broker loaded from"
+                            + " deploy/rabbitmq/definitions.json, where the worker only checks they are there).")
+    Boolean declare;
+
+    @Option(
+            names = "--broker-consumer-timeout",
+            defaultValue = "1800",
+            paramLabel = "SECONDS",
+            description =
+                    "The broker's consumer_timeout (default ${DEFAULT-VALUE}, RabbitMQ's); the worker does not start when a"
+                            + " job could hold its delivery longer.")
+    Integer brokerConsumerTimeoutSeconds;
 
     @Option(
             names = "--oslo",
@@ -380,7 +401,9 @@ final class WorkerCommand implements Callable<Integer> {
                 .guestfs(new GuestfsSettings(
                         tcgMode(guestfsForceTcg), guestfsMemoryMib, guestfsVcpus, seconds(guestfsLaunchTimeoutSeconds)))
                 .limits(new RequestLimits(maxRequestBytes, maxFiles, maxFileBytesTotal))
-                .nativeDoor(nativeDoor);
+                .nativeDoor(nativeDoor)
+                .declare(declare)
+                .brokerConsumerTimeout(seconds(brokerConsumerTimeoutSeconds));
         if (oslo) {
             builder.oslo(new OsloSettings(
                     osloExchange,

@@ -2,16 +2,15 @@ package io.imginject.worker.v1;
 
 import com.rabbitmq.client.Channel;
 import io.imginject.worker.broker.ConsumedQueues;
-import io.imginject.worker.broker.QuorumQueues;
 import java.io.IOException;
 import java.util.List;
 
-/** One of a host's queues, consumed once the host's {@link Topology} is declared. Nothing is removed on a stop. */
-record HostQueue(String host, String queue, QuorumQueues quorumQueues) implements ConsumedQueues {
+/** One of a host's queues, consumed once the host's {@link Topology} is on the broker. Nothing is removed on a stop. */
+record HostQueue(String host, String queue, HostObjects objects) implements ConsumedQueues {
 
     @Override
     public List<String> declare(Channel channel) throws IOException {
-        Topology.declare(channel, host, quorumQueues);
+        objects.ensure(channel, host);
         return List.of(queue);
     }
 

@@ -4,7 +4,6 @@ import com.rabbitmq.client.Channel;
 import io.imginject.protocol.RequestLimits;
 import io.imginject.protocol.Wire;
 import io.imginject.worker.broker.ConfirmedPublisher;
-import io.imginject.worker.broker.QuorumQueues;
 import io.imginject.worker.job.JobRunner;
 import io.imginject.worker.pipeline.Deliveries;
 import io.imginject.worker.pipeline.FrontDoor;
@@ -23,7 +22,7 @@ public final class NativeDoors {
             Deliveries deliveries,
             Channel channel,
             String host,
-            QuorumQueues quorumQueues,
+            HostObjects objects,
             int concurrency,
             Executor jobs,
             JobRunner runner,
@@ -33,7 +32,7 @@ public final class NativeDoors {
         return deliveries.door(
                 channel,
                 Wire.queue(host),
-                new HostQueue(host, Wire.queue(host), quorumQueues),
+                new HostQueue(host, Wire.queue(host), objects),
                 concurrency,
                 jobs,
                 new NativeProtocol(host, runner, new NativeReplies(publisher, host), limits, clock));
@@ -41,15 +40,11 @@ public final class NativeDoors {
 
     /** The host's queue of requests the broker dead-lettered unanswered, answered on the consumer's own thread. */
     public static FrontDoor unanswered(
-            Deliveries deliveries,
-            Channel channel,
-            String host,
-            QuorumQueues quorumQueues,
-            ConfirmedPublisher publisher) {
+            Deliveries deliveries, Channel channel, String host, HostObjects objects, ConfirmedPublisher publisher) {
         return deliveries.door(
                 channel,
                 Wire.unansweredQueue(host),
-                new HostQueue(host, Wire.unansweredQueue(host), quorumQueues),
+                new HostQueue(host, Wire.unansweredQueue(host), objects),
                 UNANSWERED_PREFETCH,
                 Runnable::run,
                 new UnansweredProtocol(host, new NativeReplies(publisher, host)));

@@ -91,10 +91,9 @@ final class UnansweredProtocol implements Protocol<ReplyTo> {
             case "delivery_limit" ->
                 ErrorInfo.of(
                         ErrorCode.DELIVERY_LIMIT_REACHED,
-                        "the request was redelivered " + Topology.DELIVERY_LIMIT
-                                + " times from " + queue
-                                + " without a worker finishing it (workers died or were killed running it; see their logs);"
-                                + " it was not run again");
+                        "the request reached the delivery limit of " + queue
+                                + " (redelivered as often as its policy allows) without a worker finishing it"
+                                + " (workers died or were killed running it; see their logs); it was not run again");
             default ->
                 ErrorInfo.of(
                         ErrorCode.INTERNAL_ERROR,

@@ -353,7 +353,7 @@ class CommandLineTest {
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(120));
         assertThat(config.jobTimeout()).isEqualTo(Duration.ofSeconds(900));
         assertThat(worker(Map.of("IMGINJECT_IMAGE_ROOT", "/srv"), null).config().jobTimeout())
-                .isEqualTo(Duration.ofSeconds(1800));
+                .isEqualTo(Duration.ofSeconds(1500));
     }
 
     @Test
@@ -388,6 +388,31 @@ class CommandLineTest {
             assertThat(oslo.quorum()).isTrue();
             assertThat(oslo.endpointVersion()).isEqualTo("6.0");
         });
+    }
+
+    @Test
+    void worker_declares_its_queues_unless_told_no_declare_and_takes_the_brokers_consumer_timeout() {
+        WorkerConfig defaultConfig =
+                worker(Map.of(), null, "--image-root", "/srv", "--host", "h1").config();
+        WorkerConfig operatorConfig = worker(
+                        Map.of(),
+                        null,
+                        "--image-root",
+                        "/srv",
+                        "--host",
+                        "h1",
+                        "--no-declare",
+                        "--broker-consumer-timeout",
+                        "3600")
+                .config();
+        WorkerCommand withOslo =
+                worker(Map.of(), null, "--image-root", "/srv", "--host", "h1", "--no-declare", "--oslo");
+
+        assertThat(defaultConfig.declare()).isTrue();
+        assertThat(defaultConfig.brokerConsumerTimeout()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(operatorConfig.declare()).isFalse();
+        assertThat(operatorConfig.brokerConsumerTimeout()).isEqualTo(Duration.ofHours(1));
+        assertThatThrownBy(withOslo::config).hasMessageStartingWith("no-declare is for the native door only");
     }
 
     @Test

@@ -3,9 +3,12 @@ package io.imginject.worker.testing;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import org.testcontainers.containers.Container;
 import org.testcontainers.containers.RabbitMQContainer;
 
 /**
@@ -45,6 +48,7 @@ public final class TestBroker {
         if (dockerLikely()) {
             RabbitMQContainer container = new RabbitMQContainer("rabbitmq:3.13");
             container.start();
+            withShippedPolicies(container);
             return container
                             .getAmqpUrl()
                             .replace(
@@ -53,6 +57,23 @@ public final class TestBroker {
                     + "/%2f";
         }
         return LOCAL;
+    }
+
+    /** The policies deploy/setup-host sets on a local broker, which workers that declare their queues need. */
+    private static void withShippedPolicies(RabbitMQContainer container) {
+        for (List<String> command : ShippedDefinitions.setPolicyCommands()) {
+            try {
+                Container.ExecResult result = container.execInContainer(command.toArray(String[]::new));
+                if (result.getExitCode() != 0) {
+                    throw new IllegalStateException(String.join(" ", command) + " failed: " + result.getStderr());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted setting the policies on the test broker", e);
+            }
+        }
     }
 
     /** Asks Testcontainers only when a Docker socket or DOCKER_HOST exists, so machines without one stay quiet. */

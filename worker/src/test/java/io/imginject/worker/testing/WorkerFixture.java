@@ -111,18 +111,7 @@ public final class WorkerFixture implements AutoCloseable {
             UnaryOperator<ImageHandler> decorate)
             throws Exception {
         Path images = Files.createDirectories(directory.resolve("images"));
-        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
-        WorkerConfig config = adjust.apply(WorkerConfig.builder(
-                                BrokerAddresses.parse(TestBroker.uri().toString()), host, List.of(images), handlers)
-                        .trustedImageRoots(List.of(images))
-                        .runDir(directory.resolve("run"))
-                        .deadLetterKeyFile(TestDeadLetterKey.file())
-                        .lockWait(Duration.ofSeconds(60))
-                        .commandTimeout(Duration.ofSeconds(60))
-                        .shutdownGrace(Duration.ofSeconds(30))
-                        .retry(new RetrySettings(
-                                3, Duration.ofMillis(100), 2.0, Duration.ofSeconds(1), Duration.ofMinutes(5)))
-                        .guestfs(new GuestfsSettings(GuestfsSettings.TcgMode.ALWAYS, 512, 2, Duration.ofMinutes(3))))
+        WorkerConfig config = adjust.apply(config(TestBroker.uri().toString(), host, directory, handlers))
                 .build();
         Connection connection = TestBroker.connect("test-client-" + host);
         Worker worker;
@@ -133,6 +122,26 @@ public final class WorkerFixture implements AutoCloseable {
             throw e;
         }
         return new WorkerFixture(host, images, worker, connection);
+    }
+
+    /**
+     * The config of a test worker for {@code host} on the broker at {@code brokerUri}: images under {@code
+     * directory/images} (made, and trusted), its run directory beside them, the test run's dead-letter key, short
+     * retries and the appliance under TCG.
+     */
+    public static WorkerConfig.Builder config(String brokerUri, String host, Path directory, List<HandlerName> handlers)
+            throws IOException {
+        Path images = Files.createDirectories(directory.resolve("images"));
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
+        return WorkerConfig.builder(BrokerAddresses.parse(brokerUri), host, List.of(images), handlers)
+                .trustedImageRoots(List.of(images))
+                .runDir(directory.resolve("run"))
+                .deadLetterKeyFile(TestDeadLetterKey.file())
+                .lockWait(Duration.ofSeconds(60))
+                .commandTimeout(Duration.ofSeconds(60))
+                .shutdownGrace(Duration.ofSeconds(30))
+                .retry(new RetrySettings(3, Duration.ofMillis(100), 2.0, Duration.ofSeconds(1), Duration.ofMinutes(5)))
+                .guestfs(new GuestfsSettings(GuestfsSettings.TcgMode.ALWAYS, 512, 2, Duration.ofMinutes(3)));
     }
 
     public String host() {

@@ -17,6 +17,7 @@ import io.imginject.worker.broker.QuorumQueues;
 import io.imginject.worker.deadletter.DeadLetterHeaders;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.Requests;
+import io.imginject.worker.testing.ShippedDefinitions;
 import io.imginject.worker.testing.TestBroker;
 import io.imginject.worker.testing.TestDeadLetterKey;
 import io.imginject.worker.testing.WorkerFixture;
@@ -104,12 +105,7 @@ class UnansweredRequestsTest {
         byte[] body = RequestEncoder.encode(Requests.net(directory.resolve("images/crashes-workers.img")));
         channel.basicPublish(
                 Wire.EXCHANGE, Wire.routingKey(host), properties("poison").build(), body);
-        for (int delivery = 0; delivery <= Topology.DELIVERY_LIMIT; delivery++) {
-            GetResponse taken = Awaitility.await()
-                    .atMost(Duration.ofSeconds(10))
-                    .until(() -> channel.basicGet(Wire.queue(host), false), r -> r != null);
-            channel.basicNack(taken.getEnvelope().getDeliveryTag(), false, true);
-        }
+        putBack(Wire.queue(host), ShippedDefinitions.hostQueueDeliveryLimit() + 1);
         awaitDeadLetteredByTheBroker();
 
         try (WorkerFixture worker = startWorker()) {
@@ -117,8 +113,7 @@ class UnansweredRequestsTest {
             GetResponse dead = next(deadLetters);
 
             assertThat(reply.error().code()).isEqualTo(ErrorCode.DELIVERY_LIMIT_REACHED);
-            assertThat(reply.error().message())
-                    .contains("redelivered " + Topology.DELIVERY_LIMIT + " times from " + Wire.queue(host));
+            assertThat(reply.error().message()).contains("reached the delivery limit of " + Wire.queue(host));
             assertThat(header(dead, DeadLetterHeaders.ERROR_CODE)).isEqualTo("delivery_limit_reached");
             assertThat(header(dead, DeadLetterHeaders.ORIGINAL_ROUTING_KEY)).isEqualTo(Wire.routingKey(host));
         }
@@ -166,12 +161,43 @@ class UnansweredRequestsTest {
         }
     }
 
+    @Test
+    @SuppressWarnings("try") // the worker only has to run for the block
+    void an_unanswered_request_put_back_more_often_than_any_delivery_limit_stays_for_a_worker_to_seal()
+            throws Exception {
+        byte[] body = RequestEncoder.encode(Requests.net(directory.resolve("images/never-opened.img")));
+        channel.basicPublish(
+                "", Wire.unansweredQueue(host), properties("put-back").build(), body);
+        putBack(Wire.unansweredQueue(host), 2 * ShippedDefinitions.hostQueueDeliveryLimit() + 1);
+        Awaitility.await("the broker never takes it out of the workers' hands, into imginject.dead unsealed")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> channel.messageCount(Wire.unansweredQueue(host)) == 1);
+
+        try (WorkerFixture worker = startWorker()) {
+            GetResponse dead = next(deadLetters);
+
+            assertThat(header(dead, DeadLetterHeaders.SEALED)).isEqualTo("v1");
+            assertThat(TestDeadLetterKey.open(dead.getProps(), dead.getBody())).isEqualTo(body);
+            assertThat(ReplyCodec.decode(next(replies).getBody()).jobId()).isEqualTo("put-back");
+        }
+    }
+
     AMQP.BasicProperties.Builder properties(String jobId) {
         return new AMQP.BasicProperties.Builder()
                 .contentType(Wire.CONTENT_TYPE)
                 .messageId(jobId)
                 .correlationId(jobId)
                 .replyTo(replies);
+    }
+
+    /** Takes the one message of {@code queue} and puts it back, {@code times} times, as a worker that dies would. */
+    void putBack(String queue, int times) throws Exception {
+        for (int delivery = 0; delivery < times; delivery++) {
+            GetResponse taken = Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> channel.basicGet(queue, false), r -> r != null);
+            channel.basicNack(taken.getEnvelope().getDeliveryTag(), false, true);
+        }
     }
 
     void awaitDeadLetteredByTheBroker() {
