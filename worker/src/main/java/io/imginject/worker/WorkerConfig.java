@@ -43,6 +43,9 @@ import java.util.Optional;
  * @param limits the most a worker takes in one request, through either front door
  * @param nativeDoor whether the worker takes native v1 requests
  * @param oslo whether, and as which RPC server, the worker takes oslo.messaging calls
+ * @param httpPort the port of the HTTP server with {@code /metrics}, {@code /healthz} and {@code /readyz}; 0 for
+ *     no server
+ * @param httpBind the address that server listens on
  */
 public record WorkerConfig(
         BrokerAddresses broker,
@@ -65,12 +68,20 @@ public record WorkerConfig(
         GuestfsSettings guestfs,
         RequestLimits limits,
         boolean nativeDoor,
-        Optional<OsloSettings> oslo) {
+        Optional<OsloSettings> oslo,
+        int httpPort,
+        String httpBind) {
 
     public static final int DEFAULT_QUORUM_GROUP_SIZE = QuorumQueues.DEFAULT_GROUP_SIZE;
 
     /** The user deploy/setup-host makes for fuse2fs. */
     public static final String DEFAULT_FUSE_USER = "imginject-fuse";
+
+    /** The HTTP server's port by default: the one Prometheus's port registry gives exporters of this kind. */
+    public static final int DEFAULT_HTTP_PORT = 9464;
+
+    /** The HTTP server listens on this host only by default. */
+    public static final String DEFAULT_HTTP_BIND = "127.0.0.1";
 
     public WorkerConfig {
         imageRoots = List.copyOf(imageRoots);
@@ -84,6 +95,9 @@ public record WorkerConfig(
         }
         if (jobTimeout.isNegative() || jobTimeout.isZero()) {
             throw new IllegalArgumentException("job-timeout must be positive, got " + jobTimeout.toSeconds() + " s");
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("http-port is 0 (no HTTP server) to 65535, got " + httpPort);
         }
         if (handlers.isEmpty()) {
             throw new IllegalArgumentException("at least one handler must be enabled");
@@ -129,6 +143,8 @@ public record WorkerConfig(
         private RequestLimits limits = RequestLimits.DEFAULT;
         private boolean nativeDoor = true;
         private OsloSettings oslo;
+        private int httpPort = DEFAULT_HTTP_PORT;
+        private String httpBind = DEFAULT_HTTP_BIND;
 
         private Builder(BrokerAddresses broker, String host, List<Path> imageRoots, List<HandlerName> handlers) {
             this.broker = broker;
@@ -224,6 +240,17 @@ public record WorkerConfig(
             return this;
         }
 
+        /** The HTTP server's port; 0 for none. */
+        public Builder httpPort(int value) {
+            httpPort = value;
+            return this;
+        }
+
+        public Builder httpBind(String value) {
+            httpBind = value;
+            return this;
+        }
+
         public WorkerConfig build() {
             return new WorkerConfig(
                     broker,
@@ -246,7 +273,9 @@ public record WorkerConfig(
                     guestfs,
                     limits,
                     nativeDoor,
-                    Optional.ofNullable(oslo));
+                    Optional.ofNullable(oslo),
+                    httpPort,
+                    httpBind);
         }
     }
 }

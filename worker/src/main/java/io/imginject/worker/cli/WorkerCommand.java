@@ -310,6 +310,19 @@ final class WorkerCommand implements Callable<Integer> {
             description = "Version of the inject_data endpoint (default 1.0).")
     String osloVersion;
 
+    @Option(
+            names = "--http-port",
+            paramLabel = "PORT",
+            description = "Port of the HTTP server with /metrics, /healthz and /readyz (default "
+                    + WorkerConfig.DEFAULT_HTTP_PORT + "; 0 for no server).")
+    Integer httpPort;
+
+    @Option(
+            names = "--http-bind",
+            paramLabel = "ADDRESS",
+            description = "Address the HTTP server listens on (default " + WorkerConfig.DEFAULT_HTTP_BIND + ").")
+    String httpBind;
+
     @Override
     public Integer call() throws Exception {
         WorkerConfig workerConfig = config(SettingSources.load(config, System.getenv()));
@@ -388,7 +401,10 @@ final class WorkerCommand implements Callable<Integer> {
                                 "max-file-bytes-total",
                                 maxFileBytesTotal,
                                 Long.toString(RequestLimits.DEFAULT.maxFileBytesTotal())))))
-                .nativeDoor(Boolean.parseBoolean(settings.get("native", nativeDoor, "true")));
+                .nativeDoor(Boolean.parseBoolean(settings.get("native", nativeDoor, "true")))
+                .httpPort(Integer.parseInt(
+                        settings.get("http-port", httpPort, Integer.toString(WorkerConfig.DEFAULT_HTTP_PORT))))
+                .httpBind(settings.get("http-bind", httpBind, WorkerConfig.DEFAULT_HTTP_BIND));
         if (Boolean.parseBoolean(settings.get("oslo", oslo, "false"))) {
             builder.oslo(new OsloSettings(
                     settings.get("oslo-exchange", osloExchange, "nova"),

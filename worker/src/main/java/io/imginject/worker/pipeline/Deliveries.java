@@ -6,6 +6,7 @@ import io.imginject.worker.broker.DeliveryAcks;
 import io.imginject.worker.broker.PublishRetry;
 import io.imginject.worker.deadletter.DeadLetterPublisher;
 import io.imginject.worker.deadletter.ReplayCount;
+import io.imginject.worker.metrics.WorkerMetrics;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -17,14 +18,18 @@ public final class Deliveries {
     private final ScheduledExecutorService scheduler;
     private final PublishRetry retry = new PublishRetry();
 
-    /** @param scheduler where a consumer the broker cancelled is brought back from */
+    /**
+     * @param scheduler where a consumer the broker cancelled is brought back from
+     * @param metrics counts the dead letters
+     */
     public Deliveries(
             KeptReplies kept,
             DeadLetterPublisher deadLetters,
             ReplayCount replays,
-            ScheduledExecutorService scheduler) {
+            ScheduledExecutorService scheduler,
+            WorkerMetrics metrics) {
         this.kept = kept;
-        this.deadLetters = new DeadLettering(deadLetters, retry);
+        this.deadLetters = new DeadLettering(deadLetters, retry, metrics);
         this.replays = replays;
         this.scheduler = scheduler;
     }

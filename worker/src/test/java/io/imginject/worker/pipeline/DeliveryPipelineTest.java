@@ -16,6 +16,8 @@ import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.DeadLetterSeal;
 import io.imginject.worker.deadletter.ReplayCount;
 import io.imginject.worker.job.JobInterruptedException;
+import io.imginject.worker.metrics.WorkerMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,6 +62,8 @@ class DeliveryPipelineTest {
     final ScriptedProtocol protocol = new ScriptedProtocol(broker);
     final AtomicInteger runs = new AtomicInteger();
     final List<String> jobIdsInLogContext = Collections.synchronizedList(new ArrayList<>());
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    final WorkerMetrics metrics = new WorkerMetrics(meters);
     long deliveryTag;
     Path results;
     DeadLetterKey key;
@@ -76,10 +80,11 @@ class DeliveryPipelineTest {
         key = DeadLetterKey.load(keyFile);
         replays = new ReplayCount(key);
         results = Files.createDirectory(temp.resolve("results"));
-        KeptReplies kept = new KeptReplies(results, Duration.ofDays(1), Clock.systemUTC());
+        KeptReplies kept = new KeptReplies(results, Duration.ofDays(1), Clock.systemUTC(), metrics);
         DeadLettering deadLetters = new DeadLettering(
                 new DeadLetterPublisher(broker, "h1", Clock.systemUTC(), new DeadLetterSeal(key), replays),
-                QUICK_RETRIES);
+                QUICK_RETRIES,
+                metrics);
         pipeline = new DeliveryPipeline<>(protocol, broker, kept, replays, deadLetters, QUICK_RETRIES);
         protocol.work = succeeds();
     }
@@ -101,6 +106,20 @@ class DeliveryPipelineTest {
 
         assertThat(events).containsExactly("reply ok, run 1", "ack j1");
         assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void dead_letters_are_counted_by_code_and_answers_from_kept_replies_as_hits() {
+        protocol.work = fails(ErrorCode.IMAGE_NOT_FOUND, false);
+        pipeline.handle(delivery("j1", false));
+        pipeline.handle(delivery("j1", true));
+
+        assertThat(meters.get("imginject.dead.letters")
+                        .tag("code", "image_not_found")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(meters.get("imginject.kept.reply.hits").counter().count()).isEqualTo(1);
     }
 
     @Test
