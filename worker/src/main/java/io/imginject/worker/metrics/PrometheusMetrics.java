@@ -1,5 +1,8 @@
 package io.imginject.worker.metrics;
 
+import com.sun.management.OperatingSystemMXBean;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -7,12 +10,17 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
 
 /**
  * The worker's metrics registry, in Prometheus's text exposition format: the {@link WorkerMetrics} and the JVM's
- * and the process's basics (memory, garbage collection, threads, classes, CPU, uptime, open files).
+ * and the process's basics (memory, garbage collection, threads, classes, CPU, uptime, open files). The process's
+ * CPU time is {@code process_cpu_seconds_total}, Prometheus's own name for it, in place of Micrometer's
+ * {@code process_cpu_time_ns_total}, and the host's CPUs are {@code system_cpus}, not {@code system_cpu_count}:
+ * promtool rightly refuses an abbreviated unit, and a {@code _count} that is no histogram's.
  */
 public final class PrometheusMetrics implements AutoCloseable {
     /** The content type of what {@link #scrape} returns, for an HTTP response. */
@@ -23,6 +31,13 @@ public final class PrometheusMetrics implements AutoCloseable {
     private final WorkerMetrics worker;
 
     public PrometheusMetrics() {
+        registry.config().meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"));
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+            }
+        });
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
@@ -30,6 +45,12 @@ public final class PrometheusMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
+            FunctionCounter.builder("process.cpu", os, bean -> bean.getProcessCpuTime() / 1e9)
+                    .description("CPU time the worker's process used")
+                    .baseUnit("seconds")
+                    .register(registry);
+        }
         worker = new WorkerMetrics(registry);
     }
 

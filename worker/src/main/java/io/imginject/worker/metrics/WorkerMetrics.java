@@ -40,11 +40,16 @@ public final class WorkerMetrics {
 
     private final MeterRegistry registry;
     private final AtomicInteger jobsInFlight = new AtomicInteger();
+    private final Counter keptReplyHits;
 
+    /** Registers the meters without labels at once, so that they read 0 before their first event. */
     public WorkerMetrics(MeterRegistry registry) {
         this.registry = registry;
         Gauge.builder("imginject.jobs.in.flight", jobsInFlight, AtomicInteger::get)
                 .description("Jobs running now")
+                .register(registry);
+        keptReplyHits = Counter.builder("imginject.kept.reply.hits")
+                .description("Deliveries answered from a kept reply instead of running the request again")
                 .register(registry);
     }
 
@@ -122,10 +127,7 @@ public final class WorkerMetrics {
 
     /** A delivery was answered from the kept reply of an earlier run of its request, not run again. */
     public void keptReplyHit() {
-        Counter.builder("imginject.kept.reply.hits")
-                .description("Deliveries answered from a kept reply instead of running the request again")
-                .register(registry)
-                .increment();
+        keptReplyHits.increment();
     }
 
     /** Crash recovery released a host resource of {@code kind} (a journal's name) that a dead worker held. */
