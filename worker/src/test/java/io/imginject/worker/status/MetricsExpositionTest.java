@@ -113,7 +113,7 @@ class MetricsExpositionTest {
                     .isEqualTo(1);
             assertThat(metrics.has("jvm_memory_used_bytes")).isTrue();
             assertThat(metrics.has("process_uptime_seconds")).isTrue();
-            assertThat(metrics.has("process_open_fds")).isTrue();
+            assertThat(metrics.has("process_files_open_files")).isTrue();
         }
     }
 
