@@ -76,18 +76,12 @@ class ReadinessTest {
 
     WorkerProcess worker() throws Exception {
         URI broker = TestBroker.uri();
-        URI proxied = new URI(
-                broker.getScheme(),
-                broker.getUserInfo(),
-                "127.0.0.1",
-                proxy.port(),
-                broker.getPath(),
-                broker.getQuery(),
-                broker.getFragment());
+        String proxied = broker.getScheme() + "://" + broker.getRawUserInfo() + "@127.0.0.1:" + proxy.port()
+                + broker.getRawPath();
         return WorkerProcess.start(
-                directory.resolve("worker.log"),
+                Files.createDirectories(Path.of("target", "readiness-logs")).resolve(host + ".log"),
                 "--amqp-uri",
-                proxied.toString(),
+                proxied,
                 "--host",
                 host,
                 "--image-root",
