@@ -25,14 +25,20 @@ import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.item.ItemRunner;
 import io.imginject.worker.job.JobRunner;
+import io.imginject.worker.metrics.PrometheusMetrics;
+import io.imginject.worker.metrics.WorkerMetrics;
 import io.imginject.worker.oslo.OsloDoors;
 import io.imginject.worker.pipeline.Deliveries;
 import io.imginject.worker.pipeline.FrontDoor;
 import io.imginject.worker.pipeline.KeptReplies;
+import io.imginject.worker.status.Readiness;
+import io.imginject.worker.status.StatusServer;
+import io.imginject.worker.status.WritableDirectory;
 import io.imginject.worker.v1.DeadLetteringProbe;
 import io.imginject.worker.v1.HostObjects;
 import io.imginject.worker.v1.NativeDoors;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -42,6 +48,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,6 +82,9 @@ public final class Worker implements AutoCloseable {
     private final ConfirmedPublisher publisher;
     private final List<FrontDoor> doors;
     private final ResourceJournal journal;
+    private final Readiness readiness;
+    private final Optional<StatusServer> status;
+    private final PrometheusMetrics metrics;
 
     private Worker(
             WorkerConfig config,
@@ -84,7 +94,10 @@ public final class Worker implements AutoCloseable {
             ScheduledExecutorService scheduler,
             ConfirmedPublisher publisher,
             List<FrontDoor> doors,
-            ResourceJournal journal) {
+            ResourceJournal journal,
+            Readiness readiness,
+            Optional<StatusServer> status,
+            PrometheusMetrics metrics) {
         this.config = config;
         this.consuming = consuming;
         this.publishing = publishing;
@@ -93,13 +106,17 @@ public final class Worker implements AutoCloseable {
         this.publisher = publisher;
         this.doors = doors;
         this.journal = journal;
+        this.readiness = readiness;
+        this.status = status;
+        this.metrics = metrics;
     }
 
     /**
      * Checks that no job can outlast the broker's consumer timeout ({@link DeliveryHold}), reads the dead-letter key
-     * (a worker that cannot seal its dead letters does not start), cleans up after dead predecessors, builds the
-     * worker, connects, declares its topology and proves the broker dead-letters from it (or, with no-declare,
-     * checks that the operator's definitions put it there) and starts consuming.
+     * (a worker that cannot seal its dead letters does not start), starts its HTTP server (not ready yet), cleans up
+     * after dead predecessors, builds the worker, connects, declares its topology and proves the broker dead-letters
+     * from it (or, with no-declare, checks that the operator's definitions put it there) and starts consuming; from
+     * then on it is ready while connected, consuming and able to write its run directory.
      */
     public static Worker start(WorkerConfig config) throws IOException, TimeoutException {
         return start(config, UnaryOperator.identity());
@@ -113,33 +130,42 @@ public final class Worker implements AutoCloseable {
             throws IOException, TimeoutException {
         DeliveryHold.check(config);
         DeadLetterKey deadLetterKey = DeadLetterKey.load(config.deadLetterKeyFile());
-        BrokerConnector broker = new BrokerConnector(config.broker(), config.brokerTls());
-        ConnectionFactory factory = connectionFactory(broker);
+        PrometheusMetrics metrics = new PrometheusMetrics();
+        Readiness readiness = new Readiness();
+        Optional<StatusServer> status = Optional.empty();
         Connection consuming;
         try {
-            consuming = broker.connect(factory, "imginject-worker-" + config.host() + "-consume");
-        } catch (BrokerConnectException e) {
-            throw new IOException(
-                    e.getMessage() + " (the worker exits; run it under a supervisor that restarts it)", e);
+            if (config.httpPort() != 0) {
+                status = Optional.of(StatusServer.start(
+                        new InetSocketAddress(config.httpBind(), config.httpPort()), metrics, readiness));
+            }
+            consuming = connect(config, metrics.worker(), "consume");
+        } catch (IOException | RuntimeException e) {
+            status.ifPresent(StatusServer::close);
+            metrics.close();
+            throw e;
         }
         Connection publishing = null;
         ResourceJournal journal = null;
         ExecutorService jobs = Executors.newFixedThreadPool(config.concurrency(), jobThreads(config.host()));
         ScheduledExecutorService scheduler = scheduler();
         try {
-            publishing = broker.connect(factory, "imginject-worker-" + config.host() + "-publish");
+            publishing = connect(config, metrics.worker(), "publish");
             ProcessRunner processes = new ProcessRunner(config.commandTimeout());
             passableDirectory(config.runDir());
             privateDirectory(CrashRecovery.journals(config.runDir()));
-            CrashRecovery recovery = new CrashRecovery(processes, config.runDir());
+            CrashRecovery recovery = new CrashRecovery(processes, config.runDir(), metrics.worker());
             List<HeldResource> recovered = recovery.recoverDeadWorkers();
             if (!recovered.isEmpty()) {
                 log.warn("released {} host resources that crashed workers left behind", recovered.size());
             }
             journal = ResourceJournal.open(CrashRecovery.journals(config.runDir()));
-            JobRunner runner = jobRunner(config, decorate, processes, journal, recovery, scheduler);
+            JobRunner runner = jobRunner(config, decorate, processes, journal, recovery, scheduler, metrics.worker());
             KeptReplies keptReplies = new KeptReplies(
-                    privateDirectory(config.runDir().resolve("results")), REPLIES_KEPT, Clock.systemUTC());
+                    privateDirectory(config.runDir().resolve("results")),
+                    REPLIES_KEPT,
+                    Clock.systemUTC(),
+                    metrics.worker());
             keptReplies.prune();
             ConfirmedPublisher publisher = new ConfirmedPublisher(publishing, CONFIRM_TIMEOUT);
             ReplayCount replays = new ReplayCount(deadLetterKey);
@@ -151,7 +177,8 @@ public final class Worker implements AutoCloseable {
                     config.jobTimeout().plus(DeliveryHold.CLAIM_MARGIN),
                     deadLetters,
                     replays,
-                    scheduler);
+                    scheduler,
+                    metrics.worker());
             List<FrontDoor> doors = new ArrayList<>();
             if (config.nativeDoor()) {
                 HostObjects hostObjects = config.declare()
@@ -189,6 +216,7 @@ public final class Worker implements AutoCloseable {
             for (FrontDoor door : doors) {
                 door.start();
             }
+            readiness.started(readinessChecks(consuming, publishing, doors, config.runDir()));
             // An exception out of a fixed-rate task cancels its later runs without a word: one failed pass is logged
             // and the next one runs. The future is not needed: close() shuts the scheduler down.
             ScheduledFuture<?> unused = scheduler.scheduleAtFixedRate(
@@ -208,11 +236,24 @@ public final class Worker implements AutoCloseable {
                     config.handlers(),
                     config.concurrency(),
                     config.imageRoots());
-            return new Worker(config, consuming, publishing, jobs, scheduler, publisher, doors, journal);
+            return new Worker(
+                    config,
+                    consuming,
+                    publishing,
+                    jobs,
+                    scheduler,
+                    publisher,
+                    doors,
+                    journal,
+                    readiness,
+                    status,
+                    metrics);
         } catch (IOException | RuntimeException e) {
             if (journal != null) {
                 journal.close();
             }
+            status.ifPresent(StatusServer::close);
+            metrics.close();
             jobs.shutdownNow();
             scheduler.shutdownNow();
             consuming.abort();
@@ -223,13 +264,43 @@ public final class Worker implements AutoCloseable {
         }
     }
 
+    /** One of the worker's two broker connections, followed by the metrics; a worker without it exits. */
+    private static Connection connect(WorkerConfig config, WorkerMetrics metrics, String role) throws IOException {
+        BrokerConnector broker = new BrokerConnector(config.broker(), config.brokerTls());
+        try {
+            Connection connection =
+                    broker.connect(connectionFactory(broker), "imginject-worker-" + config.host() + "-" + role);
+            metrics.watchConnection(role, connection);
+            return connection;
+        } catch (BrokerConnectException e) {
+            throw new IOException(
+                    e.getMessage() + " (the worker exits; run it under a supervisor that restarts it)", e);
+        }
+    }
+
+    /** What the worker needs to take work, once started: the broker, every door consuming, a writable run directory. */
+    private static List<Readiness.Check> readinessChecks(
+            Connection consuming, Connection publishing, List<FrontDoor> doors, Path runDir) {
+        List<Readiness.Check> checks = new ArrayList<>();
+        checks.add(new Readiness.Check(
+                "not connected to the broker (the client reconnects)",
+                () -> consuming.isOpen() && publishing.isOpen()));
+        for (FrontDoor door : doors) {
+            checks.add(new Readiness.Check("not consuming " + door.what(), door::consuming));
+        }
+        checks.add(new Readiness.Check(
+                "cannot write the run directory " + runDir + " (read-only or full?)", new WritableDirectory(runDir)));
+        return checks;
+    }
+
     private static JobRunner jobRunner(
             WorkerConfig config,
             UnaryOperator<ImageHandler> decorate,
             ProcessRunner processes,
             ResourceJournal journal,
             CrashRecovery recovery,
-            ScheduledExecutorService scheduler)
+            ScheduledExecutorService scheduler,
+            WorkerMetrics metrics)
             throws IOException {
         Path workBase = privateDirectory(config.runDir().resolve("work"));
         Path lockDirectory = privateDirectory(config.runDir().resolve("locks"));
@@ -248,7 +319,8 @@ public final class Worker implements AutoCloseable {
                 new ItemRunner(Clock.systemUTC()),
                 recovery,
                 config.jobTimeout(),
-                scheduler);
+                scheduler,
+                metrics);
     }
 
     private static ConnectionFactory connectionFactory(BrokerConnector broker) {
@@ -313,6 +385,7 @@ public final class Worker implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        readiness.draining();
         doors.forEach(FrontDoor::stop);
         jobs.shutdown();
         try {
@@ -338,6 +411,8 @@ public final class Worker implements AutoCloseable {
         if (jobs.isTerminated()) {
             journal.close();
         }
+        status.ifPresent(StatusServer::close);
+        metrics.close();
         log.info("worker for host {} stopped", config.host());
     }
 }

@@ -47,6 +47,9 @@ import java.util.Optional;
  *     operator's definitions put them there
  * @param brokerConsumerTimeout the broker's {@code consumer_timeout}, which AMQP does not tell: a delivery held
  *     longer gets its channel closed; the worker does not start when a job could outlast it
+ * @param httpPort the port of the HTTP server with {@code /metrics}, {@code /healthz} and {@code /readyz}; 0 for
+ *     no server
+ * @param httpBind the address that server listens on
  */
 public record WorkerConfig(
         BrokerAddresses broker,
@@ -71,7 +74,9 @@ public record WorkerConfig(
         boolean nativeDoor,
         Optional<OsloSettings> oslo,
         boolean declare,
-        Duration brokerConsumerTimeout) {
+        Duration brokerConsumerTimeout,
+        int httpPort,
+        String httpBind) {
 
     public static final int DEFAULT_QUORUM_GROUP_SIZE = QuorumQueues.DEFAULT_GROUP_SIZE;
 
@@ -80,6 +85,12 @@ public record WorkerConfig(
 
     /** The user deploy/setup-host makes for fuse2fs. */
     public static final String DEFAULT_FUSE_USER = "imginject-fuse";
+
+    /** The HTTP server's port by default: the one Prometheus's port registry gives exporters of this kind. */
+    public static final int DEFAULT_HTTP_PORT = 9464;
+
+    /** The HTTP server listens on this host only by default. */
+    public static final String DEFAULT_HTTP_BIND = "127.0.0.1";
 
     public WorkerConfig {
         imageRoots = List.copyOf(imageRoots);
@@ -93,6 +104,9 @@ public record WorkerConfig(
         }
         if (jobTimeout.isNegative() || jobTimeout.isZero()) {
             throw new IllegalArgumentException("job-timeout must be positive, got " + jobTimeout.toSeconds() + " s");
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("http-port is 0 (no HTTP server) to 65535, got " + httpPort);
         }
         if (handlers.isEmpty()) {
             throw new IllegalArgumentException("at least one handler must be enabled");
@@ -144,6 +158,8 @@ public record WorkerConfig(
         private OsloSettings oslo;
         private boolean declare = true;
         private Duration brokerConsumerTimeout = DEFAULT_BROKER_CONSUMER_TIMEOUT;
+        private int httpPort = DEFAULT_HTTP_PORT;
+        private String httpBind = DEFAULT_HTTP_BIND;
 
         private Builder(BrokerAddresses broker, String host, List<Path> imageRoots, List<HandlerName> handlers) {
             this.broker = broker;
@@ -250,6 +266,17 @@ public record WorkerConfig(
             return this;
         }
 
+        /** The HTTP server's port; 0 for none. */
+        public Builder httpPort(int value) {
+            httpPort = value;
+            return this;
+        }
+
+        public Builder httpBind(String value) {
+            httpBind = value;
+            return this;
+        }
+
         public WorkerConfig build() {
             return new WorkerConfig(
                     broker,
@@ -274,7 +301,9 @@ public record WorkerConfig(
                     nativeDoor,
                     Optional.ofNullable(oslo),
                     declare,
-                    brokerConsumerTimeout);
+                    brokerConsumerTimeout,
+                    httpPort,
+                    httpBind);
         }
     }
 }

@@ -27,6 +27,7 @@ public final class QueueConsumer {
     private final Consumer<Delivery> onDelivery;
     private final Resubscriber resubscriber;
     private final Set<String> consumerTags = ConcurrentHashMap.newKeySet();
+    private volatile int subscribed;
     private volatile boolean stopping;
 
     /**
@@ -63,12 +64,21 @@ public final class QueueConsumer {
                     (tag, delivery) -> onDelivery.accept(delivery),
                     this::cancelled));
         }
+        subscribed = names.size();
         log.info("consuming {} with prefetch {}", String.join(", ", names), prefetch);
     }
 
     private void cancelled(String consumerTag) {
         consumerTags.remove(consumerTag);
         resubscriber.cancelled(consumerTag);
+    }
+
+    /**
+     * Whether it takes deliveries now: started, not stopping, its channel open (not lost with its connection) and a
+     * consumer on every queue (none cancelled by the broker and not yet consumed again).
+     */
+    public boolean consuming() {
+        return !stopping && channel.isOpen() && subscribed > 0 && consumerTags.size() == subscribed;
     }
 
     /** Whether {@link #stop()} was called: deliveries still arriving belong back in the queue. */

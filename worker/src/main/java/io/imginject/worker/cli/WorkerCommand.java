@@ -350,6 +350,21 @@ final class WorkerCommand implements Callable<Integer> {
             description = "Version of the inject_data endpoint (default ${DEFAULT-VALUE}).")
     String osloVersion;
 
+    @Option(
+            names = "--http-port",
+            defaultValue = "9464",
+            paramLabel = "PORT",
+            description = "Port of the HTTP server with /metrics, /healthz and /readyz (default ${DEFAULT-VALUE}; 0 for"
+                    + " no server).")
+    Integer httpPort;
+
+    @Option(
+            names = "--http-bind",
+            defaultValue = "127.0.0.1",
+            paramLabel = "ADDRESS",
+            description = "Address the HTTP server listens on (default ${DEFAULT-VALUE}).")
+    String httpBind;
+
     @Override
     public Integer call() throws Exception {
         WorkerConfig workerConfig = config();
@@ -403,7 +418,9 @@ final class WorkerCommand implements Callable<Integer> {
                 .limits(new RequestLimits(maxRequestBytes, maxFiles, maxFileBytesTotal))
                 .nativeDoor(nativeDoor)
                 .declare(declare)
-                .brokerConsumerTimeout(seconds(brokerConsumerTimeoutSeconds));
+                .brokerConsumerTimeout(seconds(brokerConsumerTimeoutSeconds))
+                .httpPort(httpPort)
+                .httpBind(httpBind);
         if (oslo) {
             builder.oslo(new OsloSettings(
                     osloExchange,

@@ -2,6 +2,7 @@ package io.imginject.worker.host;
 
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.failure.InjectException;
+import io.imginject.worker.metrics.WorkerMetrics;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -47,12 +48,17 @@ public final class CrashRecovery {
 
     private final ReleaseTools tools;
     private final Path runDir;
+    private final WorkerMetrics metrics;
     private final ReentrantLock localLock = new ReentrantLock();
 
-    /** @param runDir the run directory; only paths under it are ever removed */
-    public CrashRecovery(ProcessRunner runner, Path runDir) {
+    /**
+     * @param runDir the run directory; only paths under it are ever removed
+     * @param metrics counts what is released, by kind
+     */
+    public CrashRecovery(ProcessRunner runner, Path runDir, WorkerMetrics metrics) {
         this.tools = new ReleaseTools(runner, runDir);
         this.runDir = runDir;
+        this.metrics = metrics;
     }
 
     /** The journals of a worker with this run directory. */
@@ -188,6 +194,7 @@ public final class CrashRecovery {
         try {
             resource.release(tools);
             log.info("released {}", resource);
+            metrics.crashRecoveryReleased(resource.kind().name());
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -20,6 +20,8 @@ import io.imginject.worker.image.ImageInspection;
 import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.item.ItemRunner;
+import io.imginject.worker.metrics.JobMeter;
+import io.imginject.worker.metrics.WorkerMetrics;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,8 +55,12 @@ public final class JobRunner {
     private final CrashRecovery recovery;
     private final Duration jobTimeout;
     private final ScheduledExecutorService timer;
+    private final WorkerMetrics metrics;
 
-    /** @param timer runs the deadlines' kills; its tasks are short */
+    /**
+     * @param timer runs the deadlines' kills; its tasks are short
+     * @param metrics records each job, its handlers' attempts and its wait for the image lock
+     */
     public JobRunner(
             String host,
             ImageLocator locator,
@@ -64,7 +70,8 @@ public final class JobRunner {
             ItemRunner items,
             CrashRecovery recovery,
             Duration jobTimeout,
-            ScheduledExecutorService timer) {
+            ScheduledExecutorService timer,
+            WorkerMetrics metrics) {
         this.host = host;
         this.locator = locator;
         this.inspector = inspector;
@@ -74,6 +81,7 @@ public final class JobRunner {
         this.recovery = recovery;
         this.jobTimeout = jobTimeout;
         this.timer = timer;
+        this.metrics = metrics;
     }
 
     public String host() {
@@ -87,9 +95,25 @@ public final class JobRunner {
      */
     public InjectionReply run(Job job) {
         long started = System.nanoTime();
-        try (JobHelpers helpers = JobHelpers.enter();
+        try (JobMeter meter = metrics.jobStarted();
+                JobHelpers helpers = JobHelpers.enter();
                 JobDeadline deadline = JobDeadline.start(jobTimeout, helpers, timer)) {
-            return run(job, deadline, started);
+            InjectionReply reply = run(job, deadline, started);
+            meter.answered(reply);
+            return reply;
+        }
+    }
+
+    /** Takes {@code file}'s image lock, waiting at most what is left of the job's time; the wait is measured. */
+    private SharedLocks.Held lock(HeldImageFile file, JobDeadline deadline) throws InterruptedException {
+        long waitStarted = System.nanoTime();
+        try {
+            SharedLocks.Held held = locks.lock(file.path(), deadline.remaining());
+            metrics.lockWaited(Duration.ofNanos(System.nanoTime() - waitStarted), Optional.empty());
+            return held;
+        } catch (InjectException e) {
+            metrics.lockWaited(Duration.ofNanos(System.nanoTime() - waitStarted), Optional.of(e.code()));
+            throw e;
         }
     }
 
@@ -99,7 +123,7 @@ public final class JobRunner {
         try {
             ChainOutcome<Map<ItemName, ItemResult>> outcome;
             try (HeldImageFile file = locator.open(request.image().path(), true);
-                    SharedLocks.Held lock = locks.lock(file.path(), deadline.remaining())) {
+                    SharedLocks.Held lock = lock(file, deadline)) {
                 if (deadline.passed()) {
                     return timedOut(job, deadline, List.of(), started);
                 }

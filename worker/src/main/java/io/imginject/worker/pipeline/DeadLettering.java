@@ -9,6 +9,7 @@ import io.imginject.worker.deadletter.DeadLetterHeaders;
 import io.imginject.worker.deadletter.DeadLetterPublisher;
 import io.imginject.worker.deadletter.DeadLetterReason;
 import io.imginject.worker.deadletter.Origin;
+import io.imginject.worker.metrics.WorkerMetrics;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
@@ -32,10 +33,13 @@ final class DeadLettering {
 
     private final DeadLetterPublisher publisher;
     private final PublishRetry retry;
+    private final WorkerMetrics metrics;
 
-    DeadLettering(DeadLetterPublisher publisher, PublishRetry retry) {
+    /** @param metrics counts the dead letters published, by code */
+    DeadLettering(DeadLetterPublisher publisher, PublishRetry retry, WorkerMetrics metrics) {
         this.publisher = publisher;
         this.retry = retry;
+        this.metrics = metrics;
     }
 
     /**
@@ -46,6 +50,7 @@ final class DeadLettering {
     void publish(Delivery delivery, Origin origin, DeadLetterReason reason) throws IOException {
         try {
             retry.run(() -> publisher.publish(delivery, origin, reason));
+            metrics.deadLettered(reason.code());
         } catch (PublishRefusedException refused) {
             log.warn(
                     "the dead-letter copy was refused ({}); dead-lettering it without the request's own headers",
@@ -59,6 +64,7 @@ final class DeadLettering {
                     reason.handlersTried());
             try {
                 retry.run(() -> publisher.publish(bare, origin, told));
+                metrics.deadLettered(told.code());
             } catch (PublishRefusedException again) {
                 log.error(
                         "the request cannot be dead-lettered, even without its own headers ({}); it is dropped",

@@ -7,6 +7,7 @@ import io.imginject.worker.broker.PublishRetry;
 import io.imginject.worker.deadletter.DeadLetterPublisher;
 import io.imginject.worker.deadletter.ReplayCount;
 import io.imginject.worker.host.SharedLocks;
+import io.imginject.worker.metrics.WorkerMetrics;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,6 +25,7 @@ public final class Deliveries {
      * @param claims the locks that keep a request to one delivery at a time across the host's workers
      * @param claimWait how long a delivery waits for its twin to finish: the longest a job may run, and a margin
      * @param scheduler where a consumer the broker cancelled is brought back from
+     * @param metrics counts the dead letters
      */
     public Deliveries(
             KeptReplies kept,
@@ -31,10 +33,11 @@ public final class Deliveries {
             Duration claimWait,
             DeadLetterPublisher deadLetters,
             ReplayCount replays,
-            ScheduledExecutorService scheduler) {
+            ScheduledExecutorService scheduler,
+            WorkerMetrics metrics) {
         this.kept = kept;
         this.claims = new RequestClaims(claims, claimWait);
-        this.deadLetters = new DeadLettering(deadLetters, retry);
+        this.deadLetters = new DeadLettering(deadLetters, retry, metrics);
         this.replays = replays;
         this.scheduler = scheduler;
     }

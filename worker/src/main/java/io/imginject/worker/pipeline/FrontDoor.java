@@ -13,4 +13,10 @@ public interface FrontDoor {
 
     /** Stops taking new requests; those already taken finish, reply and are acked. */
     void stop();
+
+    /** Whether it takes requests now: consuming every queue of the door on an open channel. */
+    boolean consuming();
+
+    /** Its queues in words, for the operator. */
+    String what();
 }

@@ -1,5 +1,6 @@
 package io.imginject.worker.pipeline;
 
+import io.imginject.worker.metrics.WorkerMetrics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -38,15 +39,18 @@ public final class KeptReplies {
     private final Path directory;
     private final Duration keep;
     private final Clock clock;
+    private final WorkerMetrics metrics;
 
     /**
      * @param directory where replies are kept; shared by the workers of a host
      * @param keep how long a reply is kept
+     * @param metrics counts the deliveries a kept reply answers
      */
-    public KeptReplies(Path directory, Duration keep, Clock clock) {
+    public KeptReplies(Path directory, Duration keep, Clock clock, WorkerMetrics metrics) {
         this.directory = directory;
         this.keep = keep;
         this.clock = clock;
+        this.metrics = metrics;
     }
 
     /** The key of a request: its dedup id, how often it was replayed, and its body. */
@@ -70,6 +74,12 @@ public final class KeptReplies {
      * that a redelivery of this delivery is not answered with the failure of an earlier one.
      */
     Optional<byte[]> answerFor(String key, boolean redelivered) {
+        Optional<byte[]> answer = keptAnswer(key, redelivered);
+        answer.ifPresent(unused -> metrics.keptReplyHit());
+        return answer;
+    }
+
+    private Optional<byte[]> keptAnswer(String key, boolean redelivered) {
         Optional<byte[]> success = read(directory.resolve(key + SUCCEEDED));
         if (success.isPresent()) {
             return success;

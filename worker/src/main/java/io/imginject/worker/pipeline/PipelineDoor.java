@@ -10,6 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /** A front door: a consumer whose deliveries go through one pipeline, each on the door's executor. */
 final class PipelineDoor implements FrontDoor {
+    private final String what;
     private final QueueConsumer consumer;
     private final DeliveryPipeline<?> pipeline;
 
@@ -21,6 +22,7 @@ final class PipelineDoor implements FrontDoor {
             Executor executor,
             DeliveryPipeline<?> pipeline,
             ScheduledExecutorService scheduler) {
+        this.what = what;
         this.pipeline = pipeline;
         this.consumer = new QueueConsumer(
                 channel, what, queues, prefetch, delivery -> executor.execute(() -> take(delivery)), scheduler);
@@ -36,6 +38,16 @@ final class PipelineDoor implements FrontDoor {
     @Override
     public void stop() {
         consumer.stop();
+    }
+
+    @Override
+    public boolean consuming() {
+        return consumer.consuming();
+    }
+
+    @Override
+    public String what() {
+        return what;
     }
 
     private void take(Delivery delivery) {

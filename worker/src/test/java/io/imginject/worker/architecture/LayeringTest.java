@@ -24,7 +24,7 @@ class LayeringTest {
     static final List<List<String>> LEVELS = List.of(
             List.of("cli"),
             List.of("wiring"),
-            List.of("dlq"),
+            List.of("dlq", "status"),
             List.of("v1", "oslo"),
             List.of("pipeline"),
             List.of("deadletter"),
@@ -37,7 +37,7 @@ class LayeringTest {
             List.of("guest"),
             List.of("disk"),
             List.of("host"),
-            List.of("failure"));
+            List.of("failure", "metrics"));
 
     static final JavaClasses WORKER_CLASSES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)

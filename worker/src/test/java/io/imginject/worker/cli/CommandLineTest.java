@@ -337,6 +337,24 @@ class CommandLineTest {
     }
 
     @Test
+    void the_http_server_listens_on_localhost_9464_by_default_and_http_port_0_turns_it_off() {
+        WorkerConfig defaults =
+                worker(Map.of("IMGINJECT_IMAGE_ROOT", "/srv"), null).config();
+
+        WorkerConfig off = worker(
+                        Map.of("IMGINJECT_IMAGE_ROOT", "/srv", "IMGINJECT_HTTP_BIND", "0.0.0.0"),
+                        null,
+                        "--http-port",
+                        "0")
+                .config();
+
+        assertThat(defaults.httpPort()).isEqualTo(9464);
+        assertThat(defaults.httpBind()).isEqualTo("127.0.0.1");
+        assertThat(off.httpPort()).isZero();
+        assertThat(off.httpBind()).isEqualTo("0.0.0.0");
+    }
+
+    @Test
     @SuppressWarnings("CanonicalDuration") // in seconds, as the settings and the README give them
     void worker_settings_come_from_flags_then_environment_then_the_config_file() throws Exception {
         Path file = Files.writeString(

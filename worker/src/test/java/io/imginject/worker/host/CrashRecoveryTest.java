@@ -2,6 +2,7 @@ package io.imginject.worker.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imginject.worker.metrics.WorkerMetrics;
 import io.imginject.worker.testing.Commands;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HoldingChild;
@@ -9,6 +10,7 @@ import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.StragglingChild;
 import io.imginject.worker.testing.TestImages;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +51,8 @@ class CrashRecoveryTest {
         images = Files.createDirectories(directory.resolve("images"));
         Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
         runDir = Files.createDirectories(directory.resolve("run"));
-        recovery = new CrashRecovery(new ProcessRunner(Duration.ofMinutes(1)), runDir);
+        recovery = new CrashRecovery(
+                new ProcessRunner(Duration.ofMinutes(1)), runDir, new WorkerMetrics(new SimpleMeterRegistry()));
         before = NoHostLeaks.snapshot();
     }
 

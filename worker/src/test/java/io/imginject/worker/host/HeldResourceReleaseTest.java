@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.imginject.protocol.ErrorCode;
 import io.imginject.worker.disk.DiskRegion;
 import io.imginject.worker.failure.InjectException;
+import io.imginject.worker.metrics.WorkerMetrics;
 import io.imginject.worker.testing.GuestTree;
 import io.imginject.worker.testing.HostRequirements;
 import io.imginject.worker.testing.NoHostLeaks;
 import io.imginject.worker.testing.TestImages;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,7 +97,8 @@ class HeldResourceReleaseTest {
                 .as("the journal stays while it lists what is held")
                 .hasSize(1);
 
-        List<HeldResource> released = new CrashRecovery(runner, runDir).recoverDeadWorkers();
+        List<HeldResource> released =
+                new CrashRecovery(runner, runDir, new WorkerMetrics(new SimpleMeterRegistry())).recoverDeadWorkers();
 
         assertThat(released).as("the very records the job took, newest first").isEqualTo(taken);
         assertThat(CrashRecoveryTest.difference(NoHostLeaks.snapshot(), before)).isEmpty();

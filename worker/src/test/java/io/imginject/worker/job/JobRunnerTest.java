@@ -31,6 +31,8 @@ import io.imginject.worker.image.ImageInspection;
 import io.imginject.worker.image.ImageJobLocks;
 import io.imginject.worker.image.ImageLocator;
 import io.imginject.worker.item.ItemRunner;
+import io.imginject.worker.metrics.WorkerMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -77,6 +79,8 @@ class JobRunnerTest {
     Path image;
     ImageJobLocks locks;
     final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    final WorkerMetrics metrics = new WorkerMetrics(meters);
     final List<String> events = Collections.synchronizedList(new ArrayList<>());
     final Map<HandlerName, ImageHandler> handlers = new EnumMap<>(HandlerName.class);
     final MemoryGuest guest = new MemoryGuest();
@@ -119,6 +123,45 @@ class JobRunnerTest {
         assertThat(reply.error()).isNull();
         assertThat(guest.file("/meta.js")).contains("{\"role\":\"web\"}");
         assertThat(events).containsExactly("inspect " + image + " (no format)", "loop open", "loop close");
+    }
+
+    @Test
+    void each_job_is_counted_with_the_handler_and_driver_that_opened_the_image_its_outcome_code_and_attempts() {
+        handlers.put(HandlerName.LOOP, fails("loop", ErrorCode.PARTITION_NOT_FOUND));
+        handlers.put(HandlerName.NBD, opens("nbd"));
+        JobRunner runner = runner(LONG, LONG);
+
+        runner.run(job(metadata()));
+        runner.run(new Job(
+                "job-2",
+                InjectionRequest.of(ImageRef.of(image.toString()), metadata())
+                        .withHandlers(List.of(HandlerName.LOOP))));
+
+        assertThat(jobs("nbd", "kernel", "ok", "none")).isEqualTo(1);
+        assertThat(jobs("none", "none", "error", "partition_not_found")).isEqualTo(1);
+        assertThat(meters.get("imginject.job.duration")
+                        .tag("handler", "nbd")
+                        .timer()
+                        .count())
+                .isEqualTo(1);
+        assertThat(meters.get("imginject.handler.attempts")
+                        .tags("handler", "loop", "outcome", "failed", "code", "partition_not_found")
+                        .counter()
+                        .count())
+                .isEqualTo(2);
+        assertThat(meters.get("imginject.image.lock.wait")
+                        .tag("code", "none")
+                        .timer()
+                        .count())
+                .isEqualTo(2);
+        assertThat(meters.get("imginject.jobs.in.flight").gauge().value()).isZero();
+    }
+
+    private double jobs(String handler, String filesystem, String outcome, String code) {
+        return meters.get("imginject.jobs")
+                .tags("handler", handler, "filesystem", filesystem, "outcome", outcome, "code", code)
+                .counter()
+                .count();
     }
 
     @Test
@@ -364,9 +407,10 @@ class JobRunnerTest {
                 locks,
                 new HandlerChain(handlers, List.of(HandlerName.LOOP, HandlerName.NBD), QUICK_RETRIES),
                 new ItemRunner(NOV_27_2026),
-                new CrashRecovery(new ProcessRunner(Duration.ofSeconds(5)), temp.resolve("run")),
+                new CrashRecovery(new ProcessRunner(Duration.ofSeconds(5)), temp.resolve("run"), metrics),
                 jobTimeout,
-                timer);
+                timer,
+                metrics);
     }
 
     private Job job(Injections inject) {

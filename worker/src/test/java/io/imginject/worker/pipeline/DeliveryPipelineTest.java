@@ -17,6 +17,8 @@ import io.imginject.worker.deadletter.DeadLetterSeal;
 import io.imginject.worker.deadletter.ReplayCount;
 import io.imginject.worker.host.SharedLocks;
 import io.imginject.worker.job.JobInterruptedException;
+import io.imginject.worker.metrics.WorkerMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,6 +64,8 @@ class DeliveryPipelineTest {
     final ScriptedProtocol protocol = new ScriptedProtocol(broker);
     final AtomicInteger runs = new AtomicInteger();
     final List<String> jobIdsInLogContext = Collections.synchronizedList(new ArrayList<>());
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    final WorkerMetrics metrics = new WorkerMetrics(meters);
     long deliveryTag;
     Path results;
     Path claims;
@@ -86,10 +90,11 @@ class DeliveryPipelineTest {
 
     /** A pipeline as another worker of the host has it: its own objects on the host's shared directories. */
     private DeliveryPipeline<ScriptedProtocol.Caller> anotherWorkersPipeline() {
-        KeptReplies kept = new KeptReplies(results, Duration.ofDays(1), Clock.systemUTC());
+        KeptReplies kept = new KeptReplies(results, Duration.ofDays(1), Clock.systemUTC(), metrics);
         DeadLettering deadLetters = new DeadLettering(
                 new DeadLetterPublisher(broker, "h1", Clock.systemUTC(), new DeadLetterSeal(key), replays),
-                QUICK_RETRIES);
+                QUICK_RETRIES,
+                metrics);
         RequestClaims requestClaims = new RequestClaims(new SharedLocks(claims), Duration.ofSeconds(30));
         return new DeliveryPipeline<>(protocol, broker, kept, requestClaims, replays, deadLetters, QUICK_RETRIES);
     }
@@ -111,6 +116,20 @@ class DeliveryPipelineTest {
 
         assertThat(events).containsExactly("reply ok, run 1", "ack j1");
         assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void dead_letters_are_counted_by_code_and_answers_from_kept_replies_as_hits() {
+        protocol.work = fails(ErrorCode.IMAGE_NOT_FOUND, false);
+        pipeline.handle(delivery("j1", false));
+        pipeline.handle(delivery("j1", true));
+
+        assertThat(meters.get("imginject.dead.letters")
+                        .tag("code", "image_not_found")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(meters.get("imginject.kept.reply.hits").counter().count()).isEqualTo(1);
     }
 
     @Test

@@ -90,8 +90,9 @@ public final class WorkerFixture implements AutoCloseable {
 
     /**
      * A worker whose config the test adjusts, and whose handlers it may wrap. Defaults for tests: the appliance
-     * runs under TCG (this project's CI has no usable KVM), retries wait 100 ms, not 500, and dead letters are
-     * sealed with the {@link TestDeadLetterKey}.
+     * runs under TCG (this project's CI has no usable KVM), retries wait 100 ms, not 500, dead letters are
+     * sealed with the {@link TestDeadLetterKey}, and there is no HTTP server (many workers run at once), unless the
+     * test gives {@code httpPort}.
      */
     public static WorkerFixture start(
             Path directory,
@@ -136,6 +137,7 @@ public final class WorkerFixture implements AutoCloseable {
         return WorkerConfig.builder(BrokerAddresses.parse(brokerUri), host, List.of(images), handlers)
                 .trustedImageRoots(List.of(images))
                 .runDir(directory.resolve("run"))
+                .httpPort(0)
                 .deadLetterKeyFile(TestDeadLetterKey.file())
                 .lockWait(Duration.ofSeconds(60))
                 .commandTimeout(Duration.ofSeconds(60))

@@ -25,7 +25,8 @@ public final class WorkerProcess {
 
     /**
      * Starts {@code imginject worker args...} and waits until it says it is ready. Unless {@code args} name a
-     * dead-letter key file, the worker takes the {@link TestDeadLetterKey}.
+     * dead-letter key file, the worker takes the {@link TestDeadLetterKey}; unless they name an HTTP port, it has no
+     * HTTP server (workers of many tests run at once).
      */
     public static WorkerProcess start(Path log, String... args) throws Exception {
         WorkerProcess worker = new WorkerProcess(command(args), log);
@@ -57,6 +58,9 @@ public final class WorkerProcess {
                 "io.imginject.worker.cli.Main",
                 "worker"));
         command.addAll(List.of(args));
+        if (!command.contains("--http-port")) {
+            command.addAll(List.of("--http-port", "0"));
+        }
         if (!command.contains("--dead-letter-key-file")) {
             command.addAll(
                     List.of("--dead-letter-key-file", TestDeadLetterKey.file().toString()));
