@@ -70,6 +70,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--format", description = "The images' format (default: the worker detects it).")
     String format;
 
+    @CommandLineOnly
     @Option(
             names = "--partition",
             defaultValue = "-1",

@@ -72,6 +72,7 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--format", description = "Image format (raw, qcow2, ...); left out, the worker detects it.")
     String format;
 
+    @CommandLineOnly
     @Option(
             names = "--partition",
             paramLabel = "N",

@@ -98,6 +98,30 @@ class SettingsDocumentationTest {
         }
     }
 
+    @Test
+    void a_setting_several_commands_take_has_one_default_in_all_of_them() {
+        List<CommandLine> commands = new ArrayList<>();
+        collect(Main.commandLine(), commands);
+        Map<String, String> firstDefault = new LinkedHashMap<>();
+        Map<String, String> firstCommand = new LinkedHashMap<>();
+        List<String> differing = new ArrayList<>();
+
+        for (CommandLine command : commands) {
+            for (OptionSpec option : settings(command.getCommandSpec())) {
+                String key = SettingKeys.keyOf(option);
+                String value = String.valueOf(option.defaultValue());
+                String first = firstDefault.putIfAbsent(key, value);
+                if (first == null) {
+                    firstCommand.put(key, command.getCommandName());
+                } else if (!first.equals(value)) {
+                    differing.add(key + ": " + first + " in " + firstCommand.get(key) + ", " + value + " in "
+                            + command.getCommandName());
+                }
+            }
+        }
+        assertThat(differing).isEmpty();
+    }
+
     private static void collect(CommandLine command, List<CommandLine> into) {
         into.add(command);
         command.getSubcommands().values().forEach(sub -> collect(sub, into));
