@@ -5,7 +5,6 @@ import io.imginject.worker.failure.InjectException;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,12 +93,16 @@ public final class LoopDevices {
         return devices;
     }
 
-    /** A sysfs attribute without its closing newline; empty when the device is not attached (or went meanwhile). */
-    private static Optional<String> attribute(Path file) throws IOException {
+    /**
+     * A sysfs attribute without its closing newline; empty when the device is not attached, or went meanwhile: a
+     * device another process detaches between the open and the read fails the read with {@code ENXIO} ("No such
+     * device"), a plain {@link IOException}, where one detached before the open has no such file.
+     */
+    private static Optional<String> attribute(Path file) {
         try {
             String value = Files.readString(file);
             return Optional.of(value.endsWith("\n") ? value.substring(0, value.length() - 1) : value);
-        } catch (NoSuchFileException e) {
+        } catch (IOException e) {
             return Optional.empty();
         }
     }
