@@ -135,12 +135,20 @@ class ItemRunnerTest {
     }
 
     @Test
-    void password_uses_a_fresh_salt_each_time() throws Exception {
+    void password_uses_a_fresh_salt_for_each_guest_and_leaves_a_guest_that_has_it_alone(@TempDir Path other)
+            throws Exception {
+        GuestTree.linuxRoot().materialize(other);
         run(Injections.none().withAdminPassword(Secret.of("same")));
         String first = Files.readAllLines(root.resolve("etc/shadow")).get(0);
-        run(Injections.none().withAdminPassword(Secret.of("same")));
+        runner.run(Injections.none().withAdminPassword(Secret.of("same")), MountedDirectory.guestAt(other));
 
-        assertThat(Files.readAllLines(root.resolve("etc/shadow")).get(0)).isNotEqualTo(first);
+        assertThat(Files.readAllLines(other.resolve("etc/shadow")).get(0))
+                .as("another guest, the same password")
+                .isNotEqualTo(first);
+        run(Injections.none().withAdminPassword(Secret.of("same")));
+        assertThat(Files.readAllLines(root.resolve("etc/shadow")).get(0))
+                .as("the same guest again")
+                .isEqualTo(first);
     }
 
     @Test
