@@ -14,12 +14,14 @@ import io.imginject.worker.testing.Requests;
 import io.imginject.worker.testing.TestBroker;
 import io.imginject.worker.testing.TestImages;
 import io.imginject.worker.testing.WorkerProcess;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -77,6 +79,9 @@ class KilledApplianceWorkerTest {
             Awaitility.await("the appliance up")
                     .atMost(Duration.ofMinutes(2))
                     .until(() -> !appliancesOf(runDir).isEmpty());
+            Awaitility.await("the appliance connected to its qemu-nbd")
+                    .atMost(Duration.ofMinutes(1))
+                    .until(() -> servesAClient(runDir));
 
             worker.kill();
 
@@ -104,6 +109,33 @@ class KilledApplianceWorkerTest {
                 .filter(p ->
                         p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
                 .toList();
+    }
+
+    /**
+     * Whether the qemu-nbd serving from the run directory has accepted its client: a socket besides its listening
+     * one. Until then a worker killed leaves it waiting for a client that never comes (the next worker's crash
+     * recovery ends it), which is not what this test is about.
+     */
+    static boolean servesAClient(Path runDir) {
+        return helpersOf(runDir).stream()
+                .filter(p -> p.info().command().map(c -> c.endsWith("qemu-nbd")).orElse(false))
+                .anyMatch(p -> sockets(p) >= 2);
+    }
+
+    private static long sockets(ProcessHandle process) {
+        try (Stream<Path> descriptors = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+            return descriptors
+                    .filter(fd -> {
+                        try {
+                            return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    })
+                    .count();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     /** Every process whose arguments name the worker's run directory: the appliance and the qemu-nbd serving it. */
