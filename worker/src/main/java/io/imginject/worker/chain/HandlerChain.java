@@ -8,6 +8,7 @@ import io.imginject.protocol.ErrorCode;
 import io.imginject.protocol.HandlerName;
 import io.imginject.protocol.Outcome;
 import io.imginject.protocol.PartitionSelector;
+import io.imginject.worker.failure.ErrorCodeLogField;
 import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.guest.GuestFs;
 import io.imginject.worker.handler.ImageHandler;
@@ -38,8 +39,6 @@ public final class HandlerChain {
     private static final Logger log = LoggerFactory.getLogger(HandlerChain.class);
     /** The log field (MDC key) naming the handler on the lines logged while it opens the image and the items run. */
     static final String HANDLER_FIELD = "handler";
-    /** The log field of a failed try's error code. */
-    static final String ERROR_CODE_FIELD = "error_code";
     /** Failures after which no other handler may try: the image itself is off limits. */
     private static final Set<ErrorCode> ENDS_THE_CHAIN = EnumSet.of(ErrorCode.IMAGE_IN_USE);
 
@@ -182,8 +181,7 @@ public final class HandlerChain {
             try {
                 return new Opened(handler.open(image, partition), number, started);
             } catch (InjectException e) {
-                try (MDC.MDCCloseable code =
-                        MDC.putCloseable(ERROR_CODE_FIELD, e.code().wireName())) {
+                try (MDC.MDCCloseable code = ErrorCodeLogField.set(e.code())) {
                     log.info("{} could not open {} (try {}): {} {}", name, image, number, e.code(), e.getMessage());
                 }
                 attempts.add(new Attempt(name, number, Outcome.FAILED, e.code(), e.getMessage(), millisSince(started)));

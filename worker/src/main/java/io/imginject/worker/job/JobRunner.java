@@ -10,6 +10,7 @@ import io.imginject.protocol.ItemName;
 import io.imginject.protocol.ItemResult;
 import io.imginject.worker.chain.ChainOutcome;
 import io.imginject.worker.chain.HandlerChain;
+import io.imginject.worker.failure.ErrorCodeLogField;
 import io.imginject.worker.failure.InjectException;
 import io.imginject.worker.host.CrashRecovery;
 import io.imginject.worker.host.JobHelpers;
@@ -43,8 +44,6 @@ import org.slf4j.MDC;
  */
 public final class JobRunner {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
-    /** The log field (MDC key) of the error code, on the line that says the job failed. */
-    static final String ERROR_CODE_FIELD = "error_code";
 
     private final String host;
     private final ImageLocator locator;
@@ -166,7 +165,7 @@ public final class JobRunner {
             if (deadline.passed()) {
                 return timedOut(job, deadline, List.of(), started);
             }
-            try (MDC.MDCCloseable code = MDC.putCloseable(ERROR_CODE_FIELD, ErrorCode.INTERNAL_ERROR.wireName())) {
+            try (MDC.MDCCloseable code = ErrorCodeLogField.set(ErrorCode.INTERNAL_ERROR)) {
                 log.error("job failed unexpectedly", e);
             }
             return failed(
@@ -180,7 +179,7 @@ public final class JobRunner {
     /** The line that says the job failed, with its error code as a log field. */
     @SuppressWarnings("try") // the error code log field is set for the line, not used in it
     private static void logFailure(ErrorCode code, String message) {
-        try (MDC.MDCCloseable field = MDC.putCloseable(ERROR_CODE_FIELD, code.wireName())) {
+        try (MDC.MDCCloseable field = ErrorCodeLogField.set(code)) {
             log.info("job failed: {} {}", code, message);
         }
     }
@@ -220,7 +219,7 @@ public final class JobRunner {
     private InjectionReply timedOut(Job job, JobDeadline deadline, List<Attempt> attempts, long started) {
         String message = "the job ran past its deadline of " + deadline.limit().toSeconds()
                 + " s (job-timeout); its helpers were killed and what it held was released";
-        try (MDC.MDCCloseable code = MDC.putCloseable(ERROR_CODE_FIELD, ErrorCode.JOB_TIMEOUT.wireName())) {
+        try (MDC.MDCCloseable code = ErrorCodeLogField.set(ErrorCode.JOB_TIMEOUT)) {
             log.warn("job failed: {} {}", ErrorCode.JOB_TIMEOUT, message);
         }
         return new InjectionReply(
