@@ -108,27 +108,16 @@ class ClusterFaultToleranceTest {
                     .as("declared through it, n2 leads the host's queue")
                     .isEqualTo(n2.name());
 
-            String[] common = {
-                "--host",
-                host,
-                "--image-root",
-                images.toString(),
-                "--trusted-image-root",
-                images.toString(),
-                "--run-dir",
-                directory.resolve("run").toString(),
-                "--handlers",
-                "loop,nbd",
-                "--concurrency",
-                "2",
-                "--shutdown-grace",
-                "30"
-            };
             Path logs = Files.createDirectories(Path.of("target", "fault-logs"));
+            Path runDir = directory.resolve("run");
             first = WorkerProcess.start(
-                    logs.resolve(host + "-1.log"), with(common, uri(5673) + "," + machine + "," + uri(5674)));
+                    logs.resolve(host + "-1.log"),
+                    WorkerProcess.arguments(
+                            uri(5673) + "," + machine + "," + uri(5674), host, images, runDir, "loop,nbd", 2, 30));
             second = WorkerProcess.start(
-                    logs.resolve(host + "-2.log"), with(common, uri(5674) + "," + machine + "," + uri(5673)));
+                    logs.resolve(host + "-2.log"),
+                    WorkerProcess.arguments(
+                            uri(5674) + "," + machine + "," + uri(5673), host, images, runDir, "loop,nbd", 2, 30));
 
             try (Connection connection = connect(machine + "," + uri(5674))) {
                 Channel channel = connection.createChannel();
@@ -279,12 +268,6 @@ class ClusterFaultToleranceTest {
 
     private void awaitAnswered(int count, Duration timeout) {
         Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(100)).until(() -> replies.size() >= count);
-    }
-
-    private static String[] with(String[] common, String amqpUris) {
-        List<String> args = new ArrayList<>(List.of("--amqp-uri", amqpUris));
-        args.addAll(List.of(common));
-        return args.toArray(String[]::new);
     }
 
     private static String uri(int port) {

@@ -98,24 +98,8 @@ class FaultToleranceTest {
         }
         String host = "faults-" + UUID.randomUUID().toString().substring(0, 8);
         String replyQueue = "fault-replies-" + UUID.randomUUID();
-        String[] args = {
-            "--amqp-uri",
-            TestBroker.uri().toString(),
-            "--host",
-            host,
-            "--image-root",
-            images.toString(),
-            "--trusted-image-root",
-            images.toString(),
-            "--run-dir",
-            directory.resolve("run").toString(),
-            "--handlers",
-            "loop,nbd",
-            "--concurrency",
-            "2",
-            "--shutdown-grace",
-            "30"
-        };
+        String[] args = WorkerProcess.arguments(
+                TestBroker.uri().toString(), host, images, directory.resolve("run"), "loop,nbd", 2, 30);
         Path logs = Files.createDirectories(Path.of("target", "fault-logs"));
         WorkerProcess first = WorkerProcess.start(logs.resolve(host + "-1.log"), args);
         WorkerProcess second = WorkerProcess.start(logs.resolve(host + "-2.log"), args);

@@ -66,27 +66,19 @@ class GracefulShutdownTest {
         }
     }
 
-    WorkerProcess worker(String grace) throws Exception {
+    WorkerProcess worker(int grace) throws Exception {
         return WorkerProcess.start(
                 directory.resolve("worker.log"),
-                "--amqp-uri",
-                TestBroker.uri().toString(),
-                "--host",
-                host,
-                "--image-root",
-                images.toString(),
-                "--trusted-image-root",
-                images.toString(),
-                "--run-dir",
-                directory.resolve("run").toString(),
-                "--handlers",
-                "loop",
-                "--concurrency",
-                "1",
-                "--shutdown-grace",
-                grace,
-                "--max-files",
-                Integer.toString(FILES));
+                WorkerProcess.arguments(
+                        TestBroker.uri().toString(),
+                        host,
+                        images,
+                        directory.resolve("run"),
+                        "loop",
+                        1,
+                        grace,
+                        "--max-files",
+                        Integer.toString(FILES)));
     }
 
     static InjectionRequest manyFiles(TestImages.Built image) {
@@ -119,7 +111,7 @@ class GracefulShutdownTest {
     void a_job_running_when_sigterm_comes_finishes_replies_and_is_acked_before_the_worker_exits() throws Exception {
         TestImages.Built image =
                 TestImages.build(images, "busy.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
-        WorkerProcess worker = worker("120");
+        WorkerProcess worker = worker(120);
         try (Connection connection = TestBroker.connect("shutdown-test");
                 InjectionClient client = InjectionClient.open(connection)) {
             CompletableFuture<InjectionReply> reply = client.submit(host, manyFiles(image));
@@ -150,7 +142,7 @@ class GracefulShutdownTest {
             throws Exception {
         TestImages.Built image = TestImages.build(
                 images, "interrupted.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
-        WorkerProcess worker = worker("0");
+        WorkerProcess worker = worker(0);
         try (Connection connection = TestBroker.connect("shutdown-test");
                 InjectionClient client = InjectionClient.open(connection)) {
             CompletableFuture<InjectionReply> reply = client.submit(host, manyFiles(image), "interrupted-job");

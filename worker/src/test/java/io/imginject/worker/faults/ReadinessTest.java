@@ -80,26 +80,18 @@ class ReadinessTest {
                 + broker.getRawPath();
         return WorkerProcess.start(
                 Files.createDirectories(Path.of("target", "readiness-logs")).resolve(host + ".log"),
-                "--amqp-uri",
-                proxied,
-                "--host",
-                host,
-                "--image-root",
-                images.toString(),
-                "--trusted-image-root",
-                images.toString(),
-                "--run-dir",
-                directory.resolve("run").toString(),
-                "--handlers",
-                "loop",
-                "--concurrency",
-                "1",
-                "--shutdown-grace",
-                "120",
-                "--max-files",
-                Integer.toString(GracefulShutdownTest.FILES),
-                "--http-port",
-                Integer.toString(httpPort));
+                WorkerProcess.arguments(
+                        proxied,
+                        host,
+                        images,
+                        directory.resolve("run"),
+                        "loop",
+                        1,
+                        120,
+                        "--max-files",
+                        Integer.toString(GracefulShutdownTest.FILES),
+                        "--http-port",
+                        Integer.toString(httpPort)));
     }
 
     @Test

@@ -452,22 +452,13 @@ class DeliveryPipelineTest {
     @Test
     void a_twin_delivered_to_another_worker_while_the_request_runs_waits_for_it_and_gets_its_reply_without_running()
             throws Exception {
-        CountDownLatch running = new CountDownLatch(1);
-        CountDownLatch finish = new CountDownLatch(1);
-        protocol.work = blocksUntil(running, finish);
-        Thread first = new Thread(() -> pipeline.handle(delivery("j1", false)));
-        first.start();
-        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+        runWithATwinWaiting(
+                anotherWorkersPipeline(),
+                true,
+                () -> assertThat(events)
+                        .as("the twin waits while the first runs")
+                        .isEmpty());
 
-        DeliveryPipeline<ScriptedProtocol.Caller> otherWorker = anotherWorkersPipeline();
-        Thread twin = new Thread(() -> otherWorker.handle(delivery("j1", true)));
-        twin.start();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> twin.getState() == Thread.State.TIMED_WAITING);
-        assertThat(events).as("the twin waits while the first runs").isEmpty();
-
-        finish.countDown();
-        first.join(10_000);
-        twin.join(10_000);
         assertThat(runs).hasValue(1);
         assertThat(events).containsExactly("reply ok", "ack j1", "reply ok", "ack j1");
     }
@@ -475,21 +466,33 @@ class DeliveryPipelineTest {
     @Test
     void a_twin_in_the_same_worker_where_the_protocol_does_not_drop_duplicates_also_waits_and_gets_the_kept_reply()
             throws Exception {
+        runWithATwinWaiting(pipeline, false, () -> {});
+
+        assertThat(runs).hasValue(1);
+        assertThat(events).containsExactly("reply ok", "ack j1", "reply ok", "ack j1");
+    }
+
+    /**
+     * Runs request j1 on the pipeline until its work blocks, hands its twin ({@code redelivered} or not) to {@code
+     * twinsPipeline}, runs {@code whileTheTwinWaits} once the twin waits, then lets the first finish and both end.
+     */
+    private void runWithATwinWaiting(
+            DeliveryPipeline<ScriptedProtocol.Caller> twinsPipeline, boolean redelivered, Runnable whileTheTwinWaits)
+            throws InterruptedException {
         CountDownLatch running = new CountDownLatch(1);
         CountDownLatch finish = new CountDownLatch(1);
         protocol.work = blocksUntil(running, finish);
         Thread first = new Thread(() -> pipeline.handle(delivery("j1", false)));
         first.start();
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
-        Thread twin = new Thread(() -> pipeline.handle(delivery("j1", false)));
+        Thread twin = new Thread(() -> twinsPipeline.handle(delivery("j1", redelivered)));
         twin.start();
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> twin.getState() == Thread.State.TIMED_WAITING);
+        whileTheTwinWaits.run();
 
         finish.countDown();
         first.join(10_000);
         twin.join(10_000);
-        assertThat(runs).hasValue(1);
-        assertThat(events).containsExactly("reply ok", "ack j1", "reply ok", "ack j1");
     }
 
     @Test

@@ -34,6 +34,40 @@ public final class WorkerProcess {
         return worker;
     }
 
+    /**
+     * The arguments of a test worker: its broker, host, {@code images} as an image root it trusts, its run directory,
+     * handlers, concurrency and shutdown grace, then {@code more}.
+     */
+    public static String[] arguments(
+            String amqpUri,
+            String host,
+            Path images,
+            Path runDir,
+            String handlers,
+            int concurrency,
+            int shutdownGraceSeconds,
+            String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "--amqp-uri",
+                amqpUri,
+                "--host",
+                host,
+                "--image-root",
+                images.toString(),
+                "--trusted-image-root",
+                images.toString(),
+                "--run-dir",
+                runDir.toString(),
+                "--handlers",
+                handlers,
+                "--concurrency",
+                Integer.toString(concurrency),
+                "--shutdown-grace",
+                Integer.toString(shutdownGraceSeconds)));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
     /** Runs {@code imginject worker args...} expecting it to refuse to start; returns its exit status, its output in {@code log}. */
     public static int refusedStart(Path log, String... args) throws Exception {
         Process process = new ProcessBuilder(command(args))
