@@ -234,6 +234,35 @@ public final class WorkerFixture implements AutoCloseable {
         throw new AssertionError("nothing was dead-lettered for " + host + " within " + wait);
     }
 
+    /** The message with id {@code messageId} the worker dead-lettered for this host, waiting up to 30 s. */
+    public DeadLetter nextDeadLetterOf(String messageId) throws Exception {
+        return nextDeadLetterOf(messageId, Duration.ofSeconds(30));
+    }
+
+    /**
+     * The message with id {@code messageId} the worker dead-lettered for this host, waiting up to {@code wait}. Dead
+     * letters of other messages (left by an earlier test that failed) are taken off the catcher and named in the
+     * failure, so one late dead letter cannot pass for another test's; the failure also carries the worker's last log
+     * lines for the message.
+     */
+    public DeadLetter nextDeadLetterOf(String messageId, Duration wait) throws Exception {
+        List<String> others = new ArrayList<>();
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            GetResponse response = raw.basicGet(deadLetterCatcher, true);
+            if (response == null) {
+                Thread.sleep(50);
+            } else if (messageId.equals(response.getProps().getMessageId())) {
+                return new DeadLetter(response.getProps(), response.getBody());
+            } else {
+                others.add(response.getProps().getMessageId());
+            }
+        }
+        throw new AssertionError("nothing was dead-lettered for " + host + " as " + messageId + " within " + wait
+                + (others.isEmpty() ? "" : " (dead letters of other messages came: " + others + ")")
+                + "; the worker's last lines for it:\n" + TestLog.lastLinesMentioning(messageId, 12));
+    }
+
     /** How many messages are waiting in the catcher right now. */
     public long deadLettersWaiting() throws IOException {
         return raw.messageCount(deadLetterCatcher);

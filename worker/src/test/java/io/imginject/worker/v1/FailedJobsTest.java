@@ -68,10 +68,9 @@ class FailedJobsTest {
                                 .build(),
                         body);
         InjectionReply reply = worker().nextRawReply().reply();
-        WorkerFixture.DeadLetter dead = worker().nextDeadLetter();
+        WorkerFixture.DeadLetter dead = worker().nextDeadLetterOf("failing-job");
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.PARTITION_NOT_FOUND);
-        assertThat(dead.properties().getMessageId()).isEqualTo("failing-job");
         assertThat(dead.properties().getCorrelationId()).isEqualTo("f1");
         assertThat(dead.header("x-imginject-error-code")).isEqualTo("partition_not_found");
         assertThat(dead.header("x-imginject-error-message").toString()).contains("no partition 9");
@@ -99,7 +98,7 @@ class FailedJobsTest {
                                 .build(),
                         body);
         InjectionReply reply = worker().nextRawReply().reply();
-        WorkerFixture.DeadLetter dead = worker().nextDeadLetter();
+        WorkerFixture.DeadLetter dead = worker().nextDeadLetterOf("skips-loop");
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.PARTITION_NOT_FOUND);
         assertThat(reply.attempts())
@@ -117,6 +116,7 @@ class FailedJobsTest {
 
         worker().publishRaw(
                         worker().replyingProperties("late")
+                                .messageId("late-job")
                                 .headers(Map.of(
                                         Wire.DEADLINE_HEADER,
                                         Instant.now().minusSeconds(5).toEpochMilli()))
@@ -126,7 +126,8 @@ class FailedJobsTest {
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.DEADLINE_EXPIRED);
         assertThat(reply.attempts()).isEmpty();
-        assertThat(worker().nextDeadLetter().header("x-imginject-error-code")).isEqualTo("deadline_expired");
+        assertThat(worker().nextDeadLetterOf("late-job").header("x-imginject-error-code"))
+                .isEqualTo("deadline_expired");
         try (ImageReader guest = ImageReader.open(image)) {
             assertThat(guest.exists("/etc/network/interfaces")).isFalse();
         }
@@ -151,6 +152,7 @@ class FailedJobsTest {
     void a_deadline_header_that_is_no_time_is_refused() throws Exception {
         worker().publishRaw(
                         worker().replyingProperties("bad-deadline")
+                                .messageId("bad-deadline-job")
                                 .headers(Map.of(Wire.DEADLINE_HEADER, "tomorrow"))
                                 .build(),
                         RequestEncoder.encode(Requests.net(worker().images().resolve("x.img"))));
@@ -159,7 +161,7 @@ class FailedJobsTest {
 
         assertThat(reply.error().code()).isEqualTo(ErrorCode.INVALID_REQUEST);
         assertThat(reply.error().message()).contains("x-imginject-deadline").contains("\"tomorrow\"");
-        worker().nextDeadLetter();
+        worker().nextDeadLetterOf("bad-deadline-job");
     }
 
     @Test
@@ -225,7 +227,7 @@ class FailedJobsTest {
                                 .build(),
                         body);
         InjectionReply first = worker().nextRawReply().reply();
-        worker().nextDeadLetter();
+        worker().nextDeadLetterOf("job-later");
         TestImages.build(
                 worker().images(), "comes-later.img", TestImages.Layout.GPT, TestImages.Fs.EXT4, GuestTree.linuxRoot());
         worker().publishRaw(
@@ -258,9 +260,8 @@ class FailedJobsTest {
                                     .replyTo(full)
                                     .build(),
                             RequestEncoder.encode(Requests.net(image.path())));
-            WorkerFixture.DeadLetter dead = worker().nextDeadLetter(Duration.ofMinutes(3));
+            WorkerFixture.DeadLetter dead = worker().nextDeadLetterOf("to-a-full-queue", Duration.ofMinutes(3));
 
-            assertThat(dead.properties().getMessageId()).isEqualTo("to-a-full-queue");
             assertThat(dead.header("x-imginject-error-code")).isEqualTo("reply_refused");
             assertThat(dead.header("x-imginject-error-message").toString()).contains("ended ok");
             Thread.sleep(2000);
