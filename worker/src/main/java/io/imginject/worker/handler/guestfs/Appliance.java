@@ -100,7 +100,10 @@ final class Appliance {
                 throw new InjectException(
                         ErrorCode.HELPER_TIMEOUT,
                         "the libguestfs appliance did not start within "
-                                + settings.launchTimeout().toSeconds() + " s and was killed",
+                                + settings.launchTimeout().toSeconds() + " s and was killed"
+                                + output.usefulLine()
+                                        .map(line -> "; its console's last line: \"" + line + "\"")
+                                        .orElse(""),
                         e);
             }
             throw new InjectException(

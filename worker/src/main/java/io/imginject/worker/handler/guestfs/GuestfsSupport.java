@@ -3,12 +3,8 @@ package io.imginject.worker.handler.guestfs;
 import com.redhat.et.libguestfs.GuestFS;
 import com.redhat.et.libguestfs.LibGuestFSException;
 import io.imginject.worker.host.HostTools;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /** Whether this host can run the libguestfs appliance from Java, and if not, why. */
 public final class GuestfsSupport {
@@ -30,7 +26,7 @@ public final class GuestfsSupport {
             return Optional.of(
                     "guestfs needs " + String.join(", ", missing) + " (Debian: libguestfs-tools, qemu-system-x86)");
         }
-        if (!readableKernel()) {
+        if (ApplianceKernel.find().isEmpty()) {
             return Optional.of(
                     "no readable kernel in /boot for the appliance (supermin builds it from /boot/vmlinuz-*)");
         }
@@ -65,14 +61,6 @@ public final class GuestfsSupport {
             return Optional.empty();
         } catch (LibGuestFSException e) {
             return Optional.of("libguestfs failed: " + ApplianceOutput.firstLine(e));
-        }
-    }
-
-    private static boolean readableKernel() {
-        try (Stream<Path> boot = Files.list(Path.of("/boot"))) {
-            return boot.anyMatch(p -> p.getFileName().toString().startsWith("vmlinuz-") && Files.isReadable(p));
-        } catch (IOException e) {
-            return false;
         }
     }
 }

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * instructions write to qemu's debug-exit port, so qemu exits with status {@value #GUEST_RAN} once the guest's CPU
  * has run. It takes some 50 ms. A {@code /dev/kvm} that opens is not enough: on hosts whose {@code /dev/kvm} is a
  * PVM device (this project's CI machines) qemu aborts setting up the vCPU ("failed to set MSR 0x10a"), and
- * libguestfs, which tries KVM whenever {@code /dev/kvm} opens, fails every launch.
+ * libguestfs, which tries KVM whenever {@code /dev/kvm} opens, fails every launch. Where that guest runs, the
+ * appliance's kernel must boot under KVM too ({@link KvmKernelBoot}): on other hosts of this project the tiny guest
+ * runs and a Linux kernel hangs.
  */
 final class KvmCheck {
     private static final Logger log = LoggerFactory.getLogger(KvmCheck.class);
@@ -80,7 +82,7 @@ final class KvmCheck {
                             firmware.toString(),
                             "-device",
                             "isa-debug-exit,iobase=0xf4,iosize=1"));
-            return verdict(result.exitCode(), result.stderr());
+            return verdict(result.exitCode(), result.stderr()).or(() -> KvmKernelBoot.problem(workDirectory));
         } catch (CommandFailedException e) {
             return Optional.of("a KVM guest did not run: " + e.getMessage());
         } finally {
