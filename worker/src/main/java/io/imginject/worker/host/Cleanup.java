@@ -61,8 +61,10 @@ public final class Cleanup implements AutoCloseable {
         List<String> failures = new ArrayList<>();
         while (!steps.isEmpty()) {
             Named named = steps.pop();
+            long started = System.nanoTime();
             try {
                 named.step().run();
+                log.debug("{} in {} ms", named.what(), (System.nanoTime() - started) / 1_000_000);
             } catch (Exception e) {
                 log.error("cleanup failed: {}", named.what(), e);
                 failures.add(named.what() + ": " + e.getMessage());
